@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# libxmm: set up a Debian 12 machine, build, and run.
+#
+#   ./build.sh run    install what is missing, build, run every scenario
+#   ./build.sh test   install what is missing, build, run every test
+#                     (unit, scenarios, bad input, determinism, sanitizers,
+#                     install/consumer check)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
+          libglib2.0-dev libfdt-dev libyaml-dev device-tree-compiler)
+JOBS=${JOBS:-$(nproc)}
+
+usage() {
+    echo "usage: $0 run|test" >&2
+    exit 2
+}
+
+install_missing() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "== installing: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# build DIR [cmake args...]
+build() {
+    local dir=$1
+    shift
+    cmake -S . -B "$dir" -DXMM_WERROR=ON "$@" >/dev/null
+    cmake --build "$dir" -j "$JOBS"
+}
+
+scenario_files() {
+    find scenarios -name '*.yaml' | LC_ALL=C sort
+}
+
+run_scenarios() {
+    build build
+    echo "== running every scenario"
+    # shellcheck disable=SC2046
+    build/xmm-sim run $(scenario_files)
+}
+
+# Install to a scratch prefix, then build a consumer with find_package and pkg-config.
+check_install() {
+    local prefix tmp
+    tmp=$(mktemp -d)
+    prefix=$tmp/prefix
+    cmake --install build --prefix "$prefix" >/dev/null
+    mkdir -p "$tmp/consumer"
+    cat > "$tmp/consumer/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.18)
+project(consumer C)
+find_package(libxmm REQUIRED)
+add_executable(consumer main.c)
+target_link_libraries(consumer PRIVATE libxmm::xmm)
+CM
+    cp examples/unit_test_example.c "$tmp/consumer/main.c"
+    cmake -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+    cmake --build "$tmp/consumer/build" >/dev/null
+    "$tmp/consumer/build/consumer"
+    PKG_CONFIG_PATH=$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig \
+        cc -o "$tmp/pc-consumer" examples/unit_test_example.c \
+        $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig pkg-config --cflags --libs --static libxmm)
+    "$tmp/pc-consumer"
+    rm -rf "$tmp"
+    echo "install check: ok (find_package and pkg-config)"
+}
+
+run_tests() {
+    build build
+    echo "== tests (gcc, -Werror)"
+    (cd build && ctest --output-on-failure -j "$JOBS")
+    echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang)"
+    CC=clang build build-asan -DXMM_SANITIZE=ON
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$JOBS")
+    echo "== install"
+    check_install
+}
+
+[ $# -eq 1 ] || usage
+case "$1" in
+run) install_missing; run_scenarios ;;
+test) install_missing; run_tests ;;
+*) usage ;;
+esac

@@ -1,0 +1,116 @@
+/*
+ * libxmm - domain lifecycle.
+ *
+ * Models Xen's struct domain as far as memory management goes: creation,
+ * reference counting (get_domain / put_domain), the page lists and their
+ * counters, and destruction in stages.  domain_kill relinquishes resources
+ * stage by stage; each stage does a bounded amount of work and returns
+ * -XMM_ERESTART with a saved cursor, and the toolstack calls again.  Once
+ * the kill completed the domain drops its creation reference; if frames it
+ * owns are still referenced elsewhere (a foreign mapping, an FF-A pin, a
+ * device TLB) it stays a zombie until the last one goes.
+ */
+#ifndef XMM_DOMAIN_H
+#define XMM_DOMAIN_H
+
+#include "xmm/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Work done by one domain_kill call before it is preempted (Arm: 512). */
+#define XMM_KILL_BATCH 512
+
+enum xmm_domain_state {
+    XMM_DOMAIN_GONE = 0,  /* never created, or destroyed */
+    XMM_DOMAIN_RUNNING,   /* created, not killed */
+    XMM_DOMAIN_DYING,     /* domain_kill started, not finished */
+    XMM_DOMAIN_ZOMBIE,    /* killed, still referenced */
+};
+
+const char *xmm_domain_state_name(enum xmm_domain_state s);
+
+enum xmm_safe_range_mode {
+    XMM_SAFE_RANGE_AUTO = 0, /* chosen by the toolstack model */
+    XMM_SAFE_RANGE_OFF,      /* no safe range for this domain */
+    XMM_SAFE_RANGE_GIVEN,    /* gfn/pages given by the caller */
+};
+
+struct xmm_domain_opts {
+    uint64_t max_pages;
+    bool direct_map;       /* gfn == mfn (Armv8-R, dom0less direct-map) */
+    bool ffa;              /* FF-A mediator context */
+    uint32_t grant_frames; /* max grant-table frames */
+    uint32_t maptrack_frames;
+    enum xmm_safe_range_mode safe_range;
+    xmm_gfn_t safe_range_gfn;
+    uint64_t safe_range_pages;
+};
+
+#define XMM_DOMAIN_OPTS_INIT                                                   \
+    {                                                                          \
+        .max_pages = 0, .direct_map = false, .ffa = false, .grant_frames = 64, \
+        .maptrack_frames = 1024, .safe_range = XMM_SAFE_RANGE_AUTO,           \
+        .safe_range_gfn = { 0 }, .safe_range_pages = 0,                        \
+    }
+
+/*
+ * domain_create.  Return: 0, -XMM_EEXIST (id taken, including a zombie),
+ * -XMM_EINVAL (reserved id, bad options), -XMM_ENOMEM.
+ */
+int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_domain_opts *opts);
+
+/*
+ * domain_kill: one call of the staged teardown.  Stages, in order: FF-A,
+ * grant mappings this domain holds, guest-page shared_info / vcpu_info
+ * references, P2M mappings, xenheap list, page list, P2M tables.  Return: 0 when the kill is complete (the domain is a zombie
+ * or gone; killing a zombie again retries what is pending and returns 0),
+ * -XMM_ERESTART when preempted, -XMM_ESRCH if no such domain.
+ */
+int xmm_domain_kill(struct xmm_world *w, xmm_domid_t dom);
+
+/*
+ * The toolstack's destroy loop (`xl destroy`): domain_kill again while it
+ * returns -XMM_ERESTART, advancing the clock one tick between calls, at most
+ * `max_calls` calls.  *calls (may be NULL) receives the number of calls
+ * made.  Return: 0, -XMM_ESRCH, or -XMM_ERESTART if the budget ran out.
+ */
+int xmm_domain_destroy(struct xmm_world *w, xmm_domid_t dom, uint32_t max_calls,
+                       uint32_t *calls);
+
+/*
+ * Take / drop a domain reference (get_domain / put_domain) on behalf of the
+ * library's user.  get: -XMM_ESRCH, -XMM_EINVAL once dying.  put drops only
+ * a reference taken with get: -XMM_ESRCH, -XMM_EINVAL if none is held.
+ */
+int xmm_domain_get(struct xmm_world *w, xmm_domid_t dom);
+int xmm_domain_put(struct xmm_world *w, xmm_domid_t dom);
+
+struct xmm_domain_info {
+    xmm_domid_t id;
+    enum xmm_domain_state state;
+    uint32_t refs;
+    uint64_t tot_pages;
+    uint64_t max_pages;
+    uint64_t xenheap_pages;
+    uint64_t p2m_entries;
+    uint64_t p2m_nodes;
+    bool direct_map;
+    bool ffa;
+    uint32_t kill_stage;  /* teardown stage reached */
+    uint32_t kill_calls;  /* domain_kill calls made so far */
+};
+
+/* Return: 0 and *out, or -XMM_ESRCH (out->state is then GONE). */
+int xmm_domain_info(const struct xmm_world *w, xmm_domid_t dom, struct xmm_domain_info *out);
+enum xmm_domain_state xmm_domain_state(const struct xmm_world *w, xmm_domid_t dom);
+
+/* Domains that exist (running, dying, zombie), in id order. */
+size_t xmm_domain_count(const struct xmm_world *w);
+xmm_domid_t xmm_domain_id_at(const struct xmm_world *w, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* XMM_DOMAIN_H */

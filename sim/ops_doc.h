@@ -1,0 +1,24 @@
+/*
+ * xmm-sim - the op reference generated from the op table, and the check
+ * that docs/scenario-format.md carries the same text.
+ */
+#ifndef XMM_SIM_OPS_DOC_H
+#define XMM_SIM_OPS_DOC_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define SIM_DOC_BEGIN "<!-- BEGIN xmm-sim ops"
+#define SIM_DOC_END "<!-- END xmm-sim ops -->"
+
+/* The reference as markdown (g_free it). */
+char *sim_ops_markdown(void);
+
+/*
+ * Compare the section between the markers of `path` with the generated
+ * text; with `update`, rewrite it.  Return: 0 in step (or updated), 1 out
+ * of date, 2 unreadable file or missing markers.  Messages go to err.
+ */
+int sim_ops_doc_sync(const char *path, bool update, FILE *err);
+
+#endif /* XMM_SIM_OPS_DOC_H */

@@ -1,0 +1,334 @@
+/*
+ * xmm-sim - YAML event stream to a marked tree (see ytree.h).
+ */
+#include "ytree.h"
+
+#include <glib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <yaml.h>
+
+/* One open collection while its events are read. */
+struct yt_frame {
+    struct yt_node *node;
+    char *anchor; /* registered when the collection ends */
+};
+
+struct yt_builder {
+    struct yt_doc *doc;
+    struct yt_error *err;
+    const char *buf;
+    struct yt_frame stack[YT_MAX_DEPTH];
+    uint32_t depth;
+    uint32_t attached; /* nodes and alias uses so far */
+    uint32_t documents;
+    GHashTable *anchors; /* name -> node (borrowed) */
+    bool failed;
+};
+
+/* Record the first error at a 1-based mark; later ones are dropped. */
+static void yt_fail(struct yt_builder *b, uint32_t line, uint32_t col, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (b->failed)
+        return;
+    b->failed = true;
+    b->err->line = line;
+    b->err->col = col;
+    va_start(ap, fmt);
+    vsnprintf(b->err->msg, sizeof(b->err->msg), fmt, ap);
+    va_end(ap);
+}
+
+/* Free one node (the document's pointer array calls this). */
+static void yt_node_free(gpointer p)
+{
+    struct yt_node *n = p;
+
+    if (!n->alias) {
+        g_free(n->value);
+        g_free(n->items);
+    }
+    g_free(n);
+}
+
+/* A new node owned by the document, marked at libyaml's 0-based mark. */
+static struct yt_node *yt_node_new(struct yt_builder *b, enum yt_kind kind, yaml_mark_t mark)
+{
+    struct yt_node *n = g_new0(struct yt_node, 1);
+
+    n->kind = kind;
+    n->line = (uint32_t)mark.line + 1;
+    n->col = (uint32_t)mark.column + 1;
+    g_ptr_array_add(b->doc->nodes, n);
+    return n;
+}
+
+/*
+ * Hang a node (new or aliased) under the innermost open collection, or make
+ * it the root.  Mapping items are stored key, value, key, value ...; the
+ * pair count is fixed up when the mapping ends.
+ */
+static void yt_attach(struct yt_builder *b, struct yt_node *n, yaml_mark_t mark)
+{
+    struct yt_node *parent;
+
+    if (++b->attached > YT_MAX_NODES) {
+        yt_fail(b, (uint32_t)mark.line + 1, (uint32_t)mark.column + 1,
+                "document too large (more than %u nodes)", YT_MAX_NODES);
+        return;
+    }
+    if (b->depth == 0) {
+        b->doc->root = n;
+        return;
+    }
+    parent = b->stack[b->depth - 1].node;
+    if (parent->count == parent->cap) {
+        parent->cap = parent->cap ? parent->cap * 2 : 8;
+        parent->items = g_renew(struct yt_node *, parent->items, parent->cap);
+    }
+    parent->items[parent->count++] = n;
+}
+
+/* Remember an anchor for later aliases (a redefinition replaces it). */
+static void yt_anchor(struct yt_builder *b, const yaml_char_t *anchor, struct yt_node *n)
+{
+    if (anchor)
+        g_hash_table_replace(b->anchors, g_strdup((const char *)anchor), n);
+}
+
+/* Open a sequence or mapping. */
+static void yt_open(struct yt_builder *b, enum yt_kind kind, const yaml_event_t *ev,
+                    const yaml_char_t *anchor)
+{
+    struct yt_node *n;
+
+    if (b->depth >= YT_MAX_DEPTH) {
+        yt_fail(b, (uint32_t)ev->start_mark.line + 1, (uint32_t)ev->start_mark.column + 1,
+                "nesting deeper than %u levels", YT_MAX_DEPTH);
+        return;
+    }
+    n = yt_node_new(b, kind, ev->start_mark);
+    yt_attach(b, n, ev->start_mark);
+    b->stack[b->depth].node = n;
+    b->stack[b->depth].anchor = anchor ? g_strdup((const char *)anchor) : NULL;
+    b->depth++;
+}
+
+/* Close the innermost collection and register its anchor. */
+static void yt_close(struct yt_builder *b)
+{
+    struct yt_frame *f;
+
+    if (b->depth == 0)
+        return;
+    f = &b->stack[--b->depth];
+    if (f->node->kind == YT_MAP)
+        f->node->count /= 2;
+    if (f->anchor) {
+        yt_anchor(b, (const yaml_char_t *)f->anchor, f->node);
+        g_free(f->anchor);
+        f->anchor = NULL;
+    }
+}
+
+/* A scalar event: copy its text, note whether it was plain. */
+static void yt_scalar(struct yt_builder *b, const yaml_event_t *ev)
+{
+    struct yt_node *n = yt_node_new(b, YT_SCALAR, ev->start_mark);
+    size_t len = ev->data.scalar.length;
+
+    n->value = g_strndup((const char *)ev->data.scalar.value, len);
+    n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    if (strlen(n->value) != len) {
+        yt_fail(b, n->line, n->col, "string contains a NUL character");
+        return;
+    }
+    yt_attach(b, n, ev->start_mark);
+    yt_anchor(b, ev->data.scalar.anchor, n);
+}
+
+/*
+ * An alias: a node marked where the alias is written, sharing the content
+ * of the anchored node (only complete nodes are anchored).
+ */
+static void yt_alias(struct yt_builder *b, const yaml_event_t *ev)
+{
+    const struct yt_node *target = g_hash_table_lookup(b->anchors, ev->data.alias.anchor);
+    struct yt_node *n;
+
+    if (!target) {
+        yt_fail(b, (uint32_t)ev->start_mark.line + 1, (uint32_t)ev->start_mark.column + 1,
+                "unknown alias '*%s' (anchors must be defined, and complete, before use)",
+                (const char *)ev->data.alias.anchor);
+        return;
+    }
+    n = yt_node_new(b, target->kind, ev->start_mark);
+    n->plain = target->plain;
+    n->value = target->value;
+    n->items = target->items;
+    n->count = target->count;
+    n->cap = target->cap;
+    n->alias = true;
+    yt_attach(b, n, ev->start_mark);
+}
+
+/* Line and column (1-based) of a byte offset, for reader errors. */
+static void yt_offset_mark(const char *buf, size_t off, uint32_t *line, uint32_t *col)
+{
+    size_t i;
+
+    *line = 1;
+    *col = 1;
+    for (i = 0; i < off && buf[i]; i++) {
+        if (buf[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned char)buf[i] & 0xC0) != 0x80) {
+            (*col)++;
+        }
+    }
+}
+
+/* Turn libyaml's parser error into our message at its mark. */
+static void yt_syntax_error(struct yt_builder *b, const yaml_parser_t *p)
+{
+    uint32_t line = (uint32_t)p->problem_mark.line + 1;
+    uint32_t col = (uint32_t)p->problem_mark.column + 1;
+    const char *problem = p->problem ? p->problem : "unknown error";
+
+    if (p->error == YAML_READER_ERROR) {
+        yt_offset_mark(b->buf, p->problem_offset, &line, &col);
+        yt_fail(b, line, col, "YAML syntax error: %s", problem);
+    } else if (p->error == YAML_MEMORY_ERROR) {
+        yt_fail(b, 1, 1, "YAML parser out of memory");
+    } else if (p->context) {
+        yt_fail(b, line, col, "YAML syntax error: %s %s", problem, p->context);
+    } else {
+        yt_fail(b, line, col, "YAML syntax error: %s", problem);
+    }
+}
+
+/* Handle one event; returns false at the end of the stream. */
+static bool yt_event(struct yt_builder *b, const yaml_event_t *ev)
+{
+    switch (ev->type) {
+    case YAML_STREAM_END_EVENT:
+        return false;
+    case YAML_DOCUMENT_START_EVENT:
+        if (b->documents++ > 0)
+            yt_fail(b, (uint32_t)ev->start_mark.line + 1, (uint32_t)ev->start_mark.column + 1,
+                    "a second YAML document (a scenario file holds exactly one)");
+        break;
+    case YAML_SCALAR_EVENT:
+        yt_scalar(b, ev);
+        break;
+    case YAML_SEQUENCE_START_EVENT:
+        yt_open(b, YT_SEQ, ev, ev->data.sequence_start.anchor);
+        break;
+    case YAML_MAPPING_START_EVENT:
+        yt_open(b, YT_MAP, ev, ev->data.mapping_start.anchor);
+        break;
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        yt_close(b);
+        break;
+    case YAML_ALIAS_EVENT:
+        yt_alias(b, ev);
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+/* Read events until the end of the stream or the first error. */
+int yt_load(const char *buf, size_t len, struct yt_doc *doc, struct yt_error *err)
+{
+    struct yt_builder b;
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    bool more = true;
+    uint32_t i;
+
+    memset(doc, 0, sizeof(*doc));
+    memset(err, 0, sizeof(*err));
+    memset(&b, 0, sizeof(b));
+    b.doc = doc;
+    b.err = err;
+    b.buf = buf;
+    doc->nodes = g_ptr_array_new_with_free_func(yt_node_free);
+    if (len > YT_MAX_FILE_BYTES) {
+        yt_fail(&b, 1, 1, "file too large (more than %u bytes)", YT_MAX_FILE_BYTES);
+        return -1;
+    }
+    b.anchors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    if (!yaml_parser_initialize(&parser)) {
+        yt_fail(&b, 1, 1, "YAML parser out of memory");
+        g_hash_table_destroy(b.anchors);
+        return -1;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)(len ? buf : ""), len);
+    while (more && !b.failed) {
+        if (!yaml_parser_parse(&parser, &ev)) {
+            yt_syntax_error(&b, &parser);
+            break;
+        }
+        more = yt_event(&b, &ev);
+        yaml_event_delete(&ev);
+    }
+    for (i = 0; i < b.depth; i++)
+        g_free(b.stack[i].anchor);
+    yaml_parser_delete(&parser);
+    g_hash_table_destroy(b.anchors);
+    return b.failed ? -1 : 0;
+}
+
+/* Free every node of a document. */
+void yt_free(struct yt_doc *doc)
+{
+    if (doc->nodes)
+        g_ptr_array_free(doc->nodes, TRUE);
+    doc->nodes = NULL;
+    doc->root = NULL;
+}
+
+/* Value of a key in a mapping (first occurrence). */
+const struct yt_node *yt_map_get(const struct yt_node *map, const char *key)
+{
+    size_t i;
+
+    if (!map || map->kind != YT_MAP)
+        return NULL;
+    for (i = 0; i < map->count; i++) {
+        const struct yt_node *k = map->items[2 * i];
+
+        if (k->kind == YT_SCALAR && strcmp(k->value, key) == 0)
+            return map->items[2 * i + 1];
+    }
+    return NULL;
+}
+
+/* Node kind in words. */
+const char *yt_kind_name(const struct yt_node *n)
+{
+    switch (n->kind) {
+    case YT_SCALAR:
+        return "a scalar";
+    case YT_SEQ:
+        return "a sequence";
+    case YT_MAP:
+        return "a mapping";
+    }
+    return "a node";
+}
+
+/* A plain null scalar. */
+bool yt_is_null(const struct yt_node *n)
+{
+    return n->kind == YT_SCALAR && n->plain &&
+           (n->value[0] == '\0' || strcmp(n->value, "~") == 0 || strcmp(n->value, "null") == 0 ||
+            strcmp(n->value, "Null") == 0 || strcmp(n->value, "NULL") == 0);
+}

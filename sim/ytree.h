@@ -1,0 +1,70 @@
+/*
+ * xmm-sim - a YAML document as a small tree with source marks.
+ *
+ * libyaml's own document API loses the distinction between an alias and
+ * the node it names and will happily build a cycle (`&a [*a]`); this builder
+ * reads the event stream instead, so it can bound the depth and the node
+ * count, reject a second document at its `---`, and keep a 1-based
+ * line/column on every node for FILE:LINE:COL messages.
+ *
+ * An alias is a node of its own, marked where the alias is written, that
+ * shares the content of its anchor (registered only once the anchored node
+ * is complete, so no cycle can be built).  Nodes are owned by the
+ * document, never by their parents.
+ */
+#ifndef XMM_SIM_YTREE_H
+#define XMM_SIM_YTREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bounds on what a scenario file may contain. */
+#define YT_MAX_FILE_BYTES (8u << 20)
+#define YT_MAX_DEPTH 64u
+#define YT_MAX_NODES 1000000u
+
+enum yt_kind { YT_SCALAR = 0, YT_SEQ, YT_MAP };
+
+struct yt_node {
+    enum yt_kind kind;
+    uint32_t line, col; /* 1-based, where the node starts */
+    bool plain;         /* scalar written without quotes or block style */
+    char *value;        /* scalar text, NUL-terminated */
+    /* SEQ: items[0..count-1]; MAP: items[2i] = key, items[2i+1] = value */
+    struct yt_node **items;
+    size_t count;       /* SEQ: items; MAP: pairs */
+    size_t cap;
+    bool alias;         /* a use of an anchor: shares value/items with it, own mark */
+};
+
+struct yt_doc {
+    struct yt_node *root; /* NULL for an empty stream */
+    void *nodes;          /* GPtrArray owning every node */
+};
+
+struct yt_error {
+    uint32_t line, col;
+    char msg[256];
+};
+
+/*
+ * Parse one YAML document from buf[0..len).  Return: 0 with *doc filled
+ * (free with yt_free), or -1 with *err set: a syntax error at libyaml's
+ * mark, a second document, an unknown alias, a bound exceeded.
+ */
+int yt_load(const char *buf, size_t len, struct yt_doc *doc, struct yt_error *err);
+
+/* Release every node of the document; safe on a zeroed doc. */
+void yt_free(struct yt_doc *doc);
+
+/* Value node of `key` in a mapping, or NULL (first occurrence). */
+const struct yt_node *yt_map_get(const struct yt_node *map, const char *key);
+
+/* "a scalar" / "a sequence" / "a mapping", for messages. */
+const char *yt_kind_name(const struct yt_node *n);
+
+/* True when n is a plain scalar meaning null ("", "~", "null"). */
+bool yt_is_null(const struct yt_node *n);
+
+#endif /* XMM_SIM_YTREE_H */

@@ -1,0 +1,454 @@
+/*
+ * libxmm - the invariant checker.
+ *
+ * Two ways to check the same rules (scenario-format.md "Invariants"):
+ *  - incremental: only frames, P2M entries and domains marked dirty since
+ *    the last check, using the checker's own index of who holds references
+ *    (struct xmm_rmap, kept at the places holders appear and go);
+ *  - full sweep: rebuilds that index from the P2Ms and the module records,
+ *    walks every list, and checks every frame and domain.
+ * The full sweep also compares the rebuilt index with the kept one, so a
+ * bookkeeping slip shows up as a disagreement.  When the change set
+ * overflowed, the incremental check falls back to a full sweep.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+void dirty_p2m_add(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn)
+{
+    if (w->dirty_p2m_count < DIRTY_P2M_MAX) {
+        w->dirty_p2m[w->dirty_p2m_count].dom = dom;
+        w->dirty_p2m[w->dirty_p2m_count].gfn = gfn;
+        w->dirty_p2m_count++;
+    } else {
+        w->dirty_overflow = true;
+    }
+}
+
+void check_report(struct xmm_check_report *rep, enum xmm_invariant inv,
+                   enum xmm_subject_kind kind, uint64_t mfn, xmm_domid_t dom, uint64_t gfn,
+                   const char *fmt, ...)
+{
+    struct xmm_violation *v;
+    va_list ap;
+
+    rep->count++;
+    if (rep->kept >= XMM_CHECK_MAX_REPORT)
+        return;
+    v = &rep->v[rep->kept++];
+    v->inv = inv;
+    v->kind = kind;
+    v->mfn = xmm_mfn(mfn);
+    v->dom = dom;
+    v->gfn = xmm_gfn(gfn);
+    va_start(ap, fmt);
+    vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+    va_end(ap);
+}
+
+#define FRAME_V(inv, ...) check_report(rep, inv, XMM_SUBJECT_FRAME, mfn, pg->owner, 0, __VA_ARGS__)
+
+/* Rules about one free frame. */
+static void check_free_frame(const struct xmm_world *w, uint32_t idx, const struct xmm_rmap *r,
+                             struct xmm_check_report *rep)
+{
+    const struct xmm_page *pg = &w->frames[idx];
+    uint64_t mfn = w->ram_base + idx;
+
+    if (pg->count_info != XMM_PGC_state_free || pg->owner != XMM_DOMID_INVALID ||
+        pg->type_info != 0)
+        FRAME_V(XMM_INV_FREE_CLEAN, "free frame has count_info %#llx, type_info %#llx, owner %u",
+                (unsigned long long)pg->count_info, (unsigned long long)pg->type_info,
+                (unsigned)pg->owner);
+    if (r->refs || r->ram_maps)
+        FRAME_V(XMM_INV_FREE_CLEAN,
+                "free frame still reachable: %u referencing holders, %u RAM mappings",
+                r->refs, r->ram_maps);
+    /* A device TLB entry or an SP that still reaches a freed frame. */
+    if (r->reach)
+        FRAME_V(XMM_INV_ISOLATION, "free frame still reachable by %u device or SP mapping(s)",
+                r->reach);
+    if (pg->flags & (PGF_PAGE_LIST | PGF_XEN_LIST | PGF_PARK_LIST))
+        FRAME_V(XMM_INV_OWNERSHIP, "free frame is still on a page list");
+}
+
+/* Who may own an in-use frame, and on which list it must be. */
+static void check_owner(const struct xmm_world *w, uint32_t idx, struct xmm_check_report *rep)
+{
+    const struct xmm_page *pg = &w->frames[idx];
+    uint64_t mfn = w->ram_base + idx;
+    bool xenheap = pg->count_info & XMM_PGC_xen_heap;
+    const struct xmm_domain *d = domain_find(w, pg->owner);
+
+    if (pg->owner == XMM_DOMID_PARK) {
+        if (!(pg->flags & PGF_PARK_LIST))
+            FRAME_V(XMM_INV_OWNERSHIP, "parked frame is not on the park list");
+        return;
+    }
+    if (xenheap && pg->owner == XMM_DOMID_XEN) {
+        if (pg->flags & (PGF_PAGE_LIST | PGF_XEN_LIST))
+            FRAME_V(XMM_INV_OWNERSHIP, "xen-owned xenheap frame is on a domain list");
+        return;
+    }
+    if (!d) {
+        FRAME_V(XMM_INV_OWNERSHIP, "in-use frame owned by %u, which is no domain",
+                (unsigned)pg->owner);
+        return;
+    }
+    if (xenheap ? !(pg->flags & PGF_XEN_LIST) : !(pg->flags & PGF_PAGE_LIST))
+        FRAME_V(XMM_INV_OWNERSHIP, "frame owned by d%u is not on its %s list", (unsigned)d->id,
+                xenheap ? "xenheap" : "page");
+}
+
+/* Rules about one in-use frame, given what holds it (r). */
+static void check_used_frame(const struct xmm_world *w, uint32_t idx, const struct xmm_rmap *r,
+                             struct xmm_check_report *rep)
+{
+    const struct xmm_page *pg = &w->frames[idx];
+    uint64_t mfn = w->ram_base + idx;
+    bool alloc = pg->count_info & XMM_PGC_allocated;
+    bool xenheap = pg->count_info & XMM_PGC_xen_heap;
+    uint32_t want = (alloc ? 1u : 0u) + r->refs;
+    uint64_t g = pg->type_info & XMM_PGT_gfn_mask;
+
+    if ((pg->count_info & XMM_PGC_state_mask) != XMM_PGC_state_inuse)
+        FRAME_V(XMM_INV_OWNERSHIP, "frame in state %llu",
+                (unsigned long long)((pg->count_info & XMM_PGC_state_mask) >> XMM_PGC_state_shift));
+    if (page_count(pg) != want)
+        FRAME_V(XMM_INV_REFCOUNT, "count %u but %u named (allocation %u, holders %u)",
+                page_count(pg), want, alloc ? 1u : 0u, r->refs);
+    if (!xenheap && page_count(pg) == 0)
+        FRAME_V(XMM_INV_REFCOUNT, "domheap frame in use with a zero count");
+    check_owner(w, idx, rep);
+    if (r->ram_maps && pg->owner != r->ram_dom)
+        FRAME_V(XMM_INV_P2M_TYPE, "RAM-mapped by d%u but owned by %u", (unsigned)r->ram_dom,
+                (unsigned)pg->owner);
+    if (!xenheap)
+        return;
+    if (r->ram_maps > 1)
+        FRAME_V(XMM_INV_XENHEAP_GFN, "xenheap frame mapped %u times", r->ram_maps);
+    if (g != XMM_PGT_INVALID_GFN) {
+        const struct xmm_domain *d = domain_find(w, pg->owner);
+        uint64_t e = d ? p2m_get(&d->p2m, g) : 0;
+
+        if (!e || p2m_entry_mfn(e) != mfn || !xmm_p2m_is_ram(p2m_entry_type(e)))
+            FRAME_V(XMM_INV_XENHEAP_GFN, "records gfn %#llx but is not mapped there",
+                    (unsigned long long)g);
+    } else if (r->ram_maps && w->policy.xenheap_gfn == XMM_XENHEAP_GFN_PAGE_INFO) {
+        FRAME_V(XMM_INV_XENHEAP_GFN, "mapped in d%u's P2M but records no gfn",
+                (unsigned)r->ram_dom);
+    }
+}
+
+static void check_frame(const struct xmm_world *w, uint32_t idx, const struct xmm_rmap *r,
+                        struct xmm_check_report *rep)
+{
+    if (page_is_free(&w->frames[idx]))
+        check_free_frame(w, idx, r, rep);
+    else
+        check_used_frame(w, idx, r, rep);
+}
+
+/* One P2M entry against the frame it names. */
+static void check_entry(const struct xmm_world *w, xmm_domid_t dom, uint64_t gfn, uint64_t e,
+                        struct xmm_check_report *rep)
+{
+    enum xmm_p2m_type t = p2m_entry_type(e);
+    uint64_t mfn = p2m_entry_mfn(e);
+    const struct xmm_page *pg = frame_valid(w, mfn) ? &w->frames[mfn - w->ram_base] : NULL;
+    const char *tn = xmm_p2m_type_name(t);
+
+    saferange_check_entry(w, dom, gfn, e, rep); /* seed 002 */
+#define P2M_V(...) check_report(rep, XMM_INV_P2M_TYPE, XMM_SUBJECT_P2M, mfn, dom, gfn, __VA_ARGS__)
+    if (xmm_p2m_is_mmio(t)) {
+        if (pg)
+            P2M_V("%s entry maps RAM frame %#llx", tn, (unsigned long long)mfn);
+        return;
+    }
+    if (!pg) {
+        P2M_V("%s entry maps %#llx, which is not RAM", tn, (unsigned long long)mfn);
+        return;
+    }
+    if (page_is_free(pg)) {
+        P2M_V("%s entry maps free frame %#llx", tn, (unsigned long long)mfn);
+        return;
+    }
+    if (xmm_p2m_is_ram(t) && pg->owner != dom)
+        P2M_V("%s entry maps frame %#llx owned by %u", tn, (unsigned long long)mfn,
+              (unsigned)pg->owner);
+    if ((xmm_p2m_is_foreign(t) || xmm_p2m_is_grant(t)) &&
+        (pg->owner == dom || !domain_find(w, pg->owner) || page_count(pg) == 0))
+        P2M_V("%s entry maps frame %#llx owned by %u", tn, (unsigned long long)mfn,
+              (unsigned)pg->owner);
+    if (xmm_p2m_is_grant(t) && domain_find(w, dom) && !gnttab_mapping_live(domain_find(w, dom), gfn, mfn))
+        P2M_V("%s entry has no live maptrack handle", tn);
+#undef P2M_V
+}
+
+/* Counters and references of one domain. */
+static void check_domain(const struct xmm_world *w, const struct xmm_domain *d,
+                         struct xmm_check_report *rep)
+{
+    uint32_t want = (d->state != XMM_DOMAIN_ZOMBIE ? 1u : 0u) + (d->tot_pages ? 1u : 0u) +
+                    (d->xenheap_pages ? 1u : 0u) + ffa_domain_refs(d) + d->ext_refs +
+                    iommu_domain_refs(d);
+
+#define DOM_V(inv, ...) check_report(rep, inv, XMM_SUBJECT_DOMAIN, 0, d->id, 0, __VA_ARGS__)
+    if (d->tot_pages > d->max_pages && !domain_dying(d))
+        DOM_V(XMM_INV_ACCOUNTING, "tot_pages %llu over max_pages %llu",
+              (unsigned long long)d->tot_pages, (unsigned long long)d->max_pages);
+    if (d->tot_pages != d->pages.count || d->xenheap_pages != d->xenpages.count)
+        DOM_V(XMM_INV_OWNERSHIP, "tot_pages %llu / xenheap_pages %llu but lists hold %llu / %llu",
+              (unsigned long long)d->tot_pages, (unsigned long long)d->xenheap_pages,
+              (unsigned long long)d->pages.count, (unsigned long long)d->xenpages.count);
+    if (d->refs != want)
+        DOM_V(XMM_INV_OWNERSHIP, "%u domain references, %u named", d->refs, want);
+    if (d->state == XMM_DOMAIN_ZOMBIE) {
+        const struct xmm_plist *lists[2] = { &d->pages, &d->xenpages };
+
+        for (int l = 0; l < 2; l++)
+            for (uint32_t i = lists[l]->head; i != XMM_NIL; i = w->frames[i].next)
+                if (w->frames[i].count_info & XMM_PGC_allocated)
+                    DOM_V(XMM_INV_DESTROY_PROGRESS,
+                          "zombie still holds frame %#llx with its allocation reference",
+                          (unsigned long long)(w->ram_base + i));
+    }
+    gnttab_check_domain(w, d, rep);
+    saferange_check_domain(w, d, rep);
+    mpu_check_domain(w, d, rep);
+    iommu_check_domain(w, d, rep);
+#undef DOM_V
+}
+
+/* lock_order: the acquisition graph must stay acyclic. */
+static void check_locks(struct xmm_world *w, bool only_if_changed, struct xmm_check_report *rep)
+{
+    enum lock_class a, b;
+
+    if ((!only_if_changed || w->lockdep.changed) && lockdep_cycle(&w->lockdep, &a, &b))
+        check_report(rep, XMM_INV_LOCK_ORDER, XMM_SUBJECT_WORLD, 0, 0, 0,
+                     "lock order cycle: %s is taken under %s, and %s under %s on another path",
+                     lock_class_name(b), lock_class_name(a), lock_class_name(a),
+                     lock_class_name(b));
+    if (only_if_changed)
+        w->lockdep.changed = false;
+}
+
+static void check_flagged(struct xmm_world *w, struct xmm_check_report *rep)
+{
+    for (uint32_t i = 0; i < w->flagged_count; i++) {
+        const struct xmm_violation *v = &w->flagged[i];
+
+        check_report(rep, v->inv, v->kind, v->mfn.m, v->dom, v->gfn.g, "%s", v->detail);
+    }
+    w->flagged_count = 0; /* reported once */
+}
+
+void xmm_check_flag(struct xmm_world *w, const struct xmm_violation *v)
+{
+    if (w->flagged_count < FLAGGED_MAX)
+        w->flagged[w->flagged_count++] = *v;
+}
+
+/* --- full sweep ------------------------------------------------------------ */
+
+static void rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm,
+                         struct xmm_check_report *rep)
+{
+    for (size_t i = 0; i < w->dom_count; i++) {
+        const struct xmm_domain *d = w->doms[i];
+        uint64_t gfn = 0, g, e;
+
+        while (p2m_next_raw(&d->p2m, gfn, &g, &e)) {
+            enum xmm_p2m_type t = p2m_entry_type(e);
+            uint64_t mfn = p2m_entry_mfn(e);
+
+            check_entry(w, d->id, g, e, rep);
+            gfn = g + 1;
+            if (!frame_valid(w, mfn))
+                continue;
+            if (xmm_p2m_is_foreign(t) || xmm_p2m_is_grant(t))
+                rm[mfn - w->ram_base].refs++;
+            else if (xmm_p2m_is_ram(t)) {
+                if (rm[mfn - w->ram_base].ram_maps < UINT8_MAX)
+                    rm[mfn - w->ram_base].ram_maps++;
+                rm[mfn - w->ram_base].ram_dom = d->id;
+            } else if (t == XMM_P2M_IOMMU_MAP_RW || t == XMM_P2M_IOMMU_MAP_RO)
+                rm[mfn - w->ram_base].reach++;
+        }
+    }
+}
+
+/* Walk a list: every member must carry `flag` and be owned by `owner`. */
+static uint64_t walk_list(const struct xmm_world *w, const struct xmm_plist *l, uint8_t flag,
+                          xmm_domid_t owner, struct xmm_check_report *rep)
+{
+    uint64_t n = 0;
+
+    for (uint32_t i = l->head; i != XMM_NIL && n <= w->ram_pages; i = w->frames[i].next, n++) {
+        const struct xmm_page *pg = &w->frames[i];
+        uint64_t mfn = w->ram_base + i;
+
+        if (!(pg->flags & flag) || pg->owner != owner || page_is_free(pg))
+            FRAME_V(XMM_INV_OWNERSHIP, "on the list of %u but owned by %u", (unsigned)owner,
+                    (unsigned)pg->owner);
+    }
+    if (n != l->count)
+        check_report(rep, XMM_INV_OWNERSHIP, XMM_SUBJECT_DOMAIN, 0, owner, 0,
+               "list of %u links %llu frames, counts %llu", (unsigned)owner,
+               (unsigned long long)n, (unsigned long long)l->count);
+    return n;
+}
+
+static void sweep_heap(const struct xmm_world *w, struct xmm_check_report *rep)
+{
+    uint64_t listed = 0, free_frames = 0;
+
+    for (unsigned o = 0; o <= XMM_MAX_ORDER; o++)
+        for (uint32_t i = w->free[o].head; i != XMM_NIL; i = w->frames[i].next) {
+            for (uint32_t j = 0; j < (UINT32_C(1) << o) && i + j < w->ram_pages; j++)
+                if (!page_is_free(&w->frames[i + j]))
+                    check_report(rep, XMM_INV_ACCOUNTING, XMM_SUBJECT_FRAME, w->ram_base + i + j,
+                           w->frames[i + j].owner, 0, "in a free block but in use");
+            listed += UINT64_C(1) << o;
+        }
+    for (uint32_t i = 0; i < w->ram_pages; i++)
+        free_frames += page_is_free(&w->frames[i]);
+    if (listed != w->free_pages || free_frames != w->free_pages)
+        check_report(rep, XMM_INV_ACCOUNTING, XMM_SUBJECT_WORLD, 0, 0, 0,
+               "heap counts %llu free, free lists hold %llu, frames free %llu of %llu",
+               (unsigned long long)w->free_pages, (unsigned long long)listed,
+               (unsigned long long)free_frames, (unsigned long long)w->ram_pages);
+}
+
+int xmm_check_full(struct xmm_world *w, struct xmm_check_report *rep)
+{
+    struct xmm_check_report local;
+    struct xmm_rmap *rm;
+
+    if (!rep)
+        rep = &local;
+    memset(rep, 0, sizeof(*rep));
+    rm = xmm_alloc(w, w->ram_pages * sizeof(*rm));
+    if (!rm)
+        return -XMM_ENOMEM;
+    rebuild_rmap(w, rm, rep);
+    ffa_rebuild_rmap(w, rm);
+    shinfo_rebuild_rmap(w, rm);
+    iommu_rebuild_rmap(w, rm);
+    for (uint32_t i = 0; i < w->ram_pages; i++) {
+        const struct xmm_rmap *a = &rm[i], *b = &w->rmap[i];
+
+        if (a->refs != b->refs || a->ram_maps != b->ram_maps || a->reach != b->reach)
+            check_report(rep, XMM_INV_REFCOUNT, XMM_SUBJECT_FRAME, w->ram_base + i, w->frames[i].owner,
+                   0, "holders: %u found, %u recorded", a->refs, b->refs);
+        check_frame(w, i, a, rep);
+    }
+    mpu_check_full(w, rm, rep);
+    xmm_free(w, rm, w->ram_pages * sizeof(*rm));
+    for (size_t i = 0; i < w->dom_count; i++) {
+        const struct xmm_domain *d = w->doms[i];
+
+        walk_list(w, &d->pages, PGF_PAGE_LIST, d->id, rep);
+        walk_list(w, &d->xenpages, PGF_XEN_LIST, d->id, rep);
+        check_domain(w, d, rep);
+    }
+    walk_list(w, &w->park, PGF_PARK_LIST, XMM_DOMID_PARK, rep);
+    sweep_heap(w, rep);
+    ffa_check_world(w, rep);
+    iommu_check_world(w, rep);
+    check_locks(w, false, rep);
+    check_flagged(w, rep);
+    w->check_total += rep->count;
+    return (int)rep->count;
+}
+
+/* --- incremental -------------------------------------------------------- */
+
+/* Forget the change set, folding it into the digest. */
+static void settle(struct xmm_world *w)
+{
+    if (w->dirty_overflow) {
+        w->frame_digest = 0;
+        w->chk_inuse = 0;
+        for (uint32_t i = 0; i < w->ram_pages; i++) {
+            w->frame_digest ^= frame_hash(w, i);
+            w->chk_inuse += !page_is_free(&w->frames[i]);
+            w->frames[i].flags &= (uint8_t)~PGF_DIRTY;
+        }
+        for (size_t i = 0; i < w->dom_count; i++)
+            w->doms[i]->dirty = false;
+    } else {
+        for (uint32_t i = 0; i < w->dirty_frame_count; i++) {
+            const struct dirty_frame *f = &w->dirty_frames[i];
+
+            w->frame_digest ^= f->old_hash ^ frame_hash(w, f->idx);
+            w->frames[f->idx].flags &= (uint8_t)~PGF_DIRTY;
+        }
+        for (uint32_t i = 0; i < w->dirty_dom_count; i++) {
+            struct xmm_domain *d = domain_find(w, w->dirty_doms[i]);
+            if (d)
+                d->dirty = false;
+        }
+    }
+    w->dirty_frame_count = w->dirty_p2m_count = w->dirty_dom_count = 0;
+    w->dirty_overflow = false;
+}
+
+uint32_t xmm_check_incremental(struct xmm_world *w, struct xmm_check_report *rep)
+{
+    struct xmm_check_report local;
+
+    if (!rep)
+        rep = &local;
+    memset(rep, 0, sizeof(*rep));
+    if (w->dirty_overflow) {
+        int n = xmm_check_full(w, rep);
+
+        if (n < 0) { /* no memory for the sweep: check what we can */
+            memset(rep, 0, sizeof(*rep));
+            check_flagged(w, rep);
+            w->check_total += rep->count;
+        }
+        settle(w);
+        return rep->count;
+    }
+    for (uint32_t i = 0; i < w->dirty_frame_count; i++) {
+        const struct dirty_frame *f = &w->dirty_frames[i];
+        bool now_free = page_is_free(&w->frames[f->idx]);
+
+        check_frame(w, f->idx, &w->rmap[f->idx], rep);
+        if (f->old_free != now_free)
+            w->chk_inuse = now_free ? w->chk_inuse - 1 : w->chk_inuse + 1;
+    }
+    if (w->chk_inuse + w->free_pages != w->ram_pages)
+        check_report(rep, XMM_INV_ACCOUNTING, XMM_SUBJECT_WORLD, 0, 0, 0,
+               "heap counts %llu free, frames in use %llu, total %llu",
+               (unsigned long long)w->free_pages, (unsigned long long)w->chk_inuse,
+               (unsigned long long)w->ram_pages);
+    for (uint32_t i = 0; i < w->dirty_p2m_count; i++) {
+        const struct dirty_p2m *p = &w->dirty_p2m[i];
+        const struct xmm_domain *d = domain_find(w, p->dom);
+        uint64_t e = d ? p2m_get(&d->p2m, p->gfn) : 0;
+
+        if (e)
+            check_entry(w, p->dom, p->gfn, e, rep);
+    }
+    for (uint32_t i = 0; i < w->dirty_dom_count; i++) {
+        const struct xmm_domain *d = domain_find(w, w->dirty_doms[i]);
+
+        if (d)
+            check_domain(w, d, rep);
+    }
+    ffa_check_world(w, rep);
+    iommu_check_world(w, rep);
+    check_locks(w, true, rep);
+    check_flagged(w, rep);
+    w->check_total += rep->count;
+    settle(w);
+    return rep->count;
+}
+
+uint64_t xmm_check_total(const struct xmm_world *w) { return w->check_total; }

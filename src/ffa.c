@@ -1,0 +1,702 @@
+/*
+ * libxmm - the FF-A mediator: Xen's side of memory sharing with secure
+ * partitions (arch/arm/tee/ffa_shm.c and the teardown in ffa.c), and what
+ * the seed 000 thread settles on for guest destroy.
+ *
+ * A share record pins every frame it covers with one reference (the holder
+ * the refcount invariant names); the first share takes a domain reference
+ * and the last one to go drops it, so a destroyed domain with memory still
+ * lent out stays a zombie holding little more than that memory.
+ *
+ * Teardown (the first kill stage):
+ *  - VM_DESTROYED goes to the subscribed SPs.  ffa_vm_destroyed=per_domain
+ *    keeps a bitmap of SPs still to be told per domain and retries RETRY /
+ *    INTERRUPTED; =global reproduces the RFC, which cleared one global
+ *    subscriber count after the first destroy, so no domain destroyed later
+ *    tells anyone.
+ *  - Every share is reclaimed.  ffa_teardown=restart returns -ERESTART
+ *    while any is refused (the RFC: the toolstack spins); =deferred never
+ *    blocks: a timer retries every limits.ffa_retry_ticks.
+ *  - A share refused limits.ffa_retry_limit times, or with a permanent
+ *    error, is dealt with by ffa_refused: park (only its frames go to the
+ *    park owner, never reused; the domain goes), zombie (kept, retried,
+ *    until the SP lets go; a second destroy retries at once), leak (Xen
+ *    today: record dropped, frames stay pinned, a zombie forever), or free
+ *    (unsafe: unpinned as if reclaimed although an SP may still reach them).
+ */
+#include <stdio.h>
+
+#include "internal.h"
+
+struct ffa_share {
+    xmm_ffa_handle_t handle;
+    xmm_domid_t dom; /* the sender */
+    uint16_t sp;
+    uint32_t retries;
+    int last_error;
+    uint32_t count;
+    xmm_mfn_t mfns[];
+};
+
+struct ffa_ctx {
+    struct ffa_share *shares[XMM_FFA_MAX_SHARES];
+    uint32_t count;
+    uint32_t vmd_pending; /* bit i: SP i still to be told VM_DESTROYED */
+    bool teardown_started;
+    bool holding;   /* holds a domain reference: shares or notifications pending */
+    uint64_t timer; /* retry timer id, 0 if none */
+    xmm_domid_t dom;
+};
+
+/* Records that left their domain: parked or leaked frames stay pinned. */
+struct ffa_list {
+    struct ffa_share **v;
+    uint32_t count, cap;
+};
+
+struct ffa_world {
+    const struct xmm_spmc_ops *ops;
+    void *ctx;
+    uint32_t vmd_global_count; /* the RFC's global subscriber count */
+    struct ffa_list parked, leaked;
+    struct xmm_ffa_stats stats;
+};
+
+static size_t share_size(uint32_t count)
+{
+    return sizeof(struct ffa_share) + count * sizeof(xmm_mfn_t);
+}
+
+/* --- world attach / fini ---------------------------------------------------- */
+
+bool ffa_world_has_spmc(const struct xmm_world *w) { return w->ffa && w->ffa->ops; }
+
+const void *ffa_world_spmc_ctx(const struct xmm_world *w, const struct xmm_spmc_ops *ops)
+{
+    return (w->ffa && w->ffa->ops == ops) ? w->ffa->ctx : NULL;
+}
+
+int xmm_spmc_attach(struct xmm_world *w, const struct xmm_spmc_ops *ops, void *ctx)
+{
+    uint32_t subscribed = 0;
+
+    if (!ops || !ops->mem_share || !ops->mem_reclaim || !ops->vm_destroyed || !ops->sp_count ||
+        !ops->sp_id || !ops->sp_subscribed)
+        return -XMM_EINVAL;
+    if (ffa_world_has_spmc(w))
+        return -XMM_EBUSY;
+    if (ops->sp_count(ctx) > XMM_FFA_MAX_SPS)
+        return -XMM_EINVAL;
+    if (!w->ffa) {
+        w->ffa = xmm_alloc(w, sizeof(*w->ffa));
+        if (!w->ffa)
+            return -XMM_ENOMEM;
+    }
+    w->ffa->ops = ops;
+    w->ffa->ctx = ctx;
+    for (uint32_t i = 0; i < ops->sp_count(ctx); i++)
+        subscribed += ops->sp_subscribed(ctx, i);
+    w->ffa->vmd_global_count = subscribed;
+    return 0;
+}
+
+static void list_free(struct xmm_world *w, struct ffa_list *l)
+{
+    for (uint32_t i = 0; i < l->count; i++)
+        xmm_free(w, l->v[i], share_size(l->v[i]->count));
+    xmm_free(w, l->v, l->cap * sizeof(*l->v));
+}
+
+void ffa_world_fini(struct xmm_world *w)
+{
+    if (!w->ffa)
+        return;
+    if (w->ffa->ops && w->ffa->ops->fini)
+        w->ffa->ops->fini(w->ffa->ctx, w);
+    list_free(w, &w->ffa->parked);
+    list_free(w, &w->ffa->leaked);
+    xmm_free(w, w->ffa, sizeof(*w->ffa));
+    w->ffa = NULL;
+}
+
+/* --- per domain ------------------------------------------------------------- */
+
+int ffa_domain_init(struct xmm_world *w, struct xmm_domain *d)
+{
+    if (!d->opts.ffa)
+        return 0;
+    d->ffa = xmm_alloc(w, sizeof(*d->ffa));
+    if (!d->ffa)
+        return -XMM_ENOMEM;
+    d->ffa->dom = d->id;
+    return 0;
+}
+
+void ffa_domain_free(struct xmm_world *w, struct xmm_domain *d)
+{
+    if (!d->ffa)
+        return;
+    for (uint32_t i = 0; i < d->ffa->count; i++)
+        xmm_free(w, d->ffa->shares[i], share_size(d->ffa->shares[i]->count));
+    if (d->ffa->timer)
+        xmm_timer_cancel(w, d->ffa->timer);
+    xmm_free(w, d->ffa, sizeof(*d->ffa));
+    d->ffa = NULL;
+}
+
+uint32_t ffa_domain_refs(const struct xmm_domain *d)
+{
+    return (d->ffa && d->ffa->holding) ? 1 : 0;
+}
+
+/*
+ * One domain reference while any share or VM_DESTROYED notification is
+ * pending (Andrew Cooper's suggestion in the seed thread, modelled on
+ * domain_adjust_tot_pages).  Returns false if dropping it destroyed d.
+ */
+static bool hold_sync(struct xmm_world *w, struct xmm_domain *d)
+{
+    struct ffa_ctx *c = d->ffa;
+    bool want = c->count || c->vmd_pending;
+
+    if (want == c->holding)
+        return true;
+    c->holding = want;
+    domain_touch(w, d);
+    if (want) {
+        domain_ref_get(w, d);
+        return true;
+    }
+    bool last = d->refs == 1;
+
+    domain_ref_put(w, d);
+    return !last;
+}
+
+/* Pin or unpin the frames of a record, keeping the checker's holder index. */
+static void pin(struct xmm_world *w, const struct ffa_share *s)
+{
+    for (uint32_t i = 0; i < s->count; i++) {
+        uint32_t idx = frame_idx(w, s->mfns[i]);
+
+        if (!xmm_page_get(w, s->mfns[i], s->dom))
+            assert(!"share pin failed after its checks");
+        frame_touch(w, idx);
+        w->rmap[idx].refs++;
+        hist_add(w, idx, XMM_EV_FFA_SHARE, s->dom, s->sp, 0);
+    }
+}
+
+static void unpin(struct xmm_world *w, const struct ffa_share *s)
+{
+    for (uint32_t i = 0; i < s->count; i++) {
+        uint32_t idx = frame_idx(w, s->mfns[i]);
+        int rc;
+
+        frame_touch(w, idx);
+        w->rmap[idx].refs--;
+        hist_add(w, idx, XMM_EV_FFA_RECLAIM, s->dom, s->sp, 0);
+        rc = xmm_page_put(w, s->mfns[i]);
+        (void)rc;
+        assert(rc == 0);
+    }
+}
+
+/* Take record i out of d's context (the caller syncs the domain reference). */
+static struct ffa_share *ctx_take(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
+{
+    struct ffa_ctx *c = d->ffa;
+    struct ffa_share *s = c->shares[i];
+
+    memmove(&c->shares[i], &c->shares[i + 1], (c->count - i - 1) * sizeof(*c->shares));
+    c->count--;
+    domain_touch(w, d);
+    return s;
+}
+
+/* --- share / reclaim -------------------------------------------------------- */
+
+static int share_check(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint32_t pages,
+                       uint16_t sp, xmm_mfn_t *mfns)
+{
+    const struct ffa_world *f = w->ffa;
+    bool sp_known = false;
+
+    for (uint32_t i = 0; i < f->ops->sp_count(f->ctx); i++)
+        sp_known |= f->ops->sp_id(f->ctx, i) == sp;
+    if (!sp_known || pages == 0 || gfn >= XMM_FRAME_LIMIT || pages > XMM_FRAME_LIMIT - gfn)
+        return XMM_FFA_RET_INVALID_PARAMETERS;
+    if (pages > XMM_FFA_MAX_SHARE_PAGES || d->ffa->count >= XMM_FFA_MAX_SHARES)
+        return XMM_FFA_RET_NO_MEMORY;
+    for (uint32_t i = 0; i < pages; i++) {
+        uint64_t e = p2m_get(&d->p2m, gfn + i), mfn = p2m_entry_mfn(e);
+        const struct xmm_page *pg;
+
+        if (!e || p2m_entry_type(e) != XMM_P2M_RAM_RW || !frame_valid(w, mfn))
+            return XMM_FFA_RET_DENIED;
+        pg = &w->frames[mfn - w->ram_base];
+        /* Only the guest's own domheap pages can be lent out. */
+        if (pg->owner != d->id || (pg->count_info & XMM_PGC_xen_heap) || page_count(pg) == 0 ||
+            page_count(pg) == XMM_PGC_count_mask)
+            return XMM_FFA_RET_DENIED;
+        mfns[i] = xmm_mfn(mfn);
+    }
+    return XMM_FFA_RET_OK;
+}
+
+int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t pages,
+                  uint16_t sp, xmm_ffa_handle_t *handle)
+{
+    struct xmm_domain *d = domain_find(w, dom);
+    struct ffa_share *s;
+    int rc;
+
+    if (!ffa_world_has_spmc(w))
+        return XMM_FFA_RET_NOT_SUPPORTED;
+    if (!d || domain_dying(d))
+        return XMM_FFA_RET_INVALID_PARAMETERS;
+    if (!d->ffa)
+        return XMM_FFA_RET_NOT_SUPPORTED;
+    s = xmm_alloc(w, share_size(pages <= XMM_FFA_MAX_SHARE_PAGES ? pages : 0));
+    if (!s)
+        return XMM_FFA_RET_NO_MEMORY;
+    rc = share_check(w, d, gfn.g, pages, sp, s->mfns);
+    if (rc == XMM_FFA_RET_OK)
+        rc = w->ffa->ops->mem_share(w->ffa->ctx, w, dom, sp, s->mfns, pages, &s->handle);
+    if (rc != XMM_FFA_RET_OK) {
+        xmm_free(w, s, share_size(pages <= XMM_FFA_MAX_SHARE_PAGES ? pages : 0));
+        return rc;
+    }
+    s->dom = dom;
+    s->sp = sp;
+    s->count = pages;
+    pin(w, s);
+    d->ffa->shares[d->ffa->count++] = s;
+    hold_sync(w, d);
+    w->ffa->stats.shares++;
+    *handle = s->handle;
+    return XMM_FFA_RET_OK;
+}
+
+static int find_share(const struct xmm_domain *d, xmm_ffa_handle_t handle)
+{
+    for (uint32_t i = 0; d->ffa && i < d->ffa->count; i++)
+        if (d->ffa->shares[i]->handle == handle)
+            return (int)i;
+    return -1;
+}
+
+/* Reclaim record i of d at the SPMC; on success unpin and forget it. */
+static int reclaim_one(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
+{
+    struct ffa_share *s = d->ffa->shares[i];
+    int rc = w->ffa->ops->mem_reclaim(w->ffa->ctx, w, s->handle);
+
+    if (rc != XMM_FFA_RET_OK) {
+        s->last_error = rc;
+        return rc;
+    }
+    ctx_take(w, d, i);
+    unpin(w, s);
+    xmm_free(w, s, share_size(s->count));
+    return XMM_FFA_RET_OK;
+}
+
+int xmm_ffa_reclaim(struct xmm_world *w, xmm_domid_t dom, xmm_ffa_handle_t handle)
+{
+    struct xmm_domain *d = domain_find(w, dom);
+    int i, rc;
+
+    if (!ffa_world_has_spmc(w))
+        return XMM_FFA_RET_NOT_SUPPORTED;
+    if (!d || domain_dying(d))
+        return XMM_FFA_RET_INVALID_PARAMETERS;
+    i = find_share(d, handle);
+    if (i < 0)
+        return XMM_FFA_RET_INVALID_PARAMETERS;
+    rc = reclaim_one(w, d, (uint32_t)i);
+    if (rc == XMM_FFA_RET_OK) {
+        w->ffa->stats.reclaims++;
+        hold_sync(w, d); /* may destroy d: a running domain keeps its creation ref */
+    }
+    return rc;
+}
+
+/* --- teardown ----------------------------------------------------------- */
+
+static bool transient(int rc)
+{
+    return rc == XMM_FFA_RET_DENIED || rc == XMM_FFA_RET_RETRY || rc == XMM_FFA_RET_BUSY ||
+           rc == XMM_FFA_RET_INTERRUPTED;
+}
+
+/* Tell the SPs still pending that d is gone. */
+static void notify(struct xmm_world *w, struct xmm_domain *d)
+{
+    struct ffa_world *f = w->ffa;
+
+    for (uint32_t i = 0; i < f->ops->sp_count(f->ctx); i++) {
+        int rc;
+
+        if (!(d->ffa->vmd_pending & (UINT32_C(1) << i)))
+            continue;
+        rc = f->ops->vm_destroyed(f->ctx, w, f->ops->sp_id(f->ctx, i), d->id);
+        if (rc == XMM_FFA_RET_OK) {
+            f->stats.vm_destroyed_sent++;
+        } else if ((rc == XMM_FFA_RET_RETRY || rc == XMM_FFA_RET_INTERRUPTED) &&
+                   w->policy.ffa_vm_destroyed == XMM_FFA_VMD_PER_DOMAIN) {
+            f->stats.vm_destroyed_retries++;
+            continue; /* told again on the next attempt */
+        } else {
+            f->stats.vm_destroyed_failed++;
+        }
+        d->ffa->vmd_pending &= ~(UINT32_C(1) << i);
+    }
+}
+
+/* First teardown call: who must be told. */
+static void teardown_start(struct xmm_world *w, struct xmm_domain *d)
+{
+    struct ffa_world *f = w->ffa;
+    uint32_t left = f->vmd_global_count;
+
+    d->ffa->teardown_started = true;
+    for (uint32_t i = 0; i < f->ops->sp_count(f->ctx); i++) {
+        if (!f->ops->sp_subscribed(f->ctx, i))
+            continue;
+        if (w->policy.ffa_vm_destroyed == XMM_FFA_VMD_GLOBAL) {
+            /* The RFC walked the global list up to the global count ... */
+            if (left == 0)
+                continue;
+            left--;
+        }
+        d->ffa->vmd_pending |= UINT32_C(1) << i;
+    }
+    /* ... and then zeroed that count for every domain to come. */
+    if (w->policy.ffa_vm_destroyed == XMM_FFA_VMD_GLOBAL)
+        f->vmd_global_count = 0;
+    hold_sync(w, d);
+}
+
+static int list_push(struct xmm_world *w, struct ffa_list *l, struct ffa_share *s)
+{
+    if (l->count == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : 8;
+        struct ffa_share **n = xmm_alloc(w, cap * sizeof(*n));
+
+        if (!n)
+            return -XMM_ENOMEM;
+        if (l->count)
+            memcpy(n, l->v, l->count * sizeof(*n));
+        xmm_free(w, l->v, l->cap * sizeof(*n));
+        l->v = n;
+        l->cap = cap;
+    }
+    l->v[l->count++] = s;
+    return 0;
+}
+
+/* Move a refused frame from its domain to the park owner; its pins stay. */
+static void park_frame(struct xmm_world *w, struct xmm_domain *d, xmm_mfn_t mfn, uint16_t sp)
+{
+    uint32_t idx = frame_idx(w, mfn);
+    struct xmm_page *pg = frame_touch(w, idx);
+
+    if (pg->owner == XMM_DOMID_PARK)
+        return; /* in two refused shares */
+    assert(pg->owner == d->id && (pg->flags & PGF_PAGE_LIST));
+    plist_remove(w, &d->pages, idx);
+    pg->flags &= (uint8_t)~PGF_PAGE_LIST;
+    if (pg->count_info & XMM_PGC_allocated) {
+        pg->count_info &= ~XMM_PGC_allocated;
+        pg->count_info--; /* the pins keep it above zero */
+    }
+    pg->owner = XMM_DOMID_PARK;
+    pg->flags |= PGF_PARK_LIST;
+    plist_push_tail(w, &w->park, idx);
+    hist_add(w, idx, XMM_EV_PARK, d->id, sp, 0);
+    w->ffa->stats.frames_parked++;
+    domain_touch(w, d);
+    if (--d->tot_pages == 0)
+        domain_ref_put(w, d); /* the share reference still holds d */
+}
+
+/*
+ * A share the SP will not give back.  Returns true if the record left the
+ * domain (park, leak, free); false if it stays (zombie, or no memory to
+ * record the move: it is tried again later).
+ */
+static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
+{
+    struct ffa_share *s = d->ffa->shares[i];
+    struct ffa_world *f = w->ffa;
+
+    switch (w->policy.ffa_refused) {
+    case XMM_FFA_REFUSED_PARK:
+        if (list_push(w, &f->parked, s))
+            return false;
+        for (uint32_t p = 0; p < s->count; p++)
+            park_frame(w, d, s->mfns[p], s->sp);
+        break;
+    case XMM_FFA_REFUSED_LEAK:
+        if (list_push(w, &f->leaked, s))
+            return false;
+        f->stats.frames_leaked += s->count;
+        break;
+    case XMM_FFA_REFUSED_FREE:
+        unpin(w, s);
+        f->stats.frames_freed_unsafe += s->count;
+        break;
+    case XMM_FFA_REFUSED_ZOMBIE:
+    default:
+        return false;
+    }
+    ctx_take(w, d, i);
+    if (w->policy.ffa_refused == XMM_FFA_REFUSED_FREE)
+        xmm_free(w, s, share_size(s->count));
+    return true;
+}
+
+/*
+ * One attempt at everything pending: notify, reclaim, and (when `settle`)
+ * deal with refused shares.  Returns true if anything is still pending.
+ * Drops the domain reference when nothing is: the caller re-finds d by id.
+ */
+static bool attempt(struct xmm_world *w, struct xmm_domain *d, bool settle)
+{
+    struct ffa_world *f = w->ffa;
+    uint32_t i = 0;
+
+    notify(w, d);
+    while (i < d->ffa->count) {
+        struct ffa_share *s = d->ffa->shares[i];
+        int rc;
+
+        f->stats.reclaim_attempts++;
+        rc = reclaim_one(w, d, i);
+        if (rc == XMM_FFA_RET_OK) {
+            f->stats.last_teardown_reclaim_tick = w->now;
+            continue;
+        }
+        f->stats.reclaim_refusals++;
+        s->retries++;
+        /* The RFC's restart has no retry limit: only a permanent error ends it. */
+        if (settle && (!transient(rc) ||
+                       (w->policy.ffa_teardown == XMM_FFA_TEARDOWN_DEFERRED &&
+                        s->retries >= w->limits.ffa_retry_limit)) &&
+            refuse(w, d, i))
+            continue;
+        i++;
+    }
+    return hold_sync(w, d) && (d->ffa->count || d->ffa->vmd_pending);
+}
+
+static void retry_timer(struct xmm_world *w, void *arg);
+
+static void arm_retry(struct xmm_world *w, struct ffa_ctx *c)
+{
+    uint32_t period = w->limits.ffa_retry_ticks ? w->limits.ffa_retry_ticks : 1;
+
+    c->timer = 0;
+    /* Out of memory for the timer: the next destroy call retries instead. */
+    if (xmm_timer_arm(w, period, retry_timer, c, &c->timer))
+        c->timer = 0;
+}
+
+/* Whether refused shares may be settled now (not while pages are being released). */
+static bool may_settle(const struct xmm_domain *d)
+{
+    return d->state == XMM_DOMAIN_ZOMBIE || d->kill_stage <= KILL_FFA;
+}
+
+static void retry_timer(struct xmm_world *w, void *arg)
+{
+    struct ffa_ctx *c = arg;
+    xmm_domid_t id = c->dom;
+    struct xmm_domain *d = domain_find(w, id);
+    bool pending;
+
+    c->timer = 0;
+    if (!d || d->ffa != c)
+        return;
+    /* attempt() may destroy d and free c: only `id` is safe to use after it. */
+    pending = attempt(w, d, may_settle(d));
+    d = pending ? domain_find(w, id) : NULL;
+    if (d) {
+        c = d->ffa;
+        bool permanent_zombie = w->policy.ffa_refused == XMM_FFA_REFUSED_ZOMBIE && c->count &&
+                                !c->vmd_pending;
+
+        /* A zombie whose every share failed for good waits for the next destroy. */
+        for (uint32_t i = 0; permanent_zombie && i < c->count; i++)
+            permanent_zombie = !transient(c->shares[i]->last_error);
+        if (!permanent_zombie)
+            arm_retry(w, c);
+    }
+}
+
+int ffa_teardown(struct xmm_world *w, struct xmm_domain *d)
+{
+    xmm_domid_t id = d->id;
+    bool pending;
+
+    if (!d->ffa || !ffa_world_has_spmc(w))
+        return 0;
+    if (!d->ffa->teardown_started)
+        teardown_start(w, d);
+    /* The FF-A reference keeps d alive until attempt() lets it go. */
+    pending = attempt(w, d, may_settle(d));
+    d = domain_find(w, id);
+    if (!d || !pending)
+        return 0;
+    if (w->policy.ffa_teardown == XMM_FFA_TEARDOWN_RESTART)
+        return -XMM_ERESTART;
+    if (!d->ffa->timer)
+        arm_retry(w, d->ffa);
+    return 0;
+}
+
+void ffa_kill_zombie(struct xmm_world *w, struct xmm_domain *d)
+{
+    if (!d->ffa || !ffa_world_has_spmc(w) || !(d->ffa->count || d->ffa->vmd_pending))
+        return;
+    if (d->ffa->timer) {
+        xmm_timer_cancel(w, d->ffa->timer);
+        d->ffa->timer = 0;
+    }
+    retry_timer(w, d->ffa);
+}
+
+/* --- SP side ------------------------------------------------------------ */
+
+int xmm_sp_retrieve(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
+{
+    if (!ffa_world_has_spmc(w) || !w->ffa->ops->retrieve)
+        return XMM_FFA_RET_NOT_SUPPORTED;
+    return w->ffa->ops->retrieve(w->ffa->ctx, w, sp, handle);
+}
+
+int xmm_sp_relinquish(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
+{
+    if (!ffa_world_has_spmc(w) || !w->ffa->ops->relinquish)
+        return XMM_FFA_RET_NOT_SUPPORTED;
+    return w->ffa->ops->relinquish(w->ffa->ctx, w, sp, handle);
+}
+
+/* Does a record of the mediator (live, parked or leaked) cover handle at mfn? */
+static bool record_covers(const struct xmm_world *w, xmm_ffa_handle_t handle, xmm_mfn_t mfn)
+{
+    const struct xmm_page *pg = &w->frames[frame_idx(w, mfn)];
+    const struct xmm_domain *d = domain_find(w, pg->owner);
+    const struct ffa_list *lists[2] = { &w->ffa->parked, &w->ffa->leaked };
+
+    if (d && find_share(d, handle) >= 0)
+        return true;
+    for (int l = 0; l < 2; l++)
+        for (uint32_t i = 0; i < lists[l]->count; i++)
+            if (lists[l]->v[i]->handle == handle &&
+                (pg->owner == XMM_DOMID_PARK || pg->owner == lists[l]->v[i]->dom))
+                return true;
+    return false;
+}
+
+int xmm_sp_access(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle, uint32_t page,
+                  bool write)
+{
+    xmm_mfn_t mfn;
+    int rc;
+
+    if (!ffa_world_has_spmc(w) || !w->ffa->ops->access)
+        return XMM_FFA_RET_NOT_SUPPORTED;
+    rc = w->ffa->ops->access(w->ffa->ctx, w, sp, handle, page, write, &mfn);
+    if (rc != XMM_FFA_RET_OK)
+        return rc;
+    if (!frame_valid(w, mfn.m))
+        return XMM_FFA_RET_OK;
+    hist_add(w, frame_idx(w, mfn), XMM_EV_SP_ACCESS, w->frames[frame_idx(w, mfn)].owner, sp,
+             write);
+    if (page_is_free(&w->frames[frame_idx(w, mfn)]) || !record_covers(w, handle, mfn)) {
+        struct xmm_violation v = { .inv = XMM_INV_ISOLATION, .kind = XMM_SUBJECT_FRAME,
+                                   .mfn = mfn, .dom = w->frames[frame_idx(w, mfn)].owner };
+
+        snprintf(v.detail, sizeof(v.detail),
+                 "SP %#x %s frame %#llx through handle %#llx, but the frame now belongs to %u",
+                 (unsigned)sp, write ? "wrote" : "read", (unsigned long long)mfn.m,
+                 (unsigned long long)handle, (unsigned)w->frames[frame_idx(w, mfn)].owner);
+        xmm_check_flag(w, &v);
+    }
+    return XMM_FFA_RET_OK;
+}
+
+/* --- queries and checks --------------------------------------------------- */
+
+uint32_t xmm_ffa_share_count(const struct xmm_world *w, xmm_domid_t dom)
+{
+    const struct xmm_domain *d = domain_find(w, dom);
+    return (d && d->ffa) ? d->ffa->count : 0;
+}
+
+void xmm_ffa_stats(const struct xmm_world *w, struct xmm_ffa_stats *out)
+{
+    if (w->ffa)
+        *out = w->ffa->stats;
+    else
+        memset(out, 0, sizeof(*out));
+}
+
+uint64_t xmm_ffa_parked_frames(const struct xmm_world *w) { return w->park.count; }
+
+static void add_pins(const struct ffa_share *s, const struct xmm_world *w, struct xmm_rmap *rm)
+{
+    for (uint32_t p = 0; p < s->count; p++)
+        if (frame_valid(w, s->mfns[p].m))
+            rm[frame_idx(w, s->mfns[p])].refs++;
+}
+
+void ffa_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
+{
+    if (!w->ffa)
+        return;
+    for (size_t i = 0; i < w->dom_count; i++)
+        for (uint32_t j = 0; w->doms[i]->ffa && j < w->doms[i]->ffa->count; j++)
+            add_pins(w->doms[i]->ffa->shares[j], w, rm);
+    for (uint32_t i = 0; i < w->ffa->parked.count; i++)
+        add_pins(w->ffa->parked.v[i], w, rm);
+    for (uint32_t i = 0; i < w->ffa->leaked.count; i++)
+        add_pins(w->ffa->leaked.v[i], w, rm);
+}
+
+struct reach_ctx {
+    const struct xmm_world *w;
+    struct xmm_check_report *rep;
+};
+
+/* isolation: an SP may reach only frames of the sender, or parked ones. */
+static void reach_one(void *arg, uint16_t sp, xmm_ffa_handle_t handle, xmm_domid_t sender,
+                      xmm_mfn_t mfn)
+{
+    struct reach_ctx *r = arg;
+    const struct xmm_page *pg;
+
+    if (!frame_valid(r->w, mfn.m))
+        return;
+    pg = &r->w->frames[frame_idx(r->w, mfn)];
+    if (page_is_free(pg))
+        check_report(r->rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, mfn.m, sender, 0,
+                     "SP %#x can still reach free frame %#llx (handle %#llx of d%u)",
+                     (unsigned)sp, (unsigned long long)mfn.m, (unsigned long long)handle,
+                     (unsigned)sender);
+    else if (pg->owner != sender && pg->owner != XMM_DOMID_PARK)
+        check_report(r->rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, mfn.m, pg->owner, 0,
+                     "SP %#x can reach frame %#llx owned by %u (handle %#llx of d%u)",
+                     (unsigned)sp, (unsigned long long)mfn.m, (unsigned)pg->owner,
+                     (unsigned long long)handle, (unsigned)sender);
+}
+
+void ffa_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
+{
+    struct reach_ctx r = { w, rep };
+
+    if (w->ffa && w->ffa->ops && w->ffa->ops->for_each_reach)
+        w->ffa->ops->for_each_reach(w->ffa->ctx, reach_one, &r);
+}

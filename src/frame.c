@@ -1,0 +1,500 @@
+/*
+ * libxmm - the frame table and the heap.
+ *
+ * Models Xen's page_info array and page allocator (common/page_alloc.c):
+ * a buddy allocator over orders 0..18 whose free lists are LIFO like Xen's,
+ * plus a `lifo` mode that never merges, so the frame freed last is the one
+ * handed out next (the adversarial reuse pattern behind use-after-free bugs).
+ * Reference counting follows common/page_alloc.c and arch/arm/mm.c.
+ */
+#include "internal.h"
+
+/* --- frame lists (page lists, free lists) ---------------------------------- */
+
+void plist_push_tail(struct xmm_world *w, struct xmm_plist *l, uint32_t idx)
+{
+    struct xmm_page *pg = &w->frames[idx];
+
+    pg->next = XMM_NIL;
+    pg->prev = l->tail;
+    if (l->tail != XMM_NIL)
+        w->frames[l->tail].next = idx;
+    else
+        l->head = idx;
+    l->tail = idx;
+    l->count++;
+}
+
+static void plist_push_head(struct xmm_world *w, struct xmm_plist *l, uint32_t idx)
+{
+    struct xmm_page *pg = &w->frames[idx];
+
+    pg->prev = XMM_NIL;
+    pg->next = l->head;
+    if (l->head != XMM_NIL)
+        w->frames[l->head].prev = idx;
+    else
+        l->tail = idx;
+    l->head = idx;
+    l->count++;
+}
+
+void plist_remove(struct xmm_world *w, struct xmm_plist *l, uint32_t idx)
+{
+    struct xmm_page *pg = &w->frames[idx];
+
+    assert(l->count > 0);
+    if (pg->prev != XMM_NIL)
+        w->frames[pg->prev].next = pg->next;
+    else
+        l->head = pg->next;
+    if (pg->next != XMM_NIL)
+        w->frames[pg->next].prev = pg->prev;
+    else
+        l->tail = pg->prev;
+    pg->next = pg->prev = XMM_NIL;
+    l->count--;
+}
+
+static void plist_init(struct xmm_plist *l)
+{
+    l->head = l->tail = XMM_NIL;
+    l->count = 0;
+}
+
+/* --- change tracking ------------------------------------------------------- */
+
+/* The part of a frame that is model state (not list links or bookkeeping). */
+uint64_t frame_hash(const struct xmm_world *w, uint32_t idx)
+{
+    const struct xmm_page *pg = &w->frames[idx];
+
+    return mix64(mix64(idx + UINT64_C(0x100000000)) ^ mix64(pg->count_info) ^
+                 mix64(pg->type_info + 3) ^ mix64((uint64_t)pg->owner << 40));
+}
+
+struct xmm_page *frame_touch(struct xmm_world *w, uint32_t idx)
+{
+    struct xmm_page *pg = &w->frames[idx];
+
+    if (!(pg->flags & PGF_DIRTY)) {
+        if (w->dirty_frame_count < DIRTY_FRAMES_MAX) {
+            w->dirty_frames[w->dirty_frame_count].idx = idx;
+            w->dirty_frames[w->dirty_frame_count].old_hash = frame_hash(w, idx);
+            w->dirty_frames[w->dirty_frame_count].old_free = page_is_free(pg);
+            w->dirty_frame_count++;
+            pg->flags |= PGF_DIRTY;
+        } else {
+            w->dirty_overflow = true;
+        }
+    }
+    return pg;
+}
+
+/* --- heap ------------------------------------------------------------------ */
+
+static void block_make_free(struct xmm_world *w, uint32_t head, unsigned order)
+{
+    struct xmm_page *pg = &w->frames[head];
+
+    pg->order = (uint8_t)order;
+    pg->flags |= PGF_FREE_HEAD;
+    plist_push_head(w, &w->free[order], head);
+}
+
+static void block_take(struct xmm_world *w, uint32_t head)
+{
+    struct xmm_page *pg = &w->frames[head];
+
+    plist_remove(w, &w->free[pg->order], head);
+    pg->flags &= (uint8_t)~PGF_FREE_HEAD;
+}
+
+int frame_table_init(struct xmm_world *w)
+{
+    uint64_t n = w->ram_pages;
+    uint32_t idx;
+
+    w->frames = xmm_alloc(w, n * sizeof(*w->frames));
+    w->rmap = xmm_alloc(w, n * sizeof(*w->rmap));
+    if (!w->frames || !w->rmap)
+        return -XMM_ENOMEM;
+    for (unsigned o = 0; o <= XMM_MAX_ORDER; o++)
+        plist_init(&w->free[o]);
+    plist_init(&w->park);
+    for (uint64_t i = 0; i < n; i++) {
+        struct xmm_page *pg = &w->frames[i];
+
+        pg->count_info = XMM_PGC_state_free;
+        pg->owner = XMM_DOMID_INVALID;
+        pg->next = pg->prev = XMM_NIL;
+    }
+    /*
+     * Carve RAM into maximal naturally aligned blocks, lowest first, each
+     * appended to its list so the lowest block of an order is at its head.
+     */
+    idx = 0;
+    while (idx < n) {
+        unsigned o = 0;
+
+        while (o < XMM_MAX_ORDER && !(idx & ((UINT32_C(1) << (o + 1)) - 1)) &&
+               idx + (UINT64_C(1) << (o + 1)) <= n)
+            o++;
+        w->frames[idx].order = (uint8_t)o;
+        w->frames[idx].flags |= PGF_FREE_HEAD;
+        plist_push_tail(w, &w->free[o], idx);
+        idx += UINT32_C(1) << o;
+    }
+    w->free_pages = n;
+    for (uint32_t i = 0; i < n; i++)
+        w->frame_digest ^= frame_hash(w, i);
+    return 0;
+}
+
+void frame_table_fini(struct xmm_world *w)
+{
+    xmm_free(w, w->frames, w->ram_pages * sizeof(*w->frames));
+    xmm_free(w, w->rmap, w->ram_pages * sizeof(*w->rmap));
+    w->frames = NULL;
+    w->rmap = NULL;
+}
+
+/* Mark a frame of a block in use (the allocator's side of a state change). */
+static void frame_set_inuse(struct xmm_world *w, uint32_t idx)
+{
+    struct xmm_page *pg = frame_touch(w, idx);
+
+    pg->count_info = XMM_PGC_state_inuse;
+    pg->type_info = XMM_PGT_INVALID_GFN;
+    w->free_pages--;
+}
+
+/* Split block [head, order) down until idx is an order-0 block, then take it. */
+static void block_split_take(struct xmm_world *w, uint32_t head, unsigned order, uint32_t idx)
+{
+    block_take(w, head);
+    while (order > 0) {
+        uint32_t half = UINT32_C(1) << (order - 1);
+
+        order--;
+        if (idx < head + half) {
+            block_make_free(w, head + half, order);
+        } else {
+            block_make_free(w, head, order);
+            head += half;
+        }
+    }
+    frame_set_inuse(w, idx);
+}
+
+uint32_t heap_alloc_one(struct xmm_world *w)
+{
+    for (unsigned o = 0; o <= XMM_MAX_ORDER; o++) {
+        uint32_t head = w->free[o].head;
+
+        if (head != XMM_NIL) {
+            block_split_take(w, head, o, head);
+            return head;
+        }
+    }
+    return XMM_NIL;
+}
+
+bool heap_alloc_at(struct xmm_world *w, uint32_t idx)
+{
+    if (!page_is_free(&w->frames[idx]))
+        return false;
+    for (unsigned o = 0; o <= XMM_MAX_ORDER; o++) {
+        uint32_t head = idx & ~((UINT32_C(1) << o) - 1);
+        const struct xmm_page *h = &w->frames[head];
+
+        if ((h->flags & PGF_FREE_HEAD) && h->order == o) {
+            block_split_take(w, head, o, idx);
+            return true;
+        }
+    }
+    assert(!"free frame outside any free block");
+    return false;
+}
+
+void heap_free_one(struct xmm_world *w, uint32_t idx)
+{
+    struct xmm_page *pg = frame_touch(w, idx);
+    unsigned order = 0;
+
+    pg->count_info = XMM_PGC_state_free;
+    pg->type_info = 0;
+    pg->owner = XMM_DOMID_INVALID;
+    w->free_pages++;
+    hist_add(w, idx, XMM_EV_FREE, XMM_DOMID_INVALID, 0, 0);
+    if (w->alloc_mode == XMM_ALLOC_BUDDY) {
+        while (order < XMM_MAX_ORDER) {
+            uint32_t buddy = idx ^ (UINT32_C(1) << order);
+            const struct xmm_page *b;
+
+            if (buddy >= w->ram_pages)
+                break;
+            b = &w->frames[buddy];
+            if (!(b->flags & PGF_FREE_HEAD) || b->order != order)
+                break;
+            block_take(w, buddy);
+            if (buddy < idx)
+                idx = buddy;
+            order++;
+        }
+    }
+    block_make_free(w, idx, order);
+}
+
+uint64_t xmm_heap_free_pages(const struct xmm_world *w) { return w->free_pages; }
+uint64_t xmm_heap_total_pages(const struct xmm_world *w) { return w->ram_pages; }
+
+/* --- ownership ----------------------------------------------------------- */
+
+void frame_assign(struct xmm_world *w, struct xmm_domain *d, uint32_t idx)
+{
+    struct xmm_page *pg = frame_touch(w, idx);
+
+    pg->count_info = XMM_PGC_allocated | XMM_PGC_state_inuse | 1;
+    pg->owner = d->id;
+    pg->flags |= PGF_PAGE_LIST;
+    plist_push_tail(w, &d->pages, idx);
+    domain_touch(w, d);
+    if (d->tot_pages++ == 0)
+        domain_ref_get(w, d);
+    hist_add(w, idx, XMM_EV_ALLOC, d->id, 0, 0);
+}
+
+/*
+ * The count reached zero: free_domheap_page.  A domheap frame leaves its
+ * owner (tot_pages, page list, the domain reference held for the first
+ * page) and goes back to the heap; a shared xenheap frame goes back to Xen.
+ */
+static void frame_release(struct xmm_world *w, uint32_t idx)
+{
+    struct xmm_page *pg = frame_touch(w, idx);
+    struct xmm_domain *d = domain_find(w, pg->owner);
+
+    if (pg->owner == XMM_DOMID_PARK) {
+        plist_remove(w, &w->park, idx);
+        pg->flags &= (uint8_t)~PGF_PARK_LIST;
+        heap_free_one(w, idx);
+        return;
+    }
+    if (pg->count_info & XMM_PGC_xen_heap) {
+        if (d && (pg->flags & PGF_XEN_LIST)) {
+            plist_remove(w, &d->xenpages, idx);
+            pg->flags &= (uint8_t)~PGF_XEN_LIST;
+            pg->owner = XMM_DOMID_XEN;
+            pg->type_info = XMM_PGT_INVALID_GFN;
+            hist_add(w, idx, XMM_EV_XENHEAP_UNSHARE, d->id, 0, 0);
+            domain_touch(w, d);
+            if (--d->xenheap_pages == 0)
+                domain_ref_put(w, d);
+        }
+        return;
+    }
+    if (d && (pg->flags & PGF_PAGE_LIST)) {
+        plist_remove(w, &d->pages, idx);
+        pg->flags &= (uint8_t)~PGF_PAGE_LIST;
+        heap_free_one(w, idx);
+        domain_touch(w, d);
+        if (--d->tot_pages == 0)
+            domain_ref_put(w, d);
+        return;
+    }
+    heap_free_one(w, idx);
+}
+
+int xmm_frame_info(const struct xmm_world *w, xmm_mfn_t mfn, struct xmm_frame_info *out)
+{
+    const struct xmm_page *pg;
+    uint64_t g;
+
+    memset(out, 0, sizeof(*out));
+    if (!frame_valid(w, mfn.m))
+        return -XMM_EINVAL;
+    pg = &w->frames[frame_idx(w, mfn)];
+    g = pg->type_info & XMM_PGT_gfn_mask;
+    out->mfn = mfn;
+    out->count_info = pg->count_info;
+    out->type_info = pg->type_info;
+    out->owner = pg->owner;
+    out->refcount = page_count(pg);
+    out->allocated = !!(pg->count_info & XMM_PGC_allocated);
+    out->xen_heap = !!(pg->count_info & XMM_PGC_xen_heap);
+    out->free = page_is_free(pg);
+    out->type = (enum xmm_page_type)((pg->type_info & XMM_PGT_type_mask) >> XMM_PGT_type_shift);
+    out->type_count = (uint32_t)((pg->type_info & XMM_PGT_count_mask) >> XMM_PGT_count_shift);
+    out->xenheap_gfn = (g == XMM_PGT_INVALID_GFN || out->free) ? XMM_INVALID_GFN : xmm_gfn(g);
+    return 0;
+}
+
+bool xmm_page_get(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom)
+{
+    struct xmm_page *pg;
+    uint32_t idx;
+
+    if (!frame_valid(w, mfn.m))
+        return false;
+    idx = frame_idx(w, mfn);
+    pg = &w->frames[idx];
+    if (page_is_free(pg) || page_count(pg) == 0 || page_count(pg) == XMM_PGC_count_mask ||
+        pg->owner != dom)
+        return false;
+    frame_touch(w, idx)->count_info++;
+    hist_add(w, idx, XMM_EV_GET, dom, 0, 0);
+    return true;
+}
+
+int xmm_page_put(struct xmm_world *w, xmm_mfn_t mfn)
+{
+    struct xmm_page *pg;
+    uint32_t idx;
+
+    if (!frame_valid(w, mfn.m))
+        return -XMM_EINVAL;
+    idx = frame_idx(w, mfn);
+    pg = &w->frames[idx];
+    if (page_is_free(pg) || page_count(pg) == 0)
+        return -XMM_EINVAL;
+    frame_touch(w, idx)->count_info--;
+    hist_add(w, idx, XMM_EV_PUT, pg->owner, 0, 0);
+    if (page_count(pg) == 0)
+        frame_release(w, idx);
+    return 0;
+}
+
+int xmm_page_put_alloc_ref(struct xmm_world *w, xmm_mfn_t mfn)
+{
+    struct xmm_page *pg;
+    uint32_t idx;
+
+    if (!frame_valid(w, mfn.m))
+        return -XMM_EINVAL;
+    idx = frame_idx(w, mfn);
+    pg = &w->frames[idx];
+    if (!(pg->count_info & XMM_PGC_allocated) || page_count(pg) == 0)
+        return -XMM_EINVAL;
+    frame_touch(w, idx)->count_info &= ~XMM_PGC_allocated;
+    hist_add(w, idx, XMM_EV_ALLOC_REF_DROP, pg->owner, 0, 0);
+    return xmm_page_put(w, mfn);
+}
+
+bool xmm_page_get_type(struct xmm_world *w, xmm_mfn_t mfn, enum xmm_page_type type)
+{
+    struct xmm_page *pg;
+    uint64_t cnt, cur;
+    uint32_t idx;
+
+    if (!frame_valid(w, mfn.m) || (unsigned)type > 0xF)
+        return false;
+    idx = frame_idx(w, mfn);
+    pg = &w->frames[idx];
+    if (page_is_free(pg) || page_count(pg) == 0)
+        return false;
+    cnt = (pg->type_info & XMM_PGT_count_mask) >> XMM_PGT_count_shift;
+    cur = (pg->type_info & XMM_PGT_type_mask) >> XMM_PGT_type_shift;
+    if (cnt == XMM_PGT_count_mask >> XMM_PGT_count_shift)
+        return false;
+    if (cnt != 0 && cur != (uint64_t)type)
+        return false;
+    pg = frame_touch(w, idx);
+    pg->type_info = (pg->type_info & XMM_PGT_gfn_mask) | ((uint64_t)type << XMM_PGT_type_shift) |
+                    ((cnt + 1) << XMM_PGT_count_shift);
+    hist_add(w, idx, XMM_EV_GET_TYPE, pg->owner, 0, (uint8_t)type);
+    return true;
+}
+
+int xmm_page_put_type(struct xmm_world *w, xmm_mfn_t mfn)
+{
+    struct xmm_page *pg;
+    uint64_t cnt;
+    uint32_t idx;
+
+    if (!frame_valid(w, mfn.m))
+        return -XMM_EINVAL;
+    idx = frame_idx(w, mfn);
+    pg = &w->frames[idx];
+    cnt = (pg->type_info & XMM_PGT_count_mask) >> XMM_PGT_count_shift;
+    if (page_is_free(pg) || cnt == 0)
+        return -XMM_EINVAL;
+    pg = frame_touch(w, idx);
+    pg->type_info -= UINT64_C(1) << XMM_PGT_count_shift;
+    hist_add(w, idx, XMM_EV_PUT_TYPE, pg->owner, 0, 0);
+    return 0;
+}
+
+xmm_gfn_t xmm_page_xenheap_gfn(const struct xmm_world *w, xmm_mfn_t mfn)
+{
+    const struct xmm_page *pg;
+    uint64_t g;
+
+    if (!frame_valid(w, mfn.m))
+        return XMM_INVALID_GFN;
+    pg = &w->frames[frame_idx(w, mfn)];
+    g = pg->type_info & XMM_PGT_gfn_mask;
+    if (!(pg->count_info & XMM_PGC_xen_heap) || g == XMM_PGT_INVALID_GFN)
+        return XMM_INVALID_GFN;
+    return xmm_gfn(g);
+}
+
+/* --- xenheap -------------------------------------------------------------- */
+
+int xmm_xenheap_alloc(struct xmm_world *w, xmm_mfn_t *out)
+{
+    uint32_t idx = heap_alloc_one(w);
+    struct xmm_page *pg;
+
+    if (idx == XMM_NIL)
+        return -XMM_ENOMEM;
+    pg = frame_touch(w, idx);
+    pg->count_info = XMM_PGC_xen_heap | XMM_PGC_state_inuse;
+    pg->owner = XMM_DOMID_XEN;
+    hist_add(w, idx, XMM_EV_XENHEAP_ALLOC, XMM_DOMID_XEN, 0, 0);
+    *out = frame_mfn(w, idx);
+    return 0;
+}
+
+int xmm_xenheap_free(struct xmm_world *w, xmm_mfn_t mfn)
+{
+    struct xmm_page *pg;
+
+    if (!frame_valid(w, mfn.m))
+        return -XMM_EINVAL;
+    pg = &w->frames[frame_idx(w, mfn)];
+    if (!(pg->count_info & XMM_PGC_xen_heap) || page_is_free(pg) || page_count(pg) != 0 ||
+        pg->owner != XMM_DOMID_XEN)
+        return -XMM_EINVAL;
+    heap_free_one(w, frame_idx(w, mfn));
+    return 0;
+}
+
+int xmm_xenheap_share(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom, bool readonly)
+{
+    struct xmm_domain *d = domain_find(w, dom);
+    struct xmm_page *pg;
+    uint32_t idx;
+
+    if (!d)
+        return -XMM_ESRCH;
+    if (!frame_valid(w, mfn.m))
+        return -XMM_EINVAL;
+    idx = frame_idx(w, mfn);
+    pg = &w->frames[idx];
+    if (!(pg->count_info & XMM_PGC_xen_heap) || page_is_free(pg) || pg->owner != XMM_DOMID_XEN ||
+        page_count(pg) != 0 || domain_dying(d))
+        return -XMM_EINVAL;
+    pg = frame_touch(w, idx);
+    pg->count_info = XMM_PGC_xen_heap | XMM_PGC_allocated | XMM_PGC_state_inuse | 1;
+    pg->type_info = XMM_PGT_INVALID_GFN | (UINT64_C(1) << XMM_PGT_count_shift) |
+                    ((uint64_t)(readonly ? XMM_PGT_NONE : XMM_PGT_WRITABLE) << XMM_PGT_type_shift);
+    pg->owner = dom;
+    pg->flags |= PGF_XEN_LIST;
+    plist_push_tail(w, &d->xenpages, idx);
+    domain_touch(w, d);
+    if (d->xenheap_pages++ == 0)
+        domain_ref_get(w, d);
+    hist_add(w, idx, XMM_EV_XENHEAP_SHARE, dom, 0, 0);
+    return 0;
+}

@@ -1,0 +1,189 @@
+/*
+ * libxmm - the IOMMU seen from outside (seed 003): its counters and device
+ * queries, its part of the world digest, and its invariants: the frames
+ * held for invalidations (refcount, rebuilt for the full sweep) and what
+ * the device TLBs can still reach (isolation).
+ */
+#include "iommu_priv.h"
+
+/* --- queries ------------------------------------------------------------- */
+
+int xmm_iommu_stats(const struct xmm_world *w, xmm_domid_t dom, struct xmm_iommu_stats *out)
+{
+    const struct xmm_domain *d;
+
+    memset(out, 0, sizeof(*out));
+    if (!w->iommu)
+        return -XMM_ENOSYS;
+    if (dom == XMM_DOMID_INVALID) {
+        *out = w->iommu->st;
+        return 0;
+    }
+    d = domain_find(w, dom);
+    if (!d)
+        return -XMM_ESRCH;
+    if (d->iommu)
+        *out = d->iommu->st;
+    return 0;
+}
+
+size_t xmm_iommu_device_count(const struct xmm_world *w)
+{
+    return w->iommu ? w->iommu->dev_count : 0;
+}
+
+const char *xmm_iommu_device_id(const struct xmm_world *w, size_t i)
+{
+    return w->iommu && i < w->iommu->dev_count ? w->iommu->dev[i].id : NULL;
+}
+
+int xmm_iommu_device_info(const struct xmm_world *w, const char *dev, xmm_domid_t *dom,
+                          uint32_t *tlb_entries)
+{
+    const struct iommu_device *dv;
+
+    if (!w->iommu)
+        return -XMM_ENOSYS;
+    dv = iommu_dev_find(w->iommu, dev);
+    if (!dv)
+        return -XMM_EINVAL;
+    if (dom)
+        *dom = dv->dom;
+    if (tlb_entries)
+        *tlb_entries = dv->tlb_used;
+    return 0;
+}
+
+bool xmm_iommu_domain_paused(const struct xmm_world *w, xmm_domid_t dom)
+{
+    const struct xmm_domain *d = domain_find(w, dom);
+
+    return d && d->iommu && d->iommu->paused > 0;
+}
+
+/* --- checker ------------------------------------------------------------ */
+
+uint64_t iommu_digest(const struct xmm_world *w)
+{
+    const struct iommu_world *iw = w->iommu;
+    uint64_t h;
+
+    if (!iw)
+        return 0;
+    h = mix64(iw->next_id ^ UINT64_C(0x10));
+    for (uint32_t i = 0; i < iw->dev_count; i++) {
+        const struct iommu_device *dv = &iw->dev[i];
+
+        h = mix64(h ^ ((uint64_t)dv->dom << 32) ^ dv->tlb_used);
+        for (uint32_t j = 0; dv->tlb_used && j < XMM_IOMMU_DEVTLB_ENTRIES; j++) {
+            const struct devtlb_entry *e = &dv->tlb[j];
+
+            if (!(e->flags & TLB_VALID))
+                continue;
+            h = mix64(h ^ e->gfn ^ ((uint64_t)j << 40));
+            h = mix64(h ^ e->mfn ^ ((uint64_t)e->flags << 48) ^ e->lru);
+            h = mix64(h ^ ((uint64_t)e->dom << 16) ^ e->owner);
+        }
+    }
+    for (uint32_t s = iw->pend_head; s != XMM_NIL; s = iw->q[s].next) {
+        const struct iommu_flush *r = &iw->q[s];
+
+        h = mix64(h ^ r->id ^ (r->due << 1));
+        h = mix64(h ^ r->gfn ^ (r->mfn << 20) ^ ((uint64_t)r->flags << 60));
+        h = mix64(h ^ ((uint64_t)r->dom << 16) ^ r->owner ^ (r->submitted << 32));
+    }
+    return h;
+}
+
+void iommu_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
+{
+    const struct iommu_world *iw = w->iommu;
+
+    if (!iw)
+        return;
+    for (uint32_t s = iw->pend_head; s != XMM_NIL; s = iw->q[s].next)
+        if (iw->q[s].flags & FL_HOLD)
+            rm[iw->q[s].mfn - w->ram_base].refs++;
+    for (uint32_t i = 0; i < iw->dev_count; i++)
+        for (uint32_t j = 0; j < XMM_IOMMU_DEVTLB_ENTRIES; j++) {
+            const struct devtlb_entry *e = &iw->dev[i].tlb[j];
+
+            if ((e->flags & (TLB_VALID | TLB_STALE | TLB_COVERED)) == (TLB_VALID | TLB_STALE))
+                rm[e->mfn - w->ram_base].reach++;
+        }
+}
+
+void iommu_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
+                        struct xmm_check_report *rep)
+{
+    const struct iommu_world *iw = w->iommu;
+    const struct iommu_dom *io = d->iommu;
+    uint64_t n = 0;
+
+    if (!iw || !io)
+        return;
+#define HOLD_V(inv, mfn, ...) check_report(rep, inv, XMM_SUBJECT_FRAME, mfn, d->id, 0, __VA_ARGS__)
+    for (uint32_t s = io->held_head; s != XMM_NIL && n <= iw->q_cap; s = iw->q[s].dnext, n++) {
+        const struct iommu_flush *r = &iw->q[s];
+        const struct xmm_page *pg = &w->frames[r->mfn - w->ram_base];
+
+        if (!(r->flags & FL_HOLD) || r->dom != d->id)
+            HOLD_V(XMM_INV_REFCOUNT, r->mfn, "d%u's device-TLB hold list names invalidation %llu "
+                   "of d%u", (unsigned)d->id, (unsigned long long)r->id, (unsigned)r->dom);
+        else if (page_is_free(pg) || page_count(pg) == 0 || pg->owner != r->owner)
+            HOLD_V(XMM_INV_REFCOUNT, r->mfn, "frame held for invalidation %llu is %s (owner %u, "
+                   "held for %u)", (unsigned long long)r->id, page_is_free(pg) ? "free" : "in use",
+                   (unsigned)pg->owner, (unsigned)r->owner);
+    }
+    if (n != io->st.held)
+        check_report(rep, XMM_INV_REFCOUNT, XMM_SUBJECT_DOMAIN, 0, d->id, 0,
+                     "d%u holds %llu frames for device-TLB flushes, its list links %llu",
+                     (unsigned)d->id, (unsigned long long)io->st.held, (unsigned long long)n);
+    if (io->dom_ref != (io->st.held > 0))
+        check_report(rep, XMM_INV_OWNERSHIP, XMM_SUBJECT_DOMAIN, 0, d->id, 0,
+                     "IOMMU domain reference %s with %llu frames held",
+                     io->dom_ref ? "kept" : "missing", (unsigned long long)io->st.held);
+#undef HOLD_V
+}
+
+void iommu_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
+{
+    const struct iommu_world *iw = w->iommu;
+
+    if (!iw)
+        return;
+    for (uint32_t i = 0; i < iw->dev_count; i++) {
+        const struct iommu_device *dv = &iw->dev[i];
+
+        for (uint32_t j = 0; dv->tlb_used && j < XMM_IOMMU_DEVTLB_ENTRIES; j++) {
+            const struct devtlb_entry *e = &dv->tlb[j];
+            const struct xmm_page *pg;
+            const struct xmm_domain *d;
+            uint64_t m;
+            bool wr;
+
+            if (!(e->flags & TLB_VALID))
+                continue;
+            pg = &w->frames[e->mfn - w->ram_base];
+            d = domain_find(w, e->dom);
+            if (!(e->flags & TLB_STALE)) {
+                if (!d || !iommu_leaf_visible(w, p2m_get(&d->p2m, e->gfn), &m, &wr) || m != e->mfn)
+                    check_report(rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, e->mfn, e->dom,
+                                 e->gfn, "device %s caches gfn %#llx of d%u, which the P2M no "
+                                 "longer maps there, and it was never invalidated", dv->id,
+                                 (unsigned long long)e->gfn, (unsigned)e->dom);
+            } else if ((e->flags & TLB_COVERED) && page_is_free(pg)) {
+                check_report(rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, e->mfn, e->dom, e->gfn,
+                             "device %s reaches free frame %#llx that a hold should keep",
+                             dv->id, (unsigned long long)e->mfn);
+            } else if (!page_is_free(pg) && iommu_reach_breaks_isolation(w, e)) {
+                /* Free frames with stale reachers are the frame check's (rmap.reach). */
+                check_report(rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, e->mfn, pg->owner,
+                             e->gfn, "device %s (d%u) can still reach frame %#llx through a "
+                             "stale entry for gfn %#llx; the frame now belongs to %u", dv->id,
+                             (unsigned)e->dom, (unsigned long long)e->mfn,
+                             (unsigned long long)e->gfn, (unsigned)pg->owner);
+            }
+        }
+    }
+}

@@ -1,0 +1,410 @@
+/*
+ * libxmm - MPU region accounting and the cost of cross-domain access
+ * (seed 004: Armv8-R, where every domain is direct-mapped).
+ *
+ * An EL2 MPU has no translation: each region is one contiguous physical
+ * range with one set of attributes.  What a direct-mapped domain's view
+ * needs is therefore counted from its P2M as it changes:
+ *  - runs: a maximal stretch of consecutive gfns whose leaves have one P2M
+ *    type (the type carries the permissions) and consecutive mfns.  RAM of a
+ *    direct-mapped domain is gfn == mfn, so a contiguous populate is one
+ *    run; a xenheap page mapped at a gfn of the guest's choosing, or a grant
+ *    mapping of a scattered frame, is a run of its own.
+ *  - heap pieces: Xen's heap is one region in every view.  A xenheap page
+ *    mapped into the guest needs the guest's permissions, so the heap
+ *    region around it is cut: the view holds one heap region per piece
+ *    left.  libxmm models Xen's heap region as spanning host RAM (on real
+ *    MPU systems a direct-mapped guest's RAM comes from its own static
+ *    banks, outside the heap, so only xenheap pages cut it).
+ *  - Xen's fixed regions (code, data, heap) and, under the map_region
+ *    strategy, the regions reserved for cross-domain hypercalls.
+ * Both counts change in O(1) per leaf write: a leaf only joins or splits
+ * its two neighbours (gfn +- 1), and a xenheap frame only joins or splits
+ * the heap pieces beside it (mfn +- 1).  The full sweep recounts both from
+ * the P2M and the rebuilt holder index; the two must agree.
+ */
+#include "internal.h"
+
+/* --- accounting --------------------------------------------------------- */
+
+/*
+ * Regions every direct-mapped view keeps free under map_region: the worst
+ * one send needs.  The target's vcpu_info is always a guest page; its
+ * shared_info is one only under guest_page (a xenheap one is inside Xen's
+ * heap region, reachable from every view).
+ */
+static uint32_t mpu_reserved(const struct xmm_world *w)
+{
+    if (w->mpu.cross_domain != XMM_MPU_XDOM_MAP)
+        return 0;
+    return w->policy.shared_info == XMM_SHARED_INFO_GUEST_PAGE ? 2 : 1;
+}
+
+static uint64_t heap_splits(const struct mpu_domain *m)
+{
+    return m->heap_pieces > 1 ? m->heap_pieces - 1 : 0;
+}
+
+uint64_t mpu_need(const struct xmm_world *w, const struct xmm_domain *d)
+{
+    const struct mpu_domain *m = d->mpu;
+
+    if (!m || !d->opts.direct_map)
+        return 0;
+    return w->mpu.xen_regions + m->runs + heap_splits(m) + mpu_reserved(w);
+}
+
+static void note_peak(const struct xmm_world *w, struct xmm_domain *d)
+{
+    uint64_t n = mpu_need(w, d);
+
+    if (n > d->mpu->peak)
+        d->mpu->peak = n;
+}
+
+/* Leaves a (at gfn) and b (at gfn + 1) fall in one MPU region. */
+static bool leaves_join(uint64_t a, uint64_t b)
+{
+    return a && b && p2m_entry_type(a) == p2m_entry_type(b) &&
+           p2m_entry_mfn(b) == p2m_entry_mfn(a) + 1;
+}
+
+void mpu_p2m_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t old,
+                  uint64_t e)
+{
+    struct mpu_domain *m = d->mpu;
+    uint64_t l, r;
+    int64_t delta;
+
+    if (!m || !d->opts.direct_map)
+        return;
+    l = gfn ? p2m_get(&d->p2m, gfn - 1) : 0;
+    r = gfn + 1 < XMM_FRAME_LIMIT ? p2m_get(&d->p2m, gfn + 1) : 0;
+    /* runs = leaves - joins between neighbours; only the joins at gfn moved. */
+    delta = (int64_t)(e != 0) - (int64_t)(old != 0);
+    delta -= (int64_t)leaves_join(l, e) + (int64_t)leaves_join(e, r);
+    delta += (int64_t)leaves_join(l, old) + (int64_t)leaves_join(old, r);
+    assert(delta >= 0 || m->runs >= (uint64_t)-delta);
+    m->runs = (uint64_t)((int64_t)m->runs + delta);
+    note_peak(w, d);
+}
+
+/*
+ * Frame idx cuts Xen's heap region in dom's view: a xenheap frame of dom
+ * that some RAM leaf maps (`rm` is the checker's holder index, kept or
+ * rebuilt).
+ */
+static bool heap_hole(const struct xmm_world *w, const struct xmm_rmap *rm, xmm_domid_t dom,
+                      uint64_t idx)
+{
+    const struct xmm_page *pg = &w->frames[idx];
+
+    return (pg->count_info & XMM_PGC_xen_heap) && !page_is_free(pg) && pg->owner == dom &&
+           rm[idx].ram_maps > 0;
+}
+
+void mpu_p2m_rmap(struct xmm_world *w, uint64_t e, int delta)
+{
+    uint64_t mfn = p2m_entry_mfn(e);
+    struct xmm_domain *od;
+    struct mpu_domain *m;
+    bool left, right;
+    uint32_t idx;
+    int64_t cut;
+
+    if (!xmm_p2m_is_ram(p2m_entry_type(e)) || !frame_valid(w, mfn))
+        return;
+    idx = (uint32_t)(mfn - w->ram_base);
+    if (!(w->frames[idx].count_info & XMM_PGC_xen_heap))
+        return;
+    od = domain_find(w, w->frames[idx].owner);
+    if (!od || !od->opts.direct_map || !od->mpu)
+        return;
+    /* Only the first mapping and the last unmapping change the frame's status. */
+    if (w->rmap[idx].ram_maps != (delta > 0 ? 1 : 0))
+        return;
+    m = od->mpu;
+    /* Heap pieces on either side of the frame (host RAM ends bound the heap). */
+    left = idx > 0 && !heap_hole(w, w->rmap, od->id, idx - 1);
+    right = idx + 1 < w->ram_pages && !heap_hole(w, w->rmap, od->id, idx + 1);
+    /* Punching it out splits a piece in two, or removes a piece that was only it. */
+    cut = (left && right) ? 1 : (!left && !right) ? -1 : 0;
+    if (delta < 0)
+        cut = -cut;
+    assert(cut >= 0 || m->heap_pieces > 0);
+    m->heap_pieces = (uint64_t)((int64_t)m->heap_pieces + cut);
+    domain_touch(w, od); /* its peak is noted once the leaf write is complete */
+}
+
+/* --- per-domain state ------------------------------------------------------ */
+
+int mpu_domain_init(struct xmm_world *w, struct xmm_domain *d)
+{
+    struct mpu_domain *m = xmm_alloc(w, sizeof(*m));
+
+    if (!m)
+        return -XMM_ENOMEM;
+    m->heap_pieces = 1;
+    m->shinfo_mfn = XMM_INVALID_MFN_RAW;
+    m->shinfo_gfn = XMM_INVALID_GFN_RAW;
+    for (uint32_t v = 0; v < XMM_VCPUS_MAX; v++) {
+        m->vcpu_mfn[v] = XMM_INVALID_MFN_RAW;
+        m->vcpu_gfn[v] = XMM_INVALID_GFN_RAW;
+    }
+    d->mpu = m;
+    if (d->opts.direct_map)
+        m->peak = mpu_need(w, d);
+    return 0;
+}
+
+void mpu_domain_discard(struct xmm_world *w, struct xmm_domain *d)
+{
+    xmm_free(w, d->mpu, sizeof(*d->mpu));
+    d->mpu = NULL;
+}
+
+void mpu_domain_destroy(struct xmm_world *w, struct xmm_domain *d)
+{
+    struct mpu_domain *m = d->mpu;
+
+    if (!m)
+        return;
+    /* Xen frees d->shared_info with the domain structure; it is back with Xen by now. */
+    if (m->shinfo_xenheap) {
+        int rc = xmm_xenheap_free(w, xmm_mfn(m->shinfo_mfn));
+        (void)rc;
+        assert(rc == 0);
+    }
+    mpu_domain_discard(w, d);
+}
+
+/* The registration records are model state; the counts derive from the P2M. */
+uint64_t mpu_domain_hash(const struct xmm_domain *d)
+{
+    const struct mpu_domain *m = d->mpu;
+    uint64_t h;
+
+    if (!m)
+        return 0;
+    h = mix64(m->shinfo_mfn ^ ((uint64_t)m->shinfo_xenheap << 63));
+    h = mix64(h ^ m->shinfo_gfn ^ ((uint64_t)m->copies << 40));
+    for (uint32_t v = 0; v < XMM_VCPUS_MAX; v++)
+        h = mix64(h ^ m->vcpu_mfn[v] ^ (m->vcpu_gfn[v] << 7) ^ v);
+    return h;
+}
+
+/* --- queries ---------------------------------------------------------------- */
+
+int xmm_mpu_usage(const struct xmm_world *w, xmm_domid_t dom, struct xmm_mpu_usage *out)
+{
+    const struct xmm_domain *d = domain_find(w, dom);
+
+    memset(out, 0, sizeof(*out));
+    out->limit = w->mpu.regions;
+    if (!d)
+        return -XMM_ESRCH;
+    out->direct_map = d->opts.direct_map;
+    if (!d->mpu)
+        return 0;
+    out->cost = d->mpu->cost;
+    if (!d->opts.direct_map)
+        return 0;
+    out->xen = w->mpu.xen_regions;
+    out->p2m_runs = d->mpu->runs;
+    out->heap_splits = heap_splits(d->mpu);
+    out->reserved = mpu_reserved(w);
+    out->total = mpu_need(w, d);
+    out->peak = d->mpu->peak;
+    out->cost.reserved = out->reserved;
+    return 0;
+}
+
+const struct xmm_mpu_opts *xmm_mpu_opts(const struct xmm_world *w) { return &w->mpu; }
+
+void xmm_mpu_stats(const struct xmm_world *w, struct xmm_mpu_stats *out)
+{
+    *out = w->mpu_stats;
+    out->reserved = 0;
+    for (size_t i = 0; i < w->dom_count; i++)
+        if (w->doms[i]->opts.direct_map)
+            out->reserved = mpu_reserved(w);
+}
+
+/* --- cross-domain access ------------------------------------------------------ */
+
+/*
+ * The target's pages a send writes that are not in Xen's heap: a guest-page
+ * shared_info and the vCPU's registered vcpu_info.  An unregistered
+ * vcpu_info lives inside shared_info; a xenheap shared_info (or one not
+ * set up yet, still in Xen's own memory) is reachable from every view.
+ */
+static unsigned remote_pages(const struct mpu_domain *t, uint32_t vcpu, uint64_t mfn[2])
+{
+    unsigned n = 0;
+
+    if (t->shinfo_mfn != XMM_INVALID_MFN_RAW && !t->shinfo_xenheap)
+        mfn[n++] = t->shinfo_mfn;
+    if (t->vcpu_mfn[vcpu] != XMM_INVALID_MFN_RAW)
+        mfn[n++] = t->vcpu_mfn[vcpu];
+    return n;
+}
+
+/* Regions covering them: one page, or two adjacent ones, take one region. */
+static unsigned regions_for(const uint64_t *mfn, unsigned n)
+{
+    if (n == 2 && (mfn[0] == mfn[1] || mfn[0] + 1 == mfn[1] || mfn[1] + 1 == mfn[0]))
+        return 1;
+    return n;
+}
+
+/*
+ * Approach 2 of the seed: reprogram EL2 to Xen's full view for the
+ * hypercall and back to the vCPU's view after it.  Each direction rewrites
+ * the guest's regions and the one region that opens all of RAM to Xen.
+ */
+static void cost_switch(struct xmm_world *w, struct xmm_domain *d)
+{
+    uint64_t guest = mpu_need(w, d) - w->mpu.xen_regions;
+    struct xmm_mpu_stats *s[2] = { &w->mpu_stats, &d->mpu->cost };
+
+    for (int i = 0; i < 2; i++) {
+        s[i]->switches++;
+        s[i]->region_writes += 2 * (guest + 1);
+    }
+}
+
+/* Approach 1: each remote page range gets a region, removed after the call. */
+static void cost_temp(struct xmm_world *w, struct xmm_domain *d, unsigned regions)
+{
+    struct xmm_mpu_stats *s[2] = { &w->mpu_stats, &d->mpu->cost };
+
+    for (int i = 0; i < 2; i++) {
+        s[i]->temp_maps++;
+        s[i]->temp_regions += regions;
+        s[i]->region_writes += 2 * (uint64_t)regions;
+    }
+}
+
+int xmm_mpu_evtchn_send(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t to, uint32_t vcpu)
+{
+    struct xmm_domain *d = domain_find(w, dom), *t = domain_find(w, to);
+    uint64_t mfn[2], need, free_regions;
+    unsigned regions = 0;
+
+    if (!d || !t)
+        return -XMM_ESRCH;
+    if (vcpu >= XMM_VCPUS_MAX || domain_dying(d) || domain_dying(t))
+        return -XMM_EINVAL;
+    w->mpu_stats.sends++;
+    d->mpu->cost.sends++;
+    if (dom != to)
+        regions = regions_for(mfn, remote_pages(t->mpu, vcpu, mfn));
+    /* An MMU host, or an MMU guest: Xen has its own translation regime at EL2. */
+    if (!w->mpu.regions || !d->opts.direct_map || !regions) {
+        w->mpu_stats.sends_free++;
+        d->mpu->cost.sends_free++;
+        return 0;
+    }
+    need = mpu_need(w, d);
+    free_regions = need < w->mpu.regions ? w->mpu.regions - need : 0;
+    switch (w->mpu.cross_domain) {
+    case XMM_MPU_XDOM_MAP:
+        /* The reservation (counted in `need`) covers the worst send. */
+        assert(regions <= mpu_reserved(w));
+        cost_temp(w, d, regions);
+        break;
+    case XMM_MPU_XDOM_MAP_OR_SWITCH:
+        /* The thread's combination: map when regions are free, else switch. */
+        if (regions <= free_regions)
+            cost_temp(w, d, regions);
+        else
+            cost_switch(w, d);
+        break;
+    case XMM_MPU_XDOM_SWITCH:
+    default:
+        cost_switch(w, d);
+        break;
+    }
+    return 0;
+}
+
+/* --- checks ---------------------------------------------------------------- */
+
+void mpu_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
+                      struct xmm_check_report *rep)
+{
+    const struct mpu_domain *m = d->mpu;
+    uint64_t need;
+
+    shinfo_check_domain(w, d, rep);
+    if (!m || !d->opts.direct_map || !w->mpu.regions || d->state != XMM_DOMAIN_RUNNING)
+        return;
+    need = mpu_need(w, d);
+    if (need > w->mpu.regions)
+        check_report(rep, XMM_INV_MPU_REGIONS, XMM_SUBJECT_DOMAIN, 0, d->id, 0,
+                     "d%u needs %llu of %u MPU regions: %u Xen, %llu P2M runs, %llu heap "
+                     "splits, %u reserved",
+                     (unsigned)d->id, (unsigned long long)need, w->mpu.regions,
+                     w->mpu.xen_regions, (unsigned long long)m->runs,
+                     (unsigned long long)heap_splits(m), mpu_reserved(w));
+}
+
+/* Runs of d's P2M, walking it in gfn order. */
+static uint64_t recount_runs(const struct xmm_domain *d)
+{
+    uint64_t from = 0, g, e, prev_g = 0, prev_e = 0, runs = 0;
+
+    while (p2m_next_raw(&d->p2m, from, &g, &e)) {
+        if (!(prev_e && g == prev_g + 1 && leaves_join(prev_e, e)))
+            runs++;
+        prev_g = g;
+        prev_e = e;
+        from = g + 1;
+    }
+    return runs;
+}
+
+/*
+ * Heap pieces in d's view from the rebuilt index: every hole is one of d's
+ * xenheap frames, so walking its xenheap list finds them all.  With H runs
+ * of holes the heap is left in H + 1 pieces, less one for a run at either
+ * end of RAM.
+ */
+static uint64_t recount_pieces(const struct xmm_world *w, const struct xmm_rmap *rm,
+                               const struct xmm_domain *d)
+{
+    uint64_t runs = 0, seen = 0, last = w->ram_pages - 1;
+    bool at_start = false, at_end = false;
+
+    for (uint32_t i = d->xenpages.head; i != XMM_NIL && seen <= w->ram_pages;
+         i = w->frames[i].next, seen++) {
+        if (!heap_hole(w, rm, d->id, i))
+            continue;
+        if (i == 0 || !heap_hole(w, rm, d->id, i - 1))
+            runs++;
+        at_start |= i == 0;
+        at_end |= i == last;
+    }
+    return runs + 1 - (at_start ? 1 : 0) - (at_end ? 1 : 0);
+}
+
+void mpu_check_full(const struct xmm_world *w, const struct xmm_rmap *rm,
+                    struct xmm_check_report *rep)
+{
+    for (size_t i = 0; i < w->dom_count; i++) {
+        const struct xmm_domain *d = w->doms[i];
+        uint64_t runs, pieces;
+
+        if (!d->mpu || !d->opts.direct_map)
+            continue;
+        runs = recount_runs(d);
+        pieces = recount_pieces(w, rm, d);
+        if (runs != d->mpu->runs || pieces != d->mpu->heap_pieces)
+            check_report(rep, XMM_INV_MPU_REGIONS, XMM_SUBJECT_DOMAIN, 0, d->id, 0,
+                         "d%u region counts kept %llu runs / %llu heap pieces, recounted "
+                         "%llu / %llu",
+                         (unsigned)d->id, (unsigned long long)d->mpu->runs,
+                         (unsigned long long)d->mpu->heap_pieces, (unsigned long long)runs,
+                         (unsigned long long)pieces);
+    }
+}

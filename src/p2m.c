@@ -1,0 +1,450 @@
+/*
+ * libxmm - the P2M: a four-level radix tree of 4 KiB nodes, 512 eight-byte
+ * entries each, modelling Arm's LPAE stage-2 tables (arch/arm/mm/p2m.c).
+ *
+ * Level 0 is the root; level 3 holds leaves.  A leaf packs a valid bit, the
+ * P2M type and the mfn.  Nodes needed by a change are allocated before the
+ * change is made (p2m_reserve), so writing leaves cannot fail: callers
+ * validate, reserve, then commit.  Empty nodes stay until teardown, as in
+ * Xen, which frees intermediate tables only in p2m_teardown.
+ */
+#include "internal.h"
+
+static inline unsigned level_index(uint64_t gfn, int level)
+{
+    return (unsigned)((gfn >> (9 * (3 - level))) & (P2M_ENTRIES - 1));
+}
+
+static inline struct p2m_node *child_of(const struct p2m_node *n, unsigned i)
+{
+    return (struct p2m_node *)(uintptr_t)n->e[i];
+}
+
+uint64_t p2m_get(const struct xmm_p2m *p, uint64_t gfn)
+{
+    const struct p2m_node *n = p->root;
+
+    for (int level = 0; n && level < 3; level++)
+        n = child_of(n, level_index(gfn, level));
+    return n ? n->e[level_index(gfn, 3)] : 0;
+}
+
+/*
+ * Count the nodes a range needs that do not exist yet.  Chunks of 512 gfns
+ * are visited in order, so a missing parent shared by consecutive chunks is
+ * counted once (last[] remembers the prefix of the node counted last).
+ */
+static uint64_t count_missing(const struct xmm_p2m *p, uint64_t gfn, uint64_t n)
+{
+    uint64_t last[P2M_LEVELS] = { ~UINT64_C(0), ~UINT64_C(0), ~UINT64_C(0), ~UINT64_C(0) };
+    uint64_t count = p->root ? 0 : 1;
+
+    for (uint64_t g = gfn & ~UINT64_C(511); g < gfn + n; g += P2M_ENTRIES) {
+        const struct p2m_node *node = p->root;
+
+        for (int level = 0; level < 3; level++) {
+            const struct p2m_node *c = node ? child_of(node, level_index(g, level)) : NULL;
+            uint64_t prefix = g >> (9 * (3 - level));
+
+            if (!c && last[level + 1] != prefix) {
+                count++;
+                last[level + 1] = prefix;
+            }
+            node = c;
+        }
+    }
+    return count;
+}
+
+static struct p2m_node *pool_take(struct p2m_node **pool, uint64_t *left)
+{
+    assert(*left > 0);
+    return pool[--*left];
+}
+
+int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t n)
+{
+    struct xmm_p2m *p = &d->p2m;
+    uint64_t need = count_missing(p, gfn, n), got = 0;
+    struct p2m_node **pool;
+
+    if (need == 0)
+        return 0;
+    pool = xmm_alloc(w, need * sizeof(*pool));
+    if (!pool)
+        return -XMM_ENOMEM;
+    for (got = 0; got < need; got++) {
+        pool[got] = xmm_alloc(w, sizeof(struct p2m_node));
+        if (!pool[got])
+            break;
+    }
+    if (got < need) {
+        while (got > 0)
+            xmm_free(w, pool[--got], sizeof(struct p2m_node));
+        xmm_free(w, pool, need * sizeof(*pool));
+        return -XMM_ENOMEM;
+    }
+    if (!p->root) {
+        p->root = pool_take(pool, &got);
+        p->nodes++;
+    }
+    for (uint64_t g = gfn & ~UINT64_C(511); g < gfn + n; g += P2M_ENTRIES) {
+        struct p2m_node *node = p->root;
+
+        for (int level = 0; level < 3; level++) {
+            unsigned i = level_index(g, level);
+            struct p2m_node *c = child_of(node, i);
+
+            if (!c) {
+                c = pool_take(pool, &got);
+                node->e[i] = (uint64_t)(uintptr_t)c;
+                node->used++;
+                p->nodes++;
+            }
+            node = c;
+        }
+    }
+    assert(got == 0);
+    xmm_free(w, pool, need * sizeof(*pool));
+    return 0;
+}
+
+static uint64_t entry_hash(xmm_domid_t dom, uint64_t gfn, uint64_t e)
+{
+    if (!e)
+        return 0;
+    return mix64(mix64(((uint64_t)dom << 48) ^ gfn) ^ e);
+}
+
+/*
+ * Account a leaf appearing (delta +1) or going (-1) in the checker's index.
+ * Foreign and grant entries own a page reference; RAM entries do not but
+ * make the frame reachable.
+ */
+static void rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int delta)
+{
+    enum xmm_p2m_type t = p2m_entry_type(e);
+    uint64_t mfn = p2m_entry_mfn(e);
+    struct xmm_rmap *r;
+    uint32_t idx;
+
+    if (!frame_valid(w, mfn))
+        return;
+    idx = (uint32_t)(mfn - w->ram_base);
+    r = &w->rmap[idx];
+    frame_touch(w, idx);
+    if (xmm_p2m_is_foreign(t) || xmm_p2m_is_grant(t)) {
+        r->refs += (uint32_t)delta;
+    } else if (xmm_p2m_is_ram(t)) {
+        if (delta > 0) {
+            if (r->ram_maps < UINT8_MAX)
+                r->ram_maps++;
+            r->ram_dom = dom;
+        } else if (r->ram_maps > 0 && r->ram_maps < UINT8_MAX) {
+            r->ram_maps--;
+        }
+    } else if (t == XMM_P2M_IOMMU_MAP_RW || t == XMM_P2M_IOMMU_MAP_RO) {
+        r->reach = (uint8_t)(r->reach + delta);
+    }
+}
+
+/*
+ * What Xen's p2m_put_l3_page does when a leaf goes: a foreign entry drops
+ * its page reference; a RAM entry of a xenheap frame forgets the frame's
+ * stored GFN (only under the page_info policy: with the pre-2022 side
+ * arrays nothing resets it, which is the seed 001 bug).
+ */
+static void put_leaf(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn, uint64_t e)
+{
+    enum xmm_p2m_type t = p2m_entry_type(e);
+    uint64_t mfn = p2m_entry_mfn(e);
+    uint32_t idx;
+
+    if (!frame_valid(w, mfn))
+        return;
+    idx = (uint32_t)(mfn - w->ram_base);
+    hist_add(w, idx, XMM_EV_UNMAP, dom, gfn, (uint8_t)t);
+    if (xmm_p2m_is_foreign(t)) {
+        int rc = xmm_page_put(w, xmm_mfn(mfn));
+        (void)rc;
+        assert(rc == 0);
+    } else if (xmm_p2m_is_ram(t) && (w->frames[idx].count_info & XMM_PGC_xen_heap) &&
+               w->policy.xenheap_gfn == XMM_XENHEAP_GFN_PAGE_INFO) {
+        struct xmm_page *pg = frame_touch(w, idx);
+        /* RFC v3 guarded the GFN with the grant lock, taken here under the P2M lock. */
+        bool grant_lock = w->policy.gfn_lock == XMM_GFN_LOCK_GRANT;
+
+        if (grant_lock)
+            lock_take(w, LOCK_GRANT);
+        pg->type_info |= XMM_PGT_INVALID_GFN;
+        hist_add(w, idx, XMM_EV_SET_GFN, dom, XMM_INVALID_GFN_RAW, 0);
+        if (grant_lock)
+            lock_release(w, LOCK_GRANT);
+    }
+}
+
+void p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t entry)
+{
+    struct xmm_p2m *p = &d->p2m;
+    struct p2m_node *n = p->root;
+    unsigned i = level_index(gfn, 3);
+    uint64_t old;
+
+    for (int level = 0; level < 3; level++) {
+        assert(n);
+        n = child_of(n, level_index(gfn, level));
+    }
+    assert(n);
+    old = n->e[i];
+    /* Rewriting the same leaf still puts the old one: its holder was replaced. */
+    n->e[i] = entry;
+    if (old && !entry) {
+        n->used--;
+        p->entries--;
+    } else if (!old && entry) {
+        n->used++;
+        p->entries++;
+    }
+    w->p2m_digest ^= entry_hash(d->id, gfn, old) ^ entry_hash(d->id, gfn, entry);
+    dirty_p2m_add(w, d->id, gfn);
+    domain_touch(w, d);
+    /*
+     * Seed 003: the IOMMU follows the P2M.  Called before the old leaf is
+     * put, so a frame the device TLB may cache can be held while it still
+     * has the references this leaf's owner had.
+     */
+    if (d->iommu)
+        iommu_p2m_write(w, d, gfn, old, entry);
+    if (old) {
+        rmap_account(w, d->id, old, -1);
+        mpu_p2m_rmap(w, old, -1);
+        put_leaf(w, d->id, gfn, old);
+    }
+    if (entry) {
+        rmap_account(w, d->id, entry, +1);
+        mpu_p2m_rmap(w, entry, +1);
+        if (frame_valid(w, p2m_entry_mfn(entry)))
+            hist_add(w, (uint32_t)(p2m_entry_mfn(entry) - w->ram_base), XMM_EV_MAP, d->id, gfn,
+                     (uint8_t)p2m_entry_type(entry));
+    }
+    /* Seed 004: MPU region counts of a direct-mapped domain, O(1) per leaf. */
+    mpu_p2m_leaf(w, d, gfn, old, entry);
+}
+
+/* Free empty nodes bottom-up; a node is freed only when all its children are. */
+static bool free_subtree(struct xmm_world *w, struct xmm_p2m *p, struct p2m_node *n, int level,
+                         uint64_t *budget)
+{
+    if (level < 3) {
+        for (unsigned i = 0; i < P2M_ENTRIES && n->used; i++) {
+            struct p2m_node *c = child_of(n, i);
+
+            if (!c)
+                continue;
+            if (!free_subtree(w, p, c, level + 1, budget))
+                return false;
+            n->e[i] = 0;
+            n->used--;
+        }
+    }
+    if (*budget == 0)
+        return false;
+    assert(n->used == 0);
+    (*budget)--;
+    xmm_free(w, n, sizeof(*n));
+    p->nodes--;
+    return true;
+}
+
+int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
+{
+    struct xmm_p2m *p = &d->p2m;
+
+    assert(p->entries == 0);
+    if (!p->root)
+        return 0;
+    if (!free_subtree(w, p, p->root, 0, budget))
+        return -XMM_ERESTART;
+    p->root = NULL;
+    return 0;
+}
+
+static void discard_subtree(struct xmm_world *w, struct p2m_node *n, int level)
+{
+    for (unsigned i = 0; level < 3 && i < P2M_ENTRIES; i++)
+        if (n->e[i])
+            discard_subtree(w, child_of(n, i), level + 1);
+    xmm_free(w, n, sizeof(*n));
+}
+
+void p2m_discard(struct xmm_world *w, struct xmm_domain *d)
+{
+    if (d->p2m.root)
+        discard_subtree(w, d->p2m.root, 0);
+    d->p2m.root = NULL;
+    d->p2m.entries = d->p2m.nodes = 0;
+}
+
+/* First leaf at or after `from` inside node n (covering base..). */
+static bool next_in(const struct p2m_node *n, int level, uint64_t base, uint64_t from,
+                    uint64_t *gfn, uint64_t *entry)
+{
+    unsigned shift = 9 * (3 - level);
+    unsigned start = from > base ? (unsigned)((from - base) >> shift) : 0;
+
+    for (unsigned i = start; i < P2M_ENTRIES; i++) {
+        uint64_t cbase = base + ((uint64_t)i << shift);
+
+        if (!n->e[i])
+            continue;
+        if (level == 3) {
+            *gfn = cbase;
+            *entry = n->e[i];
+            return true;
+        }
+        if (child_of(n, i)->used &&
+            next_in(child_of(n, i), level + 1, cbase, from > cbase ? from : cbase, gfn, entry))
+            return true;
+    }
+    return false;
+}
+
+bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_t *entry)
+{
+    if (!p->root || !p->entries || from >= XMM_FRAME_LIMIT)
+        return false;
+    return next_in(p->root, 0, 0, from, gfn, entry);
+}
+
+/* Last leaf inside node n. */
+static bool last_in(const struct p2m_node *n, int level, uint64_t base, uint64_t *gfn)
+{
+    unsigned shift = 9 * (3 - level);
+
+    for (unsigned i = P2M_ENTRIES; i-- > 0;) {
+        uint64_t cbase = base + ((uint64_t)i << shift);
+
+        if (!n->e[i])
+            continue;
+        if (level == 3) {
+            *gfn = cbase;
+            return true;
+        }
+        if (child_of(n, i)->used && last_in(child_of(n, i), level + 1, cbase, gfn))
+            return true;
+    }
+    return false;
+}
+
+/* --- public API --------------------------------------------------------- */
+
+static const struct xmm_domain *p2m_domain(const struct xmm_world *w, xmm_domid_t dom)
+{
+    return domain_find(w, dom);
+}
+
+int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
+                   struct xmm_p2m_entry *out)
+{
+    const struct xmm_domain *d = p2m_domain(w, dom);
+    uint64_t e;
+
+    out->mfn = XMM_INVALID_MFN;
+    out->type = XMM_P2M_INVALID;
+    if (!d)
+        return -XMM_ESRCH;
+    if (gfn.g >= XMM_FRAME_LIMIT)
+        return -XMM_EINVAL;
+    e = p2m_get(&d->p2m, gfn.g);
+    if (!e)
+        return -XMM_ENOENT;
+    out->mfn = xmm_mfn(p2m_entry_mfn(e));
+    out->type = p2m_entry_type(e);
+    return 0;
+}
+
+int xmm_p2m_set(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, xmm_mfn_t mfn,
+                enum xmm_p2m_type type)
+{
+    struct xmm_domain *d = domain_find(w, dom);
+    int rc;
+
+    if (!d)
+        return -XMM_ESRCH;
+    if (gfn.g >= XMM_FRAME_LIMIT || mfn.m >= XMM_FRAME_LIMIT || type <= XMM_P2M_INVALID ||
+        type >= XMM_P2M_TYPE_COUNT)
+        return -XMM_EINVAL;
+    if (domain_dying(d))
+        return -XMM_ENOMEM; /* p2m_set_entry refuses once the domain is dying */
+    rc = p2m_reserve(w, d, gfn.g, 1);
+    if (rc)
+        return rc;
+    lock_take(w, LOCK_P2M);
+    p2m_write(w, d, gfn.g, p2m_pack(mfn.m, type));
+    lock_release(w, LOCK_P2M);
+    return 0;
+}
+
+int xmm_p2m_remove(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
+{
+    struct xmm_domain *d = domain_find(w, dom);
+
+    if (!d)
+        return -XMM_ESRCH;
+    if (gfn.g >= XMM_FRAME_LIMIT)
+        return -XMM_EINVAL;
+    if (!p2m_get(&d->p2m, gfn.g))
+        return -XMM_ENOENT;
+    lock_take(w, LOCK_P2M);
+    p2m_write(w, d, gfn.g, 0);
+    lock_release(w, LOCK_P2M);
+    return 0;
+}
+
+int xmm_p2m_next(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t from, xmm_gfn_t *gfn,
+                 struct xmm_p2m_entry *out)
+{
+    const struct xmm_domain *d = p2m_domain(w, dom);
+    uint64_t g, e;
+
+    if (!d)
+        return -XMM_ESRCH;
+    if (!p2m_next_raw(&d->p2m, from.g, &g, &e))
+        return -XMM_ENOENT;
+    *gfn = xmm_gfn(g);
+    if (out) {
+        out->mfn = xmm_mfn(p2m_entry_mfn(e));
+        out->type = p2m_entry_type(e);
+    }
+    return 0;
+}
+
+int xmm_p2m_lowest(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t *gfn)
+{
+    return xmm_p2m_next(w, dom, xmm_gfn(0), gfn, NULL);
+}
+
+int xmm_p2m_highest(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t *gfn)
+{
+    const struct xmm_domain *d = p2m_domain(w, dom);
+    uint64_t g;
+
+    if (!d)
+        return -XMM_ESRCH;
+    if (!d->p2m.root || !d->p2m.entries || !last_in(d->p2m.root, 0, 0, &g))
+        return -XMM_ENOENT;
+    *gfn = xmm_gfn(g);
+    return 0;
+}
+
+uint64_t xmm_p2m_entry_count(const struct xmm_world *w, xmm_domid_t dom)
+{
+    const struct xmm_domain *d = p2m_domain(w, dom);
+    return d ? d->p2m.entries : 0;
+}
+
+uint64_t xmm_p2m_node_count(const struct xmm_world *w, xmm_domid_t dom)
+{
+    const struct xmm_domain *d = p2m_domain(w, dom);
+    return d ? d->p2m.nodes : 0;
+}

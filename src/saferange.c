@@ -1,0 +1,615 @@
+/*
+ * libxmm - safe ranges for grant and foreign mappings (seed 002).
+ *
+ * What the seed thread settles on, and what libxmm models of it:
+ *  - The toolstack chooses the range at domain creation, because only it
+ *    knows the whole layout in advance; it is sized from the domain's own
+ *    bounds (the maptrack table limits how many grants it can map; the
+ *    control domain's foreign mappings are bounded by nothing, so it gets a
+ *    flat, large budget), placed 1 GiB-aligned above everything else, and
+ *    never changes.  Anything that would later overlap it is refused.
+ *  - The rejected alternative, a hypercall reporting the current holes of
+ *    the P2M, is kept as policy `query` so that its race can be shown: the
+ *    hole a guest was told about is not reserved, and a device mapping may
+ *    land in it afterwards.  The checker treats every told hole as the
+ *    domain's safe range from then on.
+ *  - Policy `none` is upstream behaviour: mappings go on ballooned-out RAM
+ *    gfns, and xmm_saferange_info counts the RAM slots they occupy.
+ *
+ * Upstream libxl finds "extended regions" in the unused parts of the guest
+ * RAM windows (dom0: host holes) and trims them: start rounded up to 2 MiB,
+ * size rounded down to 2 MiB, regions under 64 MiB dropped.  libxmm applies
+ * those rules to the holes it reports (query) and to the fallback search;
+ * a range it sizes itself is rounded *up* to 2 MiB and raised to 64 MiB
+ * instead, since rounding down would break the bound it was sized from; a
+ * range the toolstack gives is taken exactly as given (docs/semantics.md).
+ */
+#include "internal.h"
+
+/* An interval of frames [start, end). */
+struct span {
+    uint64_t start, end;
+};
+
+/* Rounding to a granule (v < 2^36, so nothing overflows). */
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) / a * a;
+}
+
+static uint64_t align_down(uint64_t v, uint64_t a)
+{
+    return v / a * a;
+}
+
+/* [gfn, gfn+pages) and s share a frame. */
+static bool span_overlaps(struct span s, uint64_t gfn, uint64_t pages)
+{
+    return gfn < s.end && s.start < gfn + pages;
+}
+
+static bool span_has(struct span s, uint64_t gfn)
+{
+    return gfn >= s.start && gfn < s.end;
+}
+
+/*
+ * The RAM banks libxl would give a guest of max_pages frames: RAM0 first,
+ * the rest in RAM1, each capped at its window.  Return: number of banks.
+ */
+static size_t layout_ram_banks(uint64_t max_pages, struct span out[2])
+{
+    uint64_t b0 = max_pages < XMM_GUEST_RAM0_PAGES ? max_pages : XMM_GUEST_RAM0_PAGES;
+    uint64_t b1 = max_pages - b0;
+    size_t n = 0;
+
+    if (b0)
+        out[n++] = (struct span){ XMM_GUEST_RAM0_GFN, XMM_GUEST_RAM0_GFN + b0 };
+    if (b1 > XMM_GUEST_RAM1_PAGES)
+        b1 = XMM_GUEST_RAM1_PAGES;
+    if (b1)
+        out[n++] = (struct span){ XMM_GUEST_RAM1_GFN, XMM_GUEST_RAM1_GFN + b1 };
+    return n;
+}
+
+/*
+ * What a range must stay clear of, numbered 0 .. obstacle_count()-1 so
+ * callers can walk them without allocating: the grant-table and magic
+ * regions; the guest's RAM banks (a direct-mapped guest: host RAM, since
+ * gfn == mfn); and the host MMIO regions, which the toolstack passes
+ * through 1:1.
+ */
+#define OBS_FIXED 4
+
+static size_t obstacle_count(const struct xmm_world *w)
+{
+    return OBS_FIXED + w->mmio_count;
+}
+
+static bool obstacle(const struct xmm_world *w, bool direct, uint64_t max_pages, size_t i,
+                     struct span *out)
+{
+    struct span banks[2];
+    size_t nb;
+
+    switch (i) {
+    case 0:
+        *out = (struct span){ XMM_GUEST_GNTTAB_GFN, XMM_GUEST_GNTTAB_GFN + XMM_GUEST_GNTTAB_PAGES };
+        return true;
+    case 1:
+        *out = (struct span){ XMM_GUEST_MAGIC_GFN, XMM_GUEST_MAGIC_GFN + XMM_GUEST_MAGIC_PAGES };
+        return true;
+    case 2:
+    case 3:
+        if (direct) {
+            *out = (struct span){ w->ram_base, w->ram_base + w->ram_pages };
+            return i == 2;
+        }
+        nb = layout_ram_banks(max_pages, banks);
+        if (i - 2 >= nb)
+            return false;
+        *out = banks[i - 2];
+        return true;
+    default:
+        if (i - OBS_FIXED >= w->mmio_count)
+            return false;
+        out->start = w->mmio[i - OBS_FIXED].base.m;
+        out->end = out->start + w->mmio[i - OBS_FIXED].pages;
+        return true;
+    }
+}
+
+/* True when [gfn, gfn+pages) avoids every obstacle and ends below 2^36. */
+static bool clear_of_obstacles(const struct xmm_world *w, bool direct, uint64_t max_pages,
+                               uint64_t gfn, uint64_t pages)
+{
+    struct span s;
+
+    if (gfn >= XMM_FRAME_LIMIT || pages > XMM_FRAME_LIMIT - gfn)
+        return false;
+    for (size_t i = 0; i < obstacle_count(w); i++)
+        if (obstacle(w, direct, max_pages, i, &s) && span_overlaps(s, gfn, pages))
+            return false;
+    return true;
+}
+
+uint64_t xmm_saferange_size(xmm_domid_t dom, const struct xmm_domain_opts *opts, uint64_t *need)
+{
+    struct xmm_domain_opts def = XMM_DOMAIN_OPTS_INIT;
+    uint64_t n, s;
+
+    if (!opts)
+        opts = &def;
+    n = (uint64_t)opts->maptrack_frames * XMM_MAPTRACK_PER_FRAME + opts->grant_frames;
+
+    if (dom == XMM_SAFERANGE_CONTROL_DOMID)
+        n += XMM_SAFERANGE_CONTROL_PAGES;
+    if (need)
+        *need = n;
+    s = align_up(n, XMM_SAFERANGE_GRANULE);
+    return s < XMM_SAFERANGE_MIN_PAGES ? XMM_SAFERANGE_MIN_PAGES : s;
+}
+
+/*
+ * Place an auto range: 1 GiB-aligned above the highest obstacle (the rule
+ * proposed in the seed); when that does not fit below 2^36, the lowest
+ * 2 MiB-aligned start above 1 GiB, right after an obstacle, that fits.
+ */
+static int place(const struct xmm_world *w, bool direct, uint64_t max_pages, uint64_t pages,
+                 uint64_t *gfn)
+{
+    uint64_t top = 0, best = XMM_FRAME_LIMIT;
+    struct span s;
+
+    for (size_t i = 0; i < obstacle_count(w); i++)
+        if (obstacle(w, direct, max_pages, i, &s) && s.end > top)
+            top = s.end;
+    top = align_up(top, XMM_SAFERANGE_ALIGN);
+    if (clear_of_obstacles(w, direct, max_pages, top, pages)) {
+        *gfn = top;
+        return 0;
+    }
+    if (clear_of_obstacles(w, direct, max_pages, XMM_GUEST_RAM0_GFN, pages))
+        best = XMM_GUEST_RAM0_GFN;
+    for (size_t i = 0; i < obstacle_count(w); i++) {
+        uint64_t c;
+
+        if (!obstacle(w, direct, max_pages, i, &s))
+            continue;
+        c = align_up(s.end, XMM_SAFERANGE_GRANULE);
+        if (c >= XMM_GUEST_RAM0_GFN && c < best &&
+            clear_of_obstacles(w, direct, max_pages, c, pages))
+            best = c;
+    }
+    if (best == XMM_FRAME_LIMIT)
+        return -XMM_ENOSPC;
+    *gfn = best;
+    return 0;
+}
+
+/*
+ * A given range may not cover the grant-table or magic region.  For a
+ * direct-mapped domain it may not cover host RAM or MMIO either (those
+ * gfns are the host's frames); otherwise RAM and passthrough MMIO are
+ * placed by the same toolstack, which can put them elsewhere.
+ */
+static int check_given(const struct xmm_world *w, bool direct, uint64_t gfn, uint64_t pages)
+{
+    struct span s;
+
+    if (pages == 0 || gfn >= XMM_FRAME_LIMIT || pages > XMM_FRAME_LIMIT - gfn)
+        return -XMM_EINVAL;
+    for (size_t i = 0; i < obstacle_count(w); i++) {
+        if (i >= 2 && !direct)
+            break;
+        if (obstacle(w, direct, 0, i, &s) && span_overlaps(s, gfn, pages))
+            return -XMM_EINVAL;
+    }
+    return 0;
+}
+
+int xmm_saferange_choose(const struct xmm_world *w, xmm_domid_t dom,
+                         const struct xmm_domain_opts *opts, struct xmm_saferange *out)
+{
+    struct xmm_domain_opts def = XMM_DOMAIN_OPTS_INIT;
+    uint64_t gfn = 0, pages;
+    int rc;
+
+    if (!opts)
+        opts = &def;
+    out->gfn = xmm_gfn(0);
+    out->pages = 0;
+    switch (opts->safe_range) {
+    case XMM_SAFE_RANGE_OFF:
+        return 0;
+    case XMM_SAFE_RANGE_GIVEN:
+        rc = check_given(w, opts->direct_map, opts->safe_range_gfn.g, opts->safe_range_pages);
+        if (rc)
+            return rc;
+        gfn = opts->safe_range_gfn.g;
+        pages = opts->safe_range_pages;
+        break;
+    case XMM_SAFE_RANGE_AUTO:
+    default:
+        pages = xmm_saferange_size(dom, opts, NULL);
+        rc = place(w, opts->direct_map, opts->max_pages, pages, &gfn);
+        if (rc)
+            return rc;
+        break;
+    }
+    out->gfn = xmm_gfn(gfn);
+    out->pages = pages;
+    return 0;
+}
+
+/* --- per-domain state -------------------------------------------------------- */
+
+int saferange_pick(const struct xmm_world *w, xmm_domid_t dom, const struct xmm_domain_opts *o,
+                   struct saferange *out)
+{
+    struct xmm_saferange r;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (w->policy.safe_range != XMM_SAFE_RANGE_TOOLSTACK)
+        return 0; /* the domain_create argument is a toolstack input only */
+    rc = xmm_saferange_choose(w, dom, o, &r);
+    if (rc)
+        return rc;
+    out->gfn = r.gfn.g;
+    out->pages = r.pages;
+    return 0;
+}
+
+void saferange_destroy(struct xmm_world *w, struct xmm_domain *d)
+{
+    xmm_free(w, d->sr.told, XMM_SAFERANGE_TOLD_MAX * sizeof(*d->sr.told));
+    d->sr.told = NULL;
+    d->sr.told_count = 0;
+}
+
+/* d has a range the toolstack chose, and the policy enforces it. */
+static bool toolstack_range(const struct xmm_world *w, const struct xmm_domain *d)
+{
+    return w->policy.safe_range == XMM_SAFE_RANGE_TOOLSTACK && d->sr.pages;
+}
+
+static struct span range_span(const struct xmm_domain *d)
+{
+    return (struct span){ d->sr.gfn, d->sr.gfn + d->sr.pages };
+}
+
+static struct span told_span(const struct xmm_domain *d, uint32_t i)
+{
+    return (struct span){ d->sr.told[i].gfn.g, d->sr.told[i].gfn.g + d->sr.told[i].pages };
+}
+
+/* True when gfn lies in d's safe range(s): the toolstack range, or a told hole. */
+static bool in_safe(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn)
+{
+    if (w->policy.safe_range == XMM_SAFE_RANGE_TOOLSTACK)
+        return d->sr.pages && span_has(range_span(d), gfn);
+    if (w->policy.safe_range == XMM_SAFE_RANGE_QUERY)
+        for (uint32_t i = 0; i < d->sr.told_count; i++)
+            if (span_has(told_span(d, i), gfn))
+                return true;
+    return false;
+}
+
+bool saferange_blocks(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn,
+                      uint64_t pages)
+{
+    return toolstack_range(w, d) && span_overlaps(range_span(d), gfn, pages);
+}
+
+bool saferange_admits(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn)
+{
+    return !toolstack_range(w, d) || span_has(range_span(d), gfn);
+}
+
+size_t saferange_list(const struct xmm_world *w, const struct xmm_domain *d,
+                      struct xmm_saferange *out, size_t max)
+{
+    size_t n = 0;
+
+    if (toolstack_range(w, d) && max > 0) {
+        out[n].gfn = xmm_gfn(d->sr.gfn);
+        out[n++].pages = d->sr.pages;
+    } else if (w->policy.safe_range == XMM_SAFE_RANGE_QUERY) {
+        for (uint32_t i = 0; i < d->sr.told_count && n < max; i++)
+            out[n++] = d->sr.told[i];
+    }
+    return n;
+}
+
+uint64_t saferange_digest(const struct xmm_domain *d)
+{
+    uint64_t h = mix64(d->sr.gfn ^ (d->sr.pages << 20) ^ d->sr.told_count);
+
+    for (uint32_t i = 0; i < d->sr.told_count; i++)
+        h = mix64(h ^ d->sr.told[i].gfn.g ^ (d->sr.told[i].pages << 24));
+    return h;
+}
+
+/* --- the query (XENMEM_get_unallocated_space) ------------------------------ */
+
+/*
+ * Where the query looks: the guest RAM windows (upstream looks for a domU's
+ * extended regions in their unused parts); for a direct-mapped domain, the
+ * host address space above 1 GiB outside host RAM and MMIO.
+ */
+static size_t query_windows(const struct xmm_domain *d, struct span out[2])
+{
+    if (d->opts.direct_map) {
+        out[0] = (struct span){ XMM_GUEST_RAM0_GFN, XMM_FRAME_LIMIT };
+        return 1;
+    }
+    out[0] = (struct span){ XMM_GUEST_RAM0_GFN, XMM_GUEST_RAM0_GFN + XMM_GUEST_RAM0_PAGES };
+    out[1] = (struct span){ XMM_GUEST_RAM1_GFN, XMM_GUEST_RAM1_GFN + XMM_GUEST_RAM1_PAGES };
+    return 2;
+}
+
+/* Direct-mapped domains: host RAM and MMIO are never holes. */
+static bool host_obstacle_at(const struct xmm_world *w, const struct xmm_domain *d, uint64_t g,
+                             uint64_t *next_start, uint64_t *end)
+{
+    struct span s;
+    bool in = false;
+
+    *next_start = XMM_FRAME_LIMIT;
+    if (!d->opts.direct_map)
+        return false;
+    for (size_t i = 2; i < obstacle_count(w); i++) {
+        if (!obstacle(w, true, 0, i, &s))
+            continue;
+        if (span_has(s, g)) {
+            *end = s.end;
+            in = true;
+        } else if (s.start > g && s.start < *next_start) {
+            *next_start = s.start;
+        }
+    }
+    return in;
+}
+
+/* The next maximal unmapped run at or after `from`, below `end`, or false. */
+static bool next_hole(const struct xmm_world *w, const struct xmm_domain *d, uint64_t from,
+                      uint64_t end, struct span *out)
+{
+    uint64_t g = from, m, e, next_obs, obs_end;
+
+    while (g < end) {
+        if (host_obstacle_at(w, d, g, &next_obs, &obs_end)) {
+            g = obs_end;
+            continue;
+        }
+        if (p2m_get(&d->p2m, g)) {
+            while (g < end && p2m_get(&d->p2m, g))
+                g++;
+            continue;
+        }
+        if (!p2m_next_raw(&d->p2m, g, &m, &e) || m > end)
+            m = end;
+        out->start = g;
+        out->end = m < next_obs ? m : next_obs;
+        return true;
+    }
+    return false;
+}
+
+/* Upstream's extended-region trimming; false when the region is dropped. */
+static bool trim(struct span *s)
+{
+    uint64_t a = align_up(s->start, XMM_SAFERANGE_GRANULE);
+    uint64_t b = align_down(s->end, XMM_SAFERANGE_GRANULE);
+
+    if (b <= a || b - a < XMM_SAFERANGE_MIN_PAGES)
+        return false;
+    s->start = a;
+    s->end = b;
+    return true;
+}
+
+/*
+ * Fold new told holes into the sorted, disjoint union of d's told holes.
+ * Return: the resulting count (may exceed XMM_SAFERANGE_TOLD_MAX: then
+ * nothing is written), written to out[] when it fits.
+ */
+static size_t told_union(const struct xmm_domain *d, const struct span *add, size_t n_add,
+                         struct span *out, size_t cap)
+{
+    struct span all[2 * XMM_SAFERANGE_TOLD_MAX];
+    size_t n = 0, m = 0;
+
+    for (uint32_t i = 0; i < d->sr.told_count; i++)
+        all[n++] = told_span(d, i);
+    for (size_t i = 0; i < n_add; i++)
+        all[n++] = add[i];
+    /* insertion sort by start: at most 2 x 16 entries */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && all[j].start < all[j - 1].start; j--) {
+            struct span t = all[j];
+            all[j] = all[j - 1];
+            all[j - 1] = t;
+        }
+    for (size_t i = 0; i < n; i++) {
+        if (m > 0 && all[i].start <= all[m - 1].end) {
+            if (all[i].end > all[m - 1].end)
+                all[m - 1].end = all[i].end;
+            continue;
+        }
+        all[m++] = all[i];
+    }
+    if (m <= cap)
+        memcpy(out, all, m * sizeof(*out));
+    return m;
+}
+
+int xmm_saferange_query(struct xmm_world *w, xmm_domid_t dom, struct xmm_saferange *out,
+                        size_t max, size_t *count)
+{
+    struct xmm_domain *d = domain_find(w, dom);
+    struct span win[2], holes[XMM_SAFERANGE_TOLD_MAX], merged[2 * XMM_SAFERANGE_TOLD_MAX];
+    size_t nw, n = 0, m;
+
+    *count = 0;
+    if (w->policy.safe_range != XMM_SAFE_RANGE_QUERY)
+        return -XMM_ENOSYS;
+    if (!d)
+        return -XMM_ESRCH;
+    if (max == 0 || domain_dying(d))
+        return -XMM_EINVAL;
+    if (max > XMM_SAFERANGE_TOLD_MAX)
+        max = XMM_SAFERANGE_TOLD_MAX;
+    nw = query_windows(d, win);
+    for (size_t i = 0; i < nw && n < max; i++) {
+        struct span h;
+        uint64_t g = win[i].start;
+
+        while (n < max && next_hole(w, d, g, win[i].end, &h)) {
+            g = h.end;
+            if (trim(&h))
+                holes[n++] = h;
+        }
+    }
+    if (n == 0)
+        return -XMM_ENOSPC;
+    m = told_union(d, holes, n, merged, XMM_SAFERANGE_TOLD_MAX);
+    if (m > XMM_SAFERANGE_TOLD_MAX)
+        return -XMM_ENOSPC;
+    if (!d->sr.told) {
+        d->sr.told = xmm_alloc(w, XMM_SAFERANGE_TOLD_MAX * sizeof(*d->sr.told));
+        if (!d->sr.told)
+            return -XMM_ENOMEM;
+    }
+    /* commit: nothing below can fail */
+    for (size_t i = 0; i < m; i++) {
+        d->sr.told[i].gfn = xmm_gfn(merged[i].start);
+        d->sr.told[i].pages = merged[i].end - merged[i].start;
+    }
+    d->sr.told_count = (uint32_t)m;
+    domain_touch(w, d);
+    for (size_t i = 0; i < n; i++) {
+        out[i].gfn = xmm_gfn(holes[i].start);
+        out[i].pages = holes[i].end - holes[i].start;
+    }
+    *count = n;
+    return 0;
+}
+
+/* --- queries ---------------------------------------------------------------- */
+
+/* gfn in d's RAM: its layout banks, or for a direct-mapped domain host RAM. */
+static bool in_ram(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn)
+{
+    struct span banks[2];
+    size_t nb;
+
+    if (d->opts.direct_map)
+        return frame_valid(w, gfn);
+    nb = layout_ram_banks(d->max_pages, banks);
+    for (size_t i = 0; i < nb; i++)
+        if (span_has(banks[i], gfn))
+            return true;
+    return false;
+}
+
+int xmm_saferange_info(const struct xmm_world *w, xmm_domid_t dom,
+                       struct xmm_saferange_info *out)
+{
+    const struct xmm_domain *d = domain_find(w, dom);
+    uint64_t gfn = 0, g, e;
+
+    memset(out, 0, sizeof(*out));
+    out->policy = w->policy.safe_range;
+    if (!d)
+        return -XMM_ESRCH;
+    if (toolstack_range(w, d)) {
+        out->range.gfn = xmm_gfn(d->sr.gfn);
+        out->range.pages = d->sr.pages;
+        out->capacity = d->sr.pages;
+    }
+    out->told_count = d->sr.told_count;
+    if (w->policy.safe_range == XMM_SAFE_RANGE_QUERY)
+        for (uint32_t i = 0; i < d->sr.told_count; i++)
+            out->capacity += d->sr.told[i].pages;
+    while (p2m_next_raw(&d->p2m, gfn, &g, &e)) {
+        enum xmm_p2m_type t = p2m_entry_type(e);
+
+        gfn = g + 1;
+        if (!xmm_p2m_is_grant(t) && !xmm_p2m_is_foreign(t))
+            continue;
+        out->grant_maps += xmm_p2m_is_grant(t);
+        out->foreign_maps += xmm_p2m_is_foreign(t);
+        if (in_safe(w, d, g))
+            out->used++;
+        else if (in_ram(w, d, g))
+            out->ram_slots++;
+    }
+    return 0;
+}
+
+int xmm_saferange_told(const struct xmm_world *w, xmm_domid_t dom, uint32_t i,
+                       struct xmm_saferange *out)
+{
+    const struct xmm_domain *d = domain_find(w, dom);
+
+    if (!d)
+        return -XMM_ESRCH;
+    if (i >= d->sr.told_count)
+        return -XMM_ENOENT;
+    *out = d->sr.told[i];
+    return 0;
+}
+
+/* --- the `safe_range` invariant --------------------------------------------- */
+
+/*
+ * One P2M entry: no RAM or MMIO inside a safe range (the toolstack range,
+ * or a hole the domain was told about); under toolstack, grant and foreign
+ * entries only inside the range.
+ */
+void saferange_check_entry(const struct xmm_world *w, xmm_domid_t dom, uint64_t gfn, uint64_t e,
+                           struct xmm_check_report *rep)
+{
+    const struct xmm_domain *d = domain_find(w, dom);
+    enum xmm_p2m_type t = p2m_entry_type(e);
+    bool inside;
+
+    if (w->policy.safe_range == XMM_SAFE_RANGE_NONE || !d)
+        return;
+    inside = in_safe(w, d, gfn);
+    if (inside && (xmm_p2m_is_ram(t) || xmm_p2m_is_mmio(t)))
+        check_report(rep, XMM_INV_SAFE_RANGE, XMM_SUBJECT_P2M, p2m_entry_mfn(e), dom, gfn,
+                     "%s entry at gfn %#llx inside d%u's %s", xmm_p2m_type_name(t),
+                     (unsigned long long)gfn, (unsigned)dom,
+                     toolstack_range(w, d) ? "safe range" : "told hole");
+    if (!inside && toolstack_range(w, d) && (xmm_p2m_is_grant(t) || xmm_p2m_is_foreign(t)))
+        check_report(rep, XMM_INV_SAFE_RANGE, XMM_SUBJECT_P2M, p2m_entry_mfn(e), dom, gfn,
+                     "%s entry at gfn %#llx outside d%u's safe range [%#llx, %#llx)",
+                     xmm_p2m_type_name(t), (unsigned long long)gfn, (unsigned)dom,
+                     (unsigned long long)d->sr.gfn, (unsigned long long)(d->sr.gfn + d->sr.pages));
+}
+
+/* The domain's own record: a well-formed range, told holes sorted and disjoint. */
+void saferange_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
+                            struct xmm_check_report *rep)
+{
+#define SR_V(...) check_report(rep, XMM_INV_SAFE_RANGE, XMM_SUBJECT_DOMAIN, 0, d->id, 0, __VA_ARGS__)
+    if (d->sr.pages && (d->sr.gfn >= XMM_FRAME_LIMIT || d->sr.pages > XMM_FRAME_LIMIT - d->sr.gfn))
+        SR_V("safe range [%#llx, +%#llx) is out of bounds", (unsigned long long)d->sr.gfn,
+             (unsigned long long)d->sr.pages);
+    else if (toolstack_range(w, d) && d->opts.direct_map &&
+             !clear_of_obstacles(w, true, 0, d->sr.gfn, d->sr.pages))
+        SR_V("direct-mapped d%u's safe range [%#llx, +%#llx) covers host RAM, MMIO or a "
+             "fixed guest region",
+             (unsigned)d->id, (unsigned long long)d->sr.gfn, (unsigned long long)d->sr.pages);
+    if (d->sr.told_count > XMM_SAFERANGE_TOLD_MAX || (d->sr.told_count && !d->sr.told)) {
+        SR_V("%u told holes recorded", d->sr.told_count);
+        return;
+    }
+    for (uint32_t i = 1; i < d->sr.told_count; i++)
+        if (told_span(d, i).start <= told_span(d, i - 1).end)
+            SR_V("told holes %u and %u overlap or are out of order", i - 1, i);
+#undef SR_V
+}

@@ -1,0 +1,354 @@
+/*
+ * libxmm - the built-in scripted SPMC: the secure side of FF-A memory
+ * sharing, driven by per-partition scripts.
+ *
+ * Per handle it keeps the FF-A lifecycle seen from the secure world: the
+ * share is sent, an SP retrieves it (maps it), later relinquishes it, and
+ * only then can the sender reclaim it (FF-A v1.1, memory management
+ * chapter).  A reclaim while the borrower still has the memory retrieved is
+ * DENIED; a second retrieve is DENIED.  Handles are allocated by the SPMC
+ * with bit 63 clear.
+ *
+ * Scripts: whether an SP subscribed to VM_DESTROYED (manifest
+ * vm-availability-messages), its replies to it, auto or manual retrieve,
+ * when it relinquishes (when told the sender is gone, N ticks after
+ * retrieving as for a DMA in flight, never, or only on request), and an
+ * optional permanent reclaim error.
+ */
+#include "internal.h"
+
+struct stub_handle {
+    xmm_ffa_handle_t handle;
+    xmm_domid_t sender;
+    uint32_t sp; /* index into stub->sp */
+    enum xmm_ffa_handle_state state;
+    uint64_t timer; /* relinquish timer id, 0 if none */
+    struct spmc_stub *stub;
+    uint32_t count;
+    xmm_mfn_t mfns[];
+};
+
+struct spmc_stub {
+    struct xmm_sp_config sp[XMM_FFA_MAX_SPS];
+    uint32_t reply_pos[XMM_FFA_MAX_SPS];
+    uint32_t sp_count;
+    struct stub_handle **h; /* sorted by handle (allocated increasing) */
+    uint32_t h_count, h_cap;
+    uint64_t next_handle;
+    struct xmm_world *w;
+};
+
+static size_t handle_size(uint32_t count)
+{
+    return sizeof(struct stub_handle) + count * sizeof(xmm_mfn_t);
+}
+
+static int sp_index(const struct spmc_stub *s, uint16_t id, uint32_t *idx)
+{
+    for (uint32_t i = 0; i < s->sp_count; i++)
+        if (s->sp[i].id == id) {
+            *idx = i;
+            return 0;
+        }
+    return -1;
+}
+
+static struct stub_handle *find(const struct spmc_stub *s, xmm_ffa_handle_t handle,
+                                uint32_t *pos)
+{
+    uint32_t lo = 0, hi = s->h_count;
+
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+
+        if (s->h[mid]->handle < handle)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (pos)
+        *pos = lo;
+    return (lo < s->h_count && s->h[lo]->handle == handle) ? s->h[lo] : NULL;
+}
+
+static void relinquish_timer(struct xmm_world *w, void *arg)
+{
+    struct stub_handle *h = arg;
+
+    (void)w;
+    h->timer = 0;
+    if (h->state == XMM_FFA_RETRIEVED)
+        h->state = XMM_FFA_RELINQUISHED;
+}
+
+/* The SP maps the share; a DMA-style SP arms its relinquish timer. */
+static int do_retrieve(struct xmm_world *w, struct spmc_stub *s, struct stub_handle *h)
+{
+    const struct xmm_sp_config *c = &s->sp[h->sp];
+
+    if (c->relinquish == XMM_SP_RELINQUISH_AFTER) {
+        int rc = xmm_timer_arm(w, c->relinquish_after ? c->relinquish_after : 1,
+                               relinquish_timer, h, &h->timer);
+        if (rc)
+            return XMM_FFA_RET_NO_MEMORY;
+    }
+    h->state = XMM_FFA_RETRIEVED;
+    return XMM_FFA_RET_OK;
+}
+
+static int stub_share(void *ctx, struct xmm_world *w, xmm_domid_t dom, uint16_t sp,
+                      const xmm_mfn_t *mfns, uint32_t count, xmm_ffa_handle_t *handle)
+{
+    struct spmc_stub *s = ctx;
+    struct stub_handle *h;
+    uint32_t idx, pos;
+
+    if (sp_index(s, sp, &idx))
+        return XMM_FFA_RET_INVALID_PARAMETERS;
+    if (s->h_count == s->h_cap) {
+        uint32_t cap = s->h_cap ? s->h_cap * 2 : 16;
+        struct stub_handle **n = xmm_alloc(w, cap * sizeof(*n));
+
+        if (!n)
+            return XMM_FFA_RET_NO_MEMORY;
+        if (s->h_count)
+            memcpy(n, s->h, s->h_count * sizeof(*n));
+        xmm_free(w, s->h, s->h_cap * sizeof(*n));
+        s->h = n;
+        s->h_cap = cap;
+    }
+    h = xmm_alloc(w, handle_size(count));
+    if (!h)
+        return XMM_FFA_RET_NO_MEMORY;
+    h->handle = s->next_handle;
+    h->sender = dom;
+    h->sp = idx;
+    h->stub = s;
+    h->count = count;
+    memcpy(h->mfns, mfns, count * sizeof(*mfns));
+    h->state = XMM_FFA_SENT;
+    if (s->sp[idx].retrieve == XMM_SP_RETRIEVE_AUTO && do_retrieve(w, s, h) != XMM_FFA_RET_OK) {
+        xmm_free(w, h, handle_size(count));
+        return XMM_FFA_RET_NO_MEMORY;
+    }
+    s->next_handle++;
+    find(s, h->handle, &pos);
+    s->h[s->h_count++] = h; /* handles only grow: append keeps the order */
+    assert(pos == s->h_count - 1);
+    *handle = h->handle;
+    return XMM_FFA_RET_OK;
+}
+
+static int stub_reclaim(void *ctx, struct xmm_world *w, xmm_ffa_handle_t handle)
+{
+    struct spmc_stub *s = ctx;
+    uint32_t pos;
+    struct stub_handle *h = find(s, handle, &pos);
+
+    if (!h)
+        return XMM_FFA_RET_INVALID_PARAMETERS;
+    if (s->sp[h->sp].reclaim_error)
+        return s->sp[h->sp].reclaim_error;
+    if (h->state == XMM_FFA_RETRIEVED)
+        return XMM_FFA_RET_DENIED;
+    if (h->timer)
+        xmm_timer_cancel(w, h->timer);
+    memmove(&s->h[pos], &s->h[pos + 1], (s->h_count - pos - 1) * sizeof(*s->h));
+    s->h_count--;
+    xmm_free(w, h, handle_size(h->count));
+    return XMM_FFA_RET_OK;
+}
+
+static int stub_vm_destroyed(void *ctx, struct xmm_world *w, uint16_t sp, xmm_domid_t dom)
+{
+    struct spmc_stub *s = ctx;
+    const struct xmm_sp_config *c;
+    uint32_t idx;
+    int reply = XMM_FFA_RET_OK;
+
+    (void)w;
+    if (sp_index(s, sp, &idx))
+        return XMM_FFA_RET_INVALID_PARAMETERS;
+    c = &s->sp[idx];
+    if (c->vm_destroyed_reply_count) {
+        reply = c->vm_destroyed_replies[s->reply_pos[idx]];
+        if (s->reply_pos[idx] + 1 < c->vm_destroyed_reply_count)
+            s->reply_pos[idx]++;
+    }
+    if (reply == XMM_FFA_RET_OK && c->relinquish == XMM_SP_RELINQUISH_ON_VM_DESTROYED)
+        for (uint32_t i = 0; i < s->h_count; i++)
+            if (s->h[i]->sp == idx && s->h[i]->sender == dom &&
+                s->h[i]->state == XMM_FFA_RETRIEVED)
+                s->h[i]->state = XMM_FFA_RELINQUISHED;
+    return reply;
+}
+
+static uint32_t stub_sp_count(void *ctx) { return ((struct spmc_stub *)ctx)->sp_count; }
+static uint16_t stub_sp_id(void *ctx, uint32_t i) { return ((struct spmc_stub *)ctx)->sp[i].id; }
+
+static bool stub_sp_subscribed(void *ctx, uint32_t i)
+{
+    return ((struct spmc_stub *)ctx)->sp[i].subscribe_vm_destroyed;
+}
+
+/* The handle, if `sp` is its borrower. */
+static struct stub_handle *borrowed(struct spmc_stub *s, uint16_t sp, xmm_ffa_handle_t handle,
+                                    int *rc)
+{
+    struct stub_handle *h = find(s, handle, NULL);
+    uint32_t idx;
+
+    *rc = XMM_FFA_RET_OK;
+    if (!h || sp_index(s, sp, &idx))
+        *rc = XMM_FFA_RET_INVALID_PARAMETERS;
+    else if (h->sp != idx)
+        *rc = XMM_FFA_RET_DENIED;
+    return *rc ? NULL : h;
+}
+
+static int stub_retrieve(void *ctx, struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
+{
+    int rc;
+    struct stub_handle *h = borrowed(ctx, sp, handle, &rc);
+
+    if (!h)
+        return rc;
+    if (h->state == XMM_FFA_RETRIEVED)
+        return XMM_FFA_RET_DENIED;
+    return do_retrieve(w, ctx, h);
+}
+
+static int stub_relinquish(void *ctx, struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
+{
+    int rc;
+    struct stub_handle *h = borrowed(ctx, sp, handle, &rc);
+
+    if (!h)
+        return rc;
+    if (h->state != XMM_FFA_RETRIEVED)
+        return XMM_FFA_RET_DENIED;
+    if (h->timer) {
+        xmm_timer_cancel(w, h->timer);
+        h->timer = 0;
+    }
+    h->state = XMM_FFA_RELINQUISHED;
+    return XMM_FFA_RET_OK;
+}
+
+static int stub_access(void *ctx, struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle,
+                       uint32_t page, bool write, xmm_mfn_t *mfn)
+{
+    int rc;
+    struct stub_handle *h = borrowed(ctx, sp, handle, &rc);
+
+    (void)w;
+    (void)write;
+    if (!h)
+        return rc;
+    if (h->state != XMM_FFA_RETRIEVED)
+        return XMM_FFA_RET_DENIED;
+    if (page >= h->count)
+        return XMM_FFA_RET_INVALID_PARAMETERS;
+    *mfn = h->mfns[page];
+    return XMM_FFA_RET_OK;
+}
+
+static void stub_for_each_reach(void *ctx, xmm_ffa_reach_fn fn, void *arg)
+{
+    struct spmc_stub *s = ctx;
+
+    for (uint32_t i = 0; i < s->h_count; i++) {
+        const struct stub_handle *h = s->h[i];
+
+        if (h->state != XMM_FFA_RETRIEVED)
+            continue;
+        for (uint32_t p = 0; p < h->count; p++)
+            fn(arg, s->sp[h->sp].id, h->handle, h->sender, h->mfns[p]);
+    }
+}
+
+static void stub_fini(void *ctx, struct xmm_world *w)
+{
+    struct spmc_stub *s = ctx;
+
+    for (uint32_t i = 0; i < s->h_count; i++)
+        xmm_free(w, s->h[i], handle_size(s->h[i]->count));
+    xmm_free(w, s->h, s->h_cap * sizeof(*s->h));
+    xmm_free(w, s, sizeof(*s));
+}
+
+static const struct xmm_spmc_ops stub_ops = {
+    .mem_share = stub_share,
+    .mem_reclaim = stub_reclaim,
+    .vm_destroyed = stub_vm_destroyed,
+    .sp_count = stub_sp_count,
+    .sp_id = stub_sp_id,
+    .sp_subscribed = stub_sp_subscribed,
+    .retrieve = stub_retrieve,
+    .relinquish = stub_relinquish,
+    .access = stub_access,
+    .for_each_reach = stub_for_each_reach,
+    .fini = stub_fini,
+};
+
+static bool ffa_code(int rc)
+{
+    return rc <= XMM_FFA_RET_OK && rc >= XMM_FFA_RET_NO_DATA;
+}
+
+int xmm_spmc_stub_attach(struct xmm_world *w, const struct xmm_sp_config *sps, uint32_t count)
+{
+    struct spmc_stub *s;
+    int rc;
+
+    if (count > XMM_FFA_MAX_SPS || (count && !sps))
+        return -XMM_EINVAL;
+    for (uint32_t i = 0; i < count; i++) {
+        if (sps[i].vm_destroyed_reply_count > XMM_SP_REPLIES_MAX || !ffa_code(sps[i].reclaim_error))
+            return -XMM_EINVAL;
+        for (uint32_t r = 0; r < sps[i].vm_destroyed_reply_count; r++)
+            if (!ffa_code(sps[i].vm_destroyed_replies[r]))
+                return -XMM_EINVAL;
+        for (uint32_t j = 0; j < i; j++)
+            if (sps[j].id == sps[i].id)
+                return -XMM_EINVAL;
+    }
+    if (ffa_world_has_spmc(w))
+        return -XMM_EBUSY;
+    s = xmm_alloc(w, sizeof(*s));
+    if (!s)
+        return -XMM_ENOMEM;
+    if (count)
+        memcpy(s->sp, sps, count * sizeof(*sps));
+    s->sp_count = count;
+    s->next_handle = 0x1000;
+    /* Room for the first handles up front, so a share allocates only its record. */
+    s->h_cap = 16;
+    s->h = xmm_alloc(w, s->h_cap * sizeof(*s->h));
+    if (!s->h) {
+        xmm_free(w, s, sizeof(*s));
+        return -XMM_ENOMEM;
+    }
+    s->w = w;
+    rc = xmm_spmc_attach(w, &stub_ops, s);
+    if (rc) {
+        xmm_free(w, s->h, s->h_cap * sizeof(*s->h));
+        xmm_free(w, s, sizeof(*s));
+    }
+    return rc;
+}
+
+int xmm_spmc_stub_handle_state(const struct xmm_world *w, xmm_ffa_handle_t handle,
+                               enum xmm_ffa_handle_state *out)
+{
+    const struct spmc_stub *s = ffa_world_spmc_ctx(w, &stub_ops);
+    const struct stub_handle *h;
+
+    if (!s)
+        return -XMM_EINVAL;
+    h = find(s, handle, NULL);
+    if (!h)
+        return -XMM_ENOENT;
+    *out = h->state;
+    return 0;
+}

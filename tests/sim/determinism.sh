@@ -1,0 +1,33 @@
+#!/bin/sh
+# Same files, same seed: byte-identical output.  Runs every scenario under
+# SCENARIO_DIR twice in each format, and with --check full and a --seed
+# override, and compares the bytes and exit codes.  The default runs must
+# pass; under --check full a scenario that turns checks off on purpose
+# (to go on past a violation) may fail, the same way both times.
+# usage: determinism.sh XMM_SIM SCENARIO_DIR
+set -u
+sim=$1 dir=$2
+tmp=${TMPDIR:-/tmp}/xmm-sim-determinism.$$
+files=$(find "$dir" -name '*.yaml' | LC_ALL=C sort)
+[ -n "$files" ] || { echo "no scenarios under $dir"; exit 1; }
+status=0
+for opts in "--format text -v" "--format json" "--format tap -v" "--check full --seed 7 -v"; do
+    # shellcheck disable=SC2086
+    "$sim" run $opts $files >"$tmp.1" 2>&1
+    rc1=$?
+    # shellcheck disable=SC2086
+    "$sim" run $opts $files >"$tmp.2" 2>&1
+    rc2=$?
+    if [ "$rc1" -ne "$rc2" ] || ! cmp -s "$tmp.1" "$tmp.2"; then
+        echo "not deterministic with: $opts"
+        diff "$tmp.1" "$tmp.2" | head -20
+        status=1
+    fi
+    if [ "$rc1" -ne 0 ] && [ "${opts#--check full}" = "$opts" ]; then
+        echo "scenarios failed with: $opts (exit $rc1)"
+        tail -20 "$tmp.1"
+        status=1
+    fi
+done
+rm -f "$tmp.1" "$tmp.2"
+exit $status

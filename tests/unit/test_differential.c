@@ -1,0 +1,340 @@
+/*
+ * libxmm unit tests - differential check of the two checker modes.
+ *
+ * Thousands of seeded random API calls across a few domains, valid and
+ * invalid arguments mixed.  After every call: the incremental check and the
+ * full sweep both find nothing; a call that failed left the digest (and the
+ * rest of tu_state) unchanged; the digest kept up to date incrementally
+ * equals the one recomputed from every frame.  The seed is printed and can
+ * be replayed with XMM_TEST_SEED.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "testutil.h"
+#include "internal.h"
+
+#define NDOM 6     /* ids 0..5; 5 is never created (ESRCH paths) */
+#define NXEN 16    /* xenheap frames the test keeps track of */
+#define NTIMER 8
+#define RAM 2048
+
+struct targ {
+    xmm_domid_t dom;
+    uint64_t gfn;
+    int ran;
+};
+
+struct rig {
+    struct xmm_world *w;
+    uint64_t rs, seed;
+    int step;
+    char what[128];
+    xmm_mfn_t xen[NXEN];
+    int nxen;
+    struct targ targs[NTIMER];
+    bool toolstack;
+    /* The last map or populate that succeeded, to issue again verbatim. */
+    int last_kind; /* 0 none, 1 populate, 2 map_foreign, 3 map_mmio */
+    xmm_domid_t last_d, last_e;
+    uint64_t last_g, last_fg, last_n;
+};
+
+static uint64_t rnd(struct rig *r, uint64_t n) { return n ? tu_rand(&r->rs) % n : 0; }
+
+static xmm_domid_t pick_dom(struct rig *r)
+{
+    if (rnd(r, 50) == 0)
+        return XMM_DOMID_XEN;
+    return (xmm_domid_t)rnd(r, NDOM);
+}
+
+/* gfns that collide often, straddle node boundaries, and sometimes are invalid. */
+static uint64_t pick_gfn(struct rig *r, xmm_domid_t dom)
+{
+    static const uint64_t bases[] = { 0, 0x1f0, 0x3fff0, 0x40000 + RAM - 16 };
+    uint64_t k = rnd(r, 40);
+
+    if (k == 0)
+        return XMM_FRAME_LIMIT - rnd(r, 3);
+    if (k == 1)
+        return XMM_FRAME_LIMIT + rnd(r, 3);
+    if (k < 6 && r->toolstack) {
+        struct xmm_saferange_info si;
+
+        if (xmm_saferange_info(r->w, dom, &si) == 0 && si.range.pages)
+            return xmm_gfn_x(si.range.gfn) + rnd(r, 24);
+    }
+    return bases[rnd(r, 4)] + rnd(r, 32);
+}
+
+static uint64_t pick_pages(struct rig *r)
+{
+    uint64_t k = rnd(r, 20);
+
+    if (k == 0)
+        return 0;
+    if (k == 1)
+        return 300 + rnd(r, 400);
+    return 1 + rnd(r, 12);
+}
+
+/* Keep a successful call's arguments for a later verbatim repeat. */
+static int remember(struct rig *r, int kind, xmm_domid_t d, uint64_t g, xmm_domid_t e,
+                    uint64_t fg, uint64_t n, int rc)
+{
+    if (rc == 0) {
+        r->last_kind = kind;
+        r->last_d = d;
+        r->last_g = g;
+        r->last_e = e;
+        r->last_fg = fg;
+        r->last_n = n;
+    }
+    return rc;
+}
+
+static void timer_cb(struct xmm_world *w, void *arg)
+{
+    struct targ *t = arg;
+
+    /* A populate from timer context: may fail, must keep the world sound. */
+    t->ran++;
+    (void)xmm_physmap_populate(w, t->dom, xmm_gfn(t->gfn), 1);
+}
+
+static void create(struct rig *r, xmm_domid_t d)
+{
+    struct xmm_domain_opts o = XMM_DOMAIN_OPTS_INIT;
+
+    o.max_pages = rnd(r, 700);
+    o.direct_map = rnd(r, 5) == 0;
+    if (r->toolstack && rnd(r, 4) == 0)
+        o.safe_range = XMM_SAFE_RANGE_OFF;
+    snprintf(r->what, sizeof(r->what), "create d%u max %" PRIu64 "%s", (unsigned)d, o.max_pages,
+             o.direct_map ? " direct" : "");
+    (void)xmm_domain_create(r->w, d, &o);
+}
+
+/* One random call; returns its rc and whether a failure must change nothing. */
+static int one_call(struct rig *r, bool *atomic)
+{
+    struct xmm_world *w = r->w;
+    xmm_domid_t d = pick_dom(r), e = pick_dom(r);
+    uint64_t g = pick_gfn(r, d), n = pick_pages(r);
+    uint32_t calls;
+    xmm_gfn_t first;
+    int op = (int)rnd(r, 100);
+
+    *atomic = true;
+    if (op < 4 && r->last_kind) {
+        /* The same call again: idempotence and replacement paths. */
+        snprintf(r->what, sizeof(r->what), "repeat kind %d d%u %#" PRIx64 " <- d%u %#" PRIx64,
+                 r->last_kind, r->last_d, r->last_g, r->last_e, r->last_fg);
+        if (r->last_kind == 1)
+            return xmm_physmap_populate(w, r->last_d, xmm_gfn(r->last_g), r->last_n);
+        if (r->last_kind == 2)
+            return xmm_physmap_map_foreign(w, r->last_d, xmm_gfn(r->last_g), r->last_e,
+                                           xmm_gfn(r->last_fg));
+        return xmm_physmap_map_mmio(w, r->last_d, xmm_gfn(r->last_g), xmm_mfn(r->last_fg),
+                                    r->last_n);
+    }
+    if (op < 8) {
+        create(r, d == NDOM - 1 ? 0 : d);
+        return 0;
+    }
+    if (op < 30) {
+        snprintf(r->what, sizeof(r->what), "populate d%u %#" PRIx64 " +%" PRIu64, d, g, n);
+        return remember(r, 1, d, g, 0, 0, n, xmm_physmap_populate(w, d, xmm_gfn(g), n));
+    }
+    if (op < 34) {
+        snprintf(r->what, sizeof(r->what), "populate_direct d%u +%" PRIu64, d, n);
+        return xmm_physmap_populate_direct(w, d, n, &first);
+    }
+    if (op < 44) {
+        n = 1 + rnd(r, 6);
+        snprintf(r->what, sizeof(r->what), "decrease d%u %#" PRIx64 " +%" PRIu64, d, g, n);
+        return xmm_physmap_decrease(w, d, xmm_gfn(g), n);
+    }
+    if (op < 58) {
+        uint64_t fg = pick_gfn(r, e);
+
+        snprintf(r->what, sizeof(r->what), "map_foreign d%u %#" PRIx64 " <- d%u %#" PRIx64, d,
+                 g, e, fg);
+        return remember(r, 2, d, g, e, fg, 1,
+                        xmm_physmap_map_foreign(w, d, xmm_gfn(g), e, xmm_gfn(fg)));
+    }
+    if (op < 63) {
+        uint64_t m = rnd(r, 4) ? 0x1000 + rnd(r, 20) : 0x40000 + rnd(r, RAM);
+
+        n = 1 + rnd(r, 8);
+        snprintf(r->what, sizeof(r->what), "map_mmio d%u %#" PRIx64 " mfn %#" PRIx64 " +%" PRIu64,
+                 d, g, m, n);
+        return remember(r, 3, d, g, 0, m, n, xmm_physmap_map_mmio(w, d, xmm_gfn(g), xmm_mfn(m), n));
+    }
+    if (op < 73) {
+        snprintf(r->what, sizeof(r->what), "remove d%u %#" PRIx64, d, g);
+        return xmm_physmap_remove(w, d, xmm_gfn(g));
+    }
+    if (op < 77) {
+        *atomic = false; /* a preempted kill makes progress */
+        snprintf(r->what, sizeof(r->what), "kill d%u", d);
+        return xmm_domain_kill(w, d);
+    }
+    if (op < 80) {
+        uint32_t budget = 1 + (uint32_t)rnd(r, 4);
+
+        *atomic = false;
+        snprintf(r->what, sizeof(r->what), "destroy d%u budget %u", d, budget);
+        return xmm_domain_destroy(w, d, budget, &calls);
+    }
+    if (op < 85) {
+        *atomic = false;
+        snprintf(r->what, sizeof(r->what), "advance");
+        return xmm_world_advance(w, 1 + rnd(r, 3));
+    }
+    if (op < 88) {
+        struct targ *t = &r->targs[rnd(r, NTIMER)];
+
+        xmm_timer_cancel_arg(w, t);
+        t->dom = d;
+        t->gfn = g;
+        *atomic = false;
+        snprintf(r->what, sizeof(r->what), "timer populate d%u %#" PRIx64, d, g);
+        return xmm_timer_arm(w, 1 + rnd(r, 4), timer_cb, t, NULL);
+    }
+    if (op < 92) {
+        xmm_mfn_t x;
+        int rc;
+
+        if (r->nxen == NXEN)
+            return 0;
+        snprintf(r->what, sizeof(r->what), "xenheap alloc");
+        rc = xmm_xenheap_alloc(w, &x);
+        if (rc == 0)
+            r->xen[r->nxen++] = x;
+        return rc;
+    }
+    if (r->nxen) {
+        int i = (int)rnd(r, (uint64_t)r->nxen);
+        xmm_mfn_t x = r->xen[i];
+        int rc;
+
+        if (op < 95) {
+            snprintf(r->what, sizeof(r->what), "xenheap share %#" PRIx64 " d%u", xmm_mfn_x(x), d);
+            return xmm_xenheap_share(w, x, d, rnd(r, 2));
+        }
+        if (op < 98) {
+            snprintf(r->what, sizeof(r->what), "xenheap unshare %#" PRIx64, xmm_mfn_x(x));
+            /* Only ever a xenheap frame: its allocation reference is the share. */
+            return xmm_page_put_alloc_ref(w, x);
+        }
+        snprintf(r->what, sizeof(r->what), "xenheap free %#" PRIx64, xmm_mfn_x(x));
+        rc = xmm_xenheap_free(w, x);
+        if (rc == 0)
+            r->xen[i] = r->xen[--r->nxen];
+        return rc;
+    }
+    return 0;
+}
+
+static void check_step(struct rig *r, int rc, bool atomic, uint64_t dig, uint64_t st)
+{
+    struct xmm_world *w = r->w;
+    struct xmm_check_report rep;
+    int full;
+    uint32_t inc;
+    uint64_t d1, d2;
+
+    if (rc != 0 && atomic && (xmm_world_digest(w) != dig || tu_state(w) != st)) {
+        print_error("seed %#" PRIx64 " step %d: %s failed with %s but changed the world\n",
+                    r->seed, r->step, r->what, xmm_strerror(rc));
+        fail();
+    }
+    full = xmm_check_full(w, &rep);
+    if (full != 0) {
+        print_error("seed %#" PRIx64 " step %d: after %s (%s):\n", r->seed, r->step, r->what,
+                    xmm_strerror(rc));
+        tu_print_report("full sweep", &rep);
+        fail();
+    }
+    inc = xmm_check_incremental(w, &rep);
+    if (inc != 0) {
+        print_error("seed %#" PRIx64 " step %d: after %s (%s):\n", r->seed, r->step, r->what,
+                    xmm_strerror(rc));
+        tu_print_report("incremental", &rep);
+        fail();
+    }
+    /* The incrementally kept digest equals one recomputed from every frame. */
+    d1 = xmm_world_digest(w);
+    w->dirty_overflow = true;
+    d2 = xmm_world_digest(w);
+    w->dirty_overflow = false;
+    if (d1 != d2) {
+        print_error("seed %#" PRIx64 " step %d: after %s the kept digest is stale\n", r->seed,
+                    r->step, r->what);
+        fail();
+    }
+}
+
+static void run(uint64_t seed, bool toolstack, int steps)
+{
+    struct xmm_world_opts o = toolstack ? tu_opts() : tu_opts_upstream();
+    const struct xmm_mmio_region mmio = { { 0x1000 }, 16, "dev" };
+    struct rig r = { .rs = seed, .seed = seed, .toolstack = toolstack };
+    uint64_t counts[2] = { 0, 0 };
+
+    o.ram_pages = RAM;
+    o.mmio = &mmio;
+    o.mmio_count = 1;
+    o.seed = seed;
+    o.history_events = 1024;
+    r.w = tu_world(&o);
+    for (r.step = 0; r.step < steps; r.step++) {
+        uint64_t dig = xmm_world_digest(r.w), st = tu_state(r.w);
+        bool atomic;
+        int rc;
+
+        xmm_world_set_step(r.w, (uint32_t)r.step);
+        rc = one_call(&r, &atomic);
+        counts[rc == 0]++;
+        check_step(&r, rc, atomic, dig, st);
+    }
+    /* Both outcomes were exercised, in quantity. */
+    print_message("%s: %" PRIu64 " calls succeeded, %" PRIu64 " failed, %zu domains left\n",
+                  toolstack ? "toolstack" : "upstream", counts[1], counts[0],
+                  xmm_domain_count(r.w));
+    assert_true(counts[0] > (uint64_t)steps / 10);
+    assert_true(counts[1] > (uint64_t)steps / 10);
+    /* Tear everything down: the world ends clean and empty. */
+    for (xmm_domid_t d = 0; d < NDOM; d++)
+        if (xmm_domain_state(r.w, d) != XMM_DOMAIN_GONE) {
+            int rc = xmm_domain_destroy(r.w, d, 100, NULL);
+
+            assert_true(rc == 0);
+        }
+    assert_world_clean(r.w);
+    tu_world_free(r.w);
+}
+
+static void test_random_upstream(void **state)
+{
+    (void)state;
+    run(tu_seed(0xd1ff0001), false, 30000);
+}
+
+static void test_random_toolstack(void **state)
+{
+    (void)state;
+    run(tu_seed(0xd1ff0002), true, 20000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_upstream),
+        cmocka_unit_test(test_random_toolstack),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

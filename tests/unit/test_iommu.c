@@ -1,0 +1,995 @@
+/*
+ * IOMMU and device TLBs (seed 003): the seed's gfn1 -> mfn1 / mfn2 story
+ * under every `iotlb` policy, teardown with pending invalidations, a full
+ * invalidation queue, the built-in IOMMU and a user-plugged ops table, the
+ * error paths, allocation failure at every new allocation site, and a
+ * randomized run whose full and incremental checks must agree.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define GUEST 1
+#define OTHER 2
+#define RAM0 0x40000 /* GUEST_RAM0 >> 12 */
+#define LAT 50
+
+static const struct xmm_iommu_device devs[] = {
+    { "nic0", true },  /* ATS: has a device TLB */
+    { "nic1", true },
+    { "hba0", false }, /* no ATS: every DMA walks the IOMMU */
+};
+
+struct fixture {
+    enum xmm_iotlb_policy pol;
+    enum xmm_alloc_mode alloc;
+    uint64_t latency;
+    uint32_t queue;
+    const struct xmm_iommu_ops *ops;
+    void *ctx;
+};
+
+static struct xmm_world_opts fx_opts(const struct fixture *f)
+{
+    struct xmm_world_opts o = tu_opts();
+
+    o.policy.iotlb = f->pol;
+    o.policy.safe_range = XMM_SAFE_RANGE_NONE; /* foreign mappings anywhere */
+    o.alloc_mode = f->alloc;
+    o.iommu.devices = devs;
+    o.iommu.device_count = sizeof(devs) / sizeof(devs[0]);
+    o.iommu.flush_latency = f->latency;
+    o.iommu.queue = f->queue;
+    o.iommu.ops = f->ops;
+    o.iommu.ctx = f->ctx;
+    return o;
+}
+
+static struct fixture fx(enum xmm_iotlb_policy pol, enum xmm_alloc_mode alloc)
+{
+    struct fixture f = { pol, alloc, LAT, 0, NULL, NULL };
+    return f;
+}
+
+/* GUEST with `pages` at RAM0 and nic0 assigned; OTHER exists, empty. */
+static struct xmm_world *make(const struct fixture *f, uint64_t pages)
+{
+    struct xmm_world_opts o = fx_opts(f);
+    struct xmm_world *w = tu_world(&o);
+
+    tu_domain(w, GUEST, 512);
+    tu_domain(w, OTHER, 64);
+    tu_populate(w, GUEST, RAM0, pages);
+    assert_rc(xmm_iommu_assign(w, GUEST, "nic0"), 0);
+    assert_world_clean(w);
+    return w;
+}
+
+static struct xmm_iommu_stats stats(struct xmm_world *w, xmm_domid_t dom)
+{
+    struct xmm_iommu_stats s;
+
+    assert_rc(xmm_iommu_stats(w, dom, &s), 0);
+    return s;
+}
+
+static xmm_mfn_t dma(struct xmm_world *w, const char *dev, uint64_t gfn)
+{
+    xmm_mfn_t m;
+
+    assert_rc(xmm_iommu_dma(w, dev, xmm_gfn(gfn), true, &m), 0);
+    return m;
+}
+
+static uint32_t check_inc(struct xmm_world *w, struct xmm_check_report *rep)
+{
+    return xmm_check_incremental(w, rep);
+}
+
+/* --- the seed's story --------------------------------------------------- */
+
+/*
+ * decrease_reservation of gfn1 while nic0's TLB caches gfn1 -> mfn1; OTHER
+ * takes a page (under lifo: mfn1 if it was freed); gfn1 is repopulated
+ * with another frame; nic0 DMAs to gfn1 through its stale entry.
+ */
+struct story {
+    xmm_mfn_t mfn1, mfn2, other, reached;
+    uint64_t t0, t_decrease;
+};
+
+static void story_run(struct xmm_world *w, struct story *s)
+{
+    s->mfn1 = tu_mfn_at(w, GUEST, RAM0);
+    assert_true(xmm_mfn_eq(dma(w, "nic0", RAM0), s->mfn1));
+    s->t0 = xmm_world_now(w);
+    assert_rc(xmm_physmap_decrease(w, GUEST, xmm_gfn(RAM0), 1), 0);
+    s->t_decrease = xmm_world_now(w) - s->t0;
+}
+
+static void story_rest(struct xmm_world *w, struct story *s)
+{
+    tu_populate(w, OTHER, RAM0, 1);
+    s->other = tu_mfn_at(w, OTHER, RAM0);
+    tu_populate(w, GUEST, RAM0, 1);
+    s->mfn2 = tu_mfn_at(w, GUEST, RAM0);
+    assert_false(xmm_mfn_eq(s->mfn1, s->mfn2));
+    s->reached = dma(w, "nic0", RAM0);
+}
+
+static void test_story_deferred(void **state)
+{
+    struct xmm_world *w = make(&(struct fixture){ XMM_IOTLB_DEFERRED, XMM_ALLOC_LIFO, LAT, 0, NULL, NULL }, 4);
+    struct xmm_frame_info fi;
+    struct xmm_iommu_stats st;
+    struct story s;
+
+    (void)state;
+    story_run(w, &s);
+    assert_int_equal(s.t_decrease, 0); /* the guest keeps running */
+    fi = tu_frame(w, s.mfn1);
+    assert_false(fi.free);
+    assert_false(fi.allocated);
+    assert_int_equal(fi.owner, GUEST);
+    assert_int_equal(fi.refcount, 1);
+    assert_int_equal(fi.type, XMM_PGT_DEV_TLB);
+    assert_int_equal(fi.type_count, 1);
+    assert_int_equal(tu_dom(w, GUEST).tot_pages, 4); /* still the guest's until released */
+    assert_int_equal(tu_dom(w, GUEST).refs, 3);      /* + the IOMMU's while it holds */
+    assert_world_clean(w);
+    story_rest(w, &s);
+    assert_false(xmm_mfn_eq(s.other, s.mfn1));  /* held: not handed out */
+    assert_true(xmm_mfn_eq(s.reached, s.mfn1)); /* the stale entry: the old page, still the guest's */
+    assert_world_clean(w);
+    st = stats(w, GUEST);
+    assert_int_equal(st.held, 1);
+    assert_int_equal(st.stale_hits, 1);
+    assert_int_equal(st.isolation, 0);
+    assert_rc(xmm_world_advance(w, LAT), 0);
+    assert_true(tu_frame(w, s.mfn1).free);
+    assert_int_equal(tu_dom(w, GUEST).refs, 2);
+    assert_true(xmm_mfn_eq(dma(w, "nic0", RAM0), s.mfn2)); /* invalidated: walks the P2M again */
+    st = stats(w, GUEST);
+    assert_int_equal(st.holds, 1);
+    assert_int_equal(st.held, 0);
+    assert_int_equal(st.hold_ticks, LAT);
+    assert_int_equal(st.hold_ticks_max, LAT);
+    assert_int_equal(st.stall_ticks, 0);
+    assert_int_equal(st.flushes, 1);
+    assert_int_equal(st.flushes_done, 1);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+static void test_story_sync(void **state)
+{
+    struct xmm_world *w = make(&(struct fixture){ XMM_IOTLB_SYNC, XMM_ALLOC_LIFO, LAT, 0, NULL, NULL }, 4);
+    struct xmm_iommu_stats st;
+    struct story s;
+
+    (void)state;
+    story_run(w, &s);
+    assert_int_equal(s.t_decrease, LAT); /* the call returned after the flush */
+    assert_true(tu_frame(w, s.mfn1).free);
+    assert_int_equal(xmm_timer_pending(w), 0);
+    assert_world_clean(w);
+    story_rest(w, &s);
+    assert_true(xmm_mfn_eq(s.other, s.mfn1)); /* lifo: OTHER got it, safely */
+    assert_true(xmm_mfn_eq(s.reached, s.mfn2));
+    assert_world_clean(w);
+    st = stats(w, GUEST);
+    assert_int_equal(st.holds, 0);
+    assert_int_equal(st.stalls, 1);
+    assert_int_equal(st.stall_ticks, LAT);
+    assert_int_equal(st.spin_ticks, LAT);
+    assert_int_equal(st.stale_hits, 0);
+    tu_world_free(w);
+}
+
+/* A plugged flush_done that records what it saw. */
+struct pause_probe {
+    struct xmm_world *w;
+    bool paused_seen;
+};
+
+static uint64_t probe_flush(void *ctx, xmm_domid_t dom, xmm_gfn_t gfn, uint64_t id)
+{
+    (void)ctx, (void)dom, (void)gfn, (void)id;
+    return LAT;
+}
+
+static void probe_done(void *ctx, xmm_domid_t dom, uint64_t id)
+{
+    struct pause_probe *p = ctx;
+
+    (void)id;
+    p->paused_seen = xmm_iommu_domain_paused(p->w, dom);
+}
+
+static void test_story_pause(void **state)
+{
+    struct xmm_world *w;
+    struct xmm_iommu_stats st;
+    struct story s;
+
+    (void)state;
+    w = make(&(struct fixture){ XMM_IOTLB_PAUSE, XMM_ALLOC_LIFO, LAT, 0, NULL, NULL }, 4);
+    story_run(w, &s);
+    assert_int_equal(s.t_decrease, LAT); /* the paused vCPU's call completes with the flush */
+    assert_false(xmm_iommu_domain_paused(w, GUEST));
+    assert_true(tu_frame(w, s.mfn1).free); /* released when the flush completed */
+    assert_world_clean(w);
+    story_rest(w, &s);
+    assert_true(xmm_mfn_eq(s.other, s.mfn1));
+    assert_true(xmm_mfn_eq(s.reached, s.mfn2));
+    st = stats(w, GUEST);
+    assert_int_equal(st.holds, 1);
+    assert_int_equal(st.hold_ticks, LAT);
+    assert_int_equal(st.stall_ticks, LAT);
+    assert_int_equal(st.spin_ticks, 0); /* the CPU was free: only the domain waited */
+    assert_world_clean(w);
+    tu_world_free(w);
+
+    /* The domain is seen paused while its flush is in flight. */
+    {
+        static const struct xmm_iommu_ops ops = { .flush = probe_flush, .flush_done = probe_done };
+        struct pause_probe p = { NULL, false };
+
+        w = make(&(struct fixture){ XMM_IOTLB_PAUSE, XMM_ALLOC_LIFO, LAT, 0, &ops, &p }, 4);
+        p.w = w;
+        story_run(w, &s);
+        assert_true(p.paused_seen);
+        assert_false(xmm_iommu_domain_paused(w, GUEST));
+        tu_world_free(w);
+    }
+}
+
+static void test_story_unsafe(void **state)
+{
+    struct xmm_world *w = make(&(struct fixture){ XMM_IOTLB_UNSAFE, XMM_ALLOC_LIFO, LAT, 0, NULL, NULL }, 4);
+    struct xmm_check_report rep;
+    struct xmm_iommu_stats st;
+    struct story s;
+
+    (void)state;
+    story_run(w, &s);
+    assert_int_equal(s.t_decrease, 0);
+    assert_true(tu_frame(w, s.mfn1).free);
+    /* A device can still reach a free frame. */
+    assert_true(check_inc(w, &rep) > 0);
+    assert_true(tu_report_has(&rep, XMM_INV_ISOLATION));
+    story_rest(w, &s);
+    assert_true(xmm_mfn_eq(s.other, s.mfn1));   /* lifo: mfn1 went to OTHER */
+    assert_true(xmm_mfn_eq(s.reached, s.mfn1)); /* ... and the guest's device wrote into it */
+    assert_true(check_inc(w, &rep) > 0);
+    assert_true(tu_report_has(&rep, XMM_INV_ISOLATION));
+    assert_true(xmm_check_full(w, &rep) > 0);
+    assert_true(tu_report_has(&rep, XMM_INV_ISOLATION));
+    st = stats(w, GUEST);
+    assert_int_equal(st.stale_unheld, 1);
+    assert_int_equal(st.isolation, 1);
+    assert_int_equal(st.holds, 0);
+    /* The flush completes: the stale entry is gone, nothing reaches OTHER's frame. */
+    assert_rc(xmm_world_advance(w, LAT), 0);
+    assert_true(xmm_mfn_eq(dma(w, "nic0", RAM0), s.mfn2));
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/* --- teardown ---------------------------------------------------------- */
+
+static void teardown_with_pending(enum xmm_iotlb_policy pol)
+{
+    struct xmm_world *w = make(&(struct fixture){ pol, XMM_ALLOC_BUDDY, LAT, 0, NULL, NULL }, 8);
+    uint64_t free0 = xmm_heap_free_pages(w) + 8;
+    uint32_t calls = 0;
+    xmm_domid_t owner;
+
+    dma(w, "nic0", RAM0 + 1);
+    assert_rc(xmm_physmap_decrease(w, GUEST, xmm_gfn(RAM0 + 1), 1), 0);
+    assert_rc(xmm_domain_destroy(w, GUEST, 100, &calls), 0);
+    assert_int_equal(calls, 1);
+    assert_rc(xmm_iommu_device_info(w, "nic0", &owner, NULL), 0);
+    assert_int_equal(owner, XMM_DOMID_INVALID);
+    if (pol == XMM_IOTLB_UNSAFE) {
+        struct xmm_check_report rep;
+
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
+        assert_true(xmm_check_full(w, &rep) > 0); /* nic0 still reaches freed frames */
+        assert_true(tu_report_has(&rep, XMM_INV_ISOLATION));
+        assert_rc(xmm_world_advance(w, LAT), 0);
+        assert_rc(xmm_check_full(w, &rep), 0);
+        xmm_check_incremental(w, &rep);
+    } else {
+        /* Every frame the device may cache is held: the domain is a zombie. */
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
+        assert_int_equal(tu_dom(w, GUEST).tot_pages, pol == XMM_IOTLB_DEFERRED ? 8 : 7);
+        assert_int_equal(tu_dom(w, GUEST).refs, 2); /* its pages + the IOMMU's */
+        assert_world_clean(w);
+        assert_rc(xmm_world_advance(w, LAT - 1), 0);
+        if (pol == XMM_IOTLB_DEFERRED)
+            assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
+        assert_rc(xmm_world_advance(w, 1), 0);
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
+        assert_world_clean(w);
+    }
+    assert_int_equal(xmm_heap_free_pages(w), free0);
+    /* The device is free for someone else once its TLB is empty. */
+    assert_rc(xmm_iommu_assign(w, OTHER, "nic0"), 0);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+static void test_teardown_deferred(void **state) { (void)state; teardown_with_pending(XMM_IOTLB_DEFERRED); }
+static void test_teardown_sync(void **state) { (void)state; teardown_with_pending(XMM_IOTLB_SYNC); }
+static void test_teardown_pause(void **state) { (void)state; teardown_with_pending(XMM_IOTLB_PAUSE); }
+static void test_teardown_unsafe(void **state) { (void)state; teardown_with_pending(XMM_IOTLB_UNSAFE); }
+
+/* A queue of 4: the kill is preempted until slots free up, then completes. */
+static void test_teardown_queue_full(void **state)
+{
+    struct xmm_world *w = make(&(struct fixture){ XMM_IOTLB_DEFERRED, XMM_ALLOC_BUDDY, 3, 4, NULL, NULL }, 10);
+    uint32_t calls = 0;
+
+    (void)state;
+    assert_rc(xmm_domain_destroy(w, GUEST, 100, &calls), 0);
+    assert_true(calls > 1);
+    assert_int_equal(stats(w, XMM_DOMID_INVALID).spin_ticks, 0);
+    assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
+    assert_world_clean(w);
+    assert_rc(xmm_world_advance(w, 3), 0);
+    assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
+    assert_int_equal(stats(w, XMM_DOMID_INVALID).holds, 10);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/* --- many frames in one flush window -------------------------------------- */
+
+static void test_many_frames(void **state)
+{
+    static const enum xmm_iotlb_policy pols[] = { XMM_IOTLB_DEFERRED, XMM_IOTLB_SYNC,
+                                                  XMM_IOTLB_PAUSE, XMM_IOTLB_UNSAFE };
+
+    (void)state;
+    for (size_t p = 0; p < 4; p++) {
+        struct xmm_world *w = make(&(struct fixture){ pols[p], XMM_ALLOC_BUDDY, LAT, 16, NULL, NULL }, 40);
+        struct xmm_iommu_stats st;
+        uint64_t t0 = xmm_world_now(w);
+
+        for (uint64_t g = 0; g < 40; g++)
+            dma(w, "nic0", RAM0 + g); /* the TLB keeps the last 64 */
+        assert_rc(xmm_physmap_decrease(w, GUEST, xmm_gfn(RAM0), 40), 0);
+        st = stats(w, GUEST);
+        assert_int_equal(st.flushes, 40);
+        switch (pols[p]) {
+        case XMM_IOTLB_DEFERRED:
+            /* 16 slots: the 17th and 33rd unmaps wait for the oldest flushes. */
+            assert_int_equal(st.queue_full, 2);
+            assert_int_equal(st.stall_ticks, 2 * LAT);
+            assert_int_equal(st.held, 8);
+            assert_int_equal(st.held_peak, 16);
+            break;
+        case XMM_IOTLB_SYNC:
+            assert_int_equal(st.stall_ticks, 40 * LAT);
+            assert_int_equal(st.holds, 0);
+            break;
+        case XMM_IOTLB_PAUSE:
+            assert_int_equal(st.stall_ticks, 40 * LAT);
+            assert_int_equal(st.holds, 40);
+            assert_int_equal(st.held_peak, 1);
+            break;
+        default:
+            assert_int_equal(st.stale_unheld, 40);
+            break;
+        }
+        assert_int_equal(xmm_world_now(w) - t0, st.stall_ticks);
+        if (pols[p] != XMM_IOTLB_UNSAFE)
+            assert_world_clean(w);
+        assert_rc(xmm_world_advance(w, LAT), 0);
+        st = stats(w, GUEST);
+        assert_int_equal(st.held, 0);
+        assert_int_equal(st.pending, 0);
+        if (pols[p] != XMM_IOTLB_SYNC && pols[p] != XMM_IOTLB_UNSAFE)
+            assert_int_equal(st.hold_ticks_max, LAT);
+        tu_world_free(w);
+    }
+}
+
+/* --- a user-plugged IOMMU ------------------------------------------------- */
+
+struct rec {
+    uint32_t maps, unmaps, flushes, dones;
+    uint64_t last_done;
+    uint64_t order[16];
+};
+
+static void rec_map(void *ctx, xmm_domid_t dom, xmm_gfn_t gfn, xmm_mfn_t mfn, bool wr)
+{
+    struct rec *r = ctx;
+
+    (void)dom, (void)gfn, (void)mfn, (void)wr;
+    r->maps++;
+}
+
+static void rec_unmap(void *ctx, xmm_domid_t dom, xmm_gfn_t gfn, xmm_mfn_t mfn)
+{
+    struct rec *r = ctx;
+
+    (void)dom, (void)gfn, (void)mfn;
+    r->unmaps++;
+}
+
+/* Later gfns complete sooner: completions arrive out of order. */
+static uint64_t rec_flush(void *ctx, xmm_domid_t dom, xmm_gfn_t gfn, uint64_t id)
+{
+    struct rec *r = ctx;
+
+    (void)dom, (void)id;
+    r->flushes++;
+    return 10 - (xmm_gfn_x(gfn) - RAM0);
+}
+
+static void rec_done(void *ctx, xmm_domid_t dom, uint64_t id)
+{
+    struct rec *r = ctx;
+
+    (void)dom;
+    if (r->dones < 16)
+        r->order[r->dones] = id;
+    r->dones++;
+    r->last_done = id;
+}
+
+static void test_user_ops(void **state)
+{
+    static const struct xmm_iommu_ops ops = { rec_map, rec_unmap, rec_flush, rec_done };
+    struct rec r;
+    struct xmm_world *w;
+    struct xmm_world_opts o;
+    struct fixture f = fx(XMM_IOTLB_DEFERRED, XMM_ALLOC_BUDDY);
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    f.ops = &ops;
+    f.ctx = &r;
+    o = fx_opts(&f);
+    w = tu_world(&o);
+    tu_domain(w, GUEST, 64);
+    tu_populate(w, GUEST, RAM0, 4);
+    assert_int_equal(r.maps, 0);
+    assert_rc(xmm_iommu_assign(w, GUEST, "nic0"), 0);
+    assert_int_equal(r.maps, 4); /* the IOMMU copies the P2M */
+    tu_populate(w, GUEST, RAM0 + 4, 2);
+    assert_int_equal(r.maps, 6);
+    assert_rc(xmm_physmap_decrease(w, GUEST, xmm_gfn(RAM0 + 1), 3), 0);
+    assert_int_equal(r.unmaps, 3);
+    assert_int_equal(r.flushes, 3);
+    assert_int_equal(stats(w, GUEST).held, 3);
+    assert_rc(xmm_world_advance(w, 7), 0); /* gfn +3 was due after 7 ticks */
+    assert_int_equal(r.dones, 1);
+    assert_int_equal(r.order[0], 3);
+    assert_int_equal(stats(w, GUEST).held, 2);
+    assert_world_clean(w);
+    assert_rc(xmm_world_advance(w, 2), 0);
+    assert_int_equal(r.dones, 3);
+    assert_int_equal(r.order[1], 2);
+    assert_int_equal(r.order[2], 1);
+    assert_int_equal(stats(w, GUEST).held, 0);
+    assert_world_clean(w);
+    tu_world_free(w);
+
+    /* Ops without flush are refused; ops without devices too. */
+    {
+        static const struct xmm_iommu_ops bad = { rec_map, rec_unmap, NULL, rec_done };
+        struct xmm_world *x = NULL;
+
+        f.ops = &bad;
+        o = fx_opts(&f);
+        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        f.ops = &ops;
+        o = fx_opts(&f);
+        o.iommu.device_count = 0;
+        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        assert_null(x);
+    }
+}
+
+/* Latency 0: every invalidation completes inside the unmapping call. */
+static void test_instant_flush(void **state)
+{
+    struct fixture f = fx(XMM_IOTLB_UNSAFE, XMM_ALLOC_LIFO);
+    struct xmm_world *w;
+    struct story s;
+
+    (void)state;
+    f.latency = 0;
+    w = make(&f, 4);
+    story_run(w, &s);
+    assert_world_clean(w); /* even unsafe is safe when the device answers at once */
+    story_rest(w, &s);
+    assert_true(xmm_mfn_eq(s.reached, s.mfn2));
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/* --- errors --------------------------------------------------------------- */
+
+static void test_errors(void **state)
+{
+    struct xmm_world *w = make(&(struct fixture){ XMM_IOTLB_DEFERRED, XMM_ALLOC_BUDDY, LAT, 0, NULL, NULL }, 4);
+    struct xmm_world *bare = tu_world(NULL);
+    struct xmm_iommu_stats st;
+    uint32_t n = 0;
+    xmm_mfn_t m;
+
+    (void)state;
+    tu_domain(bare, GUEST, 8);
+    assert_err_unchanged(bare, xmm_iommu_assign(bare, GUEST, "nic0"), -XMM_ENOSYS);
+    assert_err_unchanged(bare, xmm_iommu_dma(bare, "nic0", xmm_gfn(RAM0), true, &m), -XMM_ENOSYS);
+    assert_rc(xmm_iommu_stats(bare, XMM_DOMID_INVALID, &st), -XMM_ENOSYS);
+    assert_int_equal(xmm_iommu_device_count(bare), 0);
+    tu_world_free(bare);
+
+    assert_int_equal(xmm_iommu_device_count(w), 3);
+    assert_string_equal(xmm_iommu_device_id(w, 2), "hba0");
+    assert_null(xmm_iommu_device_id(w, 3));
+    assert_err_unchanged(w, xmm_iommu_assign(w, GUEST, "nope"), -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_iommu_assign(w, GUEST, NULL), -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_iommu_assign(w, 7, "nic1"), -XMM_ESRCH);
+    assert_err_unchanged(w, xmm_iommu_assign(w, GUEST, "nic0"), -XMM_EEXIST);
+    assert_err_unchanged(w, xmm_iommu_assign(w, OTHER, "nic0"), -XMM_EBUSY);
+    assert_rc(xmm_iommu_stats(w, 7, &st), -XMM_ESRCH);
+    assert_rc(xmm_iommu_device_info(w, "nope", NULL, NULL), -XMM_EINVAL);
+
+    assert_err_unchanged(w, xmm_iommu_dma(w, "nope", xmm_gfn(RAM0), true, &m), -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_iommu_dma(w, "nic0", xmm_gfn(XMM_FRAME_LIMIT), true, &m),
+                         -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_iommu_dma(w, "nic1", xmm_gfn(RAM0), true, &m), -XMM_EPERM);
+    assert_err_unchanged(w, xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0 + 100), true, &m), -XMM_ENOENT);
+    /* A read-only translation refuses writes, cached or not. */
+    assert_rc(xmm_p2m_set(w, GUEST, xmm_gfn(RAM0 + 3), tu_mfn_at(w, GUEST, RAM0 + 3),
+                          XMM_P2M_RAM_RO), 0);
+    assert_err_unchanged(w, xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0 + 3), true, &m), -XMM_EACCES);
+    assert_rc(xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0 + 3), false, &m), 0);
+    assert_err_unchanged(w, xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0 + 3), true, &m), -XMM_EACCES);
+    /* Made writable again: the device re-translates instead of faulting. */
+    assert_rc(xmm_p2m_set(w, GUEST, xmm_gfn(RAM0 + 3), m, XMM_P2M_RAM_RW), 0);
+    assert_rc(xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0 + 3), true, NULL), 0);
+    assert_rc(xmm_iommu_device_info(w, "nic0", NULL, &n), 0);
+    assert_int_equal(n, 1);
+    st = stats(w, GUEST);
+    assert_int_equal(st.dma_faults, 3); /* the unassigned nic1's fault is the world's */
+    assert_int_equal(stats(w, XMM_DOMID_INVALID).dma_faults, 4);
+    assert_world_clean(w);
+
+    /* A dying domain takes no devices. */
+    assert_rc(xmm_domain_kill(w, OTHER), 0);
+    tu_domain(w, 3, 8);
+    assert_rc(xmm_domain_get(w, 3), 0);
+    assert_rc(xmm_domain_kill(w, 3), 0);
+    assert_err_unchanged(w, xmm_iommu_assign(w, 3, "nic1"), -XMM_EINVAL);
+    assert_rc(xmm_domain_put(w, 3), 0);
+    tu_world_free(w);
+
+    /* Bad device lists. */
+    {
+        struct xmm_iommu_device dup[2] = { { "a", true }, { "a", false } };
+        struct xmm_iommu_device empty[1] = { { "", true } };
+        struct xmm_world_opts o = tu_opts();
+        struct xmm_world *x = NULL;
+
+        o.iommu.devices = dup;
+        o.iommu.device_count = 2;
+        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        o.iommu.devices = empty;
+        o.iommu.device_count = 1;
+        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        o.iommu.devices = NULL;
+        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        o.iommu.devices = dup;
+        o.iommu.device_count = XMM_IOMMU_DEVICES_MAX + 1;
+        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        o.iommu.device_count = 1;
+        o.iommu.queue = XMM_IOMMU_QUEUE_MAX + 1;
+        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        assert_null(x);
+    }
+}
+
+/* A device without ATS caches nothing: unmaps need no hold. */
+static void test_no_ats(void **state)
+{
+    struct xmm_world *w = make(&(struct fixture){ XMM_IOTLB_DEFERRED, XMM_ALLOC_BUDDY, LAT, 0, NULL, NULL }, 4);
+    uint32_t n = 9;
+
+    (void)state;
+    assert_rc(xmm_iommu_assign(w, OTHER, "hba0"), 0);
+    tu_populate(w, OTHER, RAM0, 2);
+    dma(w, "hba0", RAM0);
+    assert_rc(xmm_iommu_device_info(w, "hba0", NULL, &n), 0);
+    assert_int_equal(n, 0);
+    assert_rc(xmm_physmap_decrease(w, OTHER, xmm_gfn(RAM0), 1), 0);
+    assert_int_equal(stats(w, OTHER).flushes, 0);
+    assert_int_equal(stats(w, OTHER).holds, 0);
+    assert_int_equal(xmm_iommu_dma(w, "hba0", xmm_gfn(RAM0), false, NULL), -XMM_ENOENT);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/* A foreign mapping's frame is held for its owner when the mapper's entry goes. */
+static void test_foreign_hold(void **state)
+{
+    struct xmm_world *w = make(&(struct fixture){ XMM_IOTLB_DEFERRED, XMM_ALLOC_LIFO, LAT, 0, NULL, NULL }, 4);
+    xmm_mfn_t m;
+
+    (void)state;
+    tu_populate(w, OTHER, RAM0, 1);
+    m = tu_mfn_at(w, OTHER, RAM0);
+    assert_rc(xmm_physmap_map_foreign(w, GUEST, xmm_gfn(RAM0 + 8), OTHER, xmm_gfn(RAM0)), 0);
+    assert_true(xmm_mfn_eq(dma(w, "nic0", RAM0 + 8), m));
+    assert_rc(xmm_physmap_remove(w, GUEST, xmm_gfn(RAM0 + 8)), 0);
+    assert_rc(xmm_physmap_decrease(w, OTHER, xmm_gfn(RAM0), 1), 0);
+    assert_false(tu_frame(w, m).free); /* held for OTHER until the flush */
+    assert_int_equal(tu_frame(w, m).owner, OTHER);
+    assert_true(xmm_mfn_eq(dma(w, "nic0", RAM0 + 8), m));
+    assert_world_clean(w);
+    assert_rc(xmm_domain_destroy(w, OTHER, 10, NULL), 0);
+    assert_int_equal(xmm_domain_state(w, OTHER), XMM_DOMAIN_ZOMBIE);
+    assert_rc(xmm_world_advance(w, LAT), 0);
+    assert_true(tu_frame(w, m).free);
+    assert_int_equal(xmm_domain_state(w, OTHER), XMM_DOMAIN_GONE);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/* --- allocation failure ----------------------------------------------------- */
+
+static void setup_story(struct xmm_world *w, void *ctx)
+{
+    (void)ctx;
+    tu_domain(w, GUEST, 64);
+    tu_populate(w, GUEST, RAM0, 8);
+}
+
+static int op_assign(struct xmm_world *w, void *ctx)
+{
+    int rc;
+
+    (void)ctx;
+    rc = xmm_iommu_assign(w, GUEST, "nic0");
+    if (rc == -XMM_EEXIST)
+        rc = 0;
+    return rc;
+}
+
+static void setup_assigned(struct xmm_world *w, void *ctx)
+{
+    setup_story(w, ctx);
+    assert_rc(xmm_iommu_assign(w, GUEST, "nic0"), 0);
+    dma(w, "nic0", RAM0 + 7); /* cached, never unmapped below (unsafe stays clean) */
+}
+
+static int op_decrease(struct xmm_world *w, void *ctx)
+{
+    (void)ctx;
+    return xmm_physmap_decrease(w, GUEST, xmm_gfn(RAM0), 4);
+}
+
+static int op_dma(struct xmm_world *w, void *ctx)
+{
+    (void)ctx;
+    return xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0 + 2), true, NULL);
+}
+
+static int op_destroy(struct xmm_world *w, void *ctx)
+{
+    (void)ctx;
+    return xmm_domain_destroy(w, GUEST, 100, NULL);
+}
+
+static int op_advance(struct xmm_world *w, void *ctx)
+{
+    (void)ctx;
+    return xmm_world_advance(w, LAT);
+}
+
+static void setup_held(struct xmm_world *w, void *ctx)
+{
+    setup_assigned(w, ctx);
+    assert_rc(xmm_physmap_decrease(w, GUEST, xmm_gfn(RAM0), 2), 0);
+}
+
+/* Timers others arm beside the IOMMU's: the reserved slot stays free. */
+static void nop_timer(struct xmm_world *w, void *arg) { (void)w, (void)arg; }
+
+static void setup_timers(struct xmm_world *w, void *ctx)
+{
+    setup_assigned(w, ctx);
+    for (unsigned i = 0; i < 15; i++)
+        assert_rc(xmm_timer_arm(w, 1000 + i, nop_timer, NULL, NULL), 0);
+}
+
+static int op_timer_then_unmap(struct xmm_world *w, void *ctx)
+{
+    int rc = xmm_timer_arm(w, 5, nop_timer, NULL, NULL);
+
+    (void)ctx;
+    if (rc)
+        return rc;
+    /* The IOMMU's completion timer goes in its reserved slot: no allocation. */
+    return xmm_physmap_decrease(w, GUEST, xmm_gfn(RAM0), 1);
+}
+
+static void test_alloc_failure(void **state)
+{
+    static const enum xmm_iotlb_policy pols[] = { XMM_IOTLB_DEFERRED, XMM_IOTLB_SYNC,
+                                                  XMM_IOTLB_PAUSE, XMM_IOTLB_UNSAFE };
+
+    (void)state;
+    for (size_t p = 0; p < 4; p++) {
+        struct fixture f = fx(pols[p], XMM_ALLOC_LIFO);
+        struct xmm_world_opts o = fx_opts(&f);
+        struct tu_afd d = { .opts = &o };
+        uint64_t total = tu_world_new_fail_drive(&o), plain;
+        struct xmm_world_opts po = tu_opts();
+
+        /* world: the IOMMU, its device array, three ids, the queue. */
+        plain = tu_world_new_fail_drive(&po);
+        assert_int_equal(total, plain + 1 + 1 + 3 + 1);
+
+        d.name = "iommu_assign";
+        d.setup = setup_story;
+        d.op = op_assign;
+        assert_int_equal(tu_alloc_fail_drive(&d), 1); /* the per-domain state */
+
+        /* Everything else the IOMMU does allocates nothing. */
+        d.name = "decrease with a device";
+        d.setup = setup_assigned;
+        d.op = op_decrease;
+        assert_int_equal(tu_alloc_fail_drive(&d), 0);
+        d.name = "dma";
+        d.op = op_dma;
+        assert_int_equal(tu_alloc_fail_drive(&d), 0);
+        d.name = "completion";
+        d.setup = setup_held;
+        d.op = op_advance;
+        assert_int_equal(tu_alloc_fail_drive(&d), 0);
+        d.name = "destroy with holds";
+        d.op = op_destroy;
+        if (pols[p] != XMM_IOTLB_UNSAFE) /* unsafe: nic0 still reaches gfn +7's freed frame */
+            assert_int_equal(tu_alloc_fail_drive(&d), 0);
+        d.name = "timer heap full";
+        d.setup = setup_timers;
+        d.op = op_timer_then_unmap;
+        assert_int_equal(tu_alloc_fail_drive(&d), 1); /* only xmm_timer_arm's growth */
+    }
+}
+
+/* --- randomized: checks agree, safe policies never break isolation -------- */
+
+/* Safe policies: nothing.  unsafe: isolation only (stale entries reaching freed frames). */
+static void random_verdict(enum xmm_iotlb_policy pol, const char *what, int n,
+                           const struct xmm_check_report *rep, uint64_t seed, int step)
+{
+    bool bad = n < 0 || (pol != XMM_IOTLB_UNSAFE && n != 0);
+
+    for (uint32_t i = 0; i < rep->kept; i++)
+        bad |= rep->v[i].inv != XMM_INV_ISOLATION;
+    if (bad) {
+        tu_print_report(what, rep);
+        print_error("policy %d seed %" PRIu64 " step %d\n", (int)pol, seed, step);
+        fail();
+    }
+}
+
+static void random_run(enum xmm_iotlb_policy pol, uint64_t seed)
+{
+    struct fixture f = fx(pol, seed & 1 ? XMM_ALLOC_LIFO : XMM_ALLOC_BUDDY);
+    struct xmm_world *w;
+    struct xmm_world_opts o;
+    uint64_t rs = seed;
+    static const char *const names[] = { "nic0", "nic1", "hba0" };
+
+    f.latency = 1 + seed % 7;
+    f.queue = 8;
+    o = fx_opts(&f);
+    w = tu_world(&o);
+    for (xmm_domid_t d = 1; d <= 3; d++)
+        tu_domain(w, d, 48);
+    for (int step = 0; step < 1500; step++) {
+        uint64_t r = tu_rand(&rs);
+        xmm_domid_t dom = (xmm_domid_t)(1 + r % 3);
+        uint64_t gfn = RAM0 + (r >> 8) % 24;
+        struct xmm_check_report rep;
+        int full;
+        uint32_t inc;
+
+        switch ((r >> 16) % 10) {
+        case 0:
+        case 1:
+            xmm_physmap_populate(w, dom, xmm_gfn(gfn), 1 + (r >> 24) % 3);
+            break;
+        case 2:
+            xmm_physmap_decrease(w, dom, xmm_gfn(gfn), 1 + (r >> 24) % 2);
+            break;
+        case 3:
+        case 4:
+            xmm_iommu_dma(w, names[(r >> 24) % 3], xmm_gfn(gfn), (r >> 30) & 1, NULL);
+            break;
+        case 5:
+            xmm_world_advance(w, (r >> 24) % 5);
+            break;
+        case 6:
+            xmm_iommu_assign(w, dom, names[(r >> 24) % 3]);
+            break;
+        case 7:
+            xmm_physmap_map_foreign(w, dom, xmm_gfn(gfn + 64), (xmm_domid_t)(1 + (r >> 24) % 3),
+                                    xmm_gfn(gfn));
+            break;
+        case 8:
+            xmm_physmap_remove(w, dom, xmm_gfn(gfn + ((r >> 24) & 1) * 64));
+            break;
+        default:
+            if ((r >> 24) % 8 == 0) {
+                xmm_domain_destroy(w, dom, 1000, NULL);
+                if (xmm_domain_state(w, dom) == XMM_DOMAIN_GONE)
+                    tu_domain(w, dom, 48);
+            }
+            break;
+        }
+        full = xmm_check_full(w, &rep);
+        random_verdict(pol, "full sweep", full, &rep, seed, step);
+        inc = xmm_check_incremental(w, &rep);
+        random_verdict(pol, "incremental", (int)inc, &rep, seed, step);
+    }
+    xmm_world_advance(w, 100);
+    if (pol != XMM_IOTLB_UNSAFE)
+        assert_int_equal(stats(w, XMM_DOMID_INVALID).isolation, 0);
+    assert_int_equal(stats(w, XMM_DOMID_INVALID).held, 0);
+    tu_world_free(w);
+}
+
+static void test_random(void **state)
+{
+    uint64_t seed = tu_seed(3);
+    static const enum xmm_iotlb_policy pols[] = { XMM_IOTLB_DEFERRED, XMM_IOTLB_SYNC,
+                                                  XMM_IOTLB_PAUSE, XMM_IOTLB_UNSAFE };
+
+    (void)state;
+    for (uint64_t i = 0; i < 6; i++)
+        for (size_t p = 0; p < 4; p++)
+            random_run(pols[p], seed + i);
+}
+
+
+/* --- the figures of docs/semantics.md --------------------------------------- */
+
+/*
+ * The same three workloads under each policy; after every call the
+ * incremental checker runs (as xmm-sim does) and its isolation reports are
+ * counted.  Printed as the table docs/semantics.md quotes; the scenario
+ * files in scenarios/iommu/ assert the same numbers.
+ */
+struct figure {
+    uint32_t violations;
+    struct xmm_iommu_stats st;
+    uint64_t ticks, zombie_ticks;
+};
+
+static void fig_step(struct xmm_world *w, struct figure *f)
+{
+    struct xmm_check_report rep;
+
+    f->violations += xmm_check_incremental(w, &rep) > 0; /* steps that broke an invariant */
+}
+
+static void fig_story(enum xmm_iotlb_policy pol, struct figure *f)
+{
+    struct xmm_world *w = make(&(struct fixture){ pol, XMM_ALLOC_LIFO, LAT, 0, NULL, NULL }, 4);
+    uint64_t t0 = xmm_world_now(w);
+
+    memset(f, 0, sizeof(*f));
+    xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0), true, NULL), fig_step(w, f);
+    xmm_physmap_decrease(w, GUEST, xmm_gfn(RAM0), 1), fig_step(w, f);
+    xmm_physmap_populate(w, OTHER, xmm_gfn(RAM0), 1), fig_step(w, f);
+    xmm_physmap_populate(w, GUEST, xmm_gfn(RAM0), 1), fig_step(w, f);
+    xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0), true, NULL), fig_step(w, f);
+    f->ticks = xmm_world_now(w) - t0;
+    xmm_world_advance(w, LAT), fig_step(w, f);
+    f->st = stats(w, XMM_DOMID_INVALID);
+    tu_world_free(w);
+}
+
+static void fig_many(enum xmm_iotlb_policy pol, struct figure *f)
+{
+    struct xmm_world *w = make(&(struct fixture){ pol, XMM_ALLOC_LIFO, LAT, 0, NULL, NULL }, 300);
+    uint64_t t0;
+
+    memset(f, 0, sizeof(*f));
+    xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0), true, NULL), fig_step(w, f);
+    xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0 + 299), true, NULL), fig_step(w, f);
+    t0 = xmm_world_now(w);
+    xmm_physmap_decrease(w, GUEST, xmm_gfn(RAM0), 300), fig_step(w, f);
+    f->ticks = xmm_world_now(w) - t0;
+    xmm_world_advance(w, LAT), fig_step(w, f);
+    f->st = stats(w, XMM_DOMID_INVALID);
+    tu_world_free(w);
+}
+
+static void fig_teardown(enum xmm_iotlb_policy pol, struct figure *f)
+{
+    struct xmm_world *w = make(&(struct fixture){ pol, XMM_ALLOC_LIFO, LAT, 0, NULL, NULL }, 8);
+    uint64_t t0 = xmm_world_now(w), t1;
+
+    memset(f, 0, sizeof(*f));
+    xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0 + 1), true, NULL), fig_step(w, f);
+    xmm_physmap_decrease(w, GUEST, xmm_gfn(RAM0 + 1), 1), fig_step(w, f);
+    xmm_domain_destroy(w, GUEST, 1000, NULL), fig_step(w, f);
+    f->ticks = xmm_world_now(w) - t0;
+    t1 = xmm_world_now(w);
+    while (xmm_domain_state(w, GUEST) != XMM_DOMAIN_GONE && xmm_world_now(w) - t1 < 10 * LAT)
+        xmm_world_advance(w, 1), fig_step(w, f);
+    f->zombie_ticks = xmm_world_now(w) - t1;
+    xmm_world_advance(w, LAT), fig_step(w, f);
+    f->st = stats(w, XMM_DOMID_INVALID);
+    tu_world_free(w);
+}
+
+static void test_figures(void **state)
+{
+    static const char *const names[] = { "deferred", "sync", "pause", "unsafe" };
+    static void (*const runs[])(enum xmm_iotlb_policy, struct figure *) = { fig_story, fig_many,
+                                                                            fig_teardown };
+    static const char *const workloads[] = { "seed story", "300 frames, one call", "teardown" };
+
+    (void)state;
+    printf("| workload | iotlb | steps violating | stale DMA | call ticks | guest stall | CPU spin "
+           "| holds | peak held | hold ticks (sum / max) | queue waits | zombie ticks |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t r = 0; r < 3; r++)
+        for (int p = 0; p < 4; p++) {
+            struct figure f;
+
+            runs[r]((enum xmm_iotlb_policy)p, &f);
+            printf("| %s | %s | %u | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64
+                   " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " / %" PRIu64 " | %" PRIu64
+                   " | %" PRIu64 " |\n",
+                   workloads[r], names[p], f.violations, f.st.stale_hits, f.ticks, f.st.stall_ticks,
+                   f.st.spin_ticks, f.st.holds, f.st.held_peak, f.st.hold_ticks,
+                   f.st.hold_ticks_max, f.st.queue_full, f.zombie_ticks);
+            /* The safe policies never break isolation; unsafe always does. */
+            if (p == XMM_IOTLB_UNSAFE)
+                assert_true(f.violations > 0);
+            else
+                assert_int_equal(f.violations, 0);
+        }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_story_deferred),
+        cmocka_unit_test(test_story_sync),
+        cmocka_unit_test(test_story_pause),
+        cmocka_unit_test(test_story_unsafe),
+        cmocka_unit_test(test_teardown_deferred),
+        cmocka_unit_test(test_teardown_sync),
+        cmocka_unit_test(test_teardown_pause),
+        cmocka_unit_test(test_teardown_unsafe),
+        cmocka_unit_test(test_teardown_queue_full),
+        cmocka_unit_test(test_many_frames),
+        cmocka_unit_test(test_user_ops),
+        cmocka_unit_test(test_instant_flush),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_no_ats),
+        cmocka_unit_test(test_foreign_hold),
+        cmocka_unit_test(test_alloc_failure),
+        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_figures),
+    };
+
+    return cmocka_run_group_tests_name("iommu", tests, NULL, NULL);
+}

@@ -1,0 +1,425 @@
+/*
+ * libxmm unit tests - the P2M radix tree: set / lookup / remove, the
+ * ordered walk, node accounting, leaf put semantics, and a comparison with
+ * a simple reference model over random operations.
+ */
+#include <stdlib.h>
+
+#include "testutil.h"
+#include "internal.h"
+
+/* Worlds without a toolstack safe range: mappings go anywhere. */
+static struct xmm_world *world_up(void)
+{
+    struct xmm_world_opts o = tu_opts_upstream();
+
+    return tu_world(&o);
+}
+
+#define TOP (XMM_FRAME_LIMIT - 1)
+/* mfns below RAM (0x40000): the P2M stores them, no frame is involved. */
+#define NOT_RAM(n) xmm_mfn(0x1000 + (n))
+
+static void assert_entry(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn, xmm_mfn_t mfn,
+                         enum xmm_p2m_type t)
+{
+    struct xmm_p2m_entry e;
+
+    assert_rc(xmm_p2m_lookup(w, dom, xmm_gfn(gfn), &e), 0);
+    assert_int_equal(xmm_mfn_x(e.mfn), xmm_mfn_x(mfn));
+    assert_int_equal(e.type, t);
+}
+
+static void test_set_lookup_remove(void **state)
+{
+    struct xmm_world *w = world_up();
+    struct xmm_p2m_entry e;
+
+    (void)state;
+    tu_domain(w, 1, 0);
+    assert_rc(xmm_p2m_lookup(w, 1, xmm_gfn(5), &e), -XMM_ENOENT);
+    assert_int_equal(e.type, XMM_P2M_INVALID);
+    assert_true(xmm_mfn_eq(e.mfn, XMM_INVALID_MFN));
+    assert_rc(xmm_p2m_set(w, 1, xmm_gfn(5), NOT_RAM(1), XMM_P2M_MMIO_DIRECT_DEV), 0);
+    assert_entry(w, 1, 5, NOT_RAM(1), XMM_P2M_MMIO_DIRECT_DEV);
+    assert_int_equal(xmm_p2m_entry_count(w, 1), 1);
+    /* Replacing keeps one entry. */
+    assert_rc(xmm_p2m_set(w, 1, xmm_gfn(5), NOT_RAM(2), XMM_P2M_MMIO_DIRECT_NC), 0);
+    assert_entry(w, 1, 5, NOT_RAM(2), XMM_P2M_MMIO_DIRECT_NC);
+    assert_int_equal(xmm_p2m_entry_count(w, 1), 1);
+    /* Same entry again: nothing changes. */
+    assert_rc(xmm_p2m_set(w, 1, xmm_gfn(5), NOT_RAM(2), XMM_P2M_MMIO_DIRECT_NC), 0);
+    assert_int_equal(xmm_p2m_entry_count(w, 1), 1);
+    /* The largest mfn the P2M can hold. */
+    assert_rc(xmm_p2m_set(w, 1, xmm_gfn(6), xmm_mfn(TOP), XMM_P2M_MMIO_DIRECT_C), 0);
+    assert_entry(w, 1, 6, xmm_mfn(TOP), XMM_P2M_MMIO_DIRECT_C);
+    assert_world_clean(w);
+    assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(5)), 0);
+    assert_rc(xmm_p2m_lookup(w, 1, xmm_gfn(5), &e), -XMM_ENOENT);
+    assert_int_equal(xmm_p2m_entry_count(w, 1), 1);
+    assert_err_unchanged(w, xmm_p2m_remove(w, 1, xmm_gfn(5)), -XMM_ENOENT);
+    assert_err_unchanged(w, xmm_p2m_remove(w, 1, xmm_gfn(0x123456)), -XMM_ENOENT);
+    /* Nodes stay until teardown. */
+    assert_int_equal(xmm_p2m_node_count(w, 1), 4);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+static void test_errors(void **state)
+{
+    struct xmm_world *w = world_up();
+    struct xmm_p2m_entry e;
+    xmm_gfn_t g;
+
+    (void)state;
+    tu_domain(w, 1, 0);
+    assert_err_unchanged(w, xmm_p2m_set(w, 2, xmm_gfn(0), NOT_RAM(0), XMM_P2M_MMIO_DIRECT_DEV),
+                         -XMM_ESRCH);
+    assert_err_unchanged(w, xmm_p2m_set(w, 1, xmm_gfn(XMM_FRAME_LIMIT), NOT_RAM(0),
+                                        XMM_P2M_MMIO_DIRECT_DEV),
+                         -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_p2m_set(w, 1, xmm_gfn(0), xmm_mfn(XMM_FRAME_LIMIT),
+                                        XMM_P2M_MMIO_DIRECT_DEV),
+                         -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_p2m_set(w, 1, xmm_gfn(0), NOT_RAM(0), XMM_P2M_INVALID),
+                         -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_p2m_set(w, 1, xmm_gfn(0), NOT_RAM(0), XMM_P2M_TYPE_COUNT),
+                         -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_p2m_set(w, 1, xmm_gfn(0), NOT_RAM(0), (enum xmm_p2m_type)-1),
+                         -XMM_EINVAL);
+    assert_int_equal(xmm_p2m_node_count(w, 1), 0);
+    assert_rc(xmm_p2m_lookup(w, 2, xmm_gfn(0), &e), -XMM_ESRCH);
+    assert_rc(xmm_p2m_lookup(w, 1, xmm_gfn(XMM_FRAME_LIMIT), &e), -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_p2m_remove(w, 2, xmm_gfn(0)), -XMM_ESRCH);
+    assert_err_unchanged(w, xmm_p2m_remove(w, 1, xmm_gfn(XMM_FRAME_LIMIT)), -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_p2m_remove(w, 1, xmm_gfn(0)), -XMM_ENOENT);
+    assert_rc(xmm_p2m_next(w, 2, xmm_gfn(0), &g, &e), -XMM_ESRCH);
+    assert_rc(xmm_p2m_next(w, 1, xmm_gfn(0), &g, &e), -XMM_ENOENT);
+    assert_rc(xmm_p2m_lowest(w, 2, &g), -XMM_ESRCH);
+    assert_rc(xmm_p2m_highest(w, 2, &g), -XMM_ESRCH);
+    assert_rc(xmm_p2m_lowest(w, 1, &g), -XMM_ENOENT);
+    assert_rc(xmm_p2m_highest(w, 1, &g), -XMM_ENOENT);
+    assert_int_equal(xmm_p2m_entry_count(w, 2), 0);
+    assert_int_equal(xmm_p2m_node_count(w, 2), 0);
+    tu_world_free(w);
+}
+
+static void test_sparse_walk(void **state)
+{
+    static const uint64_t gfns[] = { 0, 511, 512, TOP };
+    struct xmm_world *w = world_up();
+    struct xmm_p2m_entry e;
+    xmm_gfn_t g;
+
+    (void)state;
+    tu_domain(w, 1, 0);
+    /* Node counts: root + L1 + L2 + leaf; 511 shares them; 512 needs a
+     * leaf; 2^36-1 needs its own L1, L2 and leaf. */
+    const uint64_t nodes[] = { 4, 4, 5, 8 };
+    for (int i = 0; i < 4; i++) {
+        assert_rc(xmm_p2m_set(w, 1, xmm_gfn(gfns[i]), NOT_RAM(i), XMM_P2M_MMIO_DIRECT_DEV), 0);
+        assert_int_equal(xmm_p2m_node_count(w, 1), nodes[i]);
+        assert_int_equal(xmm_p2m_entry_count(w, 1), i + 1);
+    }
+    assert_rc(xmm_p2m_lowest(w, 1, &g), 0);
+    assert_int_equal(xmm_gfn_x(g), 0);
+    assert_rc(xmm_p2m_highest(w, 1, &g), 0);
+    assert_int_equal(xmm_gfn_x(g), TOP);
+    /* Walk in order from every interesting start. */
+    assert_rc(xmm_p2m_next(w, 1, xmm_gfn(0), &g, &e), 0);
+    assert_int_equal(xmm_gfn_x(g), 0);
+    assert_rc(xmm_p2m_next(w, 1, xmm_gfn(1), &g, &e), 0);
+    assert_int_equal(xmm_gfn_x(g), 511);
+    assert_int_equal(xmm_mfn_x(e.mfn), xmm_mfn_x(NOT_RAM(1)));
+    assert_rc(xmm_p2m_next(w, 1, xmm_gfn(512), &g, NULL), 0);
+    assert_int_equal(xmm_gfn_x(g), 512);
+    assert_rc(xmm_p2m_next(w, 1, xmm_gfn(513), &g, &e), 0);
+    assert_int_equal(xmm_gfn_x(g), TOP);
+    assert_int_equal(e.type, XMM_P2M_MMIO_DIRECT_DEV);
+    assert_rc(xmm_p2m_next(w, 1, xmm_gfn(TOP), &g, &e), 0);
+    assert_int_equal(xmm_gfn_x(g), TOP);
+    assert_rc(xmm_p2m_next(w, 1, xmm_gfn(XMM_FRAME_LIMIT), &g, &e), -XMM_ENOENT);
+    assert_rc(xmm_p2m_next(w, 1, xmm_gfn(UINT64_MAX), &g, &e), -XMM_ENOENT);
+    /* Removing the ends moves lowest and highest inward. */
+    assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(0)), 0);
+    assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(TOP)), 0);
+    assert_rc(xmm_p2m_lowest(w, 1, &g), 0);
+    assert_int_equal(xmm_gfn_x(g), 511);
+    assert_rc(xmm_p2m_highest(w, 1, &g), 0);
+    assert_int_equal(xmm_gfn_x(g), 512);
+    assert_rc(xmm_p2m_next(w, 1, xmm_gfn(513), &g, &e), -XMM_ENOENT);
+    assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(511)), 0);
+    assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(512)), 0);
+    assert_rc(xmm_p2m_lowest(w, 1, &g), -XMM_ENOENT);
+    assert_rc(xmm_p2m_highest(w, 1, &g), -XMM_ENOENT);
+    assert_int_equal(xmm_p2m_entry_count(w, 1), 0);
+    assert_int_equal(xmm_p2m_node_count(w, 1), 8);
+    /* Teardown frees the empty nodes. */
+    assert_rc(xmm_domain_destroy(w, 1, 10, NULL), 0);
+    assert_int_equal(xmm_domain_state(w, 1), XMM_DOMAIN_GONE);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+static void test_foreign_leaf_put(void **state)
+{
+    struct xmm_world *w = world_up();
+    xmm_mfn_t m;
+
+    (void)state;
+    tu_domain(w, 0, 8);
+    tu_domain(w, 1, 8);
+    tu_populate(w, 1, 0x10, 2);
+    m = tu_mfn_at(w, 1, 0x10);
+    assert_rc(xmm_physmap_map_foreign(w, 0, xmm_gfn(0x20), 1, xmm_gfn(0x10)), 0);
+    assert_int_equal(tu_refcount(w, m), 2);
+    /* Raw remove of a foreign entry drops its page reference. */
+    assert_rc(xmm_p2m_remove(w, 0, xmm_gfn(0x20)), 0);
+    assert_int_equal(tu_refcount(w, m), 1);
+    assert_world_clean(w);
+    /* Raw replace of a foreign entry drops it too. */
+    assert_rc(xmm_physmap_map_foreign(w, 0, xmm_gfn(0x20), 1, xmm_gfn(0x10)), 0);
+    assert_rc(xmm_p2m_set(w, 0, xmm_gfn(0x20), NOT_RAM(0), XMM_P2M_MMIO_DIRECT_DEV), 0);
+    assert_int_equal(tu_refcount(w, m), 1);
+    assert_world_clean(w);
+    /* Raw RAM entries take no reference and put none: only the mapping moves. */
+    assert_rc(xmm_p2m_set(w, 1, xmm_gfn(0x30), m, XMM_P2M_RAM_RO), 0);
+    assert_int_equal(tu_refcount(w, m), 1);
+    assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(0x30)), 0);
+    assert_int_equal(tu_refcount(w, m), 1);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+static void test_xenheap_leaf_put(void **state)
+{
+    struct xmm_world *w = world_up();
+    xmm_mfn_t x;
+
+    (void)state;
+    /* A RAM entry of a xenheap frame: removing it resets the stored GFN. */
+    tu_domain(w, 1, 8);
+    assert_rc(xmm_xenheap_alloc(w, &x), 0);
+    assert_rc(xmm_xenheap_share(w, x, 1, false), 0);
+    assert_rc(xmm_p2m_set(w, 1, xmm_gfn(0x99), x, XMM_P2M_RAM_RW), 0);
+    /* What XENMAPSPACE_grant_table would store with the mapping. */
+    {
+        struct xmm_page *pg = frame_touch(w, frame_idx(w, x));
+
+        pg->type_info = (pg->type_info & ~XMM_PGT_gfn_mask) | 0x99;
+    }
+    assert_int_equal(xmm_gfn_x(xmm_page_xenheap_gfn(w, x)), 0x99);
+    assert_int_equal(xmm_gfn_x(tu_frame(w, x).xenheap_gfn), 0x99);
+    assert_world_clean(w);
+    assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(0x99)), 0);
+    assert_true(xmm_gfn_eq(xmm_page_xenheap_gfn(w, x), XMM_INVALID_GFN));
+    assert_int_equal(tu_frame(w, x).type_count, 1); /* only the GFN changed */
+    assert_int_equal(tu_refcount(w, x), 1);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+static void test_set_dying(void **state)
+{
+    struct xmm_world *w = world_up();
+
+    (void)state;
+    tu_domain(w, 1, 1024);
+    tu_populate(w, 1, 0, 1024);
+    assert_rc(xmm_domain_kill(w, 1), -XMM_ERESTART);
+    assert_int_equal(xmm_domain_state(w, 1), XMM_DOMAIN_DYING);
+    assert_err_unchanged(w, xmm_p2m_set(w, 1, xmm_gfn(0x5000), NOT_RAM(0),
+                                        XMM_P2M_MMIO_DIRECT_DEV),
+                         -XMM_ENOMEM);
+    /* Removal still works on a dying domain. */
+    assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(1000)), 0);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/* --- comparison with a reference model ------------------------------------ */
+
+#define REF_MAX 4096
+
+struct ref_p2m {
+    uint64_t gfn[REF_MAX]; /* sorted */
+    uint64_t mfn[REF_MAX];
+    int type[REF_MAX];
+    size_t n;
+};
+
+static size_t ref_find(const struct ref_p2m *r, uint64_t gfn)
+{
+    size_t lo = 0, hi = r->n;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+
+        if (r->gfn[mid] < gfn)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void ref_set(struct ref_p2m *r, uint64_t gfn, uint64_t mfn, int type)
+{
+    size_t i = ref_find(r, gfn);
+
+    if (i == r->n || r->gfn[i] != gfn) {
+        assert_true(r->n < REF_MAX);
+        memmove(&r->gfn[i + 1], &r->gfn[i], (r->n - i) * sizeof(r->gfn[0]));
+        memmove(&r->mfn[i + 1], &r->mfn[i], (r->n - i) * sizeof(r->mfn[0]));
+        memmove(&r->type[i + 1], &r->type[i], (r->n - i) * sizeof(r->type[0]));
+        r->n++;
+    }
+    r->gfn[i] = gfn;
+    r->mfn[i] = mfn;
+    r->type[i] = type;
+}
+
+static bool ref_remove(struct ref_p2m *r, uint64_t gfn)
+{
+    size_t i = ref_find(r, gfn);
+
+    if (i == r->n || r->gfn[i] != gfn)
+        return false;
+    memmove(&r->gfn[i], &r->gfn[i + 1], (r->n - i - 1) * sizeof(r->gfn[0]));
+    memmove(&r->mfn[i], &r->mfn[i + 1], (r->n - i - 1) * sizeof(r->mfn[0]));
+    memmove(&r->type[i], &r->type[i + 1], (r->n - i - 1) * sizeof(r->type[0]));
+    r->n--;
+    return true;
+}
+
+/* Distinct node prefixes ever used, to predict the node count. */
+struct prefix_set {
+    uint64_t v[REF_MAX];
+    size_t n;
+};
+
+static void prefix_add(struct prefix_set *s, uint64_t p)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i] == p)
+            return;
+    assert_true(s->n < REF_MAX);
+    s->v[s->n++] = p;
+}
+
+/* gfns clustered at node boundaries, plus some anywhere. */
+static uint64_t pick_gfn(uint64_t *rs)
+{
+    static const uint64_t bases[] = { 0,
+                                      512,
+                                      UINT64_C(1) << 18,
+                                      UINT64_C(1) << 27,
+                                      (UINT64_C(1) << 27) + (UINT64_C(1) << 18),
+                                      XMM_FRAME_LIMIT - 1024 };
+    uint64_t r = tu_rand(rs);
+
+    if (r % 8 == 0)
+        return tu_rand(rs) % XMM_FRAME_LIMIT;
+    return bases[(r >> 8) % 6] + ((r >> 16) % 1024) - (bases[(r >> 8) % 6] ? 512 : 0);
+}
+
+static void test_reference_model(void **state)
+{
+    struct xmm_world *w = world_up();
+    struct ref_p2m *ref = calloc(1, sizeof(*ref));
+    struct prefix_set *pre = calloc(3, sizeof(*pre));
+    uint64_t rs = tu_seed(0x5eed0001), roots = 0;
+
+    (void)state;
+    assert_non_null(ref);
+    assert_non_null(pre);
+    tu_domain(w, 1, 0);
+    for (int step = 0; step < 4000; step++) {
+        uint64_t op = tu_rand(&rs) % 10, gfn = pick_gfn(&rs);
+        struct xmm_p2m_entry e;
+        xmm_gfn_t g;
+        size_t i;
+
+        if (op < 4 && ref->n < REF_MAX - 1) {
+            uint64_t mfn = tu_rand(&rs) % 0x40000; /* below RAM */
+            int t = 1 + (int)(tu_rand(&rs) % (XMM_P2M_TYPE_COUNT - 1));
+
+            assert_rc(xmm_p2m_set(w, 1, xmm_gfn(gfn), xmm_mfn(mfn), (enum xmm_p2m_type)t), 0);
+            ref_set(ref, gfn, mfn, t);
+            roots = 1;
+            prefix_add(&pre[0], gfn >> 27);
+            prefix_add(&pre[1], gfn >> 18);
+            prefix_add(&pre[2], gfn >> 9);
+        } else if (op < 6) {
+            bool had = ref_remove(ref, gfn);
+
+            assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(gfn)), had ? 0 : -XMM_ENOENT);
+        } else if (op < 8) {
+            i = ref_find(ref, gfn);
+            if (i < ref->n) {
+                assert_rc(xmm_p2m_next(w, 1, xmm_gfn(gfn), &g, &e), 0);
+                assert_true(xmm_gfn_x(g) == ref->gfn[i]);
+                assert_true(xmm_mfn_x(e.mfn) == ref->mfn[i]);
+                assert_int_equal(e.type, ref->type[i]);
+            } else {
+                assert_rc(xmm_p2m_next(w, 1, xmm_gfn(gfn), &g, &e), -XMM_ENOENT);
+            }
+        } else {
+            i = ref_find(ref, gfn);
+            if (i < ref->n && ref->gfn[i] == gfn) {
+                assert_rc(xmm_p2m_lookup(w, 1, xmm_gfn(gfn), &e), 0);
+                assert_true(xmm_mfn_x(e.mfn) == ref->mfn[i]);
+                assert_int_equal(e.type, ref->type[i]);
+            } else {
+                assert_rc(xmm_p2m_lookup(w, 1, xmm_gfn(gfn), &e), -XMM_ENOENT);
+            }
+        }
+        assert_int_equal(xmm_p2m_entry_count(w, 1), ref->n);
+        assert_int_equal(xmm_p2m_node_count(w, 1), roots + pre[0].n + pre[1].n + pre[2].n);
+        if (ref->n) {
+            assert_rc(xmm_p2m_lowest(w, 1, &g), 0);
+            assert_true(xmm_gfn_x(g) == ref->gfn[0]);
+            assert_rc(xmm_p2m_highest(w, 1, &g), 0);
+            assert_true(xmm_gfn_x(g) == ref->gfn[ref->n - 1]);
+        } else {
+            assert_rc(xmm_p2m_lowest(w, 1, &g), -XMM_ENOENT);
+            assert_rc(xmm_p2m_highest(w, 1, &g), -XMM_ENOENT);
+        }
+    }
+    /* A full ordered walk visits exactly the model's entries. */
+    {
+        uint64_t from = 0;
+        size_t n = 0;
+        xmm_gfn_t g;
+        struct xmm_p2m_entry e;
+
+        while (xmm_p2m_next(w, 1, xmm_gfn(from), &g, &e) == 0) {
+            assert_true(n < ref->n);
+            assert_true(xmm_gfn_x(g) == ref->gfn[n]);
+            n++;
+            from = xmm_gfn_x(g) + 1;
+        }
+        assert_int_equal(n, ref->n);
+    }
+    /* Destroy frees every node, however sparse. */
+    assert_rc(xmm_domain_destroy(w, 1, 1000, NULL), 0);
+    assert_int_equal(xmm_domain_state(w, 1), XMM_DOMAIN_GONE);
+    free(ref);
+    free(pre);
+    tu_world_free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_set_lookup_remove),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_sparse_walk),
+        cmocka_unit_test(test_foreign_leaf_put),
+        cmocka_unit_test(test_xenheap_leaf_put),
+        cmocka_unit_test(test_set_dying),
+        cmocka_unit_test(test_reference_model),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
