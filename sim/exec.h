@@ -111,6 +111,13 @@ int sim_world_attach(struct xmm_world *w, const struct sim_world_cfg *wc);
 /* world.spmc -> the built-in SPMC stub (exec_ffa.c, SIM_HAVE_FFA). */
 int sim_world_attach_spmc(struct xmm_world *w, const struct sim_world_cfg *wc);
 
+/*
+ * Figures for the end of a run (exec_world.c): with an MPU, each
+ * direct-mapped domain's regions now / peak and the cross-domain cost.
+ * g_free the result; NULL when there is nothing to say.
+ */
+char *sim_world_summary(struct xmm_world *w);
+
 /* check subjects of switched modules: shares / mpu_regions -> the count now. */
 int sim_check_count(struct sim_exec *x, int subject_row, xmm_domid_t dom, uint64_t *count);
 /*

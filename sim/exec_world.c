@@ -92,6 +92,35 @@ int sim_check_count(struct sim_exec *x, int subject_row, xmm_domid_t dom, uint64
     return -XMM_ENOSYS;
 }
 
+char *sim_world_summary(struct xmm_world *w)
+{
+#if SIM_HAVE_MPU
+    struct xmm_mpu_stats st;
+    GString *s;
+    size_t i;
+
+    if (!w || xmm_mpu_opts(w)->regions == 0)
+        return NULL;
+    s = g_string_new("mpu:");
+    for (i = 0; i < xmm_domain_count(w); i++) {
+        xmm_domid_t dom = xmm_domain_id_at(w, i);
+        struct xmm_mpu_usage u;
+
+        if (xmm_mpu_usage(w, dom, &u) == 0 && u.direct_map)
+            g_string_append_printf(s, " d%u %" PRIu64 "/%u (peak %" PRIu64 "),", (unsigned)dom,
+                                   u.total, u.limit, u.peak);
+    }
+    xmm_mpu_stats(w, &st);
+    g_string_append_printf(s, " %" PRIu64 " sends: %" PRIu64 " temp regions, %" PRIu64
+                           " switches, %" PRIu64 " region writes, %u reserved per view",
+                           st.sends, st.temp_regions, st.switches, st.region_writes, st.reserved);
+    return g_string_free(s, FALSE);
+#else
+    (void)w;
+    return NULL;
+#endif
+}
+
 #if SIM_HAVE_SHARED_INFO
 /* map_shared_info -> xmm_shinfo_map (by the world's shared_info policy). */
 int sim_exec_map_shared_info(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o)

@@ -258,7 +258,7 @@ static bool ld_mpu(struct ld *l, const struct yt_node *n)
     struct sim_world_cfg *wc = &l->sc->world;
     const struct yt_node *v;
     uint64_t x;
-    unsigned e;
+    int e;
 
     if (!ld_keys(l, n, keys, "world.mpu") || !ld_require(l, n, "regions", "world.mpu") ||
         !ld_u64(l, yt_map_get(n, "regions"), "world.mpu.regions", 1, XMM_MPU_REGIONS_MAX, false,

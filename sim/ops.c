@@ -349,7 +349,11 @@ const struct sim_op sim_ops[] = {
     { .name = "map_shared_info", IN_SHARED_INFO, EXEC_SHARED_INFO(sim_exec_map_shared_info),
       OP_ROWS(map_shared_info_rows),
       .summary = "XENMAPSPACE_shared_info, or the guest-page registration under "
-                 "shared_info: guest_page",
+                 "shared_info: guest_page.  xenheap: Xen's page (allocated on first use) mapped "
+                 "ram_rw at gfn, replacing what is there; EBUSY while it is mapped "
+                 "(xenheap_gfn: page_info) or inside the safe range.  guest_page: gfn must be the "
+                 "domain's own ram_rw page (else EINVAL); Xen keeps a reference, copies the "
+                 "initial data, the P2M is unchanged; registering again moves it",
       .example = "map_shared_info: {dom: 1, gfn: 0x39000}" },
     { .name = "register_vcpu_info", IN_SHARED_INFO,
       EXEC_SHARED_INFO(sim_exec_register_vcpu_info), OP_ROWS(register_vcpu_info_rows),

@@ -235,6 +235,10 @@ static void report_json(struct sim_report *r, const struct sim_scenario *sc,
                            res->pass ? "pass" : "fail", res->steps_run, res->seed);
     if (res->violated && res->inv < XMM_INV_COUNT)
         g_string_append_printf(s, ",\"violation\":\"%s\"", xmm_invariant_name(res->inv));
+    if (res->summary) {
+        g_string_append(s, ",\"summary\":");
+        sim_json_string(s, res->summary);
+    }
     if (!res->pass || res->violated) {
         g_string_append(s, ",\"report\":{");
         g_string_append_printf(s, "\"kind\":\"%s\",\"step\":%zu,\"line\":%" PRIu32,
@@ -296,6 +300,8 @@ void sim_report_scenario(struct sim_report *r, const struct sim_scenario *sc,
                 res->steps_run == 1 ? "" : "s", extra);
         if (r->verbose && res->violated)
             report_lines(r, sc, res, "  ");
+        if (r->verbose && res->summary)
+            fprintf(r->out, "  %s\n", res->summary);
     } else {
         fprintf(r->out, "FAIL %s (%s)\n", sc->name, sc->file);
         report_lines(r, sc, res, "  ");

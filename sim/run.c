@@ -413,6 +413,7 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_
     }
     if (res->fail != SIM_FAIL_NONE)
         res->pass = false;
+    res->summary = sim_world_summary(r.x.w);
     xmm_world_free(r.x.w);
     g_free(r.var_val);
     g_free(r.var_step);
@@ -427,6 +428,7 @@ void sim_result_clear(struct sim_result *res)
 {
     g_free(res->where);
     g_free(res->what);
+    g_free(res->summary);
     if (res->details)
         g_ptr_array_free(res->details, TRUE);
     memset(res, 0, sizeof(*res));

@@ -44,6 +44,7 @@ struct sim_result {
     const char *actual_rc;
     GPtrArray *details;        /* more lines: violations, histories, notes */
     uint64_t seed;             /* the seed the world ran with */
+    char *summary;             /* one line of figures at the end of the run (MPU), or NULL */
 };
 
 /* One executed step, for the reporter. */

@@ -153,8 +153,14 @@ static void wr_world(const struct sim_world_cfg *wc, GString *s)
             g_string_append_printf(s, ", ats: %s}\n", wc->devices[i].ats ? "true" : "false");
         }
     }
-    if (wc->has_mpu)
-        g_string_append_printf(s, "  mpu: {regions: %" PRIu32 "}\n", wc->mpu_regions);
+    if (wc->has_mpu) {
+        static const char *const xdom[] = { "switch_view", "map_region", "map_or_switch" };
+
+        g_string_append_printf(s, "  mpu: {regions: %" PRIu32, wc->mpu_regions);
+        if (wc->has_mpu_xen_regions)
+            g_string_append_printf(s, ", xen_regions: %" PRIu32, wc->mpu_xen_regions);
+        g_string_append_printf(s, ", cross_domain: %s}\n", xdom[wc->mpu_cross_domain]);
+    }
     g_string_append_printf(s, "  limits: {destroy_retries: %" PRIu32 ", ffa_retry_ticks: %" PRIu32
                               ", ffa_retry_limit: %" PRIu32 "}\n  checks: %s\n",
                            wc->limits.destroy_retries, wc->limits.ffa_retry_ticks,

@@ -74,6 +74,32 @@ static void check_free_frame(const struct xmm_world *w, uint32_t idx, const stru
         FRAME_V(XMM_INV_OWNERSHIP, "free frame is still on a page list");
 }
 
+/*
+ * O(1) proof that a listed frame sits on its owner's list: its neighbours
+ * have the same owner, and an end of the chain is that list's head or tail.
+ * (The full sweep walks the lists; this is what the incremental check can
+ * afford.)
+ */
+static void check_list_place(const struct xmm_world *w, uint32_t idx, const struct xmm_plist *l,
+                             struct xmm_check_report *rep)
+{
+    const struct xmm_page *pg = &w->frames[idx];
+    uint64_t mfn = w->ram_base + idx;
+    bool ok = true;
+
+    if (pg->prev == XMM_NIL)
+        ok &= l->head == idx;
+    else
+        ok &= w->frames[pg->prev].owner == pg->owner && w->frames[pg->prev].next == idx;
+    if (pg->next == XMM_NIL)
+        ok &= l->tail == idx;
+    else
+        ok &= w->frames[pg->next].owner == pg->owner && w->frames[pg->next].prev == idx;
+    if (!ok)
+        FRAME_V(XMM_INV_OWNERSHIP, "owned by %u but linked into another owner's list",
+                (unsigned)pg->owner);
+}
+
 /* Who may own an in-use frame, and on which list it must be. */
 static void check_owner(const struct xmm_world *w, uint32_t idx, struct xmm_check_report *rep)
 {
@@ -85,6 +111,8 @@ static void check_owner(const struct xmm_world *w, uint32_t idx, struct xmm_chec
     if (pg->owner == XMM_DOMID_PARK) {
         if (!(pg->flags & PGF_PARK_LIST))
             FRAME_V(XMM_INV_OWNERSHIP, "parked frame is not on the park list");
+        else
+            check_list_place(w, idx, &w->park, rep);
         return;
     }
     if (xenheap && pg->owner == XMM_DOMID_XEN) {
@@ -100,6 +128,8 @@ static void check_owner(const struct xmm_world *w, uint32_t idx, struct xmm_chec
     if (xenheap ? !(pg->flags & PGF_XEN_LIST) : !(pg->flags & PGF_PAGE_LIST))
         FRAME_V(XMM_INV_OWNERSHIP, "frame owned by d%u is not on its %s list", (unsigned)d->id,
                 xenheap ? "xenheap" : "page");
+    else
+        check_list_place(w, idx, xenheap ? &d->xenpages : &d->pages, rep);
 }
 
 /* Rules about one in-use frame, given what holds it (r). */
@@ -122,9 +152,12 @@ static void check_used_frame(const struct xmm_world *w, uint32_t idx, const stru
     if (!xenheap && page_count(pg) == 0)
         FRAME_V(XMM_INV_REFCOUNT, "domheap frame in use with a zero count");
     check_owner(w, idx, rep);
-    if (r->ram_maps && pg->owner != r->ram_dom)
-        FRAME_V(XMM_INV_P2M_TYPE, "RAM-mapped by d%u but owned by %u", (unsigned)r->ram_dom,
-                (unsigned)pg->owner);
+    if (r->ram_other)
+        FRAME_V(XMM_INV_P2M_TYPE, "RAM-mapped by %u domain(s) other than its owner %u",
+                r->ram_other, (unsigned)pg->owner);
+    if (r->ram_maps == UINT16_MAX)
+        FRAME_V(XMM_INV_P2M_TYPE, "RAM-mapped more than %u times: too many aliases to track",
+                UINT16_MAX - 1);
     if (!xenheap)
         return;
     if (r->ram_maps > 1)
@@ -137,8 +170,7 @@ static void check_used_frame(const struct xmm_world *w, uint32_t idx, const stru
             FRAME_V(XMM_INV_XENHEAP_GFN, "records gfn %#llx but is not mapped there",
                     (unsigned long long)g);
     } else if (r->ram_maps && w->policy.xenheap_gfn == XMM_XENHEAP_GFN_PAGE_INFO) {
-        FRAME_V(XMM_INV_XENHEAP_GFN, "mapped in d%u's P2M but records no gfn",
-                (unsigned)r->ram_dom);
+        FRAME_V(XMM_INV_XENHEAP_GFN, "mapped in a P2M but records no gfn");
     }
 }
 
@@ -272,9 +304,12 @@ static void rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm,
             if (xmm_p2m_is_foreign(t) || xmm_p2m_is_grant(t))
                 rm[mfn - w->ram_base].refs++;
             else if (xmm_p2m_is_ram(t)) {
-                if (rm[mfn - w->ram_base].ram_maps < UINT8_MAX)
-                    rm[mfn - w->ram_base].ram_maps++;
-                rm[mfn - w->ram_base].ram_dom = d->id;
+                struct xmm_rmap *r = &rm[mfn - w->ram_base];
+
+                if (r->ram_maps != UINT16_MAX)
+                    r->ram_maps++;
+                if (w->frames[mfn - w->ram_base].owner != d->id && r->ram_other != UINT8_MAX)
+                    r->ram_other++;
             } else if (t == XMM_P2M_IOMMU_MAP_RW || t == XMM_P2M_IOMMU_MAP_RO)
                 rm[mfn - w->ram_base].reach++;
         }
@@ -341,9 +376,14 @@ int xmm_check_full(struct xmm_world *w, struct xmm_check_report *rep)
     for (uint32_t i = 0; i < w->ram_pages; i++) {
         const struct xmm_rmap *a = &rm[i], *b = &w->rmap[i];
 
-        if (a->refs != b->refs || a->ram_maps != b->ram_maps || a->reach != b->reach)
-            check_report(rep, XMM_INV_REFCOUNT, XMM_SUBJECT_FRAME, w->ram_base + i, w->frames[i].owner,
-                   0, "holders: %u found, %u recorded", a->refs, b->refs);
+        if (a->refs != b->refs || a->ram_maps != b->ram_maps || a->ram_other != b->ram_other ||
+            a->reach != b->reach)
+            check_report(rep, XMM_INV_REFCOUNT, XMM_SUBJECT_FRAME, w->ram_base + i,
+                         w->frames[i].owner, 0,
+                         "checker index disagrees: holders %u/%u, RAM maps %u/%u (%u/%u by "
+                         "others), reachers %u/%u (found/recorded)",
+                         a->refs, b->refs, a->ram_maps, b->ram_maps, a->ram_other, b->ram_other,
+                         a->reach, b->reach);
         check_frame(w, i, a, rep);
     }
     mpu_check_full(w, rm, rep);

@@ -30,6 +30,7 @@
 
 struct ffa_share {
     xmm_ffa_handle_t handle;
+    uint64_t gfn;    /* first page in the sender's P2M when shared */
     xmm_domid_t dom; /* the sender */
     uint16_t sp;
     uint32_t retries;
@@ -269,6 +270,7 @@ int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t 
     }
     s->dom = dom;
     s->sp = sp;
+    s->gfn = gfn.g;
     s->count = pages;
     pin(w, s);
     d->ffa->shares[d->ffa->count++] = s;
@@ -396,14 +398,26 @@ static int list_push(struct xmm_world *w, struct ffa_list *l, struct ffa_share *
     return 0;
 }
 
-/* Move a refused frame from its domain to the park owner; its pins stay. */
-static void park_frame(struct xmm_world *w, struct xmm_domain *d, xmm_mfn_t mfn, uint16_t sp)
+/*
+ * Move a refused frame from its domain to the park owner; its pins stay.
+ * A dying guest may still map it (the FF-A stage runs before the P2M is
+ * torn down): that mapping goes first, the frame is no longer the guest's.
+ */
+static void park_frame(struct xmm_world *w, struct xmm_domain *d, xmm_mfn_t mfn, uint64_t gfn,
+                       uint16_t sp)
 {
     uint32_t idx = frame_idx(w, mfn);
-    struct xmm_page *pg = frame_touch(w, idx);
+    uint64_t e = p2m_get(&d->p2m, gfn);
+    struct xmm_page *pg;
 
-    if (pg->owner == XMM_DOMID_PARK)
+    if (w->frames[idx].owner == XMM_DOMID_PARK)
         return; /* in two refused shares */
+    if (e && p2m_entry_mfn(e) == mfn.m && xmm_p2m_is_ram(p2m_entry_type(e))) {
+        lock_take(w, LOCK_P2M);
+        p2m_write(w, d, gfn, 0);
+        lock_release(w, LOCK_P2M);
+    }
+    pg = frame_touch(w, idx);
     assert(pg->owner == d->id && (pg->flags & PGF_PAGE_LIST));
     plist_remove(w, &d->pages, idx);
     pg->flags &= (uint8_t)~PGF_PAGE_LIST;
@@ -412,13 +426,14 @@ static void park_frame(struct xmm_world *w, struct xmm_domain *d, xmm_mfn_t mfn,
         pg->count_info--; /* the pins keep it above zero */
     }
     pg->owner = XMM_DOMID_PARK;
+    rmap_owner_changed(&w->rmap[idx]);
     pg->flags |= PGF_PARK_LIST;
     plist_push_tail(w, &w->park, idx);
     hist_add(w, idx, XMM_EV_PARK, d->id, sp, 0);
     w->ffa->stats.frames_parked++;
     domain_touch(w, d);
     if (--d->tot_pages == 0)
-        domain_ref_put(w, d); /* the share reference still holds d */
+        domain_ref_put(w, d); /* the FF-A reference still holds d */
 }
 
 /*
@@ -436,7 +451,7 @@ static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
         if (list_push(w, &f->parked, s))
             return false;
         for (uint32_t p = 0; p < s->count; p++)
-            park_frame(w, d, s->mfns[p], s->sp);
+            park_frame(w, d, s->mfns[p], s->gfn + p, s->sp);
         break;
     case XMM_FFA_REFUSED_LEAK:
         if (list_push(w, &f->leaked, s))

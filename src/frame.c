@@ -225,6 +225,7 @@ void heap_free_one(struct xmm_world *w, uint32_t idx)
     pg->count_info = XMM_PGC_state_free;
     pg->type_info = 0;
     pg->owner = XMM_DOMID_INVALID;
+    rmap_owner_changed(&w->rmap[idx]);
     w->free_pages++;
     hist_add(w, idx, XMM_EV_FREE, XMM_DOMID_INVALID, 0, 0);
     if (w->alloc_mode == XMM_ALLOC_BUDDY) {
@@ -257,6 +258,7 @@ void frame_assign(struct xmm_world *w, struct xmm_domain *d, uint32_t idx)
 
     pg->count_info = XMM_PGC_allocated | XMM_PGC_state_inuse | 1;
     pg->owner = d->id;
+    rmap_owner_changed(&w->rmap[idx]);
     pg->flags |= PGF_PAGE_LIST;
     plist_push_tail(w, &d->pages, idx);
     domain_touch(w, d);
@@ -286,6 +288,7 @@ static void frame_release(struct xmm_world *w, uint32_t idx)
             plist_remove(w, &d->xenpages, idx);
             pg->flags &= (uint8_t)~PGF_XEN_LIST;
             pg->owner = XMM_DOMID_XEN;
+            rmap_owner_changed(&w->rmap[idx]);
             pg->type_info = XMM_PGT_INVALID_GFN;
             hist_add(w, idx, XMM_EV_XENHEAP_UNSHARE, d->id, 0, 0);
             domain_touch(w, d);
@@ -451,6 +454,7 @@ int xmm_xenheap_alloc(struct xmm_world *w, xmm_mfn_t *out)
     pg = frame_touch(w, idx);
     pg->count_info = XMM_PGC_xen_heap | XMM_PGC_state_inuse;
     pg->owner = XMM_DOMID_XEN;
+    rmap_owner_changed(&w->rmap[idx]);
     hist_add(w, idx, XMM_EV_XENHEAP_ALLOC, XMM_DOMID_XEN, 0, 0);
     *out = frame_mfn(w, idx);
     return 0;
@@ -490,6 +494,7 @@ int xmm_xenheap_share(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom, bool 
     pg->type_info = XMM_PGT_INVALID_GFN | (UINT64_C(1) << XMM_PGT_count_shift) |
                     ((uint64_t)(readonly ? XMM_PGT_NONE : XMM_PGT_WRITABLE) << XMM_PGT_type_shift);
     pg->owner = dom;
+    rmap_owner_changed(&w->rmap[idx]);
     pg->flags |= PGF_XEN_LIST;
     plist_push_tail(w, &d->xenpages, idx);
     domain_touch(w, d);

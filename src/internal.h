@@ -45,8 +45,8 @@ static_assert(sizeof(struct xmm_page) <= 32, "a frame table entry must fit in 32
  */
 struct xmm_rmap {
     uint32_t refs;      /* foreign and grant P2M entries, pins, holds */
-    xmm_domid_t ram_dom;/* domain of the last RAM mapping */
-    uint8_t ram_maps;   /* RAM-typed P2M entries pointing here (saturates) */
+    uint16_t ram_maps;  /* RAM-typed P2M entries pointing here (saturates) */
+    uint8_t ram_other;  /* of those, by a domain that is not the owner (saturates) */
     uint8_t reach;      /* unreferenced reachers: stale device TLB entries ... */
 };
 
@@ -285,6 +285,11 @@ uint32_t heap_alloc_one(struct xmm_world *w);
 /* Take the free frame idx off the heap.  Return: false if it is not free. */
 bool heap_alloc_at(struct xmm_world *w, uint32_t idx);
 void heap_free_one(struct xmm_world *w, uint32_t idx);
+/*
+ * A frame changes owner: every RAM mapping it still has (always a bug) now
+ * maps another domain's frame.  Called where owners change.
+ */
+static inline void rmap_owner_changed(struct xmm_rmap *r) { r->ram_other = (uint8_t)(r->ram_maps > UINT8_MAX ? UINT8_MAX : r->ram_maps); }
 /* Give a free frame to dom: PGC_allocated|1, page list, tot_pages, domain ref. */
 void frame_assign(struct xmm_world *w, struct xmm_domain *d, uint32_t idx);
 

@@ -136,13 +136,13 @@ static void rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int d
     if (xmm_p2m_is_foreign(t) || xmm_p2m_is_grant(t)) {
         r->refs += (uint32_t)delta;
     } else if (xmm_p2m_is_ram(t)) {
-        if (delta > 0) {
-            if (r->ram_maps < UINT8_MAX)
-                r->ram_maps++;
-            r->ram_dom = dom;
-        } else if (r->ram_maps > 0 && r->ram_maps < UINT8_MAX) {
-            r->ram_maps--;
-        }
+        bool other = w->frames[idx].owner != dom;
+
+        /* A saturated counter stays put: the checker reports it. */
+        if (r->ram_maps != UINT16_MAX)
+            r->ram_maps = (uint16_t)(r->ram_maps + delta);
+        if (other && r->ram_other != UINT8_MAX && (delta > 0 || r->ram_other > 0))
+            r->ram_other = (uint8_t)(r->ram_other + delta);
     } else if (t == XMM_P2M_IOMMU_MAP_RW || t == XMM_P2M_IOMMU_MAP_RO) {
         r->reach = (uint8_t)(r->reach + delta);
     }

@@ -239,21 +239,10 @@ int xmm_physmap_map_mmio(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, xm
 
 int xmm_physmap_remove(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
 {
-    struct xmm_domain *d = domain_find(w, dom);
-    uint64_t e;
+    const struct xmm_domain *d = domain_find(w, dom);
 
-    if (!d)
-        return -XMM_ESRCH;
-    if (gfn.g >= XMM_FRAME_LIMIT)
-        return -XMM_EINVAL;
-    e = p2m_get(&d->p2m, gfn.g);
-    if (!e)
-        return -XMM_ENOENT;
     /* A grant mapping goes with GNTTABOP_unmap_grant_ref, which owns its reference. */
-    if (xmm_p2m_is_grant(p2m_entry_type(e)))
+    if (d && gfn.g < XMM_FRAME_LIMIT && xmm_p2m_is_grant(p2m_entry_type(p2m_get(&d->p2m, gfn.g))))
         return -XMM_EINVAL;
-    lock_take(w, LOCK_P2M);
-    p2m_write(w, d, gfn.g, 0);
-    lock_release(w, LOCK_P2M);
-    return 0;
+    return xmm_p2m_remove(w, dom, gfn);
 }

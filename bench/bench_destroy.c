@@ -1,0 +1,184 @@
+/*
+ * bench_destroy: a big host, one domain populated with every frame (in
+ * chunks, with XENMEM_populate_physmap), then destroyed with the toolstack
+ * loop (xmm_domain_destroy).  Prints the wall time of both, the number of
+ * domain_kill calls, and the model's memory per host frame
+ * (xmm_world_bytes_live / frames) with a breakdown.
+ *
+ * Design targets (design.md, Performance): a 16M-frame (64 GiB) host with a
+ * domain of 16M pages is populated and destroyed in seconds, not minutes,
+ * and the model holds <= 48 bytes per frame (measured at the peak, with the
+ * domain populated).  A miss is reported, not fatal; an invariant violation
+ * or a failed call is (exit 1).
+ *
+ *   xmm-bench-destroy [--quick] [--frames N] [--chunk N] [--history N]
+ */
+#include <stdbool.h>
+
+#include "internal.h" /* sizes of the frame table, radix node and history entry */
+#include "bench_common.h"
+
+#define DOM 1
+#define BYTES_TARGET 48.0
+#define SECONDS_TARGET 60.0 /* "seconds, not minutes" */
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: xmm-bench-destroy [--quick] [--frames N] [--chunk N] [--history N]\n"
+                    "  default 16M frames (64 GiB), --quick 1M; chunk default 256K pages (1 GiB)\n");
+    exit(2);
+}
+
+/* Gfn of the i-th page of a libxl-style guest: RAM0 first, then RAM1. */
+static uint64_t gfn_of(uint64_t i)
+{
+    return i < XMM_GUEST_RAM0_PAGES ? XMM_GUEST_RAM0_GFN + i
+                                    : XMM_GUEST_RAM1_GFN + (i - XMM_GUEST_RAM0_PAGES);
+}
+
+/* A check after a big change: the change set overflowed, so this is a full sweep. */
+static bool check_world(struct xmm_world *w, const char *when)
+{
+    struct xmm_check_report rep;
+    uint64_t t0 = bench_now_ns();
+    uint32_t n = xmm_check_incremental(w, &rep);
+    double s = bench_secs(bench_now_ns() - t0);
+
+    printf("check %-16s %8.3f s   %u violation(s)\n", when, s, n);
+    for (uint32_t i = 0; i < rep.kept; i++)
+        printf("  %s: %s\n", xmm_invariant_name(rep.v[i].inv), rep.v[i].detail);
+    return n == 0;
+}
+
+static void mem_line(const char *what, size_t bytes, uint64_t frames)
+{
+    printf("  %-34s %14zu bytes  %8.3f bytes/frame\n", what, bytes,
+           (double)bytes / (double)frames);
+}
+
+int main(int argc, char **argv)
+{
+    struct xmm_world_opts wo = XMM_WORLD_OPTS_INIT;
+    struct xmm_domain_opts dopts = XMM_DOMAIN_OPTS_INIT;
+    uint64_t frames = UINT64_C(16) << 20, chunk = UINT64_C(256) << 10, history = 65536;
+    uint64_t t0, pop_ns, kill_ns, done = 0, nodes, chunks = 0;
+    size_t bytes0, bytes1, bytes2, frame_bytes, node_bytes, hist_bytes;
+    struct xmm_world *w;
+    uint32_t calls = 0;
+    bool quick = false, ok = true;
+    double per_frame;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            quick = true;
+        else if (i + 1 < argc && !strcmp(argv[i], "--frames"))
+            ok &= bench_parse_count(argv[++i], &frames) == 0;
+        else if (i + 1 < argc && !strcmp(argv[i], "--chunk"))
+            ok &= bench_parse_count(argv[++i], &chunk) == 0;
+        else if (i + 1 < argc && !strcmp(argv[i], "--history"))
+            history = strtoull(argv[++i], NULL, 0);
+        else
+            ok = false;
+    }
+    if (quick)
+        frames = UINT64_C(1) << 20;
+    if (!ok || frames >= UINT32_MAX || history > UINT32_MAX)
+        usage();
+
+    wo.ram_pages = frames;
+    wo.policy.safe_range = XMM_SAFE_RANGE_NONE;
+    wo.seed = BENCH_SEED;
+    wo.history_events = (uint32_t)history;
+    dopts.max_pages = frames;
+    dopts.safe_range = XMM_SAFE_RANGE_OFF;
+
+    printf("== xmm-bench-destroy: populate a whole host into one domain, then destroy it\n");
+    printf("host       %llu frames (%.2f GiB) at mfn %#llx; history ring %llu events; seed %#llx\n",
+           (unsigned long long)frames, (double)frames / 262144.0,
+           (unsigned long long)xmm_mfn_x(wo.ram_base), (unsigned long long)history,
+           (unsigned long long)BENCH_SEED);
+    printf("domain     d%u, %llu pages populated in chunks of %llu (RAM0 gfn %#llx.., then RAM1 "
+           "gfn %#llx..)\n", DOM, (unsigned long long)frames, (unsigned long long)chunk,
+           (unsigned long long)XMM_GUEST_RAM0_GFN, (unsigned long long)XMM_GUEST_RAM1_GFN);
+    printf("sizes      frame %zu + checker index %zu bytes per frame, radix node %zu, "
+           "history entry %zu\n\n", sizeof(struct xmm_page), sizeof(struct xmm_rmap),
+           sizeof(struct p2m_node), sizeof(struct hist_event));
+    fflush(stdout);
+
+    t0 = bench_now_ns();
+    rc = xmm_world_new(&w, &wo);
+    if (!rc)
+        rc = xmm_domain_create(w, DOM, &dopts);
+    if (rc) {
+        fprintf(stderr, "bench_destroy: cannot create the world: %d\n", rc);
+        return 1;
+    }
+    printf("world_new + domain_create %8.3f s\n", bench_secs(bench_now_ns() - t0));
+    bytes0 = xmm_world_bytes_live(w);
+
+    t0 = bench_now_ns();
+    while (done < frames) {
+        /* A chunk never straddles the RAM0/RAM1 boundary. */
+        uint64_t n = frames - done < chunk ? frames - done : chunk;
+
+        if (done < XMM_GUEST_RAM0_PAGES && done + n > XMM_GUEST_RAM0_PAGES)
+            n = XMM_GUEST_RAM0_PAGES - done;
+        rc = xmm_physmap_populate(w, DOM, xmm_gfn(gfn_of(done)), n);
+        if (rc) {
+            fprintf(stderr, "bench_destroy: populate of %llu pages at page %llu: %s\n",
+                    (unsigned long long)n, (unsigned long long)done, xmm_strerror(rc));
+            return 1;
+        }
+        done += n;
+        chunks++;
+    }
+    pop_ns = bench_now_ns() - t0;
+    bytes1 = xmm_world_bytes_live(w);
+    nodes = xmm_p2m_node_count(w, DOM);
+    printf("populate   %8.3f s  %7.1f ns/page  (%llu calls, %llu radix nodes, host free %llu)\n",
+           bench_secs(pop_ns), (double)pop_ns / (double)frames, (unsigned long long)chunks,
+           (unsigned long long)nodes, (unsigned long long)xmm_heap_free_pages(w));
+    fflush(stdout);
+    ok &= check_world(w, "after populate");
+
+    t0 = bench_now_ns();
+    rc = xmm_domain_destroy(w, DOM, UINT32_MAX, &calls);
+    kill_ns = bench_now_ns() - t0;
+    bytes2 = xmm_world_bytes_live(w);
+    printf("destroy    %8.3f s  %7.1f ns/page  (%u domain_kill calls of <= %u units, rc %d, "
+           "d%u %s, host free %llu)\n", bench_secs(kill_ns), (double)kill_ns / (double)frames,
+           calls, XMM_KILL_BATCH, rc, DOM, xmm_domain_state_name(xmm_domain_state(w, DOM)),
+           (unsigned long long)xmm_heap_free_pages(w));
+    ok &= rc == 0 && xmm_domain_state(w, DOM) == XMM_DOMAIN_GONE &&
+          xmm_heap_free_pages(w) == frames;
+    fflush(stdout);
+    ok &= check_world(w, "after destroy");
+
+    frame_bytes = (size_t)frames * (sizeof(struct xmm_page) + sizeof(struct xmm_rmap));
+    node_bytes = (size_t)nodes * sizeof(struct p2m_node);
+    hist_bytes = (size_t)history * sizeof(struct hist_event);
+    per_frame = (double)bytes1 / (double)frames;
+    printf("\nmodel memory (xmm_world_bytes_live; the world struct itself, %zu bytes, excluded)\n",
+           sizeof(struct xmm_world));
+    mem_line("empty domain (after create)", bytes0, frames);
+    mem_line("populated (peak)", bytes1, frames);
+    mem_line("  frame table + checker index", frame_bytes, frames);
+    mem_line("  P2M radix nodes", node_bytes, frames);
+    mem_line("  history ring", hist_bytes, frames);
+    mem_line("  other", bytes1 - frame_bytes - node_bytes - hist_bytes, frames);
+    mem_line("after destroy", bytes2, frames);
+
+    printf("\ntargets\n");
+    printf("  model bytes per frame (peak) %7.3f   target <= %.0f: %s", per_frame, BYTES_TARGET,
+           per_frame <= BYTES_TARGET ? "met" : "MISSED");
+    if (per_frame > BYTES_TARGET)
+        printf(" (by %.3f bytes/frame, %.2f%%)", per_frame - BYTES_TARGET,
+               100.0 * (per_frame - BYTES_TARGET) / BYTES_TARGET);
+    printf("\n  populate + destroy           %7.3f s target: seconds, not minutes (< %.0f s): %s\n",
+           bench_secs(pop_ns + kill_ns), SECONDS_TARGET,
+           bench_secs(pop_ns + kill_ns) < SECONDS_TARGET ? "met" : "MISSED");
+    printf("result: %s\n", ok ? "ok (0 violations, every frame back on the heap)" : "FAILED");
+    xmm_world_free(w);
+    return ok ? 0 : 1;
+}
