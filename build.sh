@@ -46,8 +46,9 @@ scenario_files() {
 run_scenarios() {
     build build
     echo "== running every scenario"
+    mkdir -p build/out
     # shellcheck disable=SC2046
-    build/xmm-sim run $(scenario_files)
+    build/xmm-sim run --out build/out $(scenario_files)
 }
 
 # Install to a scratch prefix, then build a consumer with find_package and pkg-config.
@@ -68,9 +69,11 @@ CM
     cmake -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
     cmake --build "$tmp/consumer/build" >/dev/null
     "$tmp/consumer/build/consumer"
-    PKG_CONFIG_PATH=$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig \
-        cc -o "$tmp/pc-consumer" examples/unit_test_example.c \
-        $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig pkg-config --cflags --libs --static libxmm)
+    local flags
+    flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig:$prefix/lib/$(gcc -print-multiarch)/pkgconfig \
+        pkg-config --cflags --libs --static libxmm)
+    # shellcheck disable=SC2086
+    cc -o "$tmp/pc-consumer" examples/unit_test_example.c $flags -Wl,-rpath,"$prefix/lib"
     "$tmp/pc-consumer"
     rm -rf "$tmp"
     echo "install check: ok (find_package and pkg-config)"
