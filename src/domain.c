@@ -131,20 +131,8 @@ uint64_t domains_digest(const struct xmm_world *w)
 /* Room for one more domain in the table. */
 static int domain_table_grow(struct xmm_world *w)
 {
-    size_t cap = w->dom_cap ? w->dom_cap * 2 : 8;
-    struct xmm_domain **n;
-
-    if (w->dom_count < w->dom_cap)
-        return 0;
-    n = xmm_alloc(w, cap * sizeof(*n));
-    if (!n)
-        return -XMM_ENOMEM;
-    if (w->dom_count)
-        memcpy(n, w->doms, w->dom_count * sizeof(*n));
-    xmm_free(w, w->doms, w->dom_cap * sizeof(*n));
-    w->doms = n;
-    w->dom_cap = cap;
-    return 0;
+    return xmm_array_grow(w, &w->doms, &w->dom_cap, w->dom_count, w->dom_count + 1,
+                          sizeof(*w->doms), 8);
 }
 
 int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_domain_opts *opts)

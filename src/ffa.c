@@ -52,7 +52,7 @@ struct ffa_ctx {
 /* Records that left their domain: parked or leaked frames stay pinned. */
 struct ffa_list {
     struct ffa_share **v;
-    uint32_t count, cap;
+    size_t count, cap;
 };
 
 struct ffa_world {
@@ -103,7 +103,7 @@ int xmm_spmc_attach(struct xmm_world *w, const struct xmm_spmc_ops *ops, void *c
 
 static void list_free(struct xmm_world *w, struct ffa_list *l)
 {
-    for (uint32_t i = 0; i < l->count; i++)
+    for (size_t i = 0; i < l->count; i++)
         xmm_free(w, l->v[i], share_size(l->v[i]->count));
     xmm_free(w, l->v, l->cap * sizeof(*l->v));
 }
@@ -382,18 +382,8 @@ static void teardown_start(struct xmm_world *w, struct xmm_domain *d)
 
 static int list_push(struct xmm_world *w, struct ffa_list *l, struct ffa_share *s)
 {
-    if (l->count == l->cap) {
-        uint32_t cap = l->cap ? l->cap * 2 : 8;
-        struct ffa_share **n = xmm_alloc(w, cap * sizeof(*n));
-
-        if (!n)
-            return -XMM_ENOMEM;
-        if (l->count)
-            memcpy(n, l->v, l->count * sizeof(*n));
-        xmm_free(w, l->v, l->cap * sizeof(*n));
-        l->v = n;
-        l->cap = cap;
-    }
+    if (xmm_array_grow(w, &l->v, &l->cap, l->count, l->count + 1, sizeof(*l->v), 8))
+        return -XMM_ENOMEM;
     l->v[l->count++] = s;
     return 0;
 }
@@ -608,7 +598,7 @@ static bool record_covers(const struct xmm_world *w, xmm_ffa_handle_t handle, xm
     if (d && find_share(d, handle) >= 0)
         return true;
     for (int l = 0; l < 2; l++)
-        for (uint32_t i = 0; i < lists[l]->count; i++)
+        for (size_t i = 0; i < lists[l]->count; i++)
             if (lists[l]->v[i]->handle == handle &&
                 (pg->owner == XMM_DOMID_PARK || pg->owner == lists[l]->v[i]->dom))
                 return true;
@@ -675,9 +665,9 @@ void ffa_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
     for (size_t i = 0; i < w->dom_count; i++)
         for (uint32_t j = 0; w->doms[i]->ffa && j < w->doms[i]->ffa->count; j++)
             add_pins(w->doms[i]->ffa->shares[j], w, rm);
-    for (uint32_t i = 0; i < w->ffa->parked.count; i++)
+    for (size_t i = 0; i < w->ffa->parked.count; i++)
         add_pins(w->ffa->parked.v[i], w, rm);
-    for (uint32_t i = 0; i < w->ffa->leaked.count; i++)
+    for (size_t i = 0; i < w->ffa->leaked.count; i++)
         add_pins(w->ffa->leaked.v[i], w, rm);
 }
 

@@ -252,6 +252,13 @@ struct xmm_world {
 /* --- allocation (world.c) ------------------------------------------------- */
 void *xmm_alloc(struct xmm_world *w, size_t size);
 void xmm_free(struct xmm_world *w, void *p, size_t size);
+/*
+ * Make room for `need` elements of `elem` bytes in an array that doubles
+ * (starting at `first`), keeping its `count` live elements.  The array and
+ * its capacity change only on success.  Return: 0 or -XMM_ENOMEM.
+ */
+int xmm_array_grow(struct xmm_world *w, void *arrp, size_t *cap, size_t count, size_t need,
+                   size_t elem, size_t first);
 
 /* --- frames (frame.c) ----------------------------------------------------- */
 static inline bool frame_valid(const struct xmm_world *w, uint64_t mfn)

@@ -33,7 +33,7 @@ struct spmc_stub {
     uint32_t reply_pos[XMM_FFA_MAX_SPS];
     uint32_t sp_count;
     struct stub_handle **h; /* sorted by handle (allocated increasing) */
-    uint32_t h_count, h_cap;
+    size_t h_count, h_cap;
     uint64_t next_handle;
     struct xmm_world *w;
 };
@@ -54,12 +54,12 @@ static int sp_index(const struct spmc_stub *s, uint16_t id, uint32_t *idx)
 }
 
 static struct stub_handle *find(const struct spmc_stub *s, xmm_ffa_handle_t handle,
-                                uint32_t *pos)
+                                size_t *pos)
 {
-    uint32_t lo = 0, hi = s->h_count;
+    size_t lo = 0, hi = s->h_count;
 
     while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
+        size_t mid = (lo + hi) / 2;
 
         if (s->h[mid]->handle < handle)
             lo = mid + 1;
@@ -101,22 +101,13 @@ static int stub_share(void *ctx, struct xmm_world *w, xmm_domid_t dom, uint16_t 
 {
     struct spmc_stub *s = ctx;
     struct stub_handle *h;
-    uint32_t idx, pos;
+    uint32_t idx;
+    size_t pos;
 
     if (sp_index(s, sp, &idx))
         return XMM_FFA_RET_INVALID_PARAMETERS;
-    if (s->h_count == s->h_cap) {
-        uint32_t cap = s->h_cap ? s->h_cap * 2 : 16;
-        struct stub_handle **n = xmm_alloc(w, cap * sizeof(*n));
-
-        if (!n)
-            return XMM_FFA_RET_NO_MEMORY;
-        if (s->h_count)
-            memcpy(n, s->h, s->h_count * sizeof(*n));
-        xmm_free(w, s->h, s->h_cap * sizeof(*n));
-        s->h = n;
-        s->h_cap = cap;
-    }
+    if (xmm_array_grow(w, &s->h, &s->h_cap, s->h_count, s->h_count + 1, sizeof(*s->h), 16))
+        return XMM_FFA_RET_NO_MEMORY;
     h = xmm_alloc(w, handle_size(count));
     if (!h)
         return XMM_FFA_RET_NO_MEMORY;
@@ -142,7 +133,7 @@ static int stub_share(void *ctx, struct xmm_world *w, xmm_domid_t dom, uint16_t 
 static int stub_reclaim(void *ctx, struct xmm_world *w, xmm_ffa_handle_t handle)
 {
     struct spmc_stub *s = ctx;
-    uint32_t pos;
+    size_t pos;
     struct stub_handle *h = find(s, handle, &pos);
 
     if (!h)
@@ -176,7 +167,7 @@ static int stub_vm_destroyed(void *ctx, struct xmm_world *w, uint16_t sp, xmm_do
             s->reply_pos[idx]++;
     }
     if (reply == XMM_FFA_RET_OK && c->relinquish == XMM_SP_RELINQUISH_ON_VM_DESTROYED)
-        for (uint32_t i = 0; i < s->h_count; i++)
+        for (size_t i = 0; i < s->h_count; i++)
             if (s->h[i]->sp == idx && s->h[i]->sender == dom &&
                 s->h[i]->state == XMM_FFA_RETRIEVED)
                 s->h[i]->state = XMM_FFA_RELINQUISHED;
@@ -257,7 +248,7 @@ static void stub_for_each_reach(void *ctx, xmm_ffa_reach_fn fn, void *arg)
 {
     struct spmc_stub *s = ctx;
 
-    for (uint32_t i = 0; i < s->h_count; i++) {
+    for (size_t i = 0; i < s->h_count; i++) {
         const struct stub_handle *h = s->h[i];
 
         if (h->state != XMM_FFA_RETRIEVED)
@@ -271,7 +262,7 @@ static void stub_fini(void *ctx, struct xmm_world *w)
 {
     struct spmc_stub *s = ctx;
 
-    for (uint32_t i = 0; i < s->h_count; i++)
+    for (size_t i = 0; i < s->h_count; i++)
         xmm_free(w, s->h[i], handle_size(s->h[i]->count));
     xmm_free(w, s->h, s->h_cap * sizeof(*s->h));
     xmm_free(w, s, sizeof(*s));

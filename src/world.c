@@ -56,6 +56,28 @@ void xmm_free(struct xmm_world *w, void *p, size_t size)
     w->allocator.free(w->allocator.ctx, p, size ? size : 1);
 }
 
+int xmm_array_grow(struct xmm_world *w, void *arrp, size_t *cap, size_t count, size_t need,
+                   size_t elem, size_t first)
+{
+    void **arr = arrp;
+    size_t ncap = *cap ? *cap : first;
+    void *n;
+
+    if (need <= *cap)
+        return 0;
+    while (ncap < need)
+        ncap *= 2;
+    n = xmm_alloc(w, ncap * elem);
+    if (!n)
+        return -XMM_ENOMEM;
+    if (count)
+        memcpy(n, *arr, count * elem);
+    xmm_free(w, *arr, *cap * elem);
+    *arr = n;
+    *cap = ncap;
+    return 0;
+}
+
 void xmm_world_fail_alloc(struct xmm_world *w, uint64_t n, bool sticky)
 {
     w->alloc_fail_at = n;
@@ -277,21 +299,8 @@ static void timer_sift_down(struct xmm_world *w, size_t i)
 /* Make room for one more timer beside the reserved slots. */
 static int timer_grow(struct xmm_world *w)
 {
-    size_t cap;
-    struct xmm_timer *n;
-
-    if (w->timer_count + w->timer_reserved < w->timer_cap)
-        return 0;
-    cap = w->timer_cap ? w->timer_cap * 2 : 16;
-    n = xmm_alloc(w, cap * sizeof(*n));
-    if (!n)
-        return -XMM_ENOMEM;
-    if (w->timer_count)
-        memcpy(n, w->timers, w->timer_count * sizeof(*n));
-    xmm_free(w, w->timers, w->timer_cap * sizeof(*n));
-    w->timers = n;
-    w->timer_cap = cap;
-    return 0;
+    return xmm_array_grow(w, &w->timers, &w->timer_cap, w->timer_count,
+                          w->timer_count + w->timer_reserved + 1, sizeof(*w->timers), 16);
 }
 
 static void timer_insert(struct xmm_world *w, uint64_t delay, xmm_timer_fn fn, void *arg,
