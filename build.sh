@@ -83,8 +83,9 @@ run_tests() {
     build build
     echo "== tests (gcc, -Werror)"
     (cd build && ctest --output-on-failure -j "$JOBS")
-    echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang)"
-    CC=clang build build-asan -DXMM_SANITIZE=ON
+    echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang, Debug, asserts on)"
+    # Debug: the model's asserts stay on (RelWithDebInfo defines NDEBUG).
+    CC=clang build build-asan -DXMM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$JOBS")
     echo "== install"

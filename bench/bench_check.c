@@ -22,7 +22,7 @@
 
 #define RAM_GFN XMM_GUEST_RAM0_GFN
 #define FOREIGN_GFN UINT64_C(0x10000000) /* each domain's window for foreign mappings */
-#define FOREIGN_SLOTS 4096
+#define FOREIGN_SLOTS 256
 #define PROBES 16
 
 enum kind { K_POPULATE, K_MAP_FOREIGN, K_REMOVE, K_DECREASE, K_COUNT };

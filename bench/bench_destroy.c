@@ -175,6 +175,8 @@ int main(int argc, char **argv)
     if (per_frame > BYTES_TARGET)
         printf(" (by %.3f bytes/frame, %.2f%%)", per_frame - BYTES_TARGET,
                100.0 * (per_frame - BYTES_TARGET) / BYTES_TARGET);
+    printf("\n  (without the history ring, which --history 0 turns off: %.3f bytes/frame)",
+           (double)(bytes1 - hist_bytes) / (double)frames);
     printf("\n  populate + destroy           %7.3f s target: seconds, not minutes (< %.0f s): %s\n",
            bench_secs(pop_ns + kill_ns), SECONDS_TARGET,
            bench_secs(pop_ns + kill_ns) < SECONDS_TARGET ? "met" : "MISSED");

@@ -160,6 +160,9 @@ int xmm_physmap_decrease(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, ui
         int rc;
 
         p2m_write(w, d, gfn.g + i, 0);
+        /* Like guest_remove_page's test-and-clear: an alias drops it once. */
+        if (!(w->frames[mfn - w->ram_base].count_info & XMM_PGC_allocated))
+            continue;
         rc = xmm_page_put_alloc_ref(w, xmm_mfn(mfn));
         (void)rc;
         assert(rc == 0);

@@ -3,6 +3,12 @@
  *
  * Every call here is all-or-nothing: it validates its arguments and reserves
  * what it needs first, then commits; an error leaves the world unchanged.
+ *
+ * Safe ranges (seed 002, include/xmm/saferange.h): under the default
+ * policy `toolstack`, populate and map_mmio over a domain's safe range fail
+ * with -XMM_EBUSY, and map_foreign outside it with -XMM_EINVAL; for a
+ * direct-mapped domain map_foreign must also target a hole (neither host
+ * RAM nor MMIO), else -XMM_EINVAL.
  */
 #ifndef XMM_PHYSMAP_H
 #define XMM_PHYSMAP_H
@@ -35,7 +41,8 @@ int xmm_physmap_populate_direct(struct xmm_world *w, xmm_domid_t dom, uint64_t p
 /*
  * XENMEM_decrease_reservation: for each gfn in the range that maps one of
  * the domain's own RAM frames, remove the mapping and drop the allocation
- * reference.  All or nothing: -XMM_ENOENT if a gfn in the range maps
+ * reference (once per frame: a frame mapped twice in the range is released
+ * once, as Xen's test-and-clear does).  All or nothing: -XMM_ENOENT if a gfn in the range maps
  * nothing, -XMM_EINVAL if one maps anything but RAM (grant, foreign, MMIO),
  * or the range is out of bounds; -XMM_ESRCH.
  */

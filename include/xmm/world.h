@@ -90,7 +90,7 @@ struct xmm_iommu_opts {
 
 /* How freed frames are handed out again. */
 enum xmm_alloc_mode {
-    XMM_ALLOC_BUDDY = 0, /* Xen's buddy allocator: lowest free block first */
+    XMM_ALLOC_BUDDY = 0, /* Xen's buddy allocator: smallest free block first, LIFO lists */
     XMM_ALLOC_LIFO,      /* most recently freed frame first: adversarial reuse */
 };
 
