@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
-          libglib2.0-dev libfdt-dev libyaml-dev device-tree-compiler)
+          libglib2.0-dev libfdt-dev libyaml-dev device-tree-compiler libjudy-dev)
 JOBS=${JOBS:-$(nproc)}
 
 usage() {
@@ -80,12 +80,13 @@ CM
 }
 
 run_tests() {
-    build build
+    # -DXMM_BUILD_BENCH=ON: ctest runs bench/*-quick, proving the benchmarks build and run.
+    build build -DXMM_BUILD_BENCH=ON
     echo "== tests (gcc, -Werror)"
     (cd build && ctest --output-on-failure -j "$JOBS")
     echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang, Debug, asserts on)"
     # Debug: the model's asserts stay on (RelWithDebInfo defines NDEBUG).
-    CC=clang build build-asan -DXMM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+    CC=clang build build-asan -DXMM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DXMM_BUILD_BENCH=ON
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$JOBS")
     echo "== install"

@@ -160,7 +160,7 @@ int main(int argc, char **argv)
         pages = UINT64_C(16) << 10;
         steps = 400;
     }
-    if (!ok || doms < 2 || doms > 1000 || frames >= UINT32_MAX || pages > XMM_GUEST_RAM0_PAGES ||
+    if (!ok || doms < 2 || doms > 1000 || frames >= UINT32_MAX || pages > (UINT64_C(64) << 20) ||
         doms * pages > frames)
         usage();
 
@@ -168,9 +168,7 @@ int main(int argc, char **argv)
     memset(st, 0, sizeof(st));
     b.rng = seed;
     b.doms = (uint32_t)doms;
-    b.region = pages + pages / 4; /* room to populate into */
-    if (b.region > XMM_GUEST_RAM0_PAGES)
-        b.region = XMM_GUEST_RAM0_PAGES;
+    b.region = pages + pages / 4; /* room to populate into; ends below FOREIGN_GFN */
     wo.ram_pages = frames;
     wo.policy.safe_range = XMM_SAFE_RANGE_NONE;
     wo.seed = seed;

@@ -169,6 +169,7 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     d->max_pages = opts->max_pages;
     d->pages.head = d->pages.tail = XMM_NIL;
     d->xenpages.head = d->xenpages.tail = XMM_NIL;
+    p2m_init(w, &d->p2m);
     d->opts = *opts;
     d->sr = sr;
     if (gnttab_init(w, d) || ffa_domain_init(w, d) || mpu_domain_init(w, d) ||

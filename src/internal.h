@@ -66,11 +66,18 @@ struct xmm_plist {
 
 struct p2m_node {
     uint64_t e[P2M_ENTRIES]; /* levels 0-2: child pointer; level 3: leaf */
-    uint32_t used;           /* non-empty slots */
+    uint32_t used;           /* non-empty slots (children that are not the empty node) */
+    uint32_t sentinel;       /* 1: the world's shared empty node of its level */
 };
 
 struct xmm_p2m {
     struct p2m_node *root;
+    /*
+     * root->e[0]: the level-1 node of the first 512 GiB, where guest RAM
+     * lives; lookups there start at level 1, as Arm's stage 2 does for
+     * guests whose address space fits (VTCR_EL2.SL0).
+     */
+    struct p2m_node *low;
     uint64_t entries;
     uint64_t nodes;
 };
@@ -236,6 +243,7 @@ struct xmm_world {
     uint64_t p2m_digest;
 
     struct lockdep lockdep;
+    struct p2m_node p2m_empty[P2M_LEVELS]; /* shared empty node per level (p2m.c) */
     struct ffa_world *ffa; /* ffa.c: the plugged SPMC and mediator records */
     struct iommu_world *iommu; /* iommu.c: seed 003, NULL without devices */
     struct xmm_mpu_opts mpu;        /* mpu.c: seed 004 */
@@ -326,8 +334,24 @@ static inline enum xmm_p2m_type p2m_entry_type(uint64_t e)
 }
 static inline uint64_t p2m_entry_mfn(uint64_t e) { return e & P2M_MFN_MASK; }
 
-/* Raw leaf read: 0 when nothing is mapped. */
-uint64_t p2m_get(const struct xmm_p2m *p, uint64_t gfn);
+/*
+ * Raw leaf read: 0 when nothing is mapped.  Inline: the hottest path there
+ * is.  A missing subtree is the world's empty node of that level (all its
+ * slots point at the next empty node, the last one is all zeros), so the
+ * walk is four loads without a branch.
+ */
+static inline uint64_t p2m_get(const struct xmm_p2m *p, uint64_t gfn)
+{
+    const struct p2m_node *n = (gfn >> 27) ? (const struct p2m_node *)(uintptr_t)
+                                                  p->root->e[(gfn >> 27) & (P2M_ENTRIES - 1)]
+                                            : p->low;
+
+    n = (const struct p2m_node *)(uintptr_t)n->e[(gfn >> 18) & (P2M_ENTRIES - 1)];
+    n = (const struct p2m_node *)(uintptr_t)n->e[(gfn >> 9) & (P2M_ENTRIES - 1)];
+    return n->e[gfn & (P2M_ENTRIES - 1)];
+}
+/* Point an empty P2M at the world's empty root (every domain starts so). */
+void p2m_init(struct xmm_world *w, struct xmm_p2m *p);
 /* Allocate every node the range needs; on failure free what it added. */
 int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t n);
 /* Write a leaf whose nodes are reserved; puts the old leaf.  Cannot fail. */

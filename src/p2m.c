@@ -7,6 +7,10 @@
  * change is made (p2m_reserve), so writing leaves cannot fail: callers
  * validate, reserve, then commit.  Empty nodes stay until teardown, as in
  * Xen, which frees intermediate tables only in p2m_teardown.
+ *
+ * A slot with no subtree points at the world's empty node of the next level
+ * (never NULL), so lookups walk four levels without a branch; only writers
+ * ask whether a child is real (is_real).
  */
 #include "internal.h"
 
@@ -20,13 +24,37 @@ static inline struct p2m_node *child_of(const struct p2m_node *n, unsigned i)
     return (struct p2m_node *)(uintptr_t)n->e[i];
 }
 
-uint64_t p2m_get(const struct xmm_p2m *p, uint64_t gfn)
-{
-    const struct p2m_node *n = p->root;
+static inline bool is_real(const struct p2m_node *n) { return !n->sentinel; }
 
-    for (int level = 0; n && level < 3; level++)
-        n = child_of(n, level_index(gfn, level));
-    return n ? n->e[level_index(gfn, 3)] : 0;
+/* The empty node of each level: slots of levels 0-2 point one level down. */
+static void init_empty(struct xmm_world *w)
+{
+    for (int level = P2M_LEVELS - 1; level >= 0; level--) {
+        struct p2m_node *n = &w->p2m_empty[level];
+
+        n->sentinel = 1;
+        n->used = 0;
+        for (unsigned i = 0; i < P2M_ENTRIES; i++)
+            n->e[i] = level < 3 ? (uint64_t)(uintptr_t)&w->p2m_empty[level + 1] : 0;
+    }
+}
+
+void p2m_init(struct xmm_world *w, struct xmm_p2m *p)
+{
+    if (!w->p2m_empty[0].sentinel)
+        init_empty(w);
+    p->root = &w->p2m_empty[0];
+    p->low = &w->p2m_empty[1];
+    p->entries = p->nodes = 0;
+}
+
+/* A fresh node of `level`: every slot empty. */
+static void node_init(struct xmm_world *w, struct p2m_node *n, int level)
+{
+    for (unsigned i = 0; i < P2M_ENTRIES; i++)
+        n->e[i] = level < 3 ? (uint64_t)(uintptr_t)&w->p2m_empty[level + 1] : 0;
+    n->used = 0;
+    n->sentinel = 0;
 }
 
 /*
@@ -37,20 +65,20 @@ uint64_t p2m_get(const struct xmm_p2m *p, uint64_t gfn)
 static uint64_t count_missing(const struct xmm_p2m *p, uint64_t gfn, uint64_t n)
 {
     uint64_t last[P2M_LEVELS] = { ~UINT64_C(0), ~UINT64_C(0), ~UINT64_C(0), ~UINT64_C(0) };
-    uint64_t count = p->root ? 0 : 1;
+    uint64_t count = is_real(p->root) ? 0 : 1;
 
     for (uint64_t g = gfn & ~UINT64_C(511); g < gfn + n; g += P2M_ENTRIES) {
         const struct p2m_node *node = p->root;
 
         for (int level = 0; level < 3; level++) {
-            const struct p2m_node *c = node ? child_of(node, level_index(g, level)) : NULL;
+            const struct p2m_node *c = child_of(node, level_index(g, level));
             uint64_t prefix = g >> (9 * (3 - level));
 
-            if (!c && last[level + 1] != prefix) {
+            if (!is_real(c) && last[level + 1] != prefix) {
                 count++;
                 last[level + 1] = prefix;
             }
-            node = c;
+            node = c; /* below an empty node everything is empty */
         }
     }
     return count;
@@ -84,8 +112,9 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
         xmm_free(w, pool, need * sizeof(*pool));
         return -XMM_ENOMEM;
     }
-    if (!p->root) {
+    if (!is_real(p->root)) {
         p->root = pool_take(pool, &got);
+        node_init(w, p->root, 0);
         p->nodes++;
     }
     for (uint64_t g = gfn & ~UINT64_C(511); g < gfn + n; g += P2M_ENTRIES) {
@@ -95,9 +124,12 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
             unsigned i = level_index(g, level);
             struct p2m_node *c = child_of(node, i);
 
-            if (!c) {
+            if (!is_real(c)) {
                 c = pool_take(pool, &got);
+                node_init(w, c, level + 1);
                 node->e[i] = (uint64_t)(uintptr_t)c;
+                if (level == 0 && i == 0)
+                    p->low = c;
                 node->used++;
                 p->nodes++;
             }
@@ -190,11 +222,9 @@ void p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t
     unsigned i = level_index(gfn, 3);
     uint64_t old;
 
-    for (int level = 0; level < 3; level++) {
-        assert(n);
+    for (int level = 0; level < 3; level++)
         n = child_of(n, level_index(gfn, level));
-    }
-    assert(n);
+    assert(is_real(n)); /* the caller reserved the nodes (or the leaf exists) */
     old = n->e[i];
     /* Rewriting the same leaf still puts the old one: its holder was replaced. */
     n->e[i] = entry;
@@ -239,12 +269,14 @@ static bool free_subtree(struct xmm_world *w, struct xmm_p2m *p, struct p2m_node
         for (unsigned i = 0; i < P2M_ENTRIES && n->used; i++) {
             struct p2m_node *c = child_of(n, i);
 
-            if (!c)
+            if (!is_real(c))
                 continue;
             if (!free_subtree(w, p, c, level + 1, budget))
                 return false;
-            n->e[i] = 0;
+            n->e[i] = (uint64_t)(uintptr_t)&w->p2m_empty[level + 1];
             n->used--;
+            if (level == 0 && i == 0)
+                p->low = &w->p2m_empty[1];
         }
     }
     if (*budget == 0)
@@ -261,28 +293,27 @@ int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
     struct xmm_p2m *p = &d->p2m;
 
     assert(p->entries == 0);
-    if (!p->root)
+    if (!is_real(p->root))
         return 0;
     if (!free_subtree(w, p, p->root, 0, budget))
         return -XMM_ERESTART;
-    p->root = NULL;
+    p2m_init(w, p);
     return 0;
 }
 
 static void discard_subtree(struct xmm_world *w, struct p2m_node *n, int level)
 {
     for (unsigned i = 0; level < 3 && i < P2M_ENTRIES; i++)
-        if (n->e[i])
+        if (is_real(child_of(n, i)))
             discard_subtree(w, child_of(n, i), level + 1);
     xmm_free(w, n, sizeof(*n));
 }
 
 void p2m_discard(struct xmm_world *w, struct xmm_domain *d)
 {
-    if (d->p2m.root)
+    if (is_real(d->p2m.root))
         discard_subtree(w, d->p2m.root, 0);
-    d->p2m.root = NULL;
-    d->p2m.entries = d->p2m.nodes = 0;
+    p2m_init(w, &d->p2m);
 }
 
 /* First leaf at or after `from` inside node n (covering base..). */
@@ -311,7 +342,7 @@ static bool next_in(const struct p2m_node *n, int level, uint64_t base, uint64_t
 
 bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_t *entry)
 {
-    if (!p->root || !p->entries || from >= XMM_FRAME_LIMIT)
+    if (!p->entries || from >= XMM_FRAME_LIMIT)
         return false;
     return next_in(p->root, 0, 0, from, gfn, entry);
 }
@@ -431,7 +462,7 @@ int xmm_p2m_highest(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t *gfn)
 
     if (!d)
         return -XMM_ESRCH;
-    if (!d->p2m.root || !d->p2m.entries || !last_in(d->p2m.root, 0, 0, &g))
+    if (!d->p2m.entries || !last_in(d->p2m.root, 0, 0, &g))
         return -XMM_ENOENT;
     *gfn = xmm_gfn(g);
     return 0;
