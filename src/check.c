@@ -210,8 +210,14 @@ static void check_entry(const struct xmm_world *w, xmm_domid_t dom, uint64_t gfn
     if (xmm_p2m_is_ram(t) && pg->owner != dom)
         P2M_V("%s entry maps frame %#llx owned by %u", tn, (unsigned long long)mfn,
               (unsigned)pg->owner);
+    /*
+     * A foreign or grant mapping holds its own reference: it may outlive its
+     * frame's owner, and keeps working when the frame is parked (an SP
+     * refused to give it back; the mapper had it before, nobody new gets it).
+     */
     if ((xmm_p2m_is_foreign(t) || xmm_p2m_is_grant(t)) &&
-        (pg->owner == dom || !domain_find(w, pg->owner) || page_count(pg) == 0))
+        (pg->owner == dom || page_count(pg) == 0 ||
+         (pg->owner != XMM_DOMID_PARK && !domain_find(w, pg->owner))))
         P2M_V("%s entry maps frame %#llx owned by %u", tn, (unsigned long long)mfn,
               (unsigned)pg->owner);
     if (xmm_p2m_is_grant(t) && domain_find(w, dom) && !gnttab_mapping_live(domain_find(w, dom), gfn, mfn))

@@ -363,6 +363,15 @@ void p2m_discard(struct xmm_world *w, struct xmm_domain *d);
 /* First mapped gfn >= from, or false. */
 bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_t *entry);
 
+/* --- physmap (physmap.c) -------------------------------------------------- */
+/*
+ * May an add-to-physmap call (foreign, grant-table frame, shared_info)
+ * replace what is mapped at gfn?  Like Xen, anything but a grant mapping:
+ * that owns a page reference and a maptrack handle and goes only with
+ * GNTTABOP_unmap_grant_ref.  Return: 0 or -XMM_EBUSY.
+ */
+int physmap_replaceable(const struct xmm_domain *d, uint64_t gfn);
+
 /* --- history (history.c) -------------------------------------------------- */
 void hist_add(struct xmm_world *w, uint32_t idx, enum xmm_event_kind kind, xmm_domid_t dom,
               uint64_t arg, uint8_t aux);

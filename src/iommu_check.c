@@ -130,7 +130,13 @@ void iommu_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
         if (!(r->flags & FL_HOLD) || r->dom != d->id)
             HOLD_V(XMM_INV_REFCOUNT, r->mfn, "d%u's device-TLB hold list names invalidation %llu "
                    "of d%u", (unsigned)d->id, (unsigned long long)r->id, (unsigned)r->dom);
-        else if (page_is_free(pg) || page_count(pg) == 0 || pg->owner != r->owner)
+        /*
+         * A frame an SP refused may be parked while held (seed 000 meets
+         * seed 003): parking keeps every reference and never frees the
+         * frame, so the hold still protects it.
+         */
+        else if (page_is_free(pg) || page_count(pg) == 0 ||
+                 (pg->owner != r->owner && pg->owner != XMM_DOMID_PARK))
             HOLD_V(XMM_INV_REFCOUNT, r->mfn, "frame held for invalidation %llu is %s (owner %u, "
                    "held for %u)", (unsigned long long)r->id, page_is_free(pg) ? "free" : "in use",
                    (unsigned)pg->owner, (unsigned)r->owner);

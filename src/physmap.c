@@ -41,6 +41,11 @@ static int direct_range_free(const struct xmm_world *w, uint64_t gfn, uint64_t p
     return 0;
 }
 
+int physmap_replaceable(const struct xmm_domain *d, uint64_t gfn)
+{
+    return xmm_p2m_is_grant(p2m_entry_type(p2m_get(&d->p2m, gfn))) ? -XMM_EBUSY : 0;
+}
+
 /* Checks shared by both populate forms, in Xen's order of discovery. */
 static int populate_check(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t pages)
 {
@@ -201,7 +206,9 @@ int xmm_physmap_map_foreign(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
     if (pg->owner != from || page_is_free(pg) || page_count(pg) == 0 ||
         page_count(pg) == XMM_PGC_count_mask)
         return -XMM_EINVAL;
-    rc = p2m_reserve(w, d, gfn.g, 1);
+    rc = physmap_replaceable(d, gfn.g);
+    if (!rc)
+        rc = p2m_reserve(w, d, gfn.g, 1);
     if (rc)
         return rc;
     if (!xmm_page_get(w, xmm_mfn(mfn), from))

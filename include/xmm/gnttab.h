@@ -79,7 +79,8 @@ int xmm_gnttab_unmap(struct xmm_world *w, xmm_domid_t dom, xmm_grant_handle_t ha
  * Under xenheap_gfn=array (pre-2022 Arm) the GFN lives in a side array and
  * the old mapping is removed by GFN first, whatever is mapped there now.
  * Return (errno): 0, -XMM_ESRCH, -XMM_EINVAL (dying, idx beyond
- * grant_frames, gfn out of range), -XMM_EBUSY, -XMM_ENOMEM.
+ * grant_frames, gfn out of range), -XMM_EBUSY (also: a grant mapping sits at
+ * gfn), -XMM_ENOMEM.
  */
 int xmm_gnttab_map_frame(struct xmm_world *w, xmm_domid_t dom, uint32_t idx, xmm_gfn_t gfn);
 

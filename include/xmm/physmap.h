@@ -53,8 +53,10 @@ int xmm_physmap_decrease(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, ui
  * (map_foreign_rw for a ram_rw source, else _ro), holding a page reference
  * until the entry goes.  Like Xen, whatever was mapped at gfn is replaced
  * (a foreign entry there drops its reference; a RAM page stays allocated but
- * unmapped).  Return: 0, -XMM_EINVAL (self, source gfn unmapped or not RAM,
- * mapping domain dying), -XMM_ESRCH (either domain), -XMM_ENOMEM.
+ * unmapped), except a grant mapping, which only grant unmap removes.
+ * Return: 0, -XMM_EINVAL (self, source gfn unmapped or not RAM, mapping
+ * domain dying), -XMM_EBUSY (a grant mapping at gfn), -XMM_ESRCH (either
+ * domain), -XMM_ENOMEM.
  */
 int xmm_physmap_map_foreign(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
                             xmm_domid_t from, xmm_gfn_t from_gfn);
