@@ -588,21 +588,25 @@ int xmm_sp_relinquish(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
     return w->ffa->ops->relinquish(w->ffa->ctx, w, sp, handle);
 }
 
-/* Does a record of the mediator (live, parked or leaked) cover handle at mfn? */
+/*
+ * Does a record of the mediator (live in its sender, parked or leaked) still
+ * stand for `handle`, and does the frame belong to that sender or to the
+ * park?  The same rule as the `isolation` sweep (reach_one).
+ */
 static bool record_covers(const struct xmm_world *w, xmm_ffa_handle_t handle, xmm_mfn_t mfn)
 {
     const struct xmm_page *pg = &w->frames[frame_idx(w, mfn)];
-    const struct xmm_domain *d = domain_find(w, pg->owner);
     const struct ffa_list *lists[2] = { &w->ffa->parked, &w->ffa->leaked };
+    int sender = -1;
 
-    if (d && find_share(d, handle) >= 0)
-        return true;
-    for (int l = 0; l < 2; l++)
-        for (size_t i = 0; i < lists[l]->count; i++)
-            if (lists[l]->v[i]->handle == handle &&
-                (pg->owner == XMM_DOMID_PARK || pg->owner == lists[l]->v[i]->dom))
-                return true;
-    return false;
+    for (size_t i = 0; i < w->dom_count && sender < 0; i++)
+        if (find_share(w->doms[i], handle) >= 0)
+            sender = w->doms[i]->id;
+    for (int l = 0; l < 2 && sender < 0; l++)
+        for (size_t i = 0; i < lists[l]->count && sender < 0; i++)
+            if (lists[l]->v[i]->handle == handle)
+                sender = lists[l]->v[i]->dom;
+    return sender >= 0 && (pg->owner == (xmm_domid_t)sender || pg->owner == XMM_DOMID_PARK);
 }
 
 int xmm_sp_access(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle, uint32_t page,
