@@ -415,8 +415,7 @@ static void park_frame(struct xmm_world *w, struct xmm_domain *d, xmm_mfn_t mfn,
         pg->count_info &= ~XMM_PGC_allocated;
         pg->count_info--; /* the pins keep it above zero */
     }
-    pg->owner = XMM_DOMID_PARK;
-    rmap_owner_changed(&w->rmap[idx]);
+    frame_set_owner(w, idx, XMM_DOMID_PARK);
     pg->flags |= PGF_PARK_LIST;
     plist_push_tail(w, &w->park, idx);
     hist_add(w, idx, XMM_EV_PARK, d->id, sp, 0);

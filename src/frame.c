@@ -224,8 +224,7 @@ void heap_free_one(struct xmm_world *w, uint32_t idx)
 
     pg->count_info = XMM_PGC_state_free;
     pg->type_info = 0;
-    pg->owner = XMM_DOMID_INVALID;
-    rmap_owner_changed(&w->rmap[idx]);
+    frame_set_owner(w, idx, XMM_DOMID_INVALID);
     w->free_pages++;
     hist_add(w, idx, XMM_EV_FREE, XMM_DOMID_INVALID, 0, 0);
     if (w->alloc_mode == XMM_ALLOC_BUDDY) {
@@ -257,8 +256,7 @@ void frame_assign(struct xmm_world *w, struct xmm_domain *d, uint32_t idx)
     struct xmm_page *pg = frame_touch(w, idx);
 
     pg->count_info = XMM_PGC_allocated | XMM_PGC_state_inuse | 1;
-    pg->owner = d->id;
-    rmap_owner_changed(&w->rmap[idx]);
+    frame_set_owner(w, idx, d->id);
     pg->flags |= PGF_PAGE_LIST;
     plist_push_tail(w, &d->pages, idx);
     domain_touch(w, d);
@@ -287,8 +285,7 @@ static void frame_release(struct xmm_world *w, uint32_t idx)
         if (d && (pg->flags & PGF_XEN_LIST)) {
             plist_remove(w, &d->xenpages, idx);
             pg->flags &= (uint8_t)~PGF_XEN_LIST;
-            pg->owner = XMM_DOMID_XEN;
-            rmap_owner_changed(&w->rmap[idx]);
+            frame_set_owner(w, idx, XMM_DOMID_XEN);
             pg->type_info = XMM_PGT_INVALID_GFN;
             hist_add(w, idx, XMM_EV_XENHEAP_UNSHARE, d->id, 0, 0);
             domain_touch(w, d);
@@ -453,8 +450,7 @@ int xmm_xenheap_alloc(struct xmm_world *w, xmm_mfn_t *out)
         return -XMM_ENOMEM;
     pg = frame_touch(w, idx);
     pg->count_info = XMM_PGC_xen_heap | XMM_PGC_state_inuse;
-    pg->owner = XMM_DOMID_XEN;
-    rmap_owner_changed(&w->rmap[idx]);
+    frame_set_owner(w, idx, XMM_DOMID_XEN);
     hist_add(w, idx, XMM_EV_XENHEAP_ALLOC, XMM_DOMID_XEN, 0, 0);
     *out = frame_mfn(w, idx);
     return 0;
@@ -493,8 +489,7 @@ int xmm_xenheap_share(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom, bool 
     pg->count_info = XMM_PGC_xen_heap | XMM_PGC_allocated | XMM_PGC_state_inuse | 1;
     pg->type_info = XMM_PGT_INVALID_GFN | (UINT64_C(1) << XMM_PGT_count_shift) |
                     ((uint64_t)(readonly ? XMM_PGT_NONE : XMM_PGT_WRITABLE) << XMM_PGT_type_shift);
-    pg->owner = dom;
-    rmap_owner_changed(&w->rmap[idx]);
+    frame_set_owner(w, idx, dom);
     pg->flags |= PGF_XEN_LIST;
     plist_push_tail(w, &d->xenpages, idx);
     domain_touch(w, d);

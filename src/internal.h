@@ -301,10 +301,17 @@ uint32_t heap_alloc_one(struct xmm_world *w);
 bool heap_alloc_at(struct xmm_world *w, uint32_t idx);
 void heap_free_one(struct xmm_world *w, uint32_t idx);
 /*
- * A frame changes owner: every RAM mapping it still has (always a bug) now
- * maps another domain's frame.  Called where owners change.
+ * Give a frame a new owner.  Every RAM mapping it still has (always a bug)
+ * now maps another domain's frame: the checker's index says so.  The one
+ * place owners change, so the index cannot be forgotten.
  */
-static inline void rmap_owner_changed(struct xmm_rmap *r) { r->ram_other = (uint8_t)(r->ram_maps > UINT8_MAX ? UINT8_MAX : r->ram_maps); }
+static inline void frame_set_owner(struct xmm_world *w, uint32_t idx, xmm_domid_t owner)
+{
+    struct xmm_rmap *r = &w->rmap[idx];
+
+    w->frames[idx].owner = owner;
+    r->ram_other = (uint8_t)(r->ram_maps > UINT8_MAX ? UINT8_MAX : r->ram_maps);
+}
 /* Give a free frame to dom: PGC_allocated|1, page list, tot_pages, domain ref. */
 void frame_assign(struct xmm_world *w, struct xmm_domain *d, uint32_t idx);
 
@@ -350,6 +357,8 @@ static inline uint64_t p2m_get(const struct xmm_p2m *p, uint64_t gfn)
     n = (const struct p2m_node *)(uintptr_t)n->e[(gfn >> 9) & (P2M_ENTRIES - 1)];
     return n->e[gfn & (P2M_ENTRIES - 1)];
 }
+/* Set up the world's empty node of each level (once, at world creation). */
+void p2m_world_init(struct xmm_world *w);
 /* Point an empty P2M at the world's empty root (every domain starts so). */
 void p2m_init(struct xmm_world *w, struct xmm_p2m *p);
 /* Allocate every node the range needs; on failure free what it added. */

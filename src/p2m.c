@@ -26,35 +26,28 @@ static inline struct p2m_node *child_of(const struct p2m_node *n, unsigned i)
 
 static inline bool is_real(const struct p2m_node *n) { return !n->sentinel; }
 
-/* The empty node of each level: slots of levels 0-2 point one level down. */
-static void init_empty(struct xmm_world *w)
-{
-    for (int level = P2M_LEVELS - 1; level >= 0; level--) {
-        struct p2m_node *n = &w->p2m_empty[level];
-
-        n->sentinel = 1;
-        n->used = 0;
-        for (unsigned i = 0; i < P2M_ENTRIES; i++)
-            n->e[i] = level < 3 ? (uint64_t)(uintptr_t)&w->p2m_empty[level + 1] : 0;
-    }
-}
-
-void p2m_init(struct xmm_world *w, struct xmm_p2m *p)
-{
-    if (!w->p2m_empty[0].sentinel)
-        init_empty(w);
-    p->root = &w->p2m_empty[0];
-    p->low = &w->p2m_empty[1];
-    p->entries = p->nodes = 0;
-}
-
-/* A fresh node of `level`: every slot empty. */
+/* A fresh node of `level`: every slot empty (levels 0-2 point one level down). */
 static void node_init(struct xmm_world *w, struct p2m_node *n, int level)
 {
     for (unsigned i = 0; i < P2M_ENTRIES; i++)
         n->e[i] = level < 3 ? (uint64_t)(uintptr_t)&w->p2m_empty[level + 1] : 0;
     n->used = 0;
     n->sentinel = 0;
+}
+
+void p2m_world_init(struct xmm_world *w)
+{
+    for (int level = 0; level < P2M_LEVELS; level++) {
+        node_init(w, &w->p2m_empty[level], level);
+        w->p2m_empty[level].sentinel = 1;
+    }
+}
+
+void p2m_init(struct xmm_world *w, struct xmm_p2m *p)
+{
+    p->root = &w->p2m_empty[0];
+    p->low = &w->p2m_empty[1];
+    p->entries = p->nodes = 0;
 }
 
 /*

@@ -252,7 +252,7 @@ int xmm_physmap_remove(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
     const struct xmm_domain *d = domain_find(w, dom);
 
     /* A grant mapping goes with GNTTABOP_unmap_grant_ref, which owns its reference. */
-    if (d && gfn.g < XMM_FRAME_LIMIT && xmm_p2m_is_grant(p2m_entry_type(p2m_get(&d->p2m, gfn.g))))
+    if (d && gfn.g < XMM_FRAME_LIMIT && physmap_replaceable(d, gfn.g))
         return -XMM_EINVAL;
     return xmm_p2m_remove(w, dom, gfn);
 }

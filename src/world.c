@@ -189,6 +189,7 @@ int xmm_world_new(struct xmm_world **out, const struct xmm_world_opts *opts)
     for (int i = 0; i < 4; i++)
         w->rng[i] = splitmix64(&s);
     w->hist_cap = opts->history_events;
+    p2m_world_init(w);
 
     rc = copy_mmio(w, opts);
     if (!rc) {

@@ -74,7 +74,8 @@ int xmm_domain_kill(struct xmm_world *w, xmm_domid_t dom);
  * The toolstack's destroy loop (`xl destroy`): domain_kill again while it
  * returns -XMM_ERESTART, advancing the clock one tick between calls, at most
  * `max_calls` calls (0 is taken as 1: the first call is always made).
- * *calls (may be NULL) receives the number of calls made.  Return: 0, -XMM_ESRCH, or -XMM_ERESTART if the budget ran out.
+ * *calls (may be NULL) receives the number of calls made.
+ * Return: 0, -XMM_ESRCH, or -XMM_ERESTART if the budget ran out.
  */
 int xmm_domain_destroy(struct xmm_world *w, xmm_domid_t dom, uint32_t max_calls,
                        uint32_t *calls);

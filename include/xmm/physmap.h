@@ -42,8 +42,8 @@ int xmm_physmap_populate_direct(struct xmm_world *w, xmm_domid_t dom, uint64_t p
  * XENMEM_decrease_reservation: for each gfn in the range that maps one of
  * the domain's own RAM frames, remove the mapping and drop the allocation
  * reference (once per frame: a frame mapped twice in the range is released
- * once, as Xen's test-and-clear does).  All or nothing: -XMM_ENOENT if a gfn in the range maps
- * nothing, -XMM_EINVAL if one maps anything but RAM (grant, foreign, MMIO),
+ * once, as Xen's test-and-clear does).  All or nothing: -XMM_ENOENT if a
+ * gfn in the range maps nothing, -XMM_EINVAL if one maps anything but RAM (grant, foreign, MMIO),
  * or the range is out of bounds; -XMM_ESRCH.
  */
 int xmm_physmap_decrease(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint64_t pages);
