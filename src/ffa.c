@@ -20,9 +20,11 @@
  *  - A share refused limits.ffa_retry_limit times, or with a permanent
  *    error, is dealt with by ffa_refused: park (only its frames go to the
  *    park owner, never reused; the domain goes), zombie (kept, retried,
- *    until the SP lets go; a second destroy retries at once), leak (Xen
- *    today: record dropped, frames stay pinned, a zombie forever), or free
+ *    until the SP lets go; a second destroy retries at once), or free
  *    (unsafe: unpinned as if reclaimed although an SP may still reach them).
+ *  - leak is upstream Xen (ffa_shm_domain_destroy): DENIED is retried every
+ *    period with no limit; any other error drops the record at once, its
+ *    frames stay pinned and the domain reference stays: a zombie forever.
  */
 #include <stdio.h>
 
@@ -42,6 +44,7 @@ struct ffa_share {
 struct ffa_ctx {
     struct ffa_share *shares[XMM_FFA_MAX_SHARES];
     uint32_t count;
+    uint32_t leaked; /* records dropped by `leak`: Xen never lowers shm_count for them */
     uint32_t vmd_pending; /* bit i: SP i still to be told VM_DESTROYED */
     bool teardown_started;
     bool holding;   /* holds a domain reference: shares or notifications pending */
@@ -62,6 +65,9 @@ struct ffa_world {
     struct ffa_list parked, leaked;
     struct xmm_ffa_stats stats;
 };
+
+/* The last frame a 64-bit guest address can name. */
+#define FFA_MAX_ADDR_GFN (UINT64_MAX >> 12)
 
 static size_t share_size(uint32_t count)
 {
@@ -158,7 +164,7 @@ uint32_t ffa_domain_refs(const struct xmm_domain *d)
 static bool hold_sync(struct xmm_world *w, struct xmm_domain *d)
 {
     struct ffa_ctx *c = d->ffa;
-    bool want = c->count || c->vmd_pending;
+    bool want = c->count || c->leaked || c->vmd_pending;
 
     if (want == c->holding)
         return true;
@@ -217,22 +223,36 @@ static struct ffa_share *ctx_take(struct xmm_world *w, struct xmm_domain *d, uin
 
 /* --- share / reclaim -------------------------------------------------------- */
 
+/*
+ * The mediator's checks, in the order ffa_handle_mem_share and
+ * get_shm_pages make them: a destination that is not a secure partition
+ * (FF-A id bit 15 clear: Xen shares with SPs only), an empty share, the
+ * record limits (alloc_ffa_shm_mem: more than 256 pages or 32 shares), then
+ * page by page an address that overflows (ffa_safe_addr_add) and a page
+ * get_page_from_gfn cannot take as ram_rw (beyond the P2M, unmapped, not
+ * the guest's RAM).  Whether the SP exists and whether a page is already
+ * shared are the SPMC's to say.
+ */
 static int share_check(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint32_t pages,
                        uint16_t sp, xmm_mfn_t *mfns)
 {
-    const struct ffa_world *f = w->ffa;
-    bool sp_known = false;
-
-    for (uint32_t i = 0; i < f->ops->sp_count(f->ctx); i++)
-        sp_known |= f->ops->sp_id(f->ctx, i) == sp;
-    if (!sp_known || pages == 0 || gfn >= XMM_FRAME_LIMIT || pages > XMM_FRAME_LIMIT - gfn)
+    if (!(sp & XMM_FFA_ID_SECURE_BIT))
+        return XMM_FFA_RET_NOT_SUPPORTED;
+    if (pages == 0)
         return XMM_FFA_RET_INVALID_PARAMETERS;
     if (pages > XMM_FFA_MAX_SHARE_PAGES || d->ffa->count >= XMM_FFA_MAX_SHARES)
         return XMM_FFA_RET_NO_MEMORY;
     for (uint32_t i = 0; i < pages; i++) {
-        uint64_t e = p2m_get(&d->p2m, gfn + i), mfn = p2m_entry_mfn(e);
+        uint64_t e, mfn;
         const struct xmm_page *pg;
 
+        /* The guest names pages by 64-bit address: gfn + i must be one. */
+        if (gfn > FFA_MAX_ADDR_GFN || i > FFA_MAX_ADDR_GFN - gfn)
+            return XMM_FFA_RET_INVALID_PARAMETERS;
+        if (gfn + i >= XMM_FRAME_LIMIT)
+            return XMM_FFA_RET_DENIED;
+        e = p2m_get(&d->p2m, gfn + i);
+        mfn = p2m_entry_mfn(e);
         if (!e || p2m_entry_type(e) != XMM_P2M_RAM_RW || !frame_valid(w, mfn))
             return XMM_FFA_RET_DENIED;
         pg = &w->frames[mfn - w->ram_base];
@@ -326,10 +346,27 @@ int xmm_ffa_reclaim(struct xmm_world *w, xmm_domid_t dom, xmm_ffa_handle_t handl
 
 /* --- teardown ----------------------------------------------------------- */
 
+/* park, zombie and free: the errors worth retrying (up to the retry limit). */
 static bool transient(int rc)
 {
     return rc == XMM_FFA_RET_DENIED || rc == XMM_FFA_RET_RETRY || rc == XMM_FFA_RET_BUSY ||
            rc == XMM_FFA_RET_INTERRUPTED;
+}
+
+/*
+ * Whether teardown gives up on a share its SPMC just refused with `rc`
+ * (s->retries refusals so far).  `leak` is upstream Xen's
+ * ffa_shm_domain_destroy: DENIED is retried every period without limit,
+ * anything else is permanent at once.  The other policies retry the
+ * transient errors, under `deferred` up to limits.ffa_retry_limit; the
+ * RFC's restart has no limit, only a permanent error ends it.
+ */
+static bool give_up(const struct xmm_world *w, const struct ffa_share *s, int rc)
+{
+    if (w->policy.ffa_refused == XMM_FFA_REFUSED_LEAK)
+        return rc != XMM_FFA_RET_DENIED;
+    return !transient(rc) || (w->policy.ffa_teardown == XMM_FFA_TEARDOWN_DEFERRED &&
+                              s->retries >= w->limits.ffa_retry_limit);
 }
 
 /* Tell the SPs still pending that d is gone. */
@@ -401,7 +438,7 @@ static void park_frame(struct xmm_world *w, struct xmm_domain *d, xmm_mfn_t mfn,
     struct xmm_page *pg;
 
     if (w->frames[idx].owner == XMM_DOMID_PARK)
-        return; /* in two refused shares */
+        return; /* in two refused shares: only a user SPMC allows overlaps */
     if (e && p2m_entry_mfn(e) == mfn.m && xmm_p2m_is_ram(p2m_entry_type(e))) {
         lock_take(w, LOCK_P2M);
         p2m_write(w, d, gfn, 0);
@@ -445,6 +482,7 @@ static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
     case XMM_FFA_REFUSED_LEAK:
         if (list_push(w, &f->leaked, s))
             return false;
+        d->ffa->leaked++;
         f->stats.frames_leaked += s->count;
         break;
     case XMM_FFA_REFUSED_FREE:
@@ -484,15 +522,18 @@ static bool attempt(struct xmm_world *w, struct xmm_domain *d, bool settle)
         }
         f->stats.reclaim_refusals++;
         s->retries++;
-        /* The RFC's restart has no retry limit: only a permanent error ends it. */
-        if (settle && (!transient(rc) ||
-                       (w->policy.ffa_teardown == XMM_FFA_TEARDOWN_DEFERRED &&
-                        s->retries >= w->limits.ffa_retry_limit)) &&
+        /* Dropping a record moves no frame: `leak` need not wait for a safe moment. */
+        if ((settle || w->policy.ffa_refused == XMM_FFA_REFUSED_LEAK) && give_up(w, s, rc) &&
             refuse(w, d, i))
             continue;
         i++;
     }
-    return hold_sync(w, d) && (d->ffa->count || d->ffa->vmd_pending);
+    /*
+     * Leaked records keep Xen's shm_count above zero, so its teardown
+     * timer requeues the context every period forever (each pass finds
+     * nothing to do); the RFC's restart looked at the list only.
+     */
+    return hold_sync(w, d) && (d->ffa->count || d->ffa->leaked || d->ffa->vmd_pending);
 }
 
 static void retry_timer(struct xmm_world *w, void *arg);
@@ -554,15 +595,21 @@ int ffa_teardown(struct xmm_world *w, struct xmm_domain *d)
     if (!d || !pending)
         return 0;
     if (w->policy.ffa_teardown == XMM_FFA_TEARDOWN_RESTART)
-        return -XMM_ERESTART;
+        return (d->ffa->count || d->ffa->vmd_pending) ? -XMM_ERESTART : 0;
     if (!d->ffa->timer)
         arm_retry(w, d->ffa);
     return 0;
 }
 
+/*
+ * `xl destroy` of a zombie.  Xen's domain_kill does nothing for a dead
+ * domain, so under `leak` (upstream) it waits for the timer; the other
+ * policies retry at once.
+ */
 void ffa_kill_zombie(struct xmm_world *w, struct xmm_domain *d)
 {
-    if (!d->ffa || !ffa_world_has_spmc(w) || !(d->ffa->count || d->ffa->vmd_pending))
+    if (!d->ffa || !ffa_world_has_spmc(w) || !(d->ffa->count || d->ffa->vmd_pending) ||
+        w->policy.ffa_refused == XMM_FFA_REFUSED_LEAK)
         return;
     if (d->ffa->timer) {
         xmm_timer_cancel(w, d->ffa->timer);

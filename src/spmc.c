@@ -7,7 +7,13 @@
  * only then can the sender reclaim it (FF-A v1.1, memory management
  * chapter).  A reclaim while the borrower still has the memory retrieved is
  * DENIED; a second retrieve is DENIED.  Handles are allocated by the SPMC
- * with bit 63 clear.
+ * with bit 63 clear.  As Hafnium does (ffa_memory.c): a frame already in a
+ * live share (sent, retrieved or relinquished, until reclaimed) cannot be
+ * shared again (DENIED, ffa_send_check_transition: the sender no longer
+ * has it exclusively); a retrieve by an SP that is not the receiver, a
+ * relinquish by one that is not the borrower or of memory it has not
+ * retrieved are INVALID_PARAMETERS (ffa_memory_retrieve_validate,
+ * ffa_memory_relinquish).
  *
  * Scripts: whether an SP subscribed to VM_DESTROYED (manifest
  * vm-availability-messages), its replies to it, auto or manual retrieve,
@@ -15,6 +21,8 @@
  * retrieving as for a DMA in flight, never, or only on request), and an
  * optional permanent reclaim error.
  */
+#include <stdlib.h>
+
 #include "internal.h"
 
 struct stub_handle {
@@ -96,6 +104,39 @@ static int do_retrieve(struct xmm_world *w, struct spmc_stub *s, struct stub_han
     return XMM_FFA_RET_OK;
 }
 
+static int mfn_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const xmm_mfn_t *)a)->m, y = ((const xmm_mfn_t *)b)->m;
+
+    return (x > y) - (x < y);
+}
+
+/*
+ * Is any of these frames in a live share?  Hafnium tracks the state of every
+ * page of the normal world by physical address, so this holds across
+ * senders.  Sorts a copy of the new frames and looks every live frame up.
+ */
+static bool overlaps(const struct spmc_stub *s, const xmm_mfn_t *mfns, uint32_t count)
+{
+    xmm_mfn_t sorted[XMM_FFA_MAX_SHARE_PAGES];
+
+    if (count > XMM_FFA_MAX_SHARE_PAGES) {
+        for (size_t i = 0; i < s->h_count; i++)
+            for (uint32_t p = 0; p < s->h[i]->count; p++)
+                for (uint32_t j = 0; j < count; j++)
+                    if (s->h[i]->mfns[p].m == mfns[j].m)
+                        return true;
+        return false;
+    }
+    memcpy(sorted, mfns, count * sizeof(*mfns));
+    qsort(sorted, count, sizeof(*sorted), mfn_cmp);
+    for (size_t i = 0; i < s->h_count; i++)
+        for (uint32_t p = 0; p < s->h[i]->count; p++)
+            if (bsearch(&s->h[i]->mfns[p], sorted, count, sizeof(*sorted), mfn_cmp))
+                return true;
+    return false;
+}
+
 static int stub_share(void *ctx, struct xmm_world *w, xmm_domid_t dom, uint16_t sp,
                       const xmm_mfn_t *mfns, uint32_t count, xmm_ffa_handle_t *handle)
 {
@@ -106,6 +147,8 @@ static int stub_share(void *ctx, struct xmm_world *w, xmm_domid_t dom, uint16_t 
 
     if (sp_index(s, sp, &idx))
         return XMM_FFA_RET_INVALID_PARAMETERS;
+    if (overlaps(s, mfns, count))
+        return XMM_FFA_RET_DENIED;
     if (xmm_array_grow(w, &s->h, &s->h_cap, s->h_count, s->h_count + 1, sizeof(*s->h), 16))
         return XMM_FFA_RET_NO_MEMORY;
     h = xmm_alloc(w, handle_size(count));
@@ -182,9 +225,12 @@ static bool stub_sp_subscribed(void *ctx, uint32_t i)
     return ((struct spmc_stub *)ctx)->sp[i].subscribe_vm_destroyed;
 }
 
-/* The handle, if `sp` is its borrower. */
+/*
+ * The handle, if `sp` is its borrower; else NULL and *rc = `not_borrower`
+ * (INVALID_PARAMETERS for the FF-A calls, as Hafnium; DENIED for a touch).
+ */
 static struct stub_handle *borrowed(struct spmc_stub *s, uint16_t sp, xmm_ffa_handle_t handle,
-                                    int *rc)
+                                    int not_borrower, int *rc)
 {
     struct stub_handle *h = find(s, handle, NULL);
     uint32_t idx;
@@ -193,14 +239,14 @@ static struct stub_handle *borrowed(struct spmc_stub *s, uint16_t sp, xmm_ffa_ha
     if (!h || sp_index(s, sp, &idx))
         *rc = XMM_FFA_RET_INVALID_PARAMETERS;
     else if (h->sp != idx)
-        *rc = XMM_FFA_RET_DENIED;
+        *rc = not_borrower;
     return *rc ? NULL : h;
 }
 
 static int stub_retrieve(void *ctx, struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
 {
     int rc;
-    struct stub_handle *h = borrowed(ctx, sp, handle, &rc);
+    struct stub_handle *h = borrowed(ctx, sp, handle, XMM_FFA_RET_INVALID_PARAMETERS, &rc);
 
     if (!h)
         return rc;
@@ -212,12 +258,13 @@ static int stub_retrieve(void *ctx, struct xmm_world *w, uint16_t sp, xmm_ffa_ha
 static int stub_relinquish(void *ctx, struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
 {
     int rc;
-    struct stub_handle *h = borrowed(ctx, sp, handle, &rc);
+    struct stub_handle *h = borrowed(ctx, sp, handle, XMM_FFA_RET_INVALID_PARAMETERS, &rc);
 
     if (!h)
         return rc;
+    /* Not retrieved (never, or relinquished already): Hafnium's "not yet fully retrieved". */
     if (h->state != XMM_FFA_RETRIEVED)
-        return XMM_FFA_RET_DENIED;
+        return XMM_FFA_RET_INVALID_PARAMETERS;
     if (h->timer) {
         xmm_timer_cancel(w, h->timer);
         h->timer = 0;
@@ -230,7 +277,7 @@ static int stub_access(void *ctx, struct xmm_world *w, uint16_t sp, xmm_ffa_hand
                        uint32_t page, bool write, xmm_mfn_t *mfn)
 {
     int rc;
-    struct stub_handle *h = borrowed(ctx, sp, handle, &rc);
+    struct stub_handle *h = borrowed(ctx, sp, handle, XMM_FFA_RET_DENIED, &rc);
 
     (void)w;
     (void)write;

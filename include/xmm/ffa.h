@@ -25,6 +25,7 @@ extern "C" {
 typedef uint64_t xmm_ffa_handle_t;
 #define XMM_FFA_HANDLE_INVALID (~UINT64_C(0))
 #define XMM_FFA_HANDLE_HYP_BIT (UINT64_C(1) << 63) /* set: allocated by the hypervisor */
+#define XMM_FFA_ID_SECURE_BIT 0x8000u /* set in the FF-A id of a secure partition */
 
 #define XMM_FFA_MAX_SHARES 32       /* per guest, as Xen */
 #define XMM_FFA_MAX_SHARE_PAGES 256 /* per share (1 MiB), as Xen */
@@ -46,7 +47,13 @@ typedef void (*xmm_ffa_reach_fn)(void *arg, uint16_t sp, xmm_ffa_handle_t handle
  * implementation arm timers (xmm_timer_arm) for delayed behaviour.
  */
 struct xmm_spmc_ops {
-    /* FFA_MEM_SHARE from `dom` to `sp` of `count` frames: a handle (bit 63 clear). */
+    /*
+     * FFA_MEM_SHARE from `dom` to `sp` of `count` frames: a handle (bit 63
+     * clear).  The mediator does not check that `sp` exists nor that a
+     * frame is in another live share: the SPMC decides (the built-in one,
+     * as Hafnium: INVALID_PARAMETERS, DENIED).  An SPMC may accept
+     * overlapping shares; the mediator copes.
+     */
     int (*mem_share)(void *ctx, struct xmm_world *w, xmm_domid_t dom, uint16_t sp,
                      const xmm_mfn_t *mfns, uint32_t count, xmm_ffa_handle_t *handle);
     /* FFA_MEM_RECLAIM: OK once no borrower has it retrieved; DENIED while one does. */
@@ -117,11 +124,14 @@ int xmm_spmc_stub_handle_state(const struct xmm_world *w, xmm_ffa_handle_t handl
 /*
  * FFA_MEM_SHARE from `dom`: share gfn .. gfn+pages-1 with `sp`.  Each page
  * must be mapped ram_rw and is pinned with one reference; the first share
- * takes a domain reference.  Return (FFA_RET): OK and *handle;
- * NOT_SUPPORTED (no SPMC, or dom has no FF-A context); INVALID_PARAMETERS
- * (unknown domain or SP, pages == 0, range out of bounds, dying domain);
- * DENIED (a page unmapped or not ram_rw); NO_MEMORY (32 shares, more than
- * 256 pages, or no memory); or the SPMC's error.
+ * takes a domain reference.  Checked in Xen's order.  Return (FFA_RET): OK
+ * and *handle; NOT_SUPPORTED (no SPMC, dom has no FF-A context, or `sp`
+ * has bit 15 clear: not a secure partition); INVALID_PARAMETERS (unknown
+ * or dying domain, pages == 0, a page past the 64-bit address space);
+ * NO_MEMORY (more than 256 pages, 32 shares already, or no memory);
+ * DENIED (a page beyond the P2M, unmapped, not ram_rw or not the guest's
+ * own RAM); or the SPMC's error (the built-in one: INVALID_PARAMETERS for
+ * an unknown SP, DENIED for a page already in a live share).
  */
 int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t pages,
                   uint16_t sp, xmm_ffa_handle_t *handle);
@@ -134,7 +144,12 @@ int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t 
  */
 int xmm_ffa_reclaim(struct xmm_world *w, xmm_domid_t dom, xmm_ffa_handle_t handle);
 
-/* SP side, through the plugged SPMC (FFA_RET codes). */
+/*
+ * SP side, through the plugged SPMC (FFA_RET codes).  The built-in SPMC:
+ * retrieve by an SP that is not the receiver, relinquish by one that is
+ * not the borrower or of a share not retrieved -> INVALID_PARAMETERS; a
+ * second retrieve -> DENIED.
+ */
 int xmm_sp_retrieve(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle);
 int xmm_sp_relinquish(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle);
 /*

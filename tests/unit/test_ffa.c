@@ -92,13 +92,16 @@ static void test_share_reclaim(void **state)
     /* retrieve, second retrieve, reclaim refused while retrieved, access */
     assert_int_equal(xmm_sp_retrieve(w, SP_A, h), XMM_FFA_RET_OK);
     assert_int_equal(xmm_sp_retrieve(w, SP_A, h), XMM_FFA_RET_DENIED);
-    assert_int_equal(xmm_sp_retrieve(w, SP_B, h), XMM_FFA_RET_DENIED);
+    /* Hafnium: a retrieve by an SP that is not the receiver */
+    assert_int_equal(xmm_sp_retrieve(w, SP_B, h), XMM_FFA_RET_INVALID_PARAMETERS);
+    assert_int_equal(xmm_sp_relinquish(w, SP_B, h), XMM_FFA_RET_INVALID_PARAMETERS);
     assert_int_equal(xmm_sp_access(w, SP_A, h, 3, true), XMM_FFA_RET_OK);
     assert_int_equal(xmm_sp_access(w, SP_A, h, 4, true), XMM_FFA_RET_INVALID_PARAMETERS);
     assert_int_equal(xmm_ffa_reclaim(w, GUEST, h), XMM_FFA_RET_DENIED);
     assert_world_clean(w);
     assert_int_equal(xmm_sp_relinquish(w, SP_A, h), XMM_FFA_RET_OK);
-    assert_int_equal(xmm_sp_relinquish(w, SP_A, h), XMM_FFA_RET_DENIED);
+    /* Hafnium: relinquishing what is not retrieved (any more) */
+    assert_int_equal(xmm_sp_relinquish(w, SP_A, h), XMM_FFA_RET_INVALID_PARAMETERS);
     assert_int_equal(xmm_sp_access(w, SP_A, h, 0, false), XMM_FFA_RET_DENIED);
     assert_int_equal(xmm_ffa_reclaim(w, GUEST, h), XMM_FFA_RET_OK);
     assert_int_equal(tu_refcount(w, m), 1);
@@ -135,21 +138,63 @@ static void test_share_errors(void **state)
                          XMM_FFA_RET_INVALID_PARAMETERS);
     assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(RAM0), 0, SP_A, &h),
                          XMM_FFA_RET_INVALID_PARAMETERS);
+    /* beyond the P2M: get_page_from_gfn finds nothing; past 2^64 bytes: a bad address */
     assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(XMM_FRAME_LIMIT - 1), 2, SP_A, &h),
+                         XMM_FFA_RET_DENIED);
+    assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(UINT64_MAX >> 12), 2, SP_A, &h),
+                         XMM_FFA_RET_DENIED);
+    assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(UINT64_MAX), 1, SP_A, &h),
                          XMM_FFA_RET_INVALID_PARAMETERS);
     assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(RAM0), 257, SP_A, &h),
                          XMM_FFA_RET_NO_MEMORY);
+    /* the mediator counts before the SPMC sees the share: an unknown SP too */
+    assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(RAM0), 257, 0x9999, &h),
+                         XMM_FFA_RET_NO_MEMORY);
+    /* bit 15 clear: not a secure partition, whatever else is wrong */
+    assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(RAM0), 0, 0x0001, &h),
+                         XMM_FFA_RET_NOT_SUPPORTED);
     /* unmapped page, foreign (not ram_rw) page */
     assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(RAM0 + 15), 2, SP_A, &h),
                          XMM_FFA_RET_DENIED);
     assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(0x90000), 1, SP_A, &h),
                          XMM_FFA_RET_DENIED);
+    tu_populate(w, GUEST, RAM0 + 16, 16);
     for (uint32_t i = 0; i < XMM_FFA_MAX_SHARES; i++)
-        assert_int_equal(xmm_ffa_share(w, GUEST, xmm_gfn(RAM0 + (i % 16)), 1, SP_A, &h),
-                         XMM_FFA_RET_OK);
+        assert_int_equal(xmm_ffa_share(w, GUEST, xmm_gfn(RAM0 + i), 1, SP_A, &h), XMM_FFA_RET_OK);
     assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(RAM0), 1, SP_A, &h),
                          XMM_FFA_RET_NO_MEMORY);
     assert_int_equal(xmm_ffa_reclaim(w, 77, h), XMM_FFA_RET_INVALID_PARAMETERS);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/* Hafnium refuses a page already in a live share, whoever it is shared with. */
+static void test_share_overlap(void **state)
+{
+    struct fixture f;
+    struct xmm_world *w;
+    xmm_ffa_handle_t h1, h2;
+    xmm_mfn_t m;
+
+    (void)state;
+    fixture_init(&f);
+    f.sp[0].relinquish = XMM_SP_RELINQUISH_MANUAL;
+    w = make(&f);
+    m = tu_mfn_at(w, GUEST, RAM0 + 3);
+    assert_int_equal(xmm_ffa_share(w, GUEST, xmm_gfn(RAM0 + 2), 4, SP_A, &h1), XMM_FFA_RET_OK);
+    assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(RAM0 + 5), 2, SP_B, &h2),
+                         XMM_FFA_RET_DENIED);
+    assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(RAM0), 3, SP_A, &h2),
+                         XMM_FFA_RET_DENIED);
+    assert_int_equal(tu_refcount(w, m), 2);
+    /* the neighbours are free to share */
+    assert_int_equal(xmm_ffa_share(w, GUEST, xmm_gfn(RAM0 + 6), 2, SP_B, &h2), XMM_FFA_RET_OK);
+    /* relinquished is not enough: the sender has it back only once reclaimed */
+    assert_int_equal(xmm_sp_relinquish(w, SP_A, h1), XMM_FFA_RET_OK);
+    assert_err_unchanged(w, xmm_ffa_share(w, GUEST, xmm_gfn(RAM0 + 3), 1, SP_B, &h2),
+                         XMM_FFA_RET_DENIED);
+    assert_int_equal(xmm_ffa_reclaim(w, GUEST, h1), XMM_FFA_RET_OK);
+    assert_int_equal(xmm_ffa_share(w, GUEST, xmm_gfn(RAM0 + 3), 1, SP_B, &h2), XMM_FFA_RET_OK);
     assert_world_clean(w);
     tu_world_free(w);
 }
@@ -309,6 +354,81 @@ static void test_leak(void **state)
     tu_world_free(w);
 }
 
+/*
+ * Leak is upstream's reclaim loop: DENIED is retried every period with no
+ * limit, so an SP that lets go late still lets the domain go.
+ */
+static void test_leak_denied_no_limit(void **state)
+{
+    struct fixture f;
+    struct xmm_world *w;
+    struct xmm_ffa_stats st;
+    xmm_ffa_handle_t h;
+
+    (void)state;
+    fixture_init(&f);
+    f.refused = XMM_FFA_REFUSED_LEAK;
+    f.sp[0].relinquish = XMM_SP_RELINQUISH_MANUAL;
+    w = make(&f);
+    assert_int_equal(xmm_ffa_share(w, GUEST, xmm_gfn(RAM0), 2, SP_A, &h), XMM_FFA_RET_OK);
+    assert_rc(xmm_domain_destroy(w, GUEST, 100, NULL), 0);
+    assert_rc(xmm_world_advance(w, 1000), 0); /* 100 periods, limit 3 */
+    assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
+    assert_int_equal(xmm_ffa_share_count(w, GUEST), 1);
+    xmm_ffa_stats(w, &st);
+    assert_int_equal(st.frames_leaked, 0);
+    assert_int_equal(st.reclaim_refusals, 101);
+    assert_int_equal(xmm_sp_relinquish(w, SP_A, h), XMM_FFA_RET_OK);
+    assert_rc(xmm_world_advance(w, 10), 0);
+    assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
+    assert_int_equal(xmm_timer_pending(w), 0);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/*
+ * Any other error is permanent on the first pass, BUSY included: the record
+ * goes, the pins and the FF-A domain reference stay (Xen never lowers
+ * shm_count for it), the timer requeues the context forever, and a second
+ * destroy does nothing (domain_kill of a dead domain).
+ */
+static void test_leak_busy_permanent(void **state)
+{
+    static const int codes[] = { XMM_FFA_RET_BUSY, XMM_FFA_RET_RETRY, XMM_FFA_RET_INTERRUPTED,
+                                 XMM_FFA_RET_ABORTED, XMM_FFA_RET_NO_MEMORY };
+
+    (void)state;
+    for (size_t c = 0; c < sizeof(codes) / sizeof(codes[0]); c++) {
+        struct fixture f;
+        struct xmm_world *w;
+        struct xmm_ffa_stats st;
+        xmm_ffa_handle_t h;
+
+        fixture_init(&f);
+        f.refused = XMM_FFA_REFUSED_LEAK;
+        f.sp[0].reclaim_error = codes[c];
+        w = make(&f);
+        assert_int_equal(xmm_ffa_share(w, GUEST, xmm_gfn(RAM0), 2, SP_A, &h), XMM_FFA_RET_OK);
+        assert_rc(xmm_domain_destroy(w, GUEST, 100, NULL), 0);
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
+        assert_int_equal(xmm_ffa_share_count(w, GUEST), 0);
+        assert_int_equal(tu_dom(w, GUEST).tot_pages, 2);
+        assert_int_equal(tu_dom(w, GUEST).refs, 2); /* tot_pages and FF-A's */
+        xmm_ffa_stats(w, &st);
+        assert_int_equal(st.frames_leaked, 2);
+        assert_int_equal(st.reclaim_attempts, 1);
+        assert_int_equal(xmm_timer_pending(w), 1);
+        assert_rc(xmm_world_advance(w, 100), 0);
+        assert_int_equal(xmm_timer_pending(w), 1);
+        assert_rc(xmm_domain_destroy(w, GUEST, 100, NULL), 0);
+        xmm_ffa_stats(w, &st);
+        assert_int_equal(st.reclaim_attempts, 1);
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
+        assert_world_clean(w);
+        tu_world_free(w);
+    }
+}
+
 /* The unsafe variant: refused frames are freed and reused; isolation catches the SP. */
 static void test_free_unsafe_isolation(void **state)
 {
@@ -445,6 +565,130 @@ static void test_user_spmc(void **state)
     tu_world_free(w);
 }
 
+/*
+ * A user SPMC that lets a page be in two live shares (Xen's mediator does
+ * not check; Hafnium does).  SP_A is retrieved until `a_released`; every
+ * reclaim of SP_B's shares fails with `b_error`.
+ */
+struct overlap_spmc {
+    struct { uint16_t sp; xmm_mfn_t mfn[4]; uint32_t count; bool live; } h[4];
+    uint32_t n;
+    bool a_released;
+    int b_error;
+};
+
+static int o_share(void *ctx, struct xmm_world *w, xmm_domid_t dom, uint16_t sp,
+                   const xmm_mfn_t *mfns, uint32_t count, xmm_ffa_handle_t *handle)
+{
+    struct overlap_spmc *o = ctx;
+
+    (void)w, (void)dom;
+    if (o->n == 4 || count > 4)
+        return XMM_FFA_RET_NO_MEMORY;
+    o->h[o->n].sp = sp;
+    o->h[o->n].count = count;
+    o->h[o->n].live = true;
+    memcpy(o->h[o->n].mfn, mfns, count * sizeof(*mfns));
+    *handle = o->n++;
+    return XMM_FFA_RET_OK;
+}
+
+static bool o_reaches(const struct overlap_spmc *o, uint32_t i)
+{
+    return o->h[i].live && (o->h[i].sp == SP_B || !o->a_released);
+}
+
+static int o_reclaim(void *ctx, struct xmm_world *w, xmm_ffa_handle_t handle)
+{
+    struct overlap_spmc *o = ctx;
+
+    (void)w;
+    if (handle >= o->n || !o->h[handle].live)
+        return XMM_FFA_RET_INVALID_PARAMETERS;
+    if (o->h[handle].sp == SP_B)
+        return o->b_error;
+    if (o_reaches(o, (uint32_t)handle))
+        return XMM_FFA_RET_DENIED;
+    o->h[handle].live = false;
+    return XMM_FFA_RET_OK;
+}
+
+static int o_access(void *ctx, struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle,
+                    uint32_t page, bool write, xmm_mfn_t *mfn)
+{
+    struct overlap_spmc *o = ctx;
+
+    (void)w, (void)write;
+    if (handle >= o->n || o->h[handle].sp != sp || page >= o->h[handle].count)
+        return XMM_FFA_RET_INVALID_PARAMETERS;
+    if (!o_reaches(o, (uint32_t)handle))
+        return XMM_FFA_RET_DENIED;
+    *mfn = o->h[handle].mfn[page];
+    return XMM_FFA_RET_OK;
+}
+
+static void o_reach(void *ctx, xmm_ffa_reach_fn fn, void *arg)
+{
+    struct overlap_spmc *o = ctx;
+
+    for (uint32_t i = 0; i < o->n; i++)
+        for (uint32_t p = 0; o_reaches(o, i) && p < o->h[i].count; p++)
+            fn(arg, o->h[i].sp, i, GUEST, o->h[i].mfn[p]);
+}
+
+static uint32_t o_count(void *ctx) { (void)ctx; return 2; }
+static uint16_t o_id(void *ctx, uint32_t i) { (void)ctx; return i ? SP_B : SP_A; }
+
+/*
+ * Fuzz-found (scenarios used to carry it as sp-access-parked-by-other-sp,
+ * which the built-in SPMC now refuses at the second share): SP_B's
+ * permanent refusal parks a page SP_A still reaches through its own live
+ * share.  SP_A's access must pass (record_covers finds the live share in
+ * its sender, as the sweep does); if both refuse, park_frame meets a frame
+ * it parked already.
+ */
+static void test_user_spmc_overlap(void **state)
+{
+    static const struct xmm_spmc_ops ops = {
+        .mem_share = o_share, .mem_reclaim = o_reclaim, .vm_destroyed = u_vmd,
+        .sp_count = o_count, .sp_id = o_id, .sp_subscribed = u_sub,
+        .access = o_access, .for_each_reach = o_reach,
+    };
+
+    (void)state;
+    for (int both = 0; both < 2; both++) {
+        struct overlap_spmc o = { .b_error = XMM_FFA_RET_ABORTED };
+        struct xmm_world_opts wo = tu_opts();
+        struct xmm_check_report rep;
+        struct xmm_world *w;
+        xmm_ffa_handle_t ha, hb;
+        xmm_mfn_t m;
+
+        wo.limits.ffa_retry_ticks = 10;
+        wo.limits.ffa_retry_limit = 3;
+        w = tu_world(&wo);
+        assert_rc(xmm_spmc_attach(w, &ops, &o), 0);
+        ffa_domain(w, GUEST, 8);
+        m = tu_mfn_at(w, GUEST, RAM0);
+        assert_int_equal(xmm_ffa_share(w, GUEST, xmm_gfn(RAM0), 4, SP_A, &ha), XMM_FFA_RET_OK);
+        assert_int_equal(xmm_ffa_share(w, GUEST, xmm_gfn(RAM0), 2, SP_B, &hb), XMM_FFA_RET_OK);
+        assert_rc(xmm_domain_destroy(w, GUEST, 100, NULL), 0);
+        assert_int_equal(tu_frame(w, m).owner, XMM_DOMID_PARK);
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
+        assert_int_equal(xmm_sp_access(w, SP_A, ha, 0, true), XMM_FFA_RET_OK);
+        assert_int_equal(xmm_check_incremental(w, &rep), 0);
+        assert_int_equal(xmm_check_full(w, &rep), 0);
+        o.a_released = !both; /* both: SP_A never lets go either */
+        assert_rc(xmm_world_advance(w, 100), 0);
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
+        /* both: SP_A's 4 pages parked after the limit, 2 of them parked already */
+        assert_int_equal(xmm_ffa_parked_frames(w), both ? 4 : 2);
+        assert_int_equal(tu_refcount(w, m), both ? 2 : 1);
+        assert_world_clean(w);
+        tu_world_free(w);
+    }
+}
+
 static void test_stub_config_errors(void **state)
 {
     struct xmm_world *w = tu_world(NULL);
@@ -520,15 +764,19 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_share_reclaim),
         cmocka_unit_test(test_share_errors),
+        cmocka_unit_test(test_share_overlap),
         cmocka_unit_test(test_teardown_clean),
         cmocka_unit_test(test_deferred_dma_delay),
         cmocka_unit_test(test_restart_spins),
         cmocka_unit_test(test_park),
         cmocka_unit_test(test_zombie_second_destroy),
         cmocka_unit_test(test_leak),
+        cmocka_unit_test(test_leak_denied_no_limit),
+        cmocka_unit_test(test_leak_busy_permanent),
         cmocka_unit_test(test_free_unsafe_isolation),
         cmocka_unit_test(test_vm_destroyed_global_vs_per_domain),
         cmocka_unit_test(test_user_spmc),
+        cmocka_unit_test(test_user_spmc_overlap),
         cmocka_unit_test(test_stub_config_errors),
         cmocka_unit_test(test_alloc_failure),
     };
