@@ -509,7 +509,8 @@ const struct sim_policy_knob sim_policy_knobs[] = {
          "`per_domain`: VM_DESTROYED pending per domain; `global`: one global count (the RFC bug)"),
     KNOB(ffa_refused, "000",
          "after the retry limit: `park` only the refused frames, the domain goes; `zombie`: keep "
-         "the domain until the SP lets go; `leak`: drop the record, pages stay pinned; `free` "
+         "the domain until the SP lets go; `leak` (upstream Xen, its own rule: DENIED retried "
+         "with no limit, any other error at once): drop the record, pages stay pinned; `free` "
          "(libxmm's unsafe variant): unpin and free them although the SP may still reach them"),
     KNOB(iotlb, "003",
          "`deferred`: typed device-TLB reference until the flush completes; `sync`: unmap waits; "
