@@ -233,8 +233,7 @@ static struct ffa_share *ctx_take(struct xmm_world *w, struct xmm_domain *d, uin
  * the guest's RAM).  Whether the SP exists and whether a page is already
  * shared are the SPMC's to say.
  */
-static int share_check(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint32_t pages,
-                       uint16_t sp, xmm_mfn_t *mfns)
+static int share_check_descr(const struct xmm_domain *d, uint32_t pages, uint16_t sp)
 {
     if (!(sp & XMM_FFA_ID_SECURE_BIT))
         return XMM_FFA_RET_NOT_SUPPORTED;
@@ -242,6 +241,12 @@ static int share_check(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, 
         return XMM_FFA_RET_INVALID_PARAMETERS;
     if (pages > XMM_FFA_MAX_SHARE_PAGES || d->ffa->count >= XMM_FFA_MAX_SHARES)
         return XMM_FFA_RET_NO_MEMORY;
+    return XMM_FFA_RET_OK;
+}
+
+static int share_check_pages(struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn,
+                             uint32_t pages, xmm_mfn_t *mfns)
+{
     for (uint32_t i = 0; i < pages; i++) {
         uint64_t e, mfn;
         const struct xmm_page *pg;
@@ -278,14 +283,17 @@ int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t 
         return XMM_FFA_RET_INVALID_PARAMETERS;
     if (!d->ffa)
         return XMM_FFA_RET_NOT_SUPPORTED;
-    s = xmm_alloc(w, share_size(pages <= XMM_FFA_MAX_SHARE_PAGES ? pages : 0));
+    rc = share_check_descr(d, pages, sp);
+    if (rc != XMM_FFA_RET_OK)
+        return rc;
+    s = xmm_alloc(w, share_size(pages));
     if (!s)
         return XMM_FFA_RET_NO_MEMORY;
-    rc = share_check(w, d, gfn.g, pages, sp, s->mfns);
+    rc = share_check_pages(w, d, gfn.g, pages, s->mfns);
     if (rc == XMM_FFA_RET_OK)
         rc = w->ffa->ops->mem_share(w->ffa->ctx, w, dom, sp, s->mfns, pages, &s->handle);
     if (rc != XMM_FFA_RET_OK) {
-        xmm_free(w, s, share_size(pages <= XMM_FFA_MAX_SHARE_PAGES ? pages : 0));
+        xmm_free(w, s, share_size(pages));
         return rc;
     }
     s->dom = dom;
