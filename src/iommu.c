@@ -8,12 +8,13 @@
  *    translations filled on DMA misses and emptied only by invalidations
  *    (or LRU eviction).  Hits are honoured even when the P2M changed;
  *  - one invalidation queue of fixed size, like VT-d's queued-invalidation
- *    ring.  Each unmap of a leaf in a domain that ever had an ATS device
- *    queues one invalidation for that gfn (Xen's per-page legacy unmap path
- *    flushes per page as well) and its completion comes `latency` ticks
- *    later, from a timer.  At teardown a device is deassigned first, with
- *    one invalidation of its whole TLB (device_flush), and the P2M leaves
- *    the kill removes afterwards need none of their own.  A full queue makes the unmapping CPU wait for
+ *    ring.  Each unmap of a leaf in a domain that has an ATS device
+ *    assigned queues one invalidation for that gfn (Xen's per-page legacy
+ *    unmap path flushes per page as well) and its completion comes
+ *    `latency` ticks later, from a timer.  At teardown a device is
+ *    deassigned first, with one invalidation of its whole TLB
+ *    (device_flush), and the P2M leaves the kill removes afterwards need
+ *    none of their own.  A full queue makes the unmapping CPU wait for
  *    the oldest completion, as Xen waits for a free descriptor;
  *  - the `iotlb` policies (include/xmm/iommu.h).
  *
