@@ -89,7 +89,7 @@ enum kill_stage {
     KILL_FFA,          /* VM_DESTROYED and reclaim of FF-A shares */
     KILL_GNTTAB,       /* release the grant mappings this domain holds */
     KILL_GUEST_AREAS,  /* drop the references on guest-page shared_info / vcpu_info */
-    KILL_IOMMU,        /* deassign the domain's devices (their TLBs still need flushing) */
+    KILL_IOMMU,        /* deassign the domain's devices: one whole-TLB flush per ATS device */
     KILL_P2M_MAPPINGS, /* remove every P2M leaf (foreign refs, xenheap GFNs) */
     KILL_XENHEAP,      /* drop the allocation reference of shared xenheap frames */
     KILL_PAGES,        /* drop the allocation reference of every page */
@@ -497,7 +497,7 @@ void iommu_p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, ui
                      uint64_t e);
 /* Kill: unmapping now would wait for an invalidation-queue slot (preempt instead). */
 bool iommu_kill_must_wait(const struct xmm_world *w, const struct xmm_domain *d);
-/* Kill stage: deassign d's devices; 0. */
+/* Kill stage: deassign d's devices, one whole-TLB flush each; 0, -XMM_ERESTART (queue full). */
 int iommu_release_devices(struct xmm_world *w, struct xmm_domain *d);
 /* Domain references the IOMMU holds (one while frames of d's unmaps are held). */
 uint32_t iommu_domain_refs(const struct xmm_domain *d);

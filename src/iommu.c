@@ -8,10 +8,13 @@
  *    translations filled on DMA misses and emptied only by invalidations
  *    (or LRU eviction).  Hits are honoured even when the P2M changed;
  *  - one invalidation queue of fixed size, like VT-d's queued-invalidation
- *    ring.  Each unmap of a leaf in a domain that ever had an ATS device
- *    queues one invalidation for that gfn (Xen's per-page legacy unmap path
- *    flushes per page as well) and its completion comes `latency` ticks
- *    later, from a timer.  A full queue makes the unmapping CPU wait for
+ *    ring.  Each unmap of a leaf in a domain that has an ATS device
+ *    assigned queues one invalidation for that gfn (Xen's per-page legacy
+ *    unmap path flushes per page as well) and its completion comes
+ *    `latency` ticks later, from a timer.  At teardown a device is
+ *    deassigned first, with one invalidation of its whole TLB
+ *    (device_flush), and the P2M leaves the kill removes afterwards need
+ *    none of their own.  A full queue makes the unmapping CPU wait for
  *    the oldest completion, as Xen waits for a free descriptor;
  *  - the `iotlb` policies (include/xmm/iommu.h).
  *
@@ -150,8 +153,11 @@ struct iommu_device *iommu_dev_find(const struct iommu_world *iw, const char *id
 
 /*
  * Does the IOMMU translate this P2M leaf?  RAM, foreign, grant and
- * iommu_map entries of domheap frames; not MMIO, and not xenheap frames
- * mapped into a guest (the seed: those never enter the IOMMU tables).
+ * iommu_map entries of RAM frames.  The SMMU walks the guest's stage-2
+ * tables themselves (Xen on Arm shares them: iommu_use_hap_pt), so a
+ * xenheap frame mapped into the guest (shared_info, a grant-table frame,
+ * both ram_rw) is reachable by DMA like any other RAM page.  MMIO is not
+ * modelled as a DMA target (its frames are not RAM).
  */
 bool iommu_leaf_visible(const struct xmm_world *w, uint64_t e, uint64_t *mfn, bool *writable)
 {
@@ -161,7 +167,7 @@ bool iommu_leaf_visible(const struct xmm_world *w, uint64_t e, uint64_t *mfn, bo
     if (!e || !(xmm_p2m_is_ram(t) || xmm_p2m_is_foreign(t) || xmm_p2m_is_grant(t) ||
                 t == XMM_P2M_IOMMU_MAP_RW || t == XMM_P2M_IOMMU_MAP_RO))
         return false;
-    if (!frame_valid(w, m) || (w->frames[m - w->ram_base].count_info & XMM_PGC_xen_heap))
+    if (!frame_valid(w, m))
         return false;
     *mfn = m;
     *writable = xmm_p2m_is_writable(t);
@@ -195,10 +201,103 @@ static struct devtlb_entry *tlb_find(struct iommu_device *dv, uint64_t gfn)
     return NULL;
 }
 
+/*
+ * The IOMMU holds a domain reference exactly while it holds frames for d
+ * (queue slots or device-TLB entries).  Dropping it may destroy d.
+ */
+static void dom_ref_sync(struct xmm_world *w, struct xmm_domain *d)
+{
+    struct iommu_dom *io = d->iommu;
+    bool need = io->st.held > 0;
+
+    if (need == io->dom_ref)
+        return;
+    io->dom_ref = need;
+    if (need)
+        domain_ref_get(w, d);
+    else
+        domain_ref_put(w, d); /* may destroy d and io */
+}
+
+/* A hold ended after `ticks`: the counters of the world and of io. */
+static void hold_ended(struct iommu_world *iw, struct iommu_dom *io, uint64_t ticks)
+{
+    STAT(iw, io, hold_ticks, ticks);
+    if (ticks > iw->st.hold_ticks_max)
+        iw->st.hold_ticks_max = ticks;
+    if (ticks > io->st.hold_ticks_max)
+        io->st.hold_ticks_max = ticks;
+    iw->st.held--;
+    io->st.held--;
+}
+
+/*
+ * Teardown under deferred: device-TLB entry e of dying d keeps its frame
+ * (general + typed reference, for the frame's owner) until the device's
+ * whole-TLB invalidation completes.  False when the frame cannot be
+ * referenced (the caller waits instead).
+ */
+static bool tlb_hold_take(struct xmm_world *w, struct iommu_world *iw, struct xmm_domain *d,
+                          struct devtlb_entry *e)
+{
+    struct iommu_dom *io = d->iommu;
+    uint32_t idx = (uint32_t)(e->mfn - w->ram_base);
+
+    if (!xmm_page_get(w, xmm_mfn(e->mfn), w->frames[idx].owner))
+        return false;
+    e->flags |= TLB_HELD;
+    if (xmm_page_get_type(w, xmm_mfn(e->mfn), XMM_PGT_DEV_TLB))
+        e->flags |= TLB_TYPED;
+    e->held_since = w->now;
+    frame_touch(w, idx);
+    w->rmap[idx].refs++;
+    hist_add(w, idx, XMM_EV_DEVTLB_HOLD, d->id, 0, 0);
+    io->tlb_held++;
+    STAT(iw, io, holds, 1);
+    STAT(iw, io, held, 1);
+    if (iw->st.held > iw->st.held_peak)
+        iw->st.held_peak = iw->st.held;
+    if (io->st.held > io->st.held_peak)
+        io->st.held_peak = io->st.held;
+    domain_touch(w, d);
+    dom_ref_sync(w, d);
+    return true;
+}
+
+/*
+ * The device dropped entry e, which held its frame: put the references.
+ * The frame may be freed; the domain reference is left to the caller
+ * (dom_ref_sync), so that the domain outlives the loop that drops.
+ */
+static void tlb_hold_release(struct xmm_world *w, struct devtlb_entry *e)
+{
+    struct iommu_world *iw = w->iommu;
+    struct xmm_domain *d = domain_find(w, e->dom); /* kept by the IOMMU's reference */
+    uint32_t idx = (uint32_t)(e->mfn - w->ram_base);
+    int rc;
+
+    assert(d && d->iommu && d->iommu->tlb_held > 0);
+    hold_ended(iw, d->iommu, w->now - e->held_since);
+    d->iommu->tlb_held--;
+    domain_touch(w, d);
+    frame_touch(w, idx);
+    w->rmap[idx].refs--;
+    hist_add(w, idx, XMM_EV_DEVTLB_RELEASE, e->dom, 0, 0);
+    if (e->flags & TLB_TYPED) {
+        rc = xmm_page_put_type(w, xmm_mfn(e->mfn));
+        assert(rc == 0);
+    }
+    rc = xmm_page_put(w, xmm_mfn(e->mfn));
+    assert(rc == 0);
+    (void)rc;
+}
+
 static void tlb_drop(struct xmm_world *w, struct iommu_device *dv, struct devtlb_entry *e)
 {
-    if ((e->flags & (TLB_STALE | TLB_COVERED)) == TLB_STALE)
+    if ((e->flags & (TLB_STALE | TLB_COVERED | TLB_HELD)) == TLB_STALE)
         reach_add(w, e->mfn, -1);
+    if (e->flags & TLB_HELD)
+        tlb_hold_release(w, e);
     e->flags = 0;
     dv->tlb_used--;
 }
@@ -247,8 +346,9 @@ static void tlb_mark_stale(struct xmm_world *w, struct iommu_world *iw, struct i
             if (!(e->flags & TLB_VALID) || (e->flags & TLB_STALE) || e->dom != dom ||
                 e->gfn != gfn || e->mfn != mfn)
                 continue;
-            e->flags |= TLB_STALE | (covered ? TLB_COVERED : 0);
-            if (covered)
+            /* An entry that holds its frame (teardown) covers itself. */
+            e->flags |= TLB_STALE | (covered || (e->flags & TLB_HELD) ? TLB_COVERED : 0);
+            if (e->flags & TLB_COVERED)
                 continue;
             if (w->rmap[mfn - w->ram_base].reach == UINT8_MAX) {
                 tlb_drop(w, dv, e); /* the index cannot count more: evicted instead */
@@ -346,17 +446,10 @@ static void hold_release(struct xmm_world *w, struct iommu_world *iw, struct xmm
                          const struct iommu_flush *r)
 {
     struct iommu_dom *io = d->iommu;
-    uint64_t ticks = w->now - r->submitted;
     uint32_t idx = (uint32_t)(r->mfn - w->ram_base);
     int rc;
 
-    STAT(iw, io, hold_ticks, ticks);
-    if (ticks > iw->st.hold_ticks_max)
-        iw->st.hold_ticks_max = ticks;
-    if (ticks > io->st.hold_ticks_max)
-        io->st.hold_ticks_max = ticks;
-    iw->st.held--;
-    io->st.held--;
+    hold_ended(iw, io, w->now - r->submitted);
     domain_touch(w, d);
     frame_touch(w, idx);
     w->rmap[idx].refs--;
@@ -368,10 +461,7 @@ static void hold_release(struct xmm_world *w, struct iommu_world *iw, struct xmm
     rc = xmm_page_put(w, xmm_mfn(r->mfn));
     assert(rc == 0);
     (void)rc;
-    if (io->st.held == 0 && io->dom_ref) {
-        io->dom_ref = false;
-        domain_ref_put(w, d); /* may destroy d and io */
-    }
+    dom_ref_sync(w, d); /* may destroy d and io */
 }
 
 /* The device reported completion of queue slot s. */
@@ -393,8 +483,17 @@ static void complete(struct xmm_world *w, struct iommu_world *iw, uint32_t s)
         io->st.pending--;
     if (iw->ops && iw->ops->flush_done)
         iw->ops->flush_done(iw->ctx, r.dom, r.id);
+    if (r.flags & FL_DEVICE) {
+        /* Deassignment: the device drops everything; it can be assigned again. */
+        struct iommu_device *dv = &iw->dev[r.dev];
+
+        dv->flushing = false;
+        for (uint32_t j = 0; dv->tlb_used && j < XMM_IOMMU_DEVTLB_ENTRIES; j++)
+            if (dv->tlb[j].flags & TLB_VALID)
+                tlb_drop(w, dv, &dv->tlb[j]);
+    }
     /* The devices drop every translation of gfn they hold for the domain. */
-    for (uint32_t i = 0; i < iw->dev_count; i++) {
+    for (uint32_t i = 0; !(r.flags & FL_DEVICE) && i < iw->dev_count; i++) {
         struct iommu_device *dv = &iw->dev[i];
 
         for (uint32_t j = 0; dv->tlb_used && j < XMM_IOMMU_DEVTLB_ENTRIES; j++)
@@ -405,7 +504,9 @@ static void complete(struct xmm_world *w, struct iommu_world *iw, uint32_t s)
     if ((r.flags & FL_PAUSE) && io)
         io->paused--;
     if (r.flags & FL_HOLD)
-        hold_release(w, iw, d, &r);
+        hold_release(w, iw, d, &r); /* syncs the domain reference */
+    else if (io)
+        dom_ref_sync(w, d); /* device-TLB holds may have ended: may destroy d */
 }
 
 /* Complete everything due by now, then re-arm. */
@@ -490,6 +591,7 @@ static bool hold_take(struct xmm_world *w, struct iommu_world *iw, struct xmm_do
 
     if (!xmm_page_get(w, xmm_mfn(r->mfn), r->owner))
         return false;
+    domain_touch(w, d);
     r->flags |= FL_HOLD;
     if (xmm_page_get_type(w, xmm_mfn(r->mfn), XMM_PGT_DEV_TLB))
         r->flags |= FL_TYPED;
@@ -502,16 +604,13 @@ static bool hold_take(struct xmm_world *w, struct iommu_world *iw, struct xmm_do
     else
         io->held_head = s;
     io->held_tail = s;
-    if (!io->dom_ref) {
-        io->dom_ref = true;
-        domain_ref_get(w, d);
-    }
     STAT(iw, io, holds, 1);
     STAT(iw, io, held, 1);
     if (iw->st.held > iw->st.held_peak)
         iw->st.held_peak = iw->st.held;
     if (io->st.held > io->st.held_peak)
         io->st.held_peak = io->st.held;
+    dom_ref_sync(w, d);
     return true;
 }
 
@@ -571,8 +670,15 @@ void iommu_p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, ui
     if (ov) {
         if (iw->ops && iw->ops->unmap)
             iw->ops->unmap(iw->ctx, d->id, xmm_gfn(gfn), xmm_mfn(om));
-        if (d->iommu->ats_ever)
+        if (d->iommu->ats_devices)
             invalidate(w, iw, d, gfn, om);
+        else if (d->iommu->ats_ever)
+            /*
+             * Deassigned at teardown: the device's whole-TLB invalidation
+             * is on its way (or done); what it still caches of this leaf
+             * is stale from now on, covered when the entry holds its frame.
+             */
+            tlb_mark_stale(w, iw, d->iommu, d->id, gfn, om, false);
     }
     if (nv && iw->ops && iw->ops->map)
         iw->ops->map(iw->ctx, d->id, xmm_gfn(gfn), xmm_mfn(nm), nw);
@@ -580,20 +686,87 @@ void iommu_p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, ui
 
 bool iommu_kill_must_wait(const struct xmm_world *w, const struct xmm_domain *d)
 {
-    return w->iommu && d->iommu && d->iommu->ats_ever && w->iommu->q_free == XMM_NIL;
+    return w->iommu && d->iommu && d->iommu->ats_devices && w->iommu->q_free == XMM_NIL;
+}
+
+/*
+ * Deassign ATS device i from dying d: one invalidation of the device's
+ * whole TLB (VT-d: context + domain-selective IOTLB + device-TLB flush;
+ * SMMUv3: ATC invalidation of the whole address space and a sync).  Its
+ * completion empties the TLB and makes the device assignable again; DMA
+ * misses are blocked from now on (quarantine).  What waits for it:
+ *  - sync: the kill call spins until it completes, once;
+ *  - pause: the kill call completes with it, the CPU is free meanwhile
+ *    (the guest is dead, there is nothing else to pause);
+ *  - deferred: nothing waits; each entry the TLB still holds keeps its
+ *    frame until the completion, so the domain may stay a zombie for one
+ *    flush latency (none if the TLB is empty);
+ *  - unsafe: nothing waits and nothing is held: frames freed by the rest
+ *    of the kill stay reachable until the completion.
+ * The caller made sure a queue slot is free.
+ */
+static void device_flush(struct xmm_world *w, struct iommu_world *iw, struct xmm_domain *d,
+                         uint32_t i)
+{
+    struct iommu_dom *io = d->iommu;
+    struct iommu_device *dv = &iw->dev[i];
+    enum xmm_iotlb_policy pol = w->policy.iotlb;
+    bool wait = pol == XMM_IOTLB_SYNC || pol == XMM_IOTLB_PAUSE;
+    bool spin = pol != XMM_IOTLB_PAUSE;
+    uint32_t s = slot_take(w, iw, NULL);
+    struct iommu_flush *r = &iw->q[s];
+    uint64_t t;
+
+    r->id = ++iw->next_id;
+    r->gfn = XMM_INVALID_GFN_RAW;
+    r->dom = r->owner = d->id;
+    r->dev = i;
+    r->flags = FL_DEVICE;
+    r->submitted = w->now;
+    dv->flushing = true;
+    for (uint32_t j = 0; pol == XMM_IOTLB_DEFERRED && !wait && j < XMM_IOMMU_DEVTLB_ENTRIES; j++) {
+        struct devtlb_entry *e = &dv->tlb[j];
+
+        /* Stale entries are covered already (a per-page hold or wait). */
+        if ((e->flags & (TLB_VALID | TLB_STALE)) == TLB_VALID && !tlb_hold_take(w, iw, d, e))
+            wait = true; /* nothing can keep the frame: do as sync does */
+    }
+    submit(w, iw, io, s);
+    if (!wait) {
+        process_due(w, iw); /* arms the completion timer (or completes at once) */
+        return;
+    }
+    t = r->due - w->now;
+    STAT(iw, io, stalls, 1);
+    if (spin)
+        STAT(iw, io, spin_ticks, t);
+    w->now += t;
+    process_due(w, iw);
 }
 
 int iommu_release_devices(struct xmm_world *w, struct xmm_domain *d)
 {
     struct iommu_world *iw = w->iommu;
+    struct iommu_dom *io = d->iommu;
 
-    if (!iw || !d->iommu)
+    if (!iw || !io)
         return 0;
-    for (uint32_t i = 0; i < iw->dev_count; i++)
-        if (iw->dev[i].dom == d->id)
-            iw->dev[i].dom = XMM_DOMID_INVALID;
-    d->iommu->devices = d->iommu->ats_devices = 0;
-    domain_touch(w, d);
+    for (uint32_t i = 0; i < iw->dev_count; i++) {
+        struct iommu_device *dv = &iw->dev[i];
+
+        if (dv->dom != d->id)
+            continue;
+        /* No free invalidation descriptor: preempt rather than spin. */
+        if (dv->ats && iw->q_free == XMM_NIL)
+            return -XMM_ERESTART;
+        dv->dom = XMM_DOMID_INVALID;
+        io->devices--;
+        domain_touch(w, d);
+        if (dv->ats) {
+            io->ats_devices--;
+            device_flush(w, iw, d, i);
+        }
+    }
     return 0;
 }
 
@@ -617,7 +790,7 @@ int xmm_iommu_assign(struct xmm_world *w, xmm_domid_t dom, const char *dev)
         return -XMM_EINVAL;
     if (dv->dom == dom)
         return -XMM_EEXIST;
-    if (dv->dom != XMM_DOMID_INVALID || dv->tlb_used)
+    if (dv->dom != XMM_DOMID_INVALID || dv->tlb_used || dv->flushing)
         return -XMM_EBUSY;
     if (!d->iommu) {
         d->iommu = xmm_alloc(w, sizeof(*d->iommu));

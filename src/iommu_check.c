@@ -74,7 +74,7 @@ uint64_t iommu_digest(const struct xmm_world *w)
     for (uint32_t i = 0; i < iw->dev_count; i++) {
         const struct iommu_device *dv = &iw->dev[i];
 
-        h = mix64(h ^ ((uint64_t)dv->dom << 32) ^ dv->tlb_used);
+        h = mix64(h ^ ((uint64_t)dv->dom << 32) ^ dv->tlb_used ^ ((uint64_t)dv->flushing << 63));
         for (uint32_t j = 0; dv->tlb_used && j < XMM_IOMMU_DEVTLB_ENTRIES; j++) {
             const struct devtlb_entry *e = &dv->tlb[j];
 
@@ -82,7 +82,7 @@ uint64_t iommu_digest(const struct xmm_world *w)
                 continue;
             h = mix64(h ^ e->gfn ^ ((uint64_t)j << 40));
             h = mix64(h ^ e->mfn ^ ((uint64_t)e->flags << 48) ^ e->lru);
-            h = mix64(h ^ ((uint64_t)e->dom << 16) ^ e->owner);
+            h = mix64(h ^ ((uint64_t)e->dom << 16) ^ e->owner ^ (e->held_since << 32));
         }
     }
     for (uint32_t s = iw->pend_head; s != XMM_NIL; s = iw->q[s].next) {
@@ -91,6 +91,7 @@ uint64_t iommu_digest(const struct xmm_world *w)
         h = mix64(h ^ r->id ^ (r->due << 1));
         h = mix64(h ^ r->gfn ^ (r->mfn << 20) ^ ((uint64_t)r->flags << 60));
         h = mix64(h ^ ((uint64_t)r->dom << 16) ^ r->owner ^ (r->submitted << 32));
+        h = mix64(h ^ r->dev);
     }
     return h;
 }
@@ -110,6 +111,8 @@ void iommu_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
 
             if ((e->flags & (TLB_VALID | TLB_STALE | TLB_COVERED)) == (TLB_VALID | TLB_STALE))
                 rm[e->mfn - w->ram_base].reach++;
+            if ((e->flags & (TLB_VALID | TLB_HELD)) == (TLB_VALID | TLB_HELD))
+                rm[e->mfn - w->ram_base].refs++;
         }
 }
 
@@ -118,7 +121,7 @@ void iommu_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
 {
     const struct iommu_world *iw = w->iommu;
     const struct iommu_dom *io = d->iommu;
-    uint64_t n = 0;
+    uint64_t n = 0, t = 0;
 
     if (!iw || !io)
         return;
@@ -141,10 +144,20 @@ void iommu_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
                    "held for %u)", (unsigned long long)r->id, page_is_free(pg) ? "free" : "in use",
                    (unsigned)pg->owner, (unsigned)r->owner);
     }
-    if (n != io->st.held)
+    /* Frames held by device-TLB entries of a device deassigned at teardown. */
+    for (uint32_t i = 0; i < iw->dev_count; i++)
+        for (uint32_t j = 0; iw->dev[i].tlb_used && j < XMM_IOMMU_DEVTLB_ENTRIES; j++) {
+            const struct devtlb_entry *e = &iw->dev[i].tlb[j];
+
+            if ((e->flags & (TLB_VALID | TLB_HELD)) == (TLB_VALID | TLB_HELD) && e->dom == d->id)
+                t++;
+        }
+    if (t != io->tlb_held || n + t != io->st.held)
         check_report(rep, XMM_INV_REFCOUNT, XMM_SUBJECT_DOMAIN, 0, d->id, 0,
-                     "d%u holds %llu frames for device-TLB flushes, its list links %llu",
-                     (unsigned)d->id, (unsigned long long)io->st.held, (unsigned long long)n);
+                     "d%u holds %llu frames for device-TLB flushes (%u by TLB entries), its list "
+                     "links %llu and TLB entries hold %llu", (unsigned)d->id,
+                     (unsigned long long)io->st.held, (unsigned)io->tlb_held,
+                     (unsigned long long)n, (unsigned long long)t);
     if (io->dom_ref != (io->st.held > 0))
         check_report(rep, XMM_INV_OWNERSHIP, XMM_SUBJECT_DOMAIN, 0, d->id, 0,
                      "IOMMU domain reference %s with %llu frames held",
@@ -172,6 +185,11 @@ void iommu_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
                 continue;
             pg = &w->frames[e->mfn - w->ram_base];
             d = domain_find(w, e->dom);
+            if ((e->flags & TLB_HELD) && (!dv->flushing || page_is_free(pg)))
+                check_report(rep, XMM_INV_REFCOUNT, XMM_SUBJECT_FRAME, e->mfn, e->dom, e->gfn,
+                             "device %s's entry for gfn %#llx holds frame %#llx %s", dv->id,
+                             (unsigned long long)e->gfn, (unsigned long long)e->mfn,
+                             page_is_free(pg) ? "which is free" : "but no flush of it is pending");
             if (!(e->flags & TLB_STALE)) {
                 if (!d || !iommu_leaf_visible(w, p2m_get(&d->p2m, e->gfn), &m, &wr) || m != e->mfn)
                     check_report(rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, e->mfn, e->dom,

@@ -11,9 +11,12 @@
 #define TLB_WRITE 0x02
 #define TLB_STALE 0x04   /* the P2M no longer maps gfn -> mfn */
 #define TLB_COVERED 0x08 /* stale, but a hold or a wait keeps the frame until the flush */
+#define TLB_HELD 0x10    /* deassigned at teardown: the entry holds its frame until the device flush */
+#define TLB_TYPED 0x20   /* ... and a typed XMM_PGT_DEV_TLB reference */
 
 struct devtlb_entry {
     uint64_t gfn, mfn, lru;
+    uint64_t held_since; /* TLB_HELD: the tick the hold was taken */
     xmm_domid_t dom;   /* the domain whose translation this is */
     xmm_domid_t owner; /* owner of the frame when it was cached */
     uint8_t flags;
@@ -23,6 +26,7 @@ struct iommu_device {
     char *id;
     bool ats;
     xmm_domid_t dom; /* XMM_DOMID_INVALID: unassigned (DMA misses are blocked) */
+    bool flushing;   /* deassigned; its whole-TLB invalidation has not completed yet */
     uint32_t tlb_used;
     uint64_t lru_clock;
     struct devtlb_entry tlb[XMM_IOMMU_DEVTLB_ENTRIES];
@@ -31,12 +35,14 @@ struct iommu_device {
 #define FL_HOLD 0x1  /* the slot holds its frame: general reference, on the domain's list */
 #define FL_TYPED 0x2 /* ... and a typed XMM_PGT_DEV_TLB reference */
 #define FL_PAUSE 0x4 /* the domain stays paused until this completes */
+#define FL_DEVICE 0x8 /* deassignment: every translation of one device, not one gfn */
 
 /* One queued invalidation, and the frame it holds until it completes. */
 struct iommu_flush {
     uint64_t id, submitted, due, gfn, mfn;
     xmm_domid_t dom, owner;
     uint8_t flags;
+    uint32_t dev;          /* FL_DEVICE: the device's index */
     uint32_t next, prev;   /* pending list in (due, id) order; free list through next */
     uint32_t dnext, dprev; /* the holding domain's list, oldest first */
 };
@@ -57,9 +63,10 @@ struct iommu_world {
 
 /* Per domain: its devices, the frames its unmaps hold, its counters. */
 struct iommu_dom {
-    uint32_t devices, ats_devices;
-    bool ats_ever; /* once set, every unmap may be cached somewhere */
+    uint32_t devices, ats_devices; /* assigned now: an unmap is invalidated per page */
+    bool ats_ever; /* once set, a device TLB may still hold the domain's translations */
     bool dom_ref;  /* a domain reference while any frame is held */
+    uint32_t tlb_held; /* frames held by device-TLB entries (TLB_HELD), part of st.held */
     uint32_t paused;
     uint32_t held_head, held_tail;
     struct xmm_iommu_stats st;

@@ -57,8 +57,10 @@ struct xmm_iommu_ops {
     void (*unmap)(void *ctx, xmm_domid_t dom, xmm_gfn_t gfn, xmm_mfn_t mfn);
     /*
      * Invalidate gfn in the device TLBs of dom's devices (invalidation
-     * `flush_id`, numbered from 1).  Return: the ticks until the devices
-     * report completion; 0 means at once (at most XMM_IOMMU_LATENCY_MAX).
+     * `flush_id`, numbered from 1).  gfn is XMM_INVALID_GFN when a device
+     * of dom is deassigned at teardown: its whole TLB is invalidated.
+     * Return: the ticks until the devices report completion; 0 means at
+     * once (at most XMM_IOMMU_LATENCY_MAX).
      */
     uint64_t (*flush)(void *ctx, xmm_domid_t dom, xmm_gfn_t gfn, uint64_t flush_id);
     /* Invalidation `flush_id` completed (called before its frames are released). */
@@ -68,12 +70,15 @@ struct xmm_iommu_ops {
 /*
  * Assign device `dev` (an id from the world's device list) to `dom`; the
  * IOMMU follows dom's P2M from now on (every leaf already there is reported
- * to ops->map).  A domain that ever had an ATS device treats every later
- * unmap as possibly cached.  Devices are deassigned when the domain is
- * killed.  Return: 0; -XMM_ENOSYS (the world has no IOMMU); -XMM_EINVAL
- * (unknown device, dying domain); -XMM_ESRCH; -XMM_EEXIST (already
- * assigned to dom); -XMM_EBUSY (assigned to another domain, or its device
- * TLB still holds translations waiting for an invalidation); -XMM_ENOMEM.
+ * to ops->map).  While dom has an ATS device every unmap is invalidated
+ * page by page.  Devices are deassigned first thing when the domain is
+ * killed, an ATS device with one invalidation of its whole TLB (Xen's
+ * pci_release_devices); after that its DMA misses are blocked.
+ * Return: 0; -XMM_ENOSYS (the world has no IOMMU); -XMM_EINVAL (unknown
+ * device, dying domain); -XMM_ESRCH; -XMM_EEXIST (already assigned to
+ * dom); -XMM_EBUSY (assigned to another domain, its whole-TLB invalidation
+ * has not completed, or its TLB still holds translations waiting for an
+ * invalidation); -XMM_ENOMEM.
  */
 int xmm_iommu_assign(struct xmm_world *w, xmm_domid_t dom, const char *dev);
 
@@ -82,9 +87,10 @@ int xmm_iommu_assign(struct xmm_world *w, xmm_domid_t dom, const char *dev);
  * a hit is used even when the P2M has changed since (stale entries are
  * honoured, as real devices do); on a miss the IOMMU walks the P2M of the
  * device's domain and an ATS device caches the result (least recently used
- * entry evicted).  The IOMMU translates RAM, foreign and grant entries of
- * domheap frames; xenheap frames mapped in a P2M and MMIO are not in its
- * tables (the seed's analysis).  A DMA that reaches a free frame, or a
+ * entry evicted).  The IOMMU translates RAM, foreign and grant entries: it
+ * walks the domain's stage-2 tables (shared with the P2M, as on Arm), so
+ * a xenheap page mapped into the guest (shared_info, grant-table frames)
+ * is reached like RAM; MMIO is not a DMA target here.  A DMA that reaches a free frame, or a
  * frame that changed owner since it was cached, is flagged as an
  * `isolation` violation.  *mfn (may be NULL) gets the frame reached.
  * Return: 0; -XMM_ENOSYS (no IOMMU); -XMM_EINVAL (unknown device, gfn out
@@ -101,7 +107,7 @@ struct xmm_iommu_stats {
     uint64_t flushes;        /* invalidations requested */
     uint64_t flushes_done;   /* ... and completed */
     uint64_t pending;        /* requested, not completed (now) */
-    uint64_t holds;          /* frames held for an invalidation (deferred, pause, teardown) */
+    uint64_t holds;          /* frames held for an invalidation (deferred, pause; at teardown under deferred, frames a deassigned device still caches) */
     uint64_t held;           /* frames held now */
     uint64_t held_peak;      /* most frames held at once */
     uint64_t hold_ticks;     /* sum, over released holds, of the ticks each frame was held */

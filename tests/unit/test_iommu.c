@@ -203,43 +203,65 @@ static void test_story_unsafe(void **state)
 
 /* --- teardown ---------------------------------------------------------- */
 
+/*
+ * Destroy with one per-page invalidation pending (RAM0+1 was decreased
+ * while nic0 cached it).  The kill deassigns nic0 with one whole-TLB
+ * invalidation; no P2M leaf of the kill is invalidated on its own.
+ */
 static void teardown_with_pending(enum xmm_iotlb_policy pol)
 {
     struct xmm_world *w = make(&(struct fixture){ pol, XMM_ALLOC_BUDDY, LAT, 0, NULL, NULL }, 8);
-    uint64_t free0 = xmm_heap_free_pages(w) + 8;
+    uint64_t free0 = xmm_heap_free_pages(w) + 8, t0;
+    uint64_t flushes0;
     uint32_t calls = 0;
     xmm_domid_t owner;
 
     dma(w, "nic0", RAM0 + 1);
     assert_rc(xmm_physmap_decrease(w, GUEST, xmm_gfn(RAM0 + 1), 1), 0);
+    t0 = xmm_world_now(w);
+    flushes0 = stats(w, XMM_DOMID_INVALID).flushes;
     assert_rc(xmm_domain_destroy(w, GUEST, 100, &calls), 0);
     assert_int_equal(calls, 1);
+    assert_int_equal(stats(w, XMM_DOMID_INVALID).flushes, flushes0 + 1); /* the device flush only */
     assert_rc(xmm_iommu_device_info(w, "nic0", &owner, NULL), 0);
     assert_int_equal(owner, XMM_DOMID_INVALID);
     if (pol == XMM_IOTLB_UNSAFE) {
         struct xmm_check_report rep;
 
+        assert_int_equal(xmm_world_now(w), t0);
         assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
-        assert_true(xmm_check_full(w, &rep) > 0); /* nic0 still reaches freed frames */
+        assert_true(xmm_check_full(w, &rep) > 0); /* nic0 still reaches a freed frame */
         assert_true(tu_report_has(&rep, XMM_INV_ISOLATION));
+        assert_rc(xmm_iommu_assign(w, OTHER, "nic0"), -XMM_EBUSY);
         assert_rc(xmm_world_advance(w, LAT), 0);
         assert_rc(xmm_check_full(w, &rep), 0);
         xmm_check_incremental(w, &rep);
-    } else {
-        /* Every frame the device may cache is held: the domain is a zombie. */
+    } else if (pol == XMM_IOTLB_DEFERRED) {
+        /* The decreased frame is still held by its own invalidation. */
+        assert_int_equal(xmm_world_now(w), t0);
         assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
-        assert_int_equal(tu_dom(w, GUEST).tot_pages, pol == XMM_IOTLB_DEFERRED ? 8 : 7);
-        assert_int_equal(tu_dom(w, GUEST).refs, 2); /* its pages + the IOMMU's */
+        assert_int_equal(tu_dom(w, GUEST).tot_pages, 1);
+        assert_int_equal(tu_dom(w, GUEST).refs, 2); /* its page + the IOMMU's */
+        assert_int_equal(stats(w, GUEST).pending, 2);
         assert_world_clean(w);
+        assert_rc(xmm_iommu_assign(w, OTHER, "nic0"), -XMM_EBUSY);
         assert_rc(xmm_world_advance(w, LAT - 1), 0);
-        if (pol == XMM_IOTLB_DEFERRED)
-            assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
         assert_rc(xmm_world_advance(w, 1), 0);
         assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
         assert_world_clean(w);
+    } else {
+        /* The kill call waited once for the device flush; nothing is held after it. */
+        struct xmm_iommu_stats st = stats(w, XMM_DOMID_INVALID);
+
+        assert_int_equal(xmm_world_now(w), t0 + LAT);
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
+        assert_int_equal(st.pending, 0);
+        assert_int_equal(st.spin_ticks, pol == XMM_IOTLB_SYNC ? 2 * LAT : 0);
+        assert_world_clean(w);
     }
     assert_int_equal(xmm_heap_free_pages(w), free0);
-    /* The device is free for someone else once its TLB is empty. */
+    /* The device is free for someone else once its whole-TLB flush completed. */
     assert_rc(xmm_iommu_assign(w, OTHER, "nic0"), 0);
     assert_world_clean(w);
     tu_world_free(w);
@@ -250,21 +272,145 @@ static void test_teardown_sync(void **state) { (void)state; teardown_with_pendin
 static void test_teardown_pause(void **state) { (void)state; teardown_with_pending(XMM_IOTLB_PAUSE); }
 static void test_teardown_unsafe(void **state) { (void)state; teardown_with_pending(XMM_IOTLB_UNSAFE); }
 
-/* A queue of 4: the kill is preempted until slots free up, then completes. */
+/*
+ * A queue of 4 filled by the guest's own unmaps: the kill has no slot for
+ * the device flush and is preempted (no spinning) until one frees up.
+ */
 static void test_teardown_queue_full(void **state)
 {
     struct xmm_world *w = make(&(struct fixture){ XMM_IOTLB_DEFERRED, XMM_ALLOC_BUDDY, 3, 4, NULL, NULL }, 10);
     uint32_t calls = 0;
 
     (void)state;
+    dma(w, "nic0", RAM0 + 9);
+    assert_rc(xmm_physmap_decrease(w, GUEST, xmm_gfn(RAM0), 4), 0);
+    assert_int_equal(stats(w, GUEST).pending, 4);
     assert_rc(xmm_domain_destroy(w, GUEST, 100, &calls), 0);
-    assert_true(calls > 1);
+    assert_int_equal(calls, 4); /* ERESTART at ticks 0, 1, 2; the slots free at 3 */
     assert_int_equal(stats(w, XMM_DOMID_INVALID).spin_ticks, 0);
+    /* nic0 caches RAM0+9: that frame is held until the device flush completes. */
     assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
+    assert_int_equal(tu_dom(w, GUEST).tot_pages, 1);
+    assert_int_equal(stats(w, GUEST).held, 1);
     assert_world_clean(w);
     assert_rc(xmm_world_advance(w, 3), 0);
     assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
-    assert_int_equal(stats(w, XMM_DOMID_INVALID).holds, 10);
+    assert_int_equal(stats(w, XMM_DOMID_INVALID).holds, 5);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/*
+ * Issue 11 item 6: a 32 MiB guest (8192 pages) whose ATS NIC cached two
+ * translations.  Per-page invalidation at teardown made this run out of
+ * the toolstack's 1000 kill calls; one whole-device flush costs one wait.
+ */
+static void destroy_large(enum xmm_iotlb_policy pol)
+{
+    struct fixture f = fx(pol, XMM_ALLOC_BUDDY);
+    struct xmm_world_opts o = fx_opts(&f);
+    struct xmm_world *w;
+    struct xmm_check_report rep;
+    struct xmm_iommu_stats st;
+    uint64_t t0;
+    uint32_t calls = 0;
+    xmm_mfn_t m;
+
+    o.ram_pages = 16384;
+    w = tu_world(&o);
+    tu_domain(w, GUEST, 8192);
+    tu_domain(w, OTHER, 64);
+    tu_populate(w, GUEST, RAM0, 8192);
+    assert_rc(xmm_iommu_assign(w, GUEST, "nic0"), 0);
+    assert_rc(xmm_iommu_assign(w, GUEST, "hba0"), 0);
+    dma(w, "nic0", RAM0);
+    dma(w, "nic0", RAM0 + 8191);
+    t0 = xmm_world_now(w);
+    assert_rc(xmm_domain_destroy(w, GUEST, 1000, &calls), 0);
+    assert_int_equal(calls, 33); /* 16 x 512 leaves, 16 x 512 pages, the tables */
+    st = stats(w, XMM_DOMID_INVALID);
+    assert_int_equal(st.flushes, 1); /* nic0's; hba0 has no device TLB */
+    assert_int_equal(st.queue_full, 0);
+    switch (pol) {
+    case XMM_IOTLB_SYNC:
+    case XMM_IOTLB_PAUSE:
+        assert_int_equal(xmm_world_now(w), t0 + LAT + 32);
+        assert_int_equal(st.stalls, 1);
+        assert_int_equal(st.spin_ticks, pol == XMM_IOTLB_SYNC ? LAT : 0);
+        assert_int_equal(st.holds, 0);
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
+        assert_world_clean(w);
+        break;
+    case XMM_IOTLB_DEFERRED:
+        assert_int_equal(xmm_world_now(w), t0 + 32);
+        assert_int_equal(st.spin_ticks, 0);
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
+        assert_int_equal(tu_dom(w, GUEST).tot_pages, 2);
+        assert_int_equal(stats(w, GUEST).held, 2);
+        assert_world_clean(w);
+        /* Before the flush completes: TLB hits still land, misses are blocked. */
+        assert_rc(xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0), true, &m), 0);
+        assert_int_equal(tu_frame(w, m).owner, GUEST);
+        assert_rc(xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0 + 1), false, NULL), -XMM_EPERM);
+        assert_rc(xmm_iommu_assign(w, OTHER, "nic0"), -XMM_EBUSY);
+        assert_rc(xmm_world_advance(w, LAT - 32 - 1), 0);
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
+        assert_rc(xmm_world_advance(w, 1), 0);
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
+        assert_int_equal(stats(w, XMM_DOMID_INVALID).hold_ticks, 2 * LAT);
+        assert_world_clean(w);
+        break;
+    case XMM_IOTLB_UNSAFE:
+        assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
+        assert_true(xmm_check_full(w, &rep) > 0);
+        assert_true(tu_report_has(&rep, XMM_INV_ISOLATION));
+        assert_rc(xmm_iommu_assign(w, OTHER, "nic0"), -XMM_EBUSY);
+        assert_rc(xmm_world_advance(w, LAT), 0);
+        assert_rc(xmm_check_full(w, &rep), 0);
+        xmm_check_incremental(w, &rep);
+        break;
+    }
+    /* Quarantined: nothing cached, nothing translated; assignable again. */
+    assert_rc(xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0), true, NULL), -XMM_EPERM);
+    assert_rc(xmm_iommu_assign(w, OTHER, "nic0"), 0);
+    assert_rc(xmm_iommu_assign(w, OTHER, "hba0"), 0);
+    assert_int_equal(xmm_heap_free_pages(w), 16384);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+static void test_destroy_large_sync(void **state) { (void)state; destroy_large(XMM_IOTLB_SYNC); }
+static void test_destroy_large_deferred(void **state) { (void)state; destroy_large(XMM_IOTLB_DEFERRED); }
+static void test_destroy_large_pause(void **state) { (void)state; destroy_large(XMM_IOTLB_PAUSE); }
+static void test_destroy_large_unsafe(void **state) { (void)state; destroy_large(XMM_IOTLB_UNSAFE); }
+
+/*
+ * Issue 11 item 9: the SMMU shares the guest's stage-2 tables, so a
+ * xenheap page mapped ram_rw (shared_info) is a DMA target like RAM, and
+ * its unmap is invalidated (and held, under deferred) like any other.
+ */
+static void test_xenheap_dma(void **state)
+{
+    struct xmm_world *w = make(&(struct fixture){ XMM_IOTLB_DEFERRED, XMM_ALLOC_BUDDY, LAT, 0, NULL, NULL }, 4);
+    const uint64_t g = 0x39000;
+    xmm_mfn_t shinfo, m;
+
+    (void)state;
+    assert_rc(xmm_shinfo_map(w, GUEST, xmm_gfn(g)), 0);
+    shinfo = tu_mfn_at(w, GUEST, g);
+    assert_true(tu_frame(w, shinfo).xen_heap);
+    assert_rc(xmm_iommu_dma(w, "nic0", xmm_gfn(g), true, &m), 0);
+    assert_true(xmm_mfn_eq(m, shinfo));
+    assert_rc(xmm_iommu_dma(w, "hba0", xmm_gfn(g), true, NULL), -XMM_EPERM); /* not assigned */
+    assert_rc(xmm_physmap_remove(w, GUEST, xmm_gfn(g)), 0);
+    assert_int_equal(stats(w, GUEST).held, 1);
+    assert_int_equal(tu_frame(w, shinfo).refcount, 2); /* allocation + the hold */
+    assert_world_clean(w);
+    assert_rc(xmm_iommu_dma(w, "nic0", xmm_gfn(g), true, &m), 0); /* stale hit, held page */
+    assert_true(xmm_mfn_eq(m, shinfo));
+    assert_rc(xmm_world_advance(w, LAT), 0);
+    assert_int_equal(stats(w, GUEST).held, 0);
+    assert_rc(xmm_iommu_dma(w, "nic0", xmm_gfn(g), true, NULL), -XMM_ENOENT);
     assert_world_clean(w);
     tu_world_free(w);
 }
@@ -702,6 +848,11 @@ int main(void)
         cmocka_unit_test(test_teardown_pause),
         cmocka_unit_test(test_teardown_unsafe),
         cmocka_unit_test(test_teardown_queue_full),
+        cmocka_unit_test(test_destroy_large_sync),
+        cmocka_unit_test(test_destroy_large_deferred),
+        cmocka_unit_test(test_destroy_large_pause),
+        cmocka_unit_test(test_destroy_large_unsafe),
+        cmocka_unit_test(test_xenheap_dma),
         cmocka_unit_test(test_many_frames),
         cmocka_unit_test(test_user_ops),
         cmocka_unit_test(test_instant_flush),

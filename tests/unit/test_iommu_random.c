@@ -79,6 +79,9 @@ static void random_run(enum xmm_iotlb_policy pol, uint64_t seed)
                 xmm_domain_destroy(w, dom, 1000, NULL);
                 if (xmm_domain_state(w, dom) == XMM_DOMAIN_GONE)
                     tu_domain(w, dom, 48);
+            } else if ((r >> 24) % 8 == 1) {
+                /* A xenheap page in the P2M: the SMMU reaches it too (shared stage 2). */
+                xmm_shinfo_map(w, dom, xmm_gfn(gfn));
             }
             break;
         }
@@ -180,18 +183,48 @@ static void fig_teardown(enum xmm_iotlb_policy pol, struct figure *f)
     tu_world_free(w);
 }
 
+/* Issue 11 item 6: a 32 MiB guest whose NIC cached two pages is destroyed. */
+static void fig_large(enum xmm_iotlb_policy pol, struct figure *f)
+{
+    struct fixture fxt = fx(pol, XMM_ALLOC_LIFO);
+    struct xmm_world_opts o = fx_opts(&fxt);
+    struct xmm_world *w;
+    uint64_t t0, t1;
+
+    memset(f, 0, sizeof(*f));
+    o.ram_pages = 16384;
+    w = tu_world(&o);
+    tu_domain(w, GUEST, 8192);
+    tu_populate(w, GUEST, RAM0, 8192);
+    assert_rc(xmm_iommu_assign(w, GUEST, "nic0"), 0);
+    xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0), true, NULL), fig_step(w, f);
+    xmm_iommu_dma(w, "nic0", xmm_gfn(RAM0 + 8191), false, NULL), fig_step(w, f);
+    t0 = xmm_world_now(w);
+    assert_rc(xmm_domain_destroy(w, GUEST, 1000, NULL), 0), fig_step(w, f);
+    f->ticks = xmm_world_now(w) - t0;
+    t1 = xmm_world_now(w);
+    while (xmm_domain_state(w, GUEST) != XMM_DOMAIN_GONE && xmm_world_now(w) - t1 < 10 * LAT)
+        xmm_world_advance(w, 1), fig_step(w, f);
+    f->zombie_ticks = xmm_world_now(w) - t1;
+    assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_GONE);
+    xmm_world_advance(w, LAT), fig_step(w, f);
+    f->st = stats(w, XMM_DOMID_INVALID);
+    tu_world_free(w);
+}
+
 static void test_figures(void **state)
 {
     static const char *const names[] = { "deferred", "sync", "pause", "unsafe" };
     static void (*const runs[])(enum xmm_iotlb_policy, struct figure *) = { fig_story, fig_many,
-                                                                            fig_teardown };
-    static const char *const workloads[] = { "seed story", "300 frames, one call", "teardown" };
+                                                                            fig_teardown, fig_large };
+    static const char *const workloads[] = { "seed story", "300 frames, one call", "teardown",
+                                              "destroy 32 MiB" };
 
     (void)state;
     printf("| workload | iotlb | steps violating | stale DMA | call ticks | guest stall | CPU spin "
            "| holds | peak held | hold ticks (sum / max) | queue waits | zombie ticks |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for (size_t r = 0; r < 3; r++)
+    for (size_t r = 0; r < 4; r++)
         for (int p = 0; p < 4; p++) {
             struct figure f;
 
