@@ -166,6 +166,77 @@ static void test_heap_splits(void **state)
     tu_world_free(w);
 }
 
+/*
+ * Issue 11 item 8: a direct-mapped toolstack domain foreign-maps guests'
+ * xenheap shared_info frames; each cuts Xen's heap region in the mapper's
+ * view as in the owner's (adjacent ones make one hole), a second mapping
+ * of the same frame cuts nothing more, and the incremental counts agree
+ * with the full recount at every step.
+ */
+static void test_heap_splits_foreign(void **state)
+{
+    struct xmm_world *w = mpu_world(32, XMM_SHARED_INFO_XENHEAP);
+    struct xmm_shinfo_info s2, s3;
+    xmm_mfn_t gt;
+
+    (void)state;
+    direct_domain(w, 1, 64);
+    direct_domain(w, 2, 64);
+    direct_domain(w, 3, 64);
+    assert_int_equal(direct_populate(w, 1, 16), RAM0);
+    assert_int_equal(direct_populate(w, 2, 16), RAM0 + 16);
+    assert_int_equal(direct_populate(w, 3, 16), RAM0 + 32);
+    assert_rc(xmm_shinfo_map(w, 2, xmm_gfn(HOLE)), 0);
+    assert_rc(xmm_shinfo_map(w, 3, xmm_gfn(HOLE)), 0);
+    assert_rc(xmm_shinfo_info(w, 2, &s2), 0);
+    assert_rc(xmm_shinfo_info(w, 3, &s3), 0);
+    /* Two xenheap frames side by side, inside RAM (not at either end). */
+    assert_int_equal(s3.mfn.m, s2.mfn.m + 1);
+    assert_true(s2.mfn.m > RAM0 && s3.mfn.m + 1 < RAM_END);
+    assert_int_equal(usage(w, 1).total, 3 + 1);
+    /* d1 maps d2's: its own region and a cut, +2. */
+    assert_rc(xmm_physmap_map_foreign(w, 1, xmm_gfn(HOLE), 2, xmm_gfn(HOLE)), 0);
+    assert_int_equal(usage(w, 1).p2m_runs, 2);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    assert_int_equal(usage(w, 1).total, 3 + 1 + 2);
+    assert_world_clean(w);
+    /* The same frame again: one more run, the same cut. */
+    assert_rc(xmm_physmap_map_foreign(w, 1, xmm_gfn(HOLE + 8), 2, xmm_gfn(HOLE)), 0);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    assert_int_equal(usage(w, 1).p2m_runs, 3);
+    assert_world_clean(w);
+    /* d3's frame beside it widens the hole: still one cut. */
+    assert_rc(xmm_physmap_map_foreign(w, 1, xmm_gfn(HOLE + 16), 3, xmm_gfn(HOLE)), 0);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    /* The owners' views are their own business. */
+    assert_int_equal(usage(w, 2).heap_splits, 1);
+    assert_int_equal(usage(w, 3).heap_splits, 1);
+    assert_world_clean(w);
+    /* d1's own grant frame: a xenheap frame after d3's, joined to the hole. */
+    assert_rc(xmm_gnttab_map_frame(w, 1, 0, xmm_gfn(HOLE + 32)), 0);
+    gt = xmm_gnttab_frame_mfn(w, 1, 0);
+    assert_int_equal(gt.m, s3.mfn.m + 1);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    assert_world_clean(w);
+    /* d2's frame goes from one gfn, then the other: d3's and d1's stay cut. */
+    assert_rc(xmm_physmap_remove(w, 1, xmm_gfn(HOLE)), 0);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    assert_rc(xmm_physmap_remove(w, 1, xmm_gfn(HOLE + 8)), 0);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    assert_world_clean(w);
+    /* d3's goes: only d1's own frame is left, still one cut. */
+    assert_rc(xmm_physmap_remove(w, 1, xmm_gfn(HOLE + 16)), 0);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    assert_int_equal(usage(w, 1).total, 3 + 1 + 1 + 1);
+    assert_world_clean(w);
+    /* A foreign mapping replaced in place by another of a neighbour frame. */
+    assert_rc(xmm_physmap_map_foreign(w, 1, xmm_gfn(HOLE + 16), 3, xmm_gfn(HOLE)), 0);
+    assert_rc(xmm_physmap_map_foreign(w, 1, xmm_gfn(HOLE + 16), 2, xmm_gfn(HOLE)), 0);
+    assert_int_equal(usage(w, 1).heap_splits, 2);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
 /* --- direct-mapped domains: placement ----------------------------------------- */
 
 static void test_direct_map_holes(void **state)
@@ -413,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_runs_random),
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_heap_splits),
+        cmocka_unit_test(test_heap_splits_foreign),
         cmocka_unit_test(test_direct_map_holes),
         cmocka_unit_test(test_direct_populate_errors),
         cmocka_unit_test(test_world_opts),
