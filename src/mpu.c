@@ -11,17 +11,19 @@
  *    run; a xenheap page mapped at a gfn of the guest's choosing, or a grant
  *    mapping of a scattered frame, is a run of its own.
  *  - heap pieces: Xen's heap is one region in every view.  A xenheap page
- *    mapped into the guest needs the guest's permissions, so the heap
- *    region around it is cut: the view holds one heap region per piece
- *    left.  libxmm models Xen's heap region as spanning host RAM (on real
+ *    mapped into the guest (its own, RAM-typed, or another domain's,
+ *    foreign-mapped) needs the guest's permissions, so the heap region
+ *    around it is cut: the view holds one heap region per piece left.  libxmm models Xen's heap region as spanning host RAM (on real
  *    MPU systems a direct-mapped guest's RAM comes from its own static
  *    banks, outside the heap, so only xenheap pages cut it).
  *  - Xen's fixed regions (code, data, heap) and, under the map_region
  *    strategy, the regions reserved for cross-domain hypercalls.
  * Both counts change in O(1) per leaf write: a leaf only joins or splits
  * its two neighbours (gfn +- 1), and a xenheap frame only joins or splits
- * the heap pieces beside it (mfn +- 1).  The full sweep recounts both from
- * the P2M and the rebuilt holder index; the two must agree.
+ * the heap pieces beside it (mfn +- 1) (a walk of the view's P2M is needed
+ * only to tell whether a referenced xenheap neighbour is foreign-mapped
+ * there).  The full sweep recounts both from the P2M and the rebuilt
+ * holder index; the two must agree.
  */
 #include "internal.h"
 

@@ -5,6 +5,8 @@
  * allocation site.  shared_info placement and cross-domain sends are in
  * test_shinfo.c.
  */
+#include <string.h>
+
 #include "mpu_fixture.h"
 
 /* --- region counting ------------------------------------------------------- */
@@ -233,6 +235,86 @@ static void test_heap_splits_foreign(void **state)
     assert_rc(xmm_physmap_map_foreign(w, 1, xmm_gfn(HOLE + 16), 3, xmm_gfn(HOLE)), 0);
     assert_rc(xmm_physmap_map_foreign(w, 1, xmm_gfn(HOLE + 16), 2, xmm_gfn(HOLE)), 0);
     assert_int_equal(usage(w, 1).heap_splits, 2);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/*
+ * Heap splits of view v the slow way, from the public API: a hole is a live
+ * xenheap frame that is v's own and RAM-mapped by any domain, or that v
+ * foreign-maps; pieces are the maximal runs of RAM frames left.
+ */
+static uint64_t brute_heap_splits(struct xmm_world *w, xmm_domid_t v, const xmm_domid_t *doms,
+                                  size_t n)
+{
+    static bool hole[4096];
+    uint64_t pieces = 0;
+
+    memset(hole, 0, sizeof(hole));
+    for (size_t k = 0; k < n; k++) {
+        struct xmm_p2m_entry e;
+        xmm_gfn_t g, from = xmm_gfn(0);
+
+        while (xmm_p2m_next(w, doms[k], from, &g, &e) == 0) {
+            struct xmm_frame_info f;
+
+            from = xmm_gfn(g.g + 1);
+            if (e.mfn.m < RAM0 || e.mfn.m >= RAM_END)
+                continue;
+            f = tu_frame(w, e.mfn);
+            if (!f.xen_heap || f.free)
+                continue;
+            if ((xmm_p2m_is_ram(e.type) && f.owner == v) ||
+                (xmm_p2m_is_foreign(e.type) && doms[k] == v))
+                hole[e.mfn.m - RAM0] = true;
+        }
+    }
+    for (uint64_t i = 0; i < 4096; i++)
+        pieces += !hole[i] && (i == 0 || hole[i - 1]);
+    return pieces > 1 ? pieces - 1 : 0;
+}
+
+/*
+ * Random shared_info / grant-frame / foreign-map / remove sequences among
+ * three direct-mapped domains: the kept heap splits equal the slow count
+ * in every view after every step, and the full sweep agrees.
+ */
+static void test_heap_splits_random(void **state)
+{
+    static const xmm_domid_t doms[3] = { 1, 2, 3 };
+    struct xmm_world *w = mpu_world(0, XMM_SHARED_INFO_XENHEAP);
+    uint64_t seed = tu_seed(0x004d9008);
+
+    (void)state;
+    for (size_t k = 0; k < 3; k++) {
+        direct_domain(w, doms[k], 64);
+        direct_populate(w, doms[k], 3);
+    }
+    for (int i = 0; i < 3000; i++) {
+        uint64_t r = tu_rand(&seed);
+        xmm_domid_t d = doms[r % 3], o = doms[(r >> 4) % 3];
+        uint64_t gfn = HOLE + ((r >> 8) % 24), src = HOLE + ((r >> 16) % 24);
+
+        switch ((r >> 28) % 5) {
+        case 0:
+            (void)xmm_shinfo_map(w, d, xmm_gfn(gfn));
+            break;
+        case 1:
+            (void)xmm_gnttab_map_frame(w, d, (uint32_t)((r >> 32) % 4), xmm_gfn(gfn));
+            break;
+        case 2:
+        case 3:
+            (void)xmm_physmap_map_foreign(w, d, xmm_gfn(gfn), o, xmm_gfn(src));
+            break;
+        default:
+            (void)xmm_physmap_remove(w, d, xmm_gfn(gfn));
+            break;
+        }
+        for (size_t k = 0; k < 3; k++)
+            assert_int_equal(usage(w, doms[k]).heap_splits, brute_heap_splits(w, doms[k], doms, 3));
+        if (i % 50 == 0)
+            assert_world_clean(w);
+    }
     assert_world_clean(w);
     tu_world_free(w);
 }
@@ -485,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_heap_splits),
         cmocka_unit_test(test_heap_splits_foreign),
+        cmocka_unit_test(test_heap_splits_random),
         cmocka_unit_test(test_direct_map_holes),
         cmocka_unit_test(test_direct_populate_errors),
         cmocka_unit_test(test_world_opts),
