@@ -9,8 +9,10 @@
  *    ram_ro leaves of its own domheap frames; xenheap frames mapped into
  *    it, such as grant-table frames, are not RAM), adjacent gfns merged
  *    into banks;
- *  - /hypervisor: reg[0] is the grant-table region, reg[1..] the safe
- *    ranges, which is where upstream lists its extended regions;
+ *  - /hypervisor: reg[0] is the grant-table region (GUEST_GNTTAB_BASE, or
+ *    for a direct-mapped domain a host range that is never its RAM:
+ *    xmm_saferange_gnttab), reg[1..] the safe ranges, which is where
+ *    upstream lists its extended regions;
  *  - /reserved-memory: one child per safe range so an OS that knows the
  *    binding never uses it for anything else (no-map: nothing backs it
  *    until a mapping is made).  "xen,safe-range" is libxmm's own
@@ -157,7 +159,8 @@ static int write_reserved(void *fdt, const struct xmm_saferange *sr, size_t n)
  * /hypervisor, named without a unit address as libxl names it (dtc warns
  * about that: unit_address_vs_reg); Linux finds it by "xen,xen".
  */
-static int write_hypervisor(void *fdt, const struct xmm_saferange *sr, size_t n)
+static int write_hypervisor(void *fdt, const struct xmm_saferange *gt,
+                            const struct xmm_saferange *sr, size_t n)
 {
     void *val;
     uint8_t *p;
@@ -165,7 +168,7 @@ static int write_hypervisor(void *fdt, const struct xmm_saferange *sr, size_t n)
     TRY(fdt_begin_node(fdt, "hypervisor"));
     TRY(fdt_property(fdt, "compatible", hyp_compat, sizeof(hyp_compat)));
     TRY(fdt_property_placeholder(fdt, "reg", (int)((1 + n) * REG_PAIR), &val));
-    p = put_reg(val, XMM_GUEST_GNTTAB_GFN, XMM_GUEST_GNTTAB_PAGES);
+    p = put_reg(val, gt->gfn.g, gt->pages);
     for (size_t i = 0; i < n; i++)
         p = put_reg(p, sr[i].gfn.g, sr[i].pages);
     return fdt_end_node(fdt);
@@ -173,7 +176,7 @@ static int write_hypervisor(void *fdt, const struct xmm_saferange *sr, size_t n)
 
 /* The whole tree, in the order a reader expects; a libfdt error or 0. */
 static int build(void *fdt, int len, const struct xmm_world *w, const struct xmm_domain *d,
-                 const struct xmm_saferange *sr, size_t nsr)
+                 const struct xmm_saferange *gt, const struct xmm_saferange *sr, size_t nsr)
 {
     uint64_t first, nbanks = count_banks(w, d, &first);
 
@@ -186,7 +189,7 @@ static int build(void *fdt, int len, const struct xmm_world *w, const struct xmm
     TRY(fdt_property_string(fdt, "model", "XENVM-4.19"));
     TRY(write_memory(fdt, w, d, nbanks, first));
     TRY(write_reserved(fdt, sr, nsr));
-    TRY(write_hypervisor(fdt, sr, nsr));
+    TRY(write_hypervisor(fdt, gt, sr, nsr));
     TRY(fdt_end_node(fdt));
     return fdt_finish(fdt);
 }
@@ -201,7 +204,7 @@ int xmm_dt_export(const struct xmm_world *w, xmm_domid_t dom, void *buf, size_t 
                   size_t *size)
 {
     const struct xmm_domain *d = domain_find(w, dom);
-    struct xmm_saferange sr[DT_MAX_RANGES];
+    struct xmm_saferange sr[DT_MAX_RANGES], gt;
     uint64_t first;
     size_t nsr, need;
     int rc;
@@ -209,6 +212,9 @@ int xmm_dt_export(const struct xmm_world *w, xmm_domid_t dom, void *buf, size_t 
     *size = 0;
     if (!d)
         return -XMM_ESRCH;
+    /* Found when the domain was created: the host map has not changed since. */
+    if (xmm_saferange_gnttab(w, dom, &d->opts, &gt))
+        return -XMM_EILSEQ;
     nsr = saferange_list(w, d, sr, DT_MAX_RANGES);
     need = size_bound(count_banks(w, d, &first), nsr);
     if (len > INT_MAX)
@@ -217,7 +223,7 @@ int xmm_dt_export(const struct xmm_world *w, xmm_domid_t dom, void *buf, size_t 
         *size = need;
         return -XMM_ENOSPC;
     }
-    rc = build(buf, (int)len, w, d, sr, nsr);
+    rc = build(buf, (int)len, w, d, &gt, sr, nsr);
     if (rc == -FDT_ERR_NOSPACE) {
         *size = need > len ? need : 2 * len;
         return -XMM_ENOSPC;

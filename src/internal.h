@@ -449,8 +449,11 @@ void mpu_domain_discard(struct xmm_world *w, struct xmm_domain *d);
 uint64_t mpu_domain_hash(const struct xmm_domain *d);
 /* Regions dom needs now (direct-mapped domains), and its breakdown. */
 uint64_t mpu_need(const struct xmm_world *w, const struct xmm_domain *d);
-/* p2m_write hooks: after the checker's index counted leaf e (+1 / -1) ... */
-void mpu_p2m_rmap(struct xmm_world *w, uint64_t e, int delta);
+/*
+ * p2m_write hooks: after the checker's index counted d's leaf e at gfn
+ * (+1: e comes, -1: e goes; before the old leaf is put) ...
+ */
+void mpu_p2m_rmap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t e, int delta);
 /* ... and once the leaf at gfn went from old to e. */
 void mpu_p2m_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t old,
                   uint64_t e);

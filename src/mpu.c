@@ -11,17 +11,19 @@
  *    run; a xenheap page mapped at a gfn of the guest's choosing, or a grant
  *    mapping of a scattered frame, is a run of its own.
  *  - heap pieces: Xen's heap is one region in every view.  A xenheap page
- *    mapped into the guest needs the guest's permissions, so the heap
- *    region around it is cut: the view holds one heap region per piece
- *    left.  libxmm models Xen's heap region as spanning host RAM (on real
+ *    mapped into the guest (its own, RAM-typed, or another domain's,
+ *    foreign-mapped) needs the guest's permissions, so the heap region
+ *    around it is cut: the view holds one heap region per piece left.  libxmm models Xen's heap region as spanning host RAM (on real
  *    MPU systems a direct-mapped guest's RAM comes from its own static
  *    banks, outside the heap, so only xenheap pages cut it).
  *  - Xen's fixed regions (code, data, heap) and, under the map_region
  *    strategy, the regions reserved for cross-domain hypercalls.
  * Both counts change in O(1) per leaf write: a leaf only joins or splits
  * its two neighbours (gfn +- 1), and a xenheap frame only joins or splits
- * the heap pieces beside it (mfn +- 1).  The full sweep recounts both from
- * the P2M and the rebuilt holder index; the two must agree.
+ * the heap pieces beside it (mfn +- 1) (a walk of the view's P2M is needed
+ * only to tell whether a referenced xenheap neighbour is foreign-mapped
+ * there).  The full sweep recounts both from the P2M and the rebuilt
+ * holder index; the two must agree.
  */
 #include "internal.h"
 
@@ -90,50 +92,150 @@ void mpu_p2m_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint6
 }
 
 /*
- * Frame idx cuts Xen's heap region in dom's view: a xenheap frame of dom
- * that some RAM leaf maps (`rm` is the checker's holder index, kept or
- * rebuilt).
+ * Heap holes.  Frame idx cuts Xen's heap region in view v when it is a
+ * live xenheap frame that v reaches with guest permissions:
+ *  - one of v's own xenheap frames that a RAM leaf maps (grant-table
+ *    frames, Xen's shared_info);
+ *  - another domain's xenheap frame that v foreign-maps (a toolstack
+ *    mapping a guest's shared_info): the frame needs v's permissions just
+ *    as it does in its owner's view.
+ * The hooks run in the middle of a leaf write, so a hole is judged in a
+ * stated view of the world: `s` names the leaf at (s->d, s->gfn) as it is
+ * in that state and as the holder index `rm` counts it now; s NULL means
+ * the world as it stands (the full sweep, with the rebuilt index).
  */
-static bool heap_hole(const struct xmm_world *w, const struct xmm_rmap *rm, xmm_domid_t dom,
-                      uint64_t idx)
+struct leaf_state {
+    const struct xmm_domain *d;
+    uint64_t gfn;
+    uint64_t leaf;    /* the leaf at gfn in this state (0: none) */
+    uint64_t counted; /* the leaf at gfn that rm counts now (0: none) */
+};
+
+static bool live_xenheap(const struct xmm_world *w, uint64_t idx)
 {
     const struct xmm_page *pg = &w->frames[idx];
 
-    return (pg->count_info & XMM_PGC_xen_heap) && !page_is_free(pg) && pg->owner == dom &&
-           rm[idx].ram_maps > 0;
+    return (pg->count_info & XMM_PGC_xen_heap) && !page_is_free(pg);
 }
 
-void mpu_p2m_rmap(struct xmm_world *w, uint64_t e, int delta)
+/* Leaf e maps frame idx with a type `is` accepts. */
+static bool leaf_maps(const struct xmm_world *w, uint64_t e, uint64_t idx,
+                      bool (*is)(enum xmm_p2m_type))
 {
-    uint64_t mfn = p2m_entry_mfn(e);
-    struct xmm_domain *od;
-    struct mpu_domain *m;
-    bool left, right;
-    uint32_t idx;
-    int64_t cut;
+    return e && is(p2m_entry_type(e)) && p2m_entry_mfn(e) == w->ram_base + idx;
+}
 
-    if (!xmm_p2m_is_ram(p2m_entry_type(e)) || !frame_valid(w, mfn))
+/*
+ * v has a foreign leaf on frame idx.  Only a frame some foreign or grant
+ * entry references can have one, so the walk of v's P2M is made only for
+ * a xenheap frame that is referenced: a rare event (toolstack mappings).
+ */
+static bool foreign_maps(const struct xmm_world *w, const struct xmm_rmap *rm,
+                         const struct xmm_domain *v, uint64_t idx, const struct leaf_state *s)
+{
+    uint64_t from = 0, g, e;
+    int64_t refs = rm[idx].refs;
+
+    if (s && s->d == v && leaf_maps(w, s->leaf, idx, xmm_p2m_is_foreign))
+        return true;
+    if (s && leaf_maps(w, s->counted, idx, xmm_p2m_is_foreign))
+        refs--;
+    if (refs <= 0)
+        return false;
+    while (p2m_next_raw(&v->p2m, from, &g, &e)) {
+        from = g + 1;
+        if (s && s->d == v && g == s->gfn)
+            continue;
+        if (leaf_maps(w, e, idx, xmm_p2m_is_foreign))
+            return true;
+    }
+    return false;
+}
+
+static bool view_hole(const struct xmm_world *w, const struct xmm_rmap *rm,
+                      const struct xmm_domain *v, uint64_t idx, const struct leaf_state *s)
+{
+    if (!live_xenheap(w, idx))
+        return false;
+    if (w->frames[idx].owner == v->id) {
+        int64_t ram = rm[idx].ram_maps;
+
+        if (s)
+            ram += (int64_t)leaf_maps(w, s->leaf, idx, xmm_p2m_is_ram) -
+                   (int64_t)leaf_maps(w, s->counted, idx, xmm_p2m_is_ram);
+        if (ram > 0)
+            return true;
+    }
+    return foreign_maps(w, rm, v, idx, s);
+}
+
+/* Frame i begins a piece of the heap region in v's view. */
+static int piece_starts(const struct xmm_world *w, const struct xmm_domain *v, uint64_t i,
+                        const struct leaf_state *s)
+{
+    return !view_hole(w, w->rmap, v, i, s) && (i == 0 || view_hole(w, w->rmap, v, i - 1, s));
+}
+
+/*
+ * Only frame m differs between states b and a, so only the pieces that
+ * begin at m or m + 1 can change: the heap is cut in two, a piece that was
+ * only m goes, or a hole at the end of RAM just shrinks it.
+ */
+static void heap_recut(struct xmm_world *w, struct xmm_domain *v, uint64_t m,
+                       const struct leaf_state *b, const struct leaf_state *a)
+{
+    struct mpu_domain *mp = v->mpu;
+    int64_t delta = 0;
+
+    for (uint64_t i = m; i <= m + 1 && i < w->ram_pages; i++)
+        delta += piece_starts(w, v, i, a) - piece_starts(w, v, i, b);
+    if (!delta)
         return;
-    idx = (uint32_t)(mfn - w->ram_base);
-    if (!(w->frames[idx].count_info & XMM_PGC_xen_heap))
+    assert(delta > 0 || mp->heap_pieces >= (uint64_t)-delta);
+    mp->heap_pieces = (uint64_t)((int64_t)mp->heap_pieces + delta);
+    domain_touch(w, v);
+}
+
+/* A direct-mapped view whose regions are counted, or NULL. */
+static struct xmm_domain *counted_view(struct xmm_world *w, xmm_domid_t dom)
+{
+    struct xmm_domain *v = domain_find(w, dom);
+
+    return v && v->opts.direct_map && v->mpu ? v : NULL;
+}
+
+void mpu_p2m_rmap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t e, int delta)
+{
+    struct leaf_state b = { d, gfn, 0, 0 }, a = { d, gfn, 0, 0 };
+    enum xmm_p2m_type t = p2m_entry_type(e);
+    struct xmm_domain *owner_view = NULL, *map_view = NULL;
+    uint64_t mfn = p2m_entry_mfn(e), idx;
+
+    if (!e || !frame_valid(w, mfn))
         return;
-    od = domain_find(w, w->frames[idx].owner);
-    if (!od || !od->opts.direct_map || !od->mpu)
+    idx = mfn - w->ram_base;
+    if (!live_xenheap(w, idx))
         return;
-    /* Only the first mapping and the last unmapping change the frame's status. */
-    if (w->rmap[idx].ram_maps != (delta > 0 ? 1 : 0))
+    if (xmm_p2m_is_ram(t))
+        owner_view = counted_view(w, w->frames[idx].owner);
+    else if (xmm_p2m_is_foreign(t))
+        map_view = counted_view(w, d->id);
+    if (!owner_view && !map_view)
         return;
-    m = od->mpu;
-    /* Heap pieces on either side of the frame (host RAM ends bound the heap). */
-    left = idx > 0 && !heap_hole(w, w->rmap, od->id, idx - 1);
-    right = idx + 1 < w->ram_pages && !heap_hole(w, w->rmap, od->id, idx + 1);
-    /* Punching it out splits a piece in two, or removes a piece that was only it. */
-    cut = (left && right) ? 1 : (!left && !right) ? -1 : 0;
-    if (delta < 0)
-        cut = -cut;
-    assert(cut >= 0 || m->heap_pieces > 0);
-    m->heap_pieces = (uint64_t)((int64_t)m->heap_pieces + cut);
-    domain_touch(w, od); /* its peak is noted once the leaf write is complete */
+    /* -1: the index dropped e, the leaf goes; +1: the index counts e, the leaf comes. */
+    if (delta < 0) {
+        b.leaf = e;
+    } else {
+        b.counted = a.counted = e;
+        a.leaf = e;
+    }
+    if (owner_view) {
+        heap_recut(w, owner_view, idx, &b, &a);
+        if (owner_view != d)
+            note_peak(w, owner_view); /* d's is noted once its leaf write is complete */
+    }
+    if (map_view)
+        heap_recut(w, map_view, idx, &b, &a);
 }
 
 /* --- per-domain state ------------------------------------------------------ */
@@ -365,27 +467,40 @@ static uint64_t recount_runs(const struct xmm_domain *d)
 }
 
 /*
- * Heap pieces in d's view from the rebuilt index: every hole is one of d's
- * xenheap frames, so walking its xenheap list finds them all.  With H runs
+ * Heap pieces in d's view from the rebuilt index and the P2M: the holes are
+ * d's own xenheap frames (its xenheap list) and the xenheap frames it
+ * foreign-maps (its P2M, each frame once: at its lowest gfn).  With H runs
  * of holes the heap is left in H + 1 pieces, less one for a run at either
  * end of RAM.
  */
 static uint64_t recount_pieces(const struct xmm_world *w, const struct xmm_rmap *rm,
                                const struct xmm_domain *d)
 {
-    uint64_t runs = 0, seen = 0, last = w->ram_pages - 1;
-    bool at_start = false, at_end = false;
+    uint64_t runs = 0, seen = 0, last = w->ram_pages - 1, from = 0, g, e;
 
     for (uint32_t i = d->xenpages.head; i != XMM_NIL && seen <= w->ram_pages;
-         i = w->frames[i].next, seen++) {
-        if (!heap_hole(w, rm, d->id, i))
-            continue;
-        if (i == 0 || !heap_hole(w, rm, d->id, i - 1))
+         i = w->frames[i].next, seen++)
+        if (view_hole(w, rm, d, i, NULL) && (i == 0 || !view_hole(w, rm, d, i - 1, NULL)))
             runs++;
-        at_start |= i == 0;
-        at_end |= i == last;
+    while (p2m_next_raw(&d->p2m, from, &g, &e)) {
+        uint64_t mfn = p2m_entry_mfn(e), idx, f = 0, g2, e2;
+        bool first = true;
+
+        from = g + 1;
+        if (!xmm_p2m_is_foreign(p2m_entry_type(e)) || !frame_valid(w, mfn))
+            continue;
+        idx = mfn - w->ram_base;
+        if (!live_xenheap(w, idx) || w->frames[idx].owner == d->id)
+            continue; /* not a hole, or counted with d's own frames */
+        while (first && p2m_next_raw(&d->p2m, f, &g2, &e2) && g2 < g) {
+            f = g2 + 1;
+            first = !leaf_maps(w, e2, idx, xmm_p2m_is_foreign);
+        }
+        if (first && (idx == 0 || !view_hole(w, rm, d, idx - 1, NULL)))
+            runs++;
     }
-    return runs + 1 - (at_start ? 1 : 0) - (at_end ? 1 : 0);
+    return runs + 1 - (view_hole(w, rm, d, 0, NULL) ? 1 : 0) -
+           (view_hole(w, rm, d, last, NULL) ? 1 : 0);
 }
 
 void mpu_check_full(const struct xmm_world *w, const struct xmm_rmap *rm,

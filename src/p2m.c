@@ -240,12 +240,12 @@ void p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t
         iommu_p2m_write(w, d, gfn, old, entry);
     if (old) {
         rmap_account(w, d->id, old, -1);
-        mpu_p2m_rmap(w, old, -1);
+        mpu_p2m_rmap(w, d, gfn, old, -1);
         put_leaf(w, d->id, gfn, old);
     }
     if (entry) {
         rmap_account(w, d->id, entry, +1);
-        mpu_p2m_rmap(w, entry, +1);
+        mpu_p2m_rmap(w, d, gfn, entry, +1);
         if (frame_valid(w, p2m_entry_mfn(entry)))
             hist_add(w, (uint32_t)(p2m_entry_mfn(entry) - w->ram_base), XMM_EV_MAP, d->id, gfn,
                      (uint8_t)p2m_entry_type(entry));

@@ -54,6 +54,21 @@ static bool span_has(struct span s, uint64_t gfn)
 }
 
 /*
+ * One of the ABI frames the range is sized for: a RAM entry of one of the
+ * domain's own xenheap frames (grant-table frame, shared_info).
+ */
+static bool abi_frame(const struct xmm_world *w, xmm_domid_t dom, uint64_t e)
+{
+    uint64_t mfn = p2m_entry_mfn(e);
+    const struct xmm_page *pg;
+
+    if (!xmm_p2m_is_ram(p2m_entry_type(e)) || !frame_valid(w, mfn))
+        return false;
+    pg = &w->frames[mfn - w->ram_base];
+    return (pg->count_info & XMM_PGC_xen_heap) && !page_is_free(pg) && pg->owner == dom;
+}
+
+/*
  * The RAM banks libxl would give a guest of max_pages frames: RAM0 first,
  * the rest in RAM1, each capped at its window.  Return: number of banks.
  */
@@ -73,20 +88,105 @@ static size_t layout_ram_banks(uint64_t max_pages, struct span out[2])
 }
 
 /*
+ * The grant-table region a domain is told about (/hypervisor reg[0]).
+ * Domains built on the guest layout get GUEST_GNTTAB_BASE, 16 MiB, as
+ * libxl and dom0less give a domU.  A direct-mapped domain's address space
+ * is the host's, so that fixed address may be host RAM the domain is
+ * given at that very gfn; Xen's find_gnttab_region instead hands the
+ * hardware domain a host range that can never be its RAM (Xen's own text
+ * section), sized to its grant table.  libxmm's host has no Xen image, so
+ * the region is a host hole, neither RAM nor MMIO: GUEST_GNTTAB_BASE when
+ * that is one, else the lowest 2 MiB-aligned start right after a host RAM
+ * or MMIO region that fits below 2^36.  The host map is fixed for the
+ * world's life, so the region is too.
+ */
+static bool host_hole(const struct xmm_world *w, uint64_t gfn, uint64_t pages)
+{
+    struct span ram = { w->ram_base, w->ram_base + w->ram_pages };
+
+    if (gfn >= XMM_FRAME_LIMIT || pages > XMM_FRAME_LIMIT - gfn || span_overlaps(ram, gfn, pages))
+        return false;
+    for (size_t i = 0; i < w->mmio_count; i++) {
+        struct span m = { w->mmio[i].base.m, w->mmio[i].base.m + w->mmio[i].pages };
+
+        if (span_overlaps(m, gfn, pages))
+            return false;
+    }
+    return true;
+}
+
+static int gnttab_region(const struct xmm_world *w, xmm_domid_t dom,
+                         const struct xmm_domain_opts *o, struct span *out)
+{
+    uint64_t pages = XMM_GUEST_GNTTAB_PAGES, best = XMM_FRAME_LIMIT, c;
+
+    if (!o->direct_map) {
+        *out = (struct span){ XMM_GUEST_GNTTAB_GFN, XMM_GUEST_GNTTAB_GFN + pages };
+        return 0;
+    }
+    if (dom == XMM_SAFERANGE_CONTROL_DOMID)
+        pages = o->grant_frames; /* the hardware domain: gnttab_dom0_frames() */
+    if (host_hole(w, XMM_GUEST_GNTTAB_GFN, pages)) {
+        *out = (struct span){ XMM_GUEST_GNTTAB_GFN, XMM_GUEST_GNTTAB_GFN + pages };
+        return 0;
+    }
+    c = align_up(w->ram_base + w->ram_pages, XMM_SAFERANGE_GRANULE);
+    if (host_hole(w, c, pages))
+        best = c;
+    for (size_t i = 0; i < w->mmio_count; i++) {
+        c = align_up(w->mmio[i].base.m + w->mmio[i].pages, XMM_SAFERANGE_GRANULE);
+        if (c < best && host_hole(w, c, pages))
+            best = c;
+    }
+    if (best == XMM_FRAME_LIMIT)
+        return -XMM_ENOSPC;
+    *out = (struct span){ best, best + pages };
+    return 0;
+}
+
+int xmm_saferange_gnttab(const struct xmm_world *w, xmm_domid_t dom,
+                         const struct xmm_domain_opts *opts, struct xmm_saferange *out)
+{
+    struct xmm_domain_opts def = XMM_DOMAIN_OPTS_INIT;
+    struct span s;
+    int rc;
+
+    out->gfn = xmm_gfn(0);
+    out->pages = 0;
+    if (!opts)
+        opts = &def;
+    if (opts->grant_frames == 0)
+        return -XMM_EINVAL;
+    rc = gnttab_region(w, dom, opts, &s);
+    if (rc)
+        return rc;
+    out->gfn = xmm_gfn(s.start);
+    out->pages = s.end - s.start;
+    return 0;
+}
+
+/*
  * What a range must stay clear of, numbered 0 .. obstacle_count()-1 so
- * callers can walk them without allocating: the grant-table and magic
- * regions; the guest's RAM banks (a direct-mapped guest: host RAM, since
- * gfn == mfn); and the host MMIO regions, which the toolstack passes
- * through 1:1.
+ * callers can walk them without allocating: the domain's grant-table
+ * region and the magic region; the guest's RAM banks (a direct-mapped
+ * guest: host RAM, since gfn == mfn); and the host MMIO regions, which the
+ * toolstack passes through 1:1.
  */
 #define OBS_FIXED 4
+
+/* The domain a range is placed or checked for. */
+struct layout {
+    bool direct;
+    uint64_t max_pages;
+    struct span gnttab;
+};
 
 static size_t obstacle_count(const struct xmm_world *w)
 {
     return OBS_FIXED + w->mmio_count;
 }
 
-static bool obstacle(const struct xmm_world *w, bool direct, uint64_t max_pages, size_t i,
+static bool obstacle(const struct xmm_world *w, const struct layout *l, size_t i,
                      struct span *out)
 {
     struct span banks[2];
@@ -94,18 +194,18 @@ static bool obstacle(const struct xmm_world *w, bool direct, uint64_t max_pages,
 
     switch (i) {
     case 0:
-        *out = (struct span){ XMM_GUEST_GNTTAB_GFN, XMM_GUEST_GNTTAB_GFN + XMM_GUEST_GNTTAB_PAGES };
+        *out = l->gnttab;
         return true;
     case 1:
         *out = (struct span){ XMM_GUEST_MAGIC_GFN, XMM_GUEST_MAGIC_GFN + XMM_GUEST_MAGIC_PAGES };
         return true;
     case 2:
     case 3:
-        if (direct) {
+        if (l->direct) {
             *out = (struct span){ w->ram_base, w->ram_base + w->ram_pages };
             return i == 2;
         }
-        nb = layout_ram_banks(max_pages, banks);
+        nb = layout_ram_banks(l->max_pages, banks);
         if (i - 2 >= nb)
             return false;
         *out = banks[i - 2];
@@ -120,17 +220,26 @@ static bool obstacle(const struct xmm_world *w, bool direct, uint64_t max_pages,
 }
 
 /* True when [gfn, gfn+pages) avoids every obstacle and ends below 2^36. */
-static bool clear_of_obstacles(const struct xmm_world *w, bool direct, uint64_t max_pages,
-                               uint64_t gfn, uint64_t pages)
+static bool clear_of_obstacles(const struct xmm_world *w, const struct layout *l, uint64_t gfn,
+                               uint64_t pages)
 {
     struct span s;
 
     if (gfn >= XMM_FRAME_LIMIT || pages > XMM_FRAME_LIMIT - gfn)
         return false;
     for (size_t i = 0; i < obstacle_count(w); i++)
-        if (obstacle(w, direct, max_pages, i, &s) && span_overlaps(s, gfn, pages))
+        if (obstacle(w, l, i, &s) && span_overlaps(s, gfn, pages))
             return false;
     return true;
+}
+
+/* The layout of a domain about to be created: its grant-table region must exist. */
+static int layout_of(const struct xmm_world *w, xmm_domid_t dom, const struct xmm_domain_opts *o,
+                     struct layout *l)
+{
+    l->direct = o->direct_map;
+    l->max_pages = o->max_pages;
+    return gnttab_region(w, dom, o, &l->gnttab);
 }
 
 uint64_t xmm_saferange_size(xmm_domid_t dom, const struct xmm_domain_opts *opts, uint64_t *need)
@@ -140,7 +249,9 @@ uint64_t xmm_saferange_size(xmm_domid_t dom, const struct xmm_domain_opts *opts,
 
     if (!opts)
         opts = &def;
-    n = (uint64_t)opts->maptrack_frames * XMM_MAPTRACK_PER_FRAME + opts->grant_frames;
+    /* every grant mapping it can hold, then the ABI frames: grant table, shared_info */
+    n = (uint64_t)opts->maptrack_frames * XMM_MAPTRACK_PER_FRAME + opts->grant_frames +
+        XMM_SAFERANGE_SHINFO_PAGES;
 
     if (dom == XMM_SAFERANGE_CONTROL_DOMID)
         n += XMM_SAFERANGE_CONTROL_PAGES;
@@ -155,30 +266,29 @@ uint64_t xmm_saferange_size(xmm_domid_t dom, const struct xmm_domain_opts *opts,
  * proposed in the seed); when that does not fit below 2^36, the lowest
  * 2 MiB-aligned start above 1 GiB, right after an obstacle, that fits.
  */
-static int place(const struct xmm_world *w, bool direct, uint64_t max_pages, uint64_t pages,
-                 uint64_t *gfn)
+static int place(const struct xmm_world *w, const struct layout *l, uint64_t pages, uint64_t *gfn)
 {
     uint64_t top = 0, best = XMM_FRAME_LIMIT;
     struct span s;
 
     for (size_t i = 0; i < obstacle_count(w); i++)
-        if (obstacle(w, direct, max_pages, i, &s) && s.end > top)
+        if (obstacle(w, l, i, &s) && s.end > top)
             top = s.end;
     top = align_up(top, XMM_SAFERANGE_ALIGN);
-    if (clear_of_obstacles(w, direct, max_pages, top, pages)) {
+    if (clear_of_obstacles(w, l, top, pages)) {
         *gfn = top;
         return 0;
     }
-    if (clear_of_obstacles(w, direct, max_pages, XMM_GUEST_RAM0_GFN, pages))
+    if (clear_of_obstacles(w, l, XMM_GUEST_RAM0_GFN, pages))
         best = XMM_GUEST_RAM0_GFN;
     for (size_t i = 0; i < obstacle_count(w); i++) {
         uint64_t c;
 
-        if (!obstacle(w, direct, max_pages, i, &s))
+        if (!obstacle(w, l, i, &s))
             continue;
         c = align_up(s.end, XMM_SAFERANGE_GRANULE);
         if (c >= XMM_GUEST_RAM0_GFN && c < best &&
-            clear_of_obstacles(w, direct, max_pages, c, pages))
+            clear_of_obstacles(w, l, c, pages))
             best = c;
     }
     if (best == XMM_FRAME_LIMIT)
@@ -193,16 +303,17 @@ static int place(const struct xmm_world *w, bool direct, uint64_t max_pages, uin
  * gfns are the host's frames); otherwise RAM and passthrough MMIO are
  * placed by the same toolstack, which can put them elsewhere.
  */
-static int check_given(const struct xmm_world *w, bool direct, uint64_t gfn, uint64_t pages)
+static int check_given(const struct xmm_world *w, const struct layout *l, uint64_t gfn,
+                       uint64_t pages)
 {
     struct span s;
 
     if (pages == 0 || gfn >= XMM_FRAME_LIMIT || pages > XMM_FRAME_LIMIT - gfn)
         return -XMM_EINVAL;
     for (size_t i = 0; i < obstacle_count(w); i++) {
-        if (i >= 2 && !direct)
+        if (i >= 2 && !l->direct)
             break;
-        if (obstacle(w, direct, 0, i, &s) && span_overlaps(s, gfn, pages))
+        if (obstacle(w, l, i, &s) && span_overlaps(s, gfn, pages))
             return -XMM_EINVAL;
     }
     return 0;
@@ -212,6 +323,7 @@ int xmm_saferange_choose(const struct xmm_world *w, xmm_domid_t dom,
                          const struct xmm_domain_opts *opts, struct xmm_saferange *out)
 {
     struct xmm_domain_opts def = XMM_DOMAIN_OPTS_INIT;
+    struct layout l;
     uint64_t gfn = 0, pages;
     int rc;
 
@@ -219,11 +331,16 @@ int xmm_saferange_choose(const struct xmm_world *w, xmm_domid_t dom,
         opts = &def;
     out->gfn = xmm_gfn(0);
     out->pages = 0;
+    if (opts->safe_range == XMM_SAFE_RANGE_OFF)
+        return 0;
+    rc = layout_of(w, dom, opts, &l);
+    if (rc)
+        return rc;
     switch (opts->safe_range) {
     case XMM_SAFE_RANGE_OFF:
         return 0;
     case XMM_SAFE_RANGE_GIVEN:
-        rc = check_given(w, opts->direct_map, opts->safe_range_gfn.g, opts->safe_range_pages);
+        rc = check_given(w, &l, opts->safe_range_gfn.g, opts->safe_range_pages);
         if (rc)
             return rc;
         gfn = opts->safe_range_gfn.g;
@@ -232,7 +349,7 @@ int xmm_saferange_choose(const struct xmm_world *w, xmm_domid_t dom,
     case XMM_SAFE_RANGE_AUTO:
     default:
         pages = xmm_saferange_size(dom, opts, NULL);
-        rc = place(w, opts->direct_map, opts->max_pages, pages, &gfn);
+        rc = place(w, &l, pages, &gfn);
         if (rc)
             return rc;
         break;
@@ -240,6 +357,18 @@ int xmm_saferange_choose(const struct xmm_world *w, xmm_domid_t dom,
     out->gfn = xmm_gfn(gfn);
     out->pages = pages;
     return 0;
+}
+
+/*
+ * The layout of an existing domain.  Its grant-table region was found when
+ * it was created and the host map has not changed since; should it be
+ * missing all the same, the fixed guest-layout region stands in.
+ */
+static void layout_of_domain(const struct xmm_world *w, const struct xmm_domain *d,
+                             struct layout *l)
+{
+    if (layout_of(w, d->id, &d->opts, l))
+        l->gnttab = (struct span){ XMM_GUEST_GNTTAB_GFN, XMM_GUEST_GNTTAB_GFN + XMM_GUEST_GNTTAB_PAGES };
 }
 
 /* --- per-domain state -------------------------------------------------------- */
@@ -251,6 +380,10 @@ int saferange_pick(const struct xmm_world *w, xmm_domid_t dom, const struct xmm_
     int rc;
 
     memset(out, 0, sizeof(*out));
+    /* Item 7: a domain without a grant-table region outside its RAM is not built. */
+    rc = xmm_saferange_gnttab(w, dom, o, &r);
+    if (rc)
+        return rc;
     if (w->policy.safe_range != XMM_SAFE_RANGE_TOOLSTACK)
         return 0; /* the domain_create argument is a toolstack input only */
     rc = xmm_saferange_choose(w, dom, o, &r);
@@ -349,18 +482,20 @@ static size_t query_windows(const struct xmm_domain *d, struct span out[2])
     return 2;
 }
 
-/* Direct-mapped domains: host RAM and MMIO are never holes. */
+/* Direct-mapped domains: host RAM, MMIO and the grant-table region are never holes. */
 static bool host_obstacle_at(const struct xmm_world *w, const struct xmm_domain *d, uint64_t g,
                              uint64_t *next_start, uint64_t *end)
 {
+    struct layout l;
     struct span s;
     bool in = false;
 
     *next_start = XMM_FRAME_LIMIT;
     if (!d->opts.direct_map)
         return false;
-    for (size_t i = 2; i < obstacle_count(w); i++) {
-        if (!obstacle(w, true, 0, i, &s))
+    layout_of_domain(w, d, &l);
+    for (size_t i = 0; i < obstacle_count(w); i++) {
+        if (i == 1 || !obstacle(w, &l, i, &s))
             continue;
         if (span_has(s, g)) {
             *end = s.end;
@@ -537,6 +672,13 @@ int xmm_saferange_info(const struct xmm_world *w, xmm_domid_t dom,
         enum xmm_p2m_type t = p2m_entry_type(e);
 
         gfn = g + 1;
+        if (abi_frame(w, d->id, e)) {
+            if (in_safe(w, d, g)) {
+                out->used++;
+                out->abi_frames++;
+            }
+            continue;
+        }
         if (!xmm_p2m_is_grant(t) && !xmm_p2m_is_foreign(t))
             continue;
         out->grant_maps += xmm_p2m_is_grant(t);
@@ -566,8 +708,9 @@ int xmm_saferange_told(const struct xmm_world *w, xmm_domid_t dom, uint32_t i,
 
 /*
  * One P2M entry: no RAM or MMIO inside a safe range (the toolstack range,
- * or a hole the domain was told about); under toolstack, grant and foreign
- * entries only inside the range.
+ * or a hole the domain was told about), except the domain's own xenheap
+ * ABI frames, for which the range is sized; under toolstack, grant and
+ * foreign entries only inside the range.
  */
 void saferange_check_entry(const struct xmm_world *w, xmm_domid_t dom, uint64_t gfn, uint64_t e,
                            struct xmm_check_report *rep)
@@ -579,7 +722,7 @@ void saferange_check_entry(const struct xmm_world *w, xmm_domid_t dom, uint64_t 
     if (w->policy.safe_range == XMM_SAFE_RANGE_NONE || !d)
         return;
     inside = in_safe(w, d, gfn);
-    if (inside && (xmm_p2m_is_ram(t) || xmm_p2m_is_mmio(t)))
+    if (inside && ((xmm_p2m_is_ram(t) && !abi_frame(w, dom, e)) || xmm_p2m_is_mmio(t)))
         check_report(rep, XMM_INV_SAFE_RANGE, XMM_SUBJECT_P2M, p2m_entry_mfn(e), dom, gfn,
                      "%s entry at gfn %#llx inside d%u's %s", xmm_p2m_type_name(t),
                      (unsigned long long)gfn, (unsigned)dom,
@@ -596,11 +739,14 @@ void saferange_check_domain(const struct xmm_world *w, const struct xmm_domain *
                             struct xmm_check_report *rep)
 {
 #define SR_V(...) check_report(rep, XMM_INV_SAFE_RANGE, XMM_SUBJECT_DOMAIN, 0, d->id, 0, __VA_ARGS__)
+    struct layout l;
+
+    layout_of_domain(w, d, &l);
     if (d->sr.pages && (d->sr.gfn >= XMM_FRAME_LIMIT || d->sr.pages > XMM_FRAME_LIMIT - d->sr.gfn))
         SR_V("safe range [%#llx, +%#llx) is out of bounds", (unsigned long long)d->sr.gfn,
              (unsigned long long)d->sr.pages);
     else if (toolstack_range(w, d) && d->opts.direct_map &&
-             !clear_of_obstacles(w, true, 0, d->sr.gfn, d->sr.pages))
+             !clear_of_obstacles(w, &l, d->sr.gfn, d->sr.pages))
         SR_V("direct-mapped d%u's safe range [%#llx, +%#llx) covers host RAM, MMIO or a "
              "fixed guest region",
              (unsigned)d->id, (unsigned long long)d->sr.gfn, (unsigned long long)d->sr.pages);

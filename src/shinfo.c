@@ -103,9 +103,7 @@ static int map_xenheap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn)
     uint32_t fi;
     int rc;
 
-    /* Seed 002: a RAM mapping never goes inside the toolstack's safe range. */
-    if (saferange_blocks(w, d, gfn, 1))
-        return -XMM_EBUSY;
+    /* Seed 002: the safe range is sized for shared_info too: it may go there. */
     rc = physmap_replaceable(d, gfn);
     if (rc)
         return rc;

@@ -8,7 +8,8 @@
  *
  *   /                      #address-cells = #size-cells = 2
  *   /hypervisor            compatible "xen,xen-4.19", "xen,xen";
- *                          reg = grant-table region, then each safe range
+ *                          reg = grant-table region (xmm_saferange_gnttab:
+ *                          never the domain's RAM), then each safe range
  *                          (upstream's extended regions)
  *   /memory@ADDR           device_type "memory"; reg = the domain's RAM
  *                          banks, from its P2M, adjacent frames merged

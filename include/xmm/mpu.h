@@ -10,8 +10,9 @@
  *  - one region per maximal run of the domain's P2M with one type and one
  *    set of permissions (consecutive gfns mapping consecutive mfns);
  *  - one extra region for each split of Xen's heap region: a xenheap page
- *    mapped into the domain (the grant table, Xen's shared_info today) must
- *    get the guest's permissions, cutting the heap region around it;
+ *    mapped into the domain (its grant table, Xen's shared_info today, or
+ *    another domain's shared_info it foreign-maps) must get the guest's
+ *    permissions, cutting the heap region around it;
  *  - under the `map_region` cross-domain strategy, regions kept free for
  *    hypercalls that touch another domain's shared_info / vcpu_info.
  * The `mpu_regions` invariant fails when a running direct-mapped domain
@@ -118,8 +119,9 @@ int xmm_mpu_evtchn_send(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t to, ui
  *    again moves it (the old page's reference is dropped).
  * Return: 0, -XMM_ESRCH, -XMM_EINVAL (dying, gfn out of range; guest_page:
  * gfn not the domain's ram_rw page), -XMM_EBUSY (xenheap: mapped already,
- * or gfn inside the domain's toolstack safe range, seed 002), -XMM_ENOMEM
- * (no frame or no memory for P2M nodes).
+ * or a grant mapping sits at gfn), -XMM_ENOMEM (no frame or no memory for
+ * P2M nodes).  The gfn may lie inside the domain's toolstack safe range,
+ * which is sized for it (seed 002).
  */
 int xmm_shinfo_map(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn);
 

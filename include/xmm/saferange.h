@@ -52,6 +52,7 @@ extern "C" {
 #define XMM_SAFERANGE_MIN_PAGES UINT64_C(0x4000)  /* 64 MiB: smaller regions are dropped */
 #define XMM_SAFERANGE_CONTROL_PAGES UINT64_C(0x2000000) /* 128 GiB for the control domain */
 #define XMM_SAFERANGE_CONTROL_DOMID 0             /* the control domain (dom0) */
+#define XMM_SAFERANGE_SHINFO_PAGES 1              /* shared_info, a xenheap frame mapped by the guest */
 /* Holes a domain can be told about over its life (policy query). */
 #define XMM_SAFERANGE_TOLD_MAX 16
 
@@ -64,7 +65,9 @@ struct xmm_saferange {
 /*
  * The sizing formula for a domain's safe range (toolstack `auto`):
  * maptrack_frames x 512 (every grant mapping the domain can hold) +
- * grant_frames, plus XMM_SAFERANGE_CONTROL_PAGES for the control domain
+ * grant_frames + 1 (the ABI frames the guest maps there: its grant table
+ * and shared_info; vcpu_info lives in guest RAM pages), plus
+ * XMM_SAFERANGE_CONTROL_PAGES for the control domain
  * (its foreign mappings are not bounded by anything else); then rounded up
  * to 2 MiB and raised to 64 MiB.  *need (may be NULL) receives the bound
  * before rounding.  opts NULL: XMM_DOMAIN_OPTS_INIT.  Return: the size in
@@ -79,11 +82,31 @@ uint64_t xmm_saferange_size(xmm_domid_t dom, const struct xmm_domain_opts *opts,
  * MMIO or special region (for a direct-mapped domain: above host RAM and
  * MMIO, in a host hole), or failing that in the lowest hole that fits.
  * out->pages is 0 for `safe_range: none`.
+ * The grant-table region it avoids is the domain's (xmm_saferange_gnttab).
  * Return: 0; -XMM_EINVAL (a given range that is out of bounds or overlaps
  * the grant-table or magic region, or for a direct-mapped domain host RAM or
- * MMIO); -XMM_ENOSPC (no hole is large enough).
+ * MMIO); -XMM_ENOSPC (no hole is large enough, or a direct-mapped domain
+ * has no grant-table region).
  */
 int xmm_saferange_choose(const struct xmm_world *w, xmm_domid_t dom,
+                         const struct xmm_domain_opts *opts, struct xmm_saferange *out);
+
+/*
+ * The grant-table region `dom` is told about (/hypervisor reg[0]), for a
+ * domain created with opts (NULL: XMM_DOMAIN_OPTS_INIT) in this world:
+ *  - not direct-mapped: GUEST_GNTTAB_BASE, 16 MiB (libxl, dom0less domUs);
+ *  - direct-mapped: a host range that can never be the domain's RAM nor a
+ *    device (Xen's find_gnttab_region gives the hardware domain its own
+ *    text section; libxmm's host has no Xen image, so a host hole):
+ *    GUEST_GNTTAB_BASE if that is a hole, else the lowest 2 MiB-aligned
+ *    start right after host RAM or an MMIO region that fits below 2^36.
+ *    Size: grant_frames pages for the hardware domain (domid 0, as Xen sizes
+ *    dom0's with gnttab_dom0_frames), 16 MiB for any other.
+ * xmm_domain_create refuses a domain for which this fails.
+ * Return: 0; -XMM_EINVAL (grant_frames 0); -XMM_ENOSPC (no host hole of
+ * that size).
+ */
+int xmm_saferange_gnttab(const struct xmm_world *w, xmm_domid_t dom,
                          const struct xmm_domain_opts *opts, struct xmm_saferange *out);
 
 /*
@@ -106,7 +129,9 @@ struct xmm_saferange_info {
     struct xmm_saferange range; /* toolstack: the fixed range (pages 0: none) */
     uint32_t told_count;        /* query: holes the domain was told about */
     uint64_t capacity;          /* frames in its safe range(s) */
-    uint64_t used;              /* grant + foreign entries inside them */
+    uint64_t used;              /* grant + foreign entries and ABI frames inside them */
+    uint64_t abi_frames;        /* of those, ABI frames: the domain's own xenheap frames
+                                   (grant table, shared_info) mapped RAM-typed */
     uint64_t grant_maps;        /* grant entries anywhere in the P2M */
     uint64_t foreign_maps;      /* foreign entries anywhere in the P2M */
     /*

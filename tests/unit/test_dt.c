@@ -204,6 +204,41 @@ static void test_direct_map(void **state)
     tu_world_free(w);
 }
 
+/*
+ * Issue 11 item 7: a direct-mapped dom0 whose RAM covers 0x38000000.  The
+ * grant-table region (reg[0]) lies outside every /memory bank: the first
+ * 2 MiB-aligned host hole after host RAM, as long as its grant table.
+ */
+static void test_direct_dom0_low_ram(void **state)
+{
+    struct xmm_world_opts wo = tu_opts();
+    struct xmm_domain_opts o = XMM_DOMAIN_OPTS_INIT;
+    const uint64_t mem[] = { 0x38000000, 0x10000 };
+    const uint64_t hyp[] = { 0x40000000, 0x40000, 0x80000000, 0x2080200000 };
+    struct xmm_world *w;
+    const void *m, *h;
+    int mlen, hlen;
+
+    (void)state;
+    wo.ram_base = xmm_mfn(0x30000);
+    wo.ram_pages = 0x10000;
+    w = tu_world(&wo);
+    o.max_pages = 0x4000;
+    o.direct_map = true;
+    assert_rc(xmm_domain_create(w, 0, &o), 0);
+    assert_rc(xmm_physmap_populate(w, 0, xmm_gfn(0x38000), 16), 0);
+    export(w, 0, NULL);
+    assert_reg("/memory@38000000", mem, 1);
+    assert_reg("/hypervisor", hyp, 2);
+    /* Whatever the numbers: reg[0] and every RAM bank are disjoint. */
+    m = reg_of("/memory@38000000", &mlen);
+    h = reg_of("/hypervisor", &hlen);
+    for (int i = 0; i < mlen / 16; i++)
+        assert_true(be64_at(h, 0) + be64_at(h, 1) <= be64_at(m, 2 * (size_t)i) ||
+                    be64_at(m, 2 * (size_t)i) + be64_at(m, 2 * (size_t)i + 1) <= be64_at(h, 0));
+    tu_world_free(w);
+}
+
 /* No RAM at all: no memory node. */
 static void test_no_ram(void **state)
 {
@@ -299,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_query_told),
         cmocka_unit_test(test_none),
         cmocka_unit_test(test_direct_map),
+        cmocka_unit_test(test_direct_dom0_low_ram),
         cmocka_unit_test(test_no_ram),
         cmocka_unit_test(test_buffer_too_small),
         cmocka_unit_test(test_size_hint_enough),

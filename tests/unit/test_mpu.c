@@ -5,6 +5,8 @@
  * allocation site.  shared_info placement and cross-domain sends are in
  * test_shinfo.c.
  */
+#include <string.h>
+
 #include "mpu_fixture.h"
 
 /* --- region counting ------------------------------------------------------- */
@@ -162,6 +164,157 @@ static void test_heap_splits(void **state)
     assert_rc(xmm_shinfo_map(w, 2, xmm_gfn(HOLE)), 0);
     assert_int_equal(usage(w, 1).heap_splits, 1);
     assert_int_equal(usage(w, 2).heap_splits, 1);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/*
+ * Issue 11 item 8: a direct-mapped toolstack domain foreign-maps guests'
+ * xenheap shared_info frames; each cuts Xen's heap region in the mapper's
+ * view as in the owner's (adjacent ones make one hole), a second mapping
+ * of the same frame cuts nothing more, and the incremental counts agree
+ * with the full recount at every step.
+ */
+static void test_heap_splits_foreign(void **state)
+{
+    struct xmm_world *w = mpu_world(32, XMM_SHARED_INFO_XENHEAP);
+    struct xmm_shinfo_info s2, s3;
+    xmm_mfn_t gt;
+
+    (void)state;
+    direct_domain(w, 1, 64);
+    direct_domain(w, 2, 64);
+    direct_domain(w, 3, 64);
+    assert_int_equal(direct_populate(w, 1, 16), RAM0);
+    assert_int_equal(direct_populate(w, 2, 16), RAM0 + 16);
+    assert_int_equal(direct_populate(w, 3, 16), RAM0 + 32);
+    assert_rc(xmm_shinfo_map(w, 2, xmm_gfn(HOLE)), 0);
+    assert_rc(xmm_shinfo_map(w, 3, xmm_gfn(HOLE)), 0);
+    assert_rc(xmm_shinfo_info(w, 2, &s2), 0);
+    assert_rc(xmm_shinfo_info(w, 3, &s3), 0);
+    /* Two xenheap frames side by side, inside RAM (not at either end). */
+    assert_int_equal(s3.mfn.m, s2.mfn.m + 1);
+    assert_true(s2.mfn.m > RAM0 && s3.mfn.m + 1 < RAM_END);
+    assert_int_equal(usage(w, 1).total, 3 + 1);
+    /* d1 maps d2's: its own region and a cut, +2. */
+    assert_rc(xmm_physmap_map_foreign(w, 1, xmm_gfn(HOLE), 2, xmm_gfn(HOLE)), 0);
+    assert_int_equal(usage(w, 1).p2m_runs, 2);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    assert_int_equal(usage(w, 1).total, 3 + 1 + 2);
+    assert_world_clean(w);
+    /* The same frame again: one more run, the same cut. */
+    assert_rc(xmm_physmap_map_foreign(w, 1, xmm_gfn(HOLE + 8), 2, xmm_gfn(HOLE)), 0);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    assert_int_equal(usage(w, 1).p2m_runs, 3);
+    assert_world_clean(w);
+    /* d3's frame beside it widens the hole: still one cut. */
+    assert_rc(xmm_physmap_map_foreign(w, 1, xmm_gfn(HOLE + 16), 3, xmm_gfn(HOLE)), 0);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    /* The owners' views are their own business. */
+    assert_int_equal(usage(w, 2).heap_splits, 1);
+    assert_int_equal(usage(w, 3).heap_splits, 1);
+    assert_world_clean(w);
+    /* d1's own grant frame: a xenheap frame after d3's, joined to the hole. */
+    assert_rc(xmm_gnttab_map_frame(w, 1, 0, xmm_gfn(HOLE + 32)), 0);
+    gt = xmm_gnttab_frame_mfn(w, 1, 0);
+    assert_int_equal(gt.m, s3.mfn.m + 1);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    assert_world_clean(w);
+    /* d2's frame goes from one gfn, then the other: d3's and d1's stay cut. */
+    assert_rc(xmm_physmap_remove(w, 1, xmm_gfn(HOLE)), 0);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    assert_rc(xmm_physmap_remove(w, 1, xmm_gfn(HOLE + 8)), 0);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    assert_world_clean(w);
+    /* d3's goes: only d1's own frame is left, still one cut. */
+    assert_rc(xmm_physmap_remove(w, 1, xmm_gfn(HOLE + 16)), 0);
+    assert_int_equal(usage(w, 1).heap_splits, 1);
+    assert_int_equal(usage(w, 1).total, 3 + 1 + 1 + 1);
+    assert_world_clean(w);
+    /* A foreign mapping replaced in place by another of a neighbour frame. */
+    assert_rc(xmm_physmap_map_foreign(w, 1, xmm_gfn(HOLE + 16), 3, xmm_gfn(HOLE)), 0);
+    assert_rc(xmm_physmap_map_foreign(w, 1, xmm_gfn(HOLE + 16), 2, xmm_gfn(HOLE)), 0);
+    assert_int_equal(usage(w, 1).heap_splits, 2);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/*
+ * Heap splits of view v the slow way, from the public API: a hole is a live
+ * xenheap frame that is v's own and RAM-mapped by any domain, or that v
+ * foreign-maps; pieces are the maximal runs of RAM frames left.
+ */
+static uint64_t brute_heap_splits(struct xmm_world *w, xmm_domid_t v, const xmm_domid_t *doms,
+                                  size_t n)
+{
+    static bool hole[4096];
+    uint64_t pieces = 0;
+
+    memset(hole, 0, sizeof(hole));
+    for (size_t k = 0; k < n; k++) {
+        struct xmm_p2m_entry e;
+        xmm_gfn_t g, from = xmm_gfn(0);
+
+        while (xmm_p2m_next(w, doms[k], from, &g, &e) == 0) {
+            struct xmm_frame_info f;
+
+            from = xmm_gfn(g.g + 1);
+            if (e.mfn.m < RAM0 || e.mfn.m >= RAM_END)
+                continue;
+            f = tu_frame(w, e.mfn);
+            if (!f.xen_heap || f.free)
+                continue;
+            if ((xmm_p2m_is_ram(e.type) && f.owner == v) ||
+                (xmm_p2m_is_foreign(e.type) && doms[k] == v))
+                hole[e.mfn.m - RAM0] = true;
+        }
+    }
+    for (uint64_t i = 0; i < 4096; i++)
+        pieces += !hole[i] && (i == 0 || hole[i - 1]);
+    return pieces > 1 ? pieces - 1 : 0;
+}
+
+/*
+ * Random shared_info / grant-frame / foreign-map / remove sequences among
+ * three direct-mapped domains: the kept heap splits equal the slow count
+ * in every view after every step, and the full sweep agrees.
+ */
+static void test_heap_splits_random(void **state)
+{
+    static const xmm_domid_t doms[3] = { 1, 2, 3 };
+    struct xmm_world *w = mpu_world(0, XMM_SHARED_INFO_XENHEAP);
+    uint64_t seed = tu_seed(0x004d9008);
+
+    (void)state;
+    for (size_t k = 0; k < 3; k++) {
+        direct_domain(w, doms[k], 64);
+        direct_populate(w, doms[k], 3);
+    }
+    for (int i = 0; i < 3000; i++) {
+        uint64_t r = tu_rand(&seed);
+        xmm_domid_t d = doms[r % 3], o = doms[(r >> 4) % 3];
+        uint64_t gfn = HOLE + ((r >> 8) % 24), src = HOLE + ((r >> 16) % 24);
+
+        switch ((r >> 28) % 5) {
+        case 0:
+            (void)xmm_shinfo_map(w, d, xmm_gfn(gfn));
+            break;
+        case 1:
+            (void)xmm_gnttab_map_frame(w, d, (uint32_t)((r >> 32) % 4), xmm_gfn(gfn));
+            break;
+        case 2:
+        case 3:
+            (void)xmm_physmap_map_foreign(w, d, xmm_gfn(gfn), o, xmm_gfn(src));
+            break;
+        default:
+            (void)xmm_physmap_remove(w, d, xmm_gfn(gfn));
+            break;
+        }
+        for (size_t k = 0; k < 3; k++)
+            assert_int_equal(usage(w, doms[k]).heap_splits, brute_heap_splits(w, doms[k], doms, 3));
+        if (i % 50 == 0)
+            assert_world_clean(w);
+    }
     assert_world_clean(w);
     tu_world_free(w);
 }
@@ -413,6 +566,8 @@ int main(void)
         cmocka_unit_test(test_runs_random),
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_heap_splits),
+        cmocka_unit_test(test_heap_splits_foreign),
+        cmocka_unit_test(test_heap_splits_random),
         cmocka_unit_test(test_direct_map_holes),
         cmocka_unit_test(test_direct_populate_errors),
         cmocka_unit_test(test_world_opts),

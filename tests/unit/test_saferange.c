@@ -52,29 +52,112 @@ static void test_size_formula(void **state)
     uint64_t need, s;
 
     (void)state;
-    /* Defaults: 1024 maptrack frames x 512 + 64 grant frames, rounded up to 2 MiB. */
+    /* Defaults: 1024 maptrack frames x 512 + 64 grant frames + shared_info, rounded up to 2 MiB. */
     s = xmm_saferange_size(1, &o, &need);
-    assert_int_equal(need, 1024 * 512 + 64);
+    assert_int_equal(need, 1024 * 512 + 64 + 1);
     assert_int_equal(s, 0x80200);
     assert_int_equal(s % MIB2, 0);
     /* The control domain adds 128 GiB for foreign mappings. */
     s = xmm_saferange_size(0, &o, &need);
-    assert_int_equal(need, 1024 * 512 + 64 + XMM_SAFERANGE_CONTROL_PAGES);
+    assert_int_equal(need, 1024 * 512 + 64 + 1 + XMM_SAFERANGE_CONTROL_PAGES);
     assert_int_equal(s, 0x2080200);
     /* Small bounds are raised to the 64 MiB floor. */
     o.maptrack_frames = 1;
     o.grant_frames = 1;
     s = xmm_saferange_size(7, &o, &need);
-    assert_int_equal(need, 513);
+    assert_int_equal(need, 514);
     assert_int_equal(s, MIB64);
     assert_int_equal(xmm_saferange_size(7, NULL, NULL), 0x80200);
     /* Exactly on a 2 MiB boundary: no rounding. */
     o.maptrack_frames = 256;
-    o.grant_frames = 512;
+    o.grant_frames = 511;
     assert_int_equal(xmm_saferange_size(7, &o, NULL), 256 * 512 + 512);
     /* One frame past it rounds up by a whole granule. */
-    o.grant_frames = 513;
+    o.grant_frames = 512;
     assert_int_equal(xmm_saferange_size(7, &o, NULL), 256 * 512 + 1024);
+}
+
+/* --- the grant-table region (issue 11 item 7) ----------------------------- */
+
+/* A host whose RAM (mfn 0x30000-0x3ffff) covers GUEST_GNTTAB_BASE. */
+static struct xmm_world *low_ram_world(const struct xmm_mmio_region *mmio, size_t n)
+{
+    struct xmm_world_opts o = tu_opts();
+
+    o.ram_base = xmm_mfn(0x30000);
+    o.ram_pages = 0x10000;
+    o.mmio = mmio;
+    o.mmio_count = n;
+    return tu_world(&o);
+}
+
+static void test_gnttab_region(void **state)
+{
+    static const struct xmm_mmio_region dev = { { 0x40000 }, 0x300, "dev" };
+    struct xmm_domain_opts o = dopts(256);
+    struct xmm_saferange r;
+    struct xmm_world *w = low_ram_world(NULL, 0);
+
+    (void)state;
+    /* On the guest layout: the fixed region, 16 MiB. */
+    assert_rc(xmm_saferange_gnttab(w, 1, &o, &r), 0);
+    assert_int_equal(r.gfn.g, XMM_GUEST_GNTTAB_GFN);
+    assert_int_equal(r.pages, XMM_GUEST_GNTTAB_PAGES);
+    /* Direct-mapped: GUEST_GNTTAB_BASE is host RAM, so the first hole after RAM. */
+    o.direct_map = true;
+    assert_rc(xmm_saferange_gnttab(w, 0, &o, &r), 0);
+    assert_int_equal(r.gfn.g, 0x40000);
+    assert_int_equal(r.pages, 64); /* the hardware domain: its grant frames */
+    assert_rc(xmm_saferange_gnttab(w, 3, &o, &r), 0);
+    assert_int_equal(r.gfn.g, 0x40000);
+    assert_int_equal(r.pages, XMM_GUEST_GNTTAB_PAGES);
+    /* Its safe range keeps clear of it; a given one over it is refused. */
+    assert_rc(xmm_saferange_choose(w, 0, &o, &r), 0);
+    assert_int_equal(r.gfn.g, 2 * GIB);
+    o.safe_range = XMM_SAFE_RANGE_GIVEN;
+    o.safe_range_gfn = xmm_gfn(0x40020);
+    o.safe_range_pages = MIB64;
+    assert_rc(xmm_saferange_choose(w, 0, &o, &r), -XMM_EINVAL);
+    o.safe_range_gfn = xmm_gfn(0x40200);
+    assert_rc(xmm_saferange_choose(w, 0, &o, &r), 0);
+    tu_world_free(w);
+
+    /* A device right after RAM: the next 2 MiB boundary after it. */
+    w = low_ram_world(&dev, 1);
+    o = dopts(256);
+    o.direct_map = true;
+    assert_rc(xmm_saferange_gnttab(w, 0, &o, &r), 0);
+    assert_int_equal(r.gfn.g, 0x40400);
+    tu_world_free(w);
+
+    /* Host RAM at the default 0x40000: GUEST_GNTTAB_BASE is a hole and is kept. */
+    w = world_policy(XMM_SAFE_RANGE_TOOLSTACK);
+    assert_rc(xmm_saferange_gnttab(w, 0, &o, &r), 0);
+    assert_int_equal(r.gfn.g, XMM_GUEST_GNTTAB_GFN);
+    assert_int_equal(r.pages, 64);
+    tu_world_free(w);
+}
+
+/* No host hole at all: a direct-mapped domain is refused, nothing changes. */
+static void test_gnttab_region_nospace(void **state)
+{
+    static const struct xmm_mmio_region devs[2] = {
+        { { 0 }, 0x30000, "low" },
+        { { 0x40000 }, XMM_FRAME_LIMIT - 0x40000, "high" },
+    };
+    struct xmm_world *w = low_ram_world(devs, 2);
+    struct xmm_domain_opts o = dopts(256);
+    struct xmm_saferange r;
+
+    (void)state;
+    o.direct_map = true;
+    o.safe_range = XMM_SAFE_RANGE_OFF;
+    assert_rc(xmm_saferange_gnttab(w, 0, &o, &r), -XMM_ENOSPC);
+    assert_err_unchanged(w, xmm_domain_create(w, 0, &o), -XMM_ENOSPC);
+    o.direct_map = false;
+    assert_rc(xmm_domain_create(w, 1, &o), 0);
+    assert_world_clean(w);
+    tu_world_free(w);
 }
 
 /* --- placement ------------------------------------------------------------- */
@@ -297,9 +380,9 @@ static void test_populate_mmio_rejected(void **state)
     assert_err_unchanged(w, xmm_physmap_map_mmio(w, 1, xmm_gfn(0xFFFFF), xmm_mfn(0x9000), 4),
                          -XMM_EBUSY);
     assert_rc(xmm_physmap_map_mmio(w, 1, xmm_gfn(0x9000), xmm_mfn(0x9000), 4), 0);
-    /* A grant-table frame is RAM-typed: not inside the range either. */
-    assert_err_unchanged(w, xmm_gnttab_map_frame(w, 1, 0, xmm_gfn(0x80010)), -XMM_EBUSY);
-    assert_rc(xmm_gnttab_map_frame(w, 1, 0, xmm_gfn(XMM_GUEST_GNTTAB_GFN)), 0);
+    /* A grant-table frame is one of the ABI frames the range is sized for. */
+    assert_rc(xmm_gnttab_map_frame(w, 1, 0, xmm_gfn(0x80010)), 0);
+    assert_rc(xmm_gnttab_map_frame(w, 1, 1, xmm_gfn(XMM_GUEST_GNTTAB_GFN)), 0);
     assert_world_clean(w);
     tu_world_free(w);
 }
@@ -386,6 +469,48 @@ static void test_invariant_toolstack(void **state)
     assert_true(tu_report_has(&rep, XMM_INV_SAFE_RANGE));
     assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(0x80004)), 0);
     assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/*
+ * Issue 11 item 10: the range is sized for the ABI frames, so the domain's
+ * own xenheap frames mapped RAM-typed inside it are fine; a domheap RAM
+ * page there is still a violation, and so is another domain's grant-table
+ * frame.  Incremental check and full sweep agree on each.
+ */
+static void test_invariant_abi_frames(void **state)
+{
+    struct xmm_world *w = toolstack_world();
+    struct xmm_check_report rep;
+    struct xmm_saferange_info si;
+    struct xmm_p2m_entry pe;
+    xmm_mfn_t ram, gt2;
+
+    (void)state;
+    assert_rc(xmm_gnttab_map_frame(w, 1, 0, xmm_gfn(0x80000)), 0);
+    assert_rc(xmm_gnttab_map_frame(w, 2, 0, xmm_gfn(0x38000)), 0);
+    assert_world_clean(w);
+    assert_rc(xmm_saferange_info(w, 1, &si), 0);
+    assert_int_equal(si.used, 1);
+    assert_int_equal(si.abi_frames, 1);
+    /* d2's RAM page, raw, inside d1's range. */
+    assert_rc(xmm_p2m_lookup(w, 2, xmm_gfn(0x40000), &pe), 0);
+    ram = pe.mfn;
+    assert_rc(xmm_p2m_set(w, 1, xmm_gfn(0x80001), ram, XMM_P2M_RAM_RW), 0);
+    assert_true(xmm_check_incremental(w, &rep) >= 1);
+    assert_true(tu_report_has(&rep, XMM_INV_SAFE_RANGE));
+    assert_true(xmm_check_full(w, &rep) >= 1);
+    assert_true(tu_report_has(&rep, XMM_INV_SAFE_RANGE));
+    assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(0x80001)), 0);
+    assert_world_clean(w);
+    /* d2's grant-table frame is not one of d1's ABI frames. */
+    gt2 = xmm_gnttab_frame_mfn(w, 2, 0);
+    assert_rc(xmm_p2m_set(w, 1, xmm_gfn(0x80002), gt2, XMM_P2M_RAM_RW), 0);
+    assert_true(xmm_check_incremental(w, &rep) >= 1);
+    assert_true(tu_report_has(&rep, XMM_INV_SAFE_RANGE));
+    assert_true(xmm_check_full(w, &rep) >= 1);
+    assert_true(tu_report_has(&rep, XMM_INV_SAFE_RANGE));
+    /* (Removing that raw entry would clear d2's frame's GFN record: seed 001.) */
     tu_world_free(w);
 }
 
@@ -652,7 +777,10 @@ int main(void)
         cmocka_unit_test(test_mappings_only_inside),
         cmocka_unit_test(test_domain_without_range),
         cmocka_unit_test(test_exhaustion),
+        cmocka_unit_test(test_gnttab_region),
+        cmocka_unit_test(test_gnttab_region_nospace),
         cmocka_unit_test(test_invariant_toolstack),
+        cmocka_unit_test(test_invariant_abi_frames),
         cmocka_unit_test(test_query_reports_holes),
         cmocka_unit_test(test_query_errors),
         cmocka_unit_test(test_query_direct_map),
