@@ -3,6 +3,7 @@
  * the lock-order checker (seed 001).
  */
 #include "testutil.h"
+#include "internal.h"
 
 #define FE 1 /* frontend: grants */
 #define BE 0 /* backend: maps */
@@ -320,6 +321,39 @@ static void test_stale_handle(void **state)
     tu_world_free(w);
 }
 
+/*
+ * The checker, both ways, reports a maptrack record whose granter
+ * incarnation no longer exists.  The model cannot make one any more (a
+ * mapping keeps its granter), so the test gives the granter a new
+ * incarnation behind the model's back, as an id reuse would look.
+ */
+static void test_stale_granter_reported(void **state)
+{
+    struct xmm_world *w = world();
+    struct xmm_check_report rep;
+    struct xmm_domain *d;
+    xmm_grant_handle_t h;
+    uint64_t old;
+
+    (void)state;
+    assert_rc(xmm_gnttab_grant(w, FE, 8, BE, xmm_gfn(RAM0 + 1), false), 0);
+    assert_int_equal(xmm_gnttab_map(w, BE, FE, 8, xmm_gfn(HOLE), false, &h), XMM_GNTST_okay);
+    assert_world_clean(w);
+    d = domain_find(w, FE);
+    old = d->inc;
+    d->inc = ++w->last_inc;
+    domain_touch(w, d);
+    assert_true(xmm_check_full(w, &rep) > 0);
+    assert_true(tu_report_has(&rep, XMM_INV_ISOLATION));
+    assert_true(xmm_check_incremental(w, &rep) > 0);
+    assert_true(tu_report_has(&rep, XMM_INV_ISOLATION));
+    /* The unmap does not touch the "new" domain's pins: it refuses. */
+    assert_int_equal(xmm_gnttab_unmap(w, BE, h), XMM_GNTST_general_error);
+    d->inc = old;
+    assert_int_equal(xmm_gnttab_unmap(w, BE, h), XMM_GNTST_okay);
+    tu_world_free(w);
+}
+
 /* replace_grant_host_mapping's checks on the host gfn the guest names. */
 static void test_unmap_host(void **state)
 {
@@ -555,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_dying_granter),
         cmocka_unit_test(test_stale_handle),
         cmocka_unit_test(test_unmap_host),
+        cmocka_unit_test(test_stale_granter_reported),
         cmocka_unit_test(test_frontend_destroyed_while_mapped),
         cmocka_unit_test(test_backend_destroyed_releases),
         cmocka_unit_test(test_map_frame_page_info),
