@@ -19,7 +19,8 @@
  *    blocks: a timer retries every limits.ffa_retry_ticks.
  *  - A share refused limits.ffa_retry_limit times, or with a permanent
  *    error, is dealt with by ffa_refused: park (only its frames go to the
- *    park owner, never reused; the domain goes), zombie (kept, retried,
+ *    park owner, never reused, once nothing but the pins holds them; the
+ *    domain goes), zombie (kept, retried,
  *    until the SP lets go; a second destroy retries at once), leak (Xen
  *    today: record dropped, frames stay pinned, a zombie forever), or free
  *    (unsafe: unpinned as if reclaimed although an SP may still reach them).
