@@ -268,6 +268,28 @@ static void test_bad_page(void **state)
 }
 
 /*
+ * Arm's get_paged_frame ignores whether the map is read-only (its
+ * check_get_page_from_gfn query flags do nothing on Arm): a write map of a
+ * granter's ram_ro gfn is allowed when the grant itself is not read-only.
+ */
+static void test_write_map_of_ram_ro(void **state)
+{
+    struct xmm_world *w = world();
+    xmm_mfn_t mfn = tu_mfn_at(w, FE, RAM0 + 5);
+    struct xmm_p2m_entry e;
+    xmm_grant_handle_t h;
+
+    (void)state;
+    assert_rc(xmm_p2m_set(w, FE, xmm_gfn(RAM0 + 5), mfn, XMM_P2M_RAM_RO), 0);
+    assert_rc(xmm_gnttab_grant(w, FE, 8, BE, xmm_gfn(RAM0 + 5), false), 0);
+    assert_int_equal(xmm_gnttab_map(w, BE, FE, 8, xmm_gfn(HOLE), false, &h), XMM_GNTST_okay);
+    assert_rc(xmm_p2m_lookup(w, BE, xmm_gfn(HOLE), &e), 0);
+    assert_int_equal(e.type, XMM_P2M_GRANT_MAP_RW);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/*
  * No is_dying check on the granter: while its P2M is intact (the kill was
  * preempted before the P2M stage) its page can be mapped, and the mapping
  * keeps it a zombie.  Once the P2M is gone (a zombie): GNTST_bad_page.
@@ -586,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_pin_overflow),
         cmocka_unit_test(test_map_own_grant),
         cmocka_unit_test(test_bad_page),
+        cmocka_unit_test(test_write_map_of_ram_ro),
         cmocka_unit_test(test_dying_granter),
         cmocka_unit_test(test_stale_handle),
         cmocka_unit_test(test_unmap_host),
