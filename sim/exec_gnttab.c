@@ -52,10 +52,16 @@ int sim_exec_grant_map(struct sim_exec *x, const struct sim_res *a, struct sim_e
     return rc;
 }
 
-/* grant_unmap -> xmm_gnttab_unmap (GNTTABOP_unmap_grant_ref) */
+/*
+ * grant_unmap -> xmm_gnttab_unmap (GNTTABOP_unmap_grant_ref), or with `gfn`
+ * xmm_gnttab_unmap_host (the host address the guest gives).
+ */
 int sim_exec_grant_unmap(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o)
 {
     (void)o;
+    if (a[GU_GFN].present)
+        return xmm_gnttab_unmap_host(x->w, (xmm_domid_t)a[GU_DOM].u,
+                                     grant_handle(a[GU_HANDLE].u), xmm_gfn(a[GU_GFN].u));
     return xmm_gnttab_unmap(x->w, (xmm_domid_t)a[GU_DOM].u, grant_handle(a[GU_HANDLE].u));
 }
 

@@ -159,6 +159,9 @@ static const struct sim_arg grant_map_rows[GM_ROWS] = {
 static const struct sim_arg grant_unmap_rows[GU_ROWS] = {
     [GU_DOM] = ROW_DOM("dom", "mapping domain"),
     [GU_HANDLE] = ROW_HANDLE("handle", "handle from grant_map"),
+    [GU_GFN] = ROW_OPT("gfn", SIM_T_GFN, 0, 0,
+                       "host gfn the guest names (Xen's host_addr); omit for the gfn it mapped "
+                       "at; 0 undoes nothing"),
 };
 
 static const struct sim_arg ffa_share_rows[FS_ROWS] = {
@@ -387,7 +390,8 @@ const struct sim_op sim_ops[] = {
       .example = "grant_map: {dom: 2, from: 1, ref: 8, gfn: 0x38010}\n  as: h" },
     { .name = "grant_unmap", IN_GNTTAB, EXEC_GNTTAB(sim_exec_grant_unmap),
       OP_ROWS(grant_unmap_rows), .family = XMM_RC_GNTST,
-      .summary = "GNTTABOP_unmap_grant_ref",
+      .summary = "GNTTABOP_unmap_grant_ref; with `gfn`, Arm's replace_grant_host_mapping checks "
+                 "at that gfn (another frame there: GNTST_general_error)",
       .example = "grant_unmap: {dom: 2, handle: $h}" },
     { .name = "ffa_share", IN_FFA, EXEC_FFA(sim_exec_ffa_share), OP_ROWS(ffa_share_rows),
       .family = XMM_RC_FFA, .binds = SIM_BIND_HANDLE,

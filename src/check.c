@@ -211,13 +211,14 @@ static void check_entry(const struct xmm_world *w, xmm_domid_t dom, uint64_t gfn
         P2M_V("%s entry maps frame %#llx owned by %u", tn, (unsigned long long)mfn,
               (unsigned)pg->owner);
     /*
-     * A foreign or grant mapping holds its own reference: it may outlive its
-     * frame's owner, and keeps working when the frame is parked (an SP
-     * refused to give it back; the mapper had it before, nobody new gets it).
+     * A foreign or grant mapping holds a page reference, which keeps the
+     * frame with its owner (a zombie if need be): the owner exists, and a
+     * frame is never parked while another domain maps it (ffa.c waits).
+     * A grant mapping may be of the mapper's own grant; a foreign one not.
      */
     if ((xmm_p2m_is_foreign(t) || xmm_p2m_is_grant(t)) &&
-        (pg->owner == dom || page_count(pg) == 0 ||
-         (pg->owner != XMM_DOMID_PARK && !domain_find(w, pg->owner))))
+        ((xmm_p2m_is_foreign(t) && pg->owner == dom) || page_count(pg) == 0 ||
+         !domain_find(w, pg->owner)))
         P2M_V("%s entry maps frame %#llx owned by %u", tn, (unsigned long long)mfn,
               (unsigned)pg->owner);
     if (xmm_p2m_is_grant(t) && domain_find(w, dom) && !gnttab_mapping_live(domain_find(w, dom), gfn, mfn))
@@ -441,6 +442,7 @@ static void settle(struct xmm_world *w)
     }
     w->dirty_frame_count = w->dirty_p2m_count = w->dirty_dom_count = 0;
     w->dirty_overflow = false;
+    w->inc_checked = w->last_inc;
 }
 
 uint32_t xmm_check_incremental(struct xmm_world *w, struct xmm_check_report *rep)
@@ -487,6 +489,9 @@ uint32_t xmm_check_incremental(struct xmm_world *w, struct xmm_check_report *rep
 
         if (d)
             check_domain(w, d, rep);
+        /* An incarnation went (or a new one took the id): records naming the old one. */
+        if (!d || d->inc > w->inc_checked)
+            gnttab_check_granter(w, w->dirty_doms[i], rep);
     }
     ffa_check_world(w, rep);
     iommu_check_world(w, rep);

@@ -42,6 +42,13 @@ struct xmm_domain *domain_find(const struct xmm_world *w, xmm_domid_t id)
     return (i < w->dom_count && w->doms[i]->id == id) ? w->doms[i] : NULL;
 }
 
+struct xmm_domain *domain_find_inc(const struct xmm_world *w, xmm_domid_t id, uint64_t inc)
+{
+    struct xmm_domain *d = domain_find(w, id);
+
+    return (d && d->inc == inc) ? d : NULL;
+}
+
 void domain_touch(struct xmm_world *w, struct xmm_domain *d)
 {
     if (d->dirty)
@@ -111,12 +118,12 @@ void domains_free_all(struct xmm_world *w)
 
 uint64_t domains_digest(const struct xmm_world *w)
 {
-    uint64_t h = mix64(w->dom_count);
+    uint64_t h = mix64(w->dom_count ^ (w->last_inc << 32));
 
     for (size_t i = 0; i < w->dom_count; i++) {
         const struct xmm_domain *d = w->doms[i];
 
-        h = mix64(h ^ d->id);
+        h = mix64(h ^ d->id ^ (d->inc << 16));
         h = mix64(h ^ ((uint64_t)d->state << 32) ^ d->refs ^ ((uint64_t)d->ext_refs << 48));
         h = mix64(h ^ d->tot_pages ^ (d->max_pages << 20));
         h = mix64(h ^ d->xenheap_pages ^ ((uint64_t)d->kill_stage << 40) ^ d->kill_cursor);
@@ -164,6 +171,7 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     if (!d)
         return -XMM_ENOMEM;
     d->id = dom;
+    d->inc = w->last_inc + 1; /* taken only once the domain exists (below) */
     d->state = XMM_DOMAIN_RUNNING;
     d->refs = 1; /* the creation reference, dropped when the kill completes */
     d->max_pages = opts->max_pages;
@@ -184,6 +192,7 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     memmove(&w->doms[slot + 1], &w->doms[slot], (w->dom_count - slot) * sizeof(*w->doms));
     w->doms[slot] = d;
     w->dom_count++;
+    w->last_inc = d->inc;
     domain_touch(w, d);
     hist_domain(w, dom, XMM_DOMAIN_RUNNING);
     return 0;
@@ -357,10 +366,13 @@ int xmm_domain_get(struct xmm_world *w, xmm_domid_t dom)
 {
     struct xmm_domain *d = domain_find(w, dom);
 
+    /*
+     * get_domain fails only once the count has dropped to zero and the
+     * structure is being destroyed (DOMAIN_DESTROYED): a dying domain or a
+     * zombie can still be referenced.  Here such a domain is already gone.
+     */
     if (!d)
         return -XMM_ESRCH;
-    if (d->state != XMM_DOMAIN_RUNNING)
-        return -XMM_EINVAL; /* get_domain fails once the domain is dying */
     d->ext_refs++;
     domain_ref_get(w, d);
     return 0;
@@ -391,6 +403,7 @@ int xmm_domain_info(const struct xmm_world *w, xmm_domid_t dom, struct xmm_domai
     if (!d)
         return -XMM_ESRCH;
     out->state = d->state;
+    out->incarnation = d->inc;
     out->refs = d->refs;
     out->tot_pages = d->tot_pages;
     out->max_pages = d->max_pages;

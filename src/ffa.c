@@ -19,8 +19,9 @@
  *    blocks: a timer retries every limits.ffa_retry_ticks.
  *  - A share refused limits.ffa_retry_limit times, or with a permanent
  *    error, is dealt with by ffa_refused: park (only its frames go to the
- *    park owner, never reused; the domain goes), zombie (kept, retried,
- *    until the SP lets go; a second destroy retries at once), or free
+ *    park owner, never reused, once nothing but the pins holds them; the
+ *    domain goes), zombie (kept, retried, until the SP lets go; a second
+ *    destroy retries at once), or free
  *    (unsafe: unpinned as if reclaimed although an SP may still reach them).
  *  - leak is upstream Xen (ffa_shm_domain_destroy): DENIED is retried every
  *    period with no limit; any other error drops the record at once, its
@@ -34,6 +35,7 @@ struct ffa_share {
     xmm_ffa_handle_t handle;
     uint64_t gfn;    /* first page in the sender's P2M when shared */
     xmm_domid_t dom; /* the sender */
+    uint64_t inc;    /* ... and its incarnation: the id alone may be reused */
     uint16_t sp;
     uint32_t retries;
     int last_error;
@@ -297,6 +299,7 @@ int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t 
         return rc;
     }
     s->dom = dom;
+    s->inc = d->inc;
     s->sp = sp;
     s->gfn = gfn.g;
     s->count = pages;
@@ -470,10 +473,48 @@ static void park_frame(struct xmm_world *w, struct xmm_domain *d, xmm_mfn_t mfn,
         domain_ref_put(w, d); /* the FF-A reference still holds d */
 }
 
+/* FF-A pins on a frame: records of d, parked and leaked ones. */
+static uint32_t pins_on(const struct xmm_world *w, const struct xmm_domain *d, xmm_mfn_t mfn)
+{
+    const struct ffa_list *lists[2] = { &w->ffa->parked, &w->ffa->leaked };
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < d->ffa->count; i++)
+        for (uint32_t p = 0; p < d->ffa->shares[i]->count; p++)
+            n += xmm_mfn_eq(d->ffa->shares[i]->mfns[p], mfn);
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < lists[l]->count; i++)
+            for (uint32_t p = 0; p < lists[l]->v[i]->count; p++)
+                n += xmm_mfn_eq(lists[l]->v[i]->mfns[p], mfn);
+    return n;
+}
+
+/*
+ * May the frames of record s leave their owner for the park now?  Not
+ * while anything but the owner's allocation and the FF-A pins holds one (a
+ * grant or foreign mapping, an IOMMU hold, a guest-page registration): in
+ * Xen such a reference keeps the page, and so the domain, alive as a zombie
+ * whose id cannot be reused (issue 11).  The record waits with its domain
+ * and is parked by a later retry, once those references are gone.
+ */
+static bool park_ready(const struct xmm_world *w, const struct xmm_domain *d,
+                       const struct ffa_share *s)
+{
+    for (uint32_t p = 0; p < s->count; p++) {
+        const struct xmm_page *pg = &w->frames[frame_idx(w, s->mfns[p])];
+        uint32_t held = (pg->count_info & XMM_PGC_allocated) ? 1 : 0;
+
+        if (pg->owner == d->id && page_count(pg) > held + pins_on(w, d, s->mfns[p]))
+            return false;
+    }
+    return true;
+}
+
 /*
  * A share the SP will not give back.  Returns true if the record left the
- * domain (park, leak, free); false if it stays (zombie, or no memory to
- * record the move: it is tried again later).
+ * domain (park, leak, free); false if it stays (zombie; park while another
+ * reference holds one of its frames; or no memory to record the move: it
+ * is tried again later).
  */
 static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
 {
@@ -482,7 +523,7 @@ static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
 
     switch (w->policy.ffa_refused) {
     case XMM_FFA_REFUSED_PARK:
-        if (list_push(w, &f->parked, s))
+        if (!park_ready(w, d, s) || list_push(w, &f->parked, s))
             return false;
         for (uint32_t p = 0; p < s->count; p++)
             park_frame(w, d, s->mfns[p], s->gfn + p, s->sp);
@@ -643,24 +684,40 @@ int xmm_sp_relinquish(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
 }
 
 /*
- * Does a record of the mediator (live in its sender, parked or leaked) still
- * stand for `handle`, and does the frame belong to that sender or to the
- * park?  The same rule as the `isolation` sweep (reach_one).
+ * The mediator's record for `handle` (live in its sender, parked or
+ * leaked), or NULL.
  */
-static bool record_covers(const struct xmm_world *w, xmm_ffa_handle_t handle, xmm_mfn_t mfn)
+static const struct ffa_share *record_of(const struct xmm_world *w, xmm_ffa_handle_t handle)
+{
+    const struct ffa_list *lists[2] = { &w->ffa->parked, &w->ffa->leaked };
+
+    for (size_t i = 0; i < w->dom_count; i++) {
+        int j = find_share(w->doms[i], handle);
+
+        if (j >= 0)
+            return w->doms[i]->ffa->shares[j];
+    }
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < lists[l]->count; i++)
+            if (lists[l]->v[i]->handle == handle)
+                return lists[l]->v[i];
+    return NULL;
+}
+
+/*
+ * isolation: may an SP reach `mfn` through the record of its handle?  Only
+ * a frame parked, or owned by the very incarnation that shared it: a later
+ * domain with the sender's id is someone else.  No record at all (the
+ * mediator forgot a share an SP still holds) is never allowed.
+ */
+static bool record_covers(const struct xmm_world *w, const struct ffa_share *s, xmm_mfn_t mfn)
 {
     const struct xmm_page *pg = &w->frames[frame_idx(w, mfn)];
-    const struct ffa_list *lists[2] = { &w->ffa->parked, &w->ffa->leaked };
-    int sender = -1;
 
-    for (size_t i = 0; i < w->dom_count && sender < 0; i++)
-        if (find_share(w->doms[i], handle) >= 0)
-            sender = w->doms[i]->id;
-    for (int l = 0; l < 2 && sender < 0; l++)
-        for (size_t i = 0; i < lists[l]->count && sender < 0; i++)
-            if (lists[l]->v[i]->handle == handle)
-                sender = lists[l]->v[i]->dom;
-    return sender >= 0 && (pg->owner == (xmm_domid_t)sender || pg->owner == XMM_DOMID_PARK);
+    if (!s || page_is_free(pg))
+        return false;
+    return pg->owner == XMM_DOMID_PARK ||
+           (pg->owner == s->dom && domain_find_inc(w, s->dom, s->inc));
 }
 
 int xmm_sp_access(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle, uint32_t page,
@@ -678,7 +735,7 @@ int xmm_sp_access(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle, uin
         return XMM_FFA_RET_OK;
     hist_add(w, frame_idx(w, mfn), XMM_EV_SP_ACCESS, w->frames[frame_idx(w, mfn)].owner, sp,
              write);
-    if (page_is_free(&w->frames[frame_idx(w, mfn)]) || !record_covers(w, handle, mfn)) {
+    if (!record_covers(w, record_of(w, handle), mfn)) {
         struct xmm_violation v = { .inv = XMM_INV_ISOLATION, .kind = XMM_SUBJECT_FRAME,
                                    .mfn = mfn, .dom = w->frames[frame_idx(w, mfn)].owner };
 
@@ -732,9 +789,14 @@ void ffa_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
 struct reach_ctx {
     const struct xmm_world *w;
     struct xmm_check_report *rep;
+    xmm_ffa_handle_t last; /* the handle looked up last, and its record */
+    const struct ffa_share *rec;
 };
 
-/* isolation: an SP may reach only frames of the sender, or parked ones. */
+/*
+ * isolation: an SP may reach only frames of the incarnation that shared
+ * them, or parked ones (record_covers).
+ */
 static void reach_one(void *arg, uint16_t sp, xmm_ffa_handle_t handle, xmm_domid_t sender,
                       xmm_mfn_t mfn)
 {
@@ -743,22 +805,33 @@ static void reach_one(void *arg, uint16_t sp, xmm_ffa_handle_t handle, xmm_domid
 
     if (!frame_valid(r->w, mfn.m))
         return;
+    if (handle != r->last) {
+        r->last = handle;
+        r->rec = record_of(r->w, handle);
+    }
     pg = &r->w->frames[frame_idx(r->w, mfn)];
+    if (record_covers(r->w, r->rec, mfn))
+        return;
     if (page_is_free(pg))
         check_report(r->rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, mfn.m, sender, 0,
                      "SP %#x can still reach free frame %#llx (handle %#llx of d%u)",
                      (unsigned)sp, (unsigned long long)mfn.m, (unsigned long long)handle,
                      (unsigned)sender);
-    else if (pg->owner != sender && pg->owner != XMM_DOMID_PARK)
+    else
         check_report(r->rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, mfn.m, pg->owner, 0,
-                     "SP %#x can reach frame %#llx owned by %u (handle %#llx of d%u)",
+                     "SP %#x can reach frame %#llx owned by d%u incarnation %llu (handle "
+                     "%#llx of d%u, %s)",
                      (unsigned)sp, (unsigned long long)mfn.m, (unsigned)pg->owner,
-                     (unsigned long long)handle, (unsigned)sender);
+                     domain_find(r->w, pg->owner)
+                         ? (unsigned long long)domain_find(r->w, pg->owner)->inc
+                         : 0ULL,
+                     (unsigned long long)handle, (unsigned)sender,
+                     r->rec ? "another incarnation's" : "a share the mediator no longer has");
 }
 
 void ffa_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
 {
-    struct reach_ctx r = { w, rep };
+    struct reach_ctx r = { w, rep, XMM_FFA_HANDLE_INVALID, NULL };
 
     if (w->ffa && w->ffa->ops && w->ffa->ops->for_each_reach)
         w->ffa->ops->for_each_reach(w->ffa->ctx, reach_one, &r);

@@ -13,7 +13,12 @@
  */
 #include "internal.h"
 
-#define GNTPIN_MAX 0xFF /* Xen's pin counters are 8 bits per kind */
+/*
+ * Xen's pin counters are 8 bits per kind (host/device, read/write), and
+ * map_grant_ref refuses a map while the counter it would raise has its top
+ * bit set (GNTPIN_incr2oflow_mask): at most 128 maps of one kind per entry.
+ */
+#define GNTPIN_OFLOW 0x80
 
 struct grant_entry {
     uint16_t flags;
@@ -28,11 +33,17 @@ struct active_entry {
 
 #define MT_INUSE 0x1
 #define MT_RW 0x2
+#define MT_TAIL UINT32_MAX /* MAPTRACK_TAIL: end of the free list */
 
+/*
+ * struct grant_mapping: in use, the granter (with its incarnation, so a
+ * record can never be taken for one of a later domain with the same id)
+ * and the ref; free, `ref` links the free list as in Xen.
+ */
 struct maptrack_entry {
     uint64_t gfn, mfn;
+    uint64_t from_inc;
     xmm_grant_ref_t ref;
-    uint32_t next_free;
     xmm_domid_t from;
     uint16_t flags;
 };
@@ -43,11 +54,25 @@ struct gnttab {
     uint64_t *array_gfn;          /* [max_frames], xenheap_gfn=array */
     struct grant_entry **shared;  /* [max_frames] -> [512] */
     struct active_entry **active; /* [max_frames] -> [512] */
-    uint32_t maptrack_limit, maptrack_cap, maptrack_used, maptrack_free;
-    struct maptrack_entry *maptrack;
+    /*
+     * The maptrack as Xen keeps it for a domain with one vCPU: frames of
+     * XMM_MAPTRACK_PER_FRAME entries added one at a time up to mt_max, and
+     * a free list with a head and a tail (get_maptrack_handle takes at the
+     * head and always leaves one entry; put_maptrack_handle appends).
+     */
+    uint32_t mt_max, mt_frames, mt_head, mt_tail, maptrack_used;
+    struct maptrack_entry **mt; /* [mt_max] -> [XMM_MAPTRACK_PER_FRAME] */
 };
 
 #define EPF XMM_GRANT_ENTRIES_PER_FRAME
+#define MPF XMM_MAPTRACK_PER_FRAME
+
+static inline uint32_t mt_limit(const struct gnttab *gt) { return gt->mt_frames * MPF; }
+
+static inline struct maptrack_entry *mt_entry(const struct gnttab *gt, uint32_t h)
+{
+    return &gt->mt[h / MPF][h % MPF];
+}
 
 /* --- lifetime ------------------------------------------------------------- */
 
@@ -67,7 +92,9 @@ void gnttab_discard(struct xmm_world *w, struct xmm_domain *d)
     xmm_free(w, gt->array_gfn, gt->max_frames * sizeof(*gt->array_gfn));
     xmm_free(w, gt->shared, gt->max_frames * sizeof(*gt->shared));
     xmm_free(w, gt->active, gt->max_frames * sizeof(*gt->active));
-    xmm_free(w, gt->maptrack, gt->maptrack_cap * sizeof(*gt->maptrack));
+    for (uint32_t i = 0; gt->mt && i < gt->mt_frames; i++)
+        xmm_free(w, gt->mt[i], MPF * sizeof(struct maptrack_entry));
+    xmm_free(w, gt->mt, gt->mt_max * sizeof(*gt->mt));
     xmm_free(w, gt, sizeof(*gt));
     d->gt = NULL;
 }
@@ -81,13 +108,14 @@ int gnttab_init(struct xmm_world *w, struct xmm_domain *d)
         return -XMM_ENOMEM;
     d->gt = gt;
     gt->max_frames = n;
-    gt->maptrack_limit = d->opts.maptrack_frames * XMM_MAPTRACK_PER_FRAME;
-    gt->maptrack_free = XMM_NIL;
+    gt->mt_max = d->opts.maptrack_frames;
+    gt->mt_head = gt->mt_tail = MT_TAIL;
     gt->frames = xmm_alloc(w, n * sizeof(*gt->frames));
     gt->array_gfn = xmm_alloc(w, n * sizeof(*gt->array_gfn));
     gt->shared = xmm_alloc(w, n * sizeof(*gt->shared));
     gt->active = xmm_alloc(w, n * sizeof(*gt->active));
-    if (!gt->frames || !gt->array_gfn || !gt->shared || !gt->active) {
+    gt->mt = xmm_alloc(w, gt->mt_max * sizeof(*gt->mt));
+    if (!gt->frames || !gt->array_gfn || !gt->shared || !gt->active || !gt->mt) {
         gnttab_discard(w, d);
         return -XMM_ENOMEM;
     }
@@ -235,47 +263,148 @@ int xmm_gnttab_end(struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t ref)
     return 0;
 }
 
-/* --- mapping --------------------------------------------------------------- */
+/* --- maptrack -------------------------------------------------------------- */
 
-/* A free maptrack handle, growing the table (doubling) within its limit. */
-static int maptrack_get(struct xmm_world *w, struct gnttab *gt, uint32_t *handle)
+/*
+ * get_maptrack_handle, split so that a map that fails leaves the free list
+ * as it was: mt_claim says which handle the map would take, allocating the
+ * maptrack frame Xen would add for it; mt_take commits, mt_abort gives the
+ * frame back.  (Xen takes the handle first and puts it back, at the tail,
+ * when a later check fails: see docs/semantics.md.)
+ */
+struct mt_claim {
+    struct maptrack_entry *frame; /* a frame to add, or NULL */
+    uint32_t handle;
+};
+
+static int mt_claim(struct xmm_world *w, const struct gnttab *gt, struct mt_claim *c)
 {
-    if (gt->maptrack_free == XMM_NIL) {
-        uint32_t cap = gt->maptrack_cap ? gt->maptrack_cap * 2 : 64;
-        struct maptrack_entry *n;
-
-        if (gt->maptrack_cap >= gt->maptrack_limit)
-            return XMM_GNTST_no_space;
-        if (cap > gt->maptrack_limit)
-            cap = gt->maptrack_limit;
-        n = xmm_alloc(w, cap * sizeof(*n));
-        if (!n)
-            return XMM_GNTST_no_space;
-        if (gt->maptrack_cap)
-            memcpy(n, gt->maptrack, gt->maptrack_cap * sizeof(*n));
-        for (uint32_t i = cap; i-- > gt->maptrack_cap;) {
-            n[i].next_free = gt->maptrack_free;
-            gt->maptrack_free = i;
-        }
-        xmm_free(w, gt->maptrack, gt->maptrack_cap * sizeof(*n));
-        gt->maptrack = n;
-        gt->maptrack_cap = cap;
+    c->frame = NULL;
+    c->handle = MT_TAIL;
+    /* The last free entry is never handed out: frees are appended to it. */
+    if (gt->mt_head != MT_TAIL && mt_entry(gt, gt->mt_head)->ref != MT_TAIL) {
+        c->handle = gt->mt_head;
+        return XMM_GNTST_okay;
     }
-    *handle = gt->maptrack_free;
+    /* Xen would steal from another vCPU's list: a domain here has one vCPU. */
+    if (gt->mt_frames >= gt->mt_max)
+        return XMM_GNTST_no_space;
+    c->frame = xmm_alloc(w, MPF * sizeof(*c->frame));
+    if (!c->frame)
+        return XMM_GNTST_no_space;
+    c->handle = mt_limit(gt);
     return XMM_GNTST_okay;
 }
 
-/* Everything map_grant_ref checks before it changes anything. */
-static int map_check(struct xmm_world *w, struct xmm_domain *ld, struct xmm_domain *rd,
-                     xmm_grant_ref_t ref, uint64_t gfn, bool readonly, uint64_t *mfn)
+static void mt_abort(struct xmm_world *w, struct mt_claim *c)
+{
+    xmm_free(w, c->frame, MPF * sizeof(*c->frame));
+    c->frame = NULL;
+}
+
+/* Take the claimed handle off the free list (cannot fail). */
+static void mt_take(struct gnttab *gt, const struct mt_claim *c)
+{
+    if (c->frame) {
+        uint32_t base = mt_limit(gt);
+
+        /* Xen hands out the new frame's first entry and puts the rest in front. */
+        for (uint32_t i = 0; i < MPF; i++)
+            c->frame[i].ref = base + i + 1;
+        c->frame[MPF - 1].ref = gt->mt_head;
+        if (gt->mt_tail == MT_TAIL)
+            gt->mt_tail = base + MPF - 1;
+        gt->mt[gt->mt_frames++] = c->frame;
+        gt->mt_head = base + 1;
+    } else {
+        assert(c->handle == gt->mt_head);
+        gt->mt_head = mt_entry(gt, c->handle)->ref;
+    }
+    gt->maptrack_used++;
+}
+
+/* put_maptrack_handle: a freed handle goes to the tail of the free list. */
+static void mt_put(struct gnttab *gt, uint32_t h)
+{
+    struct maptrack_entry *m = mt_entry(gt, h);
+
+    assert(gt->mt_tail != MT_TAIL && gt->maptrack_used > 0);
+    m->flags = 0;
+    m->ref = MT_TAIL;
+    mt_entry(gt, gt->mt_tail)->ref = h;
+    gt->mt_tail = h;
+    gt->maptrack_used--;
+}
+
+/* --- mapping --------------------------------------------------------------- */
+
+/*
+ * get_paged_frame on Arm (check_get_page_from_gfn, p2m_get_page_from_gfn):
+ * the granted gfn must map RAM, a grant or a foreign page that the granter
+ * can take a reference on; a foreign page is refused after all.  An
+ * unmapped or MMIO gfn, another domain's page (a grant or foreign mapping),
+ * or a P2M already torn down (a zombie granter) give GNTST_bad_page.  Arm
+ * ignores whether the map is read-only: a write map of a ram_ro gfn passes.
+ */
+static int get_paged_frame(const struct xmm_world *w, const struct xmm_domain *rd, uint64_t gfn,
+                           uint64_t *mfn)
+{
+    uint64_t e = gfn < XMM_FRAME_LIMIT ? p2m_get(&rd->p2m, gfn) : 0;
+    enum xmm_p2m_type t = p2m_entry_type(e);
+    const struct xmm_page *pg;
+
+    *mfn = p2m_entry_mfn(e);
+    if (!e || !(xmm_p2m_is_ram(t) || xmm_p2m_is_grant(t) || xmm_p2m_is_foreign(t)) ||
+        !frame_valid(w, *mfn) || xmm_p2m_is_foreign(t))
+        return XMM_GNTST_bad_page;
+    pg = &w->frames[*mfn - w->ram_base];
+    if (page_is_free(pg) || pg->owner != rd->id || page_count(pg) == 0 ||
+        page_count(pg) == XMM_PGC_count_mask)
+        return XMM_GNTST_bad_page;
+    return XMM_GNTST_okay;
+}
+
+/*
+ * Everything map_grant_ref checks once it holds a handle, in its order:
+ * the ref, the active entry (pinned by another domain, pin overflow), the
+ * shared entry (_set_status), the frame, then the host mapping.
+ */
+static int map_check(const struct xmm_world *w, const struct xmm_domain *ld,
+                     const struct xmm_domain *rd, xmm_grant_ref_t ref, uint64_t gfn,
+                     bool readonly, uint64_t *mfn)
 {
     const struct grant_entry *e;
     const struct active_entry *a;
-    const struct xmm_page *pg;
-    uint64_t se;
+    bool pinned;
 
-    if (domain_dying(rd))
+    if (ref >= rd->gt->nr_frames * EPF)
+        return XMM_GNTST_bad_gntref;
+    e = entry_of(rd->gt, ref);
+    a = active_of(rd->gt, ref);
+    pinned = a->pin_rw || a->pin_ro;
+    /* The entry cannot be rewritten while pinned: its domid is the active one. */
+    if (pinned && (e->domid != ld->id || ((readonly ? a->pin_ro : a->pin_rw) & GNTPIN_OFLOW)))
         return XMM_GNTST_general_error;
+    if (!pinned && (!(e->flags & XMM_GTF_permit_access) || e->domid != ld->id))
+        return XMM_GNTST_general_error;
+    if (!readonly && !a->pin_rw && (e->flags & XMM_GTF_readonly))
+        return XMM_GNTST_general_error;
+    if (pinned) {
+        const struct xmm_page *pg = frame_valid(w, a->mfn) ? &w->frames[a->mfn - w->ram_base]
+                                                            : NULL;
+
+        *mfn = a->mfn;
+        /* page_get_owner_and_reference, and the owner must be the granter. */
+        if (!pg || page_is_free(pg) || pg->owner != rd->id || page_count(pg) == 0 ||
+            page_count(pg) == XMM_PGC_count_mask)
+            return XMM_GNTST_general_error;
+    } else {
+        int rc = get_paged_frame(w, rd, e->frame, mfn);
+
+        if (rc != XMM_GNTST_okay)
+            return rc;
+    }
+    /* create_grant_host_mapping, with libxmm's own refusals (semantics.md). */
     if (gfn >= XMM_FRAME_LIMIT)
         return XMM_GNTST_bad_virt_addr;
     /* Seed 002: with a toolstack safe range, grant mappings go only inside it. */
@@ -284,28 +413,8 @@ static int map_check(struct xmm_world *w, struct xmm_domain *ld, struct xmm_doma
     /* Seed 004: a direct-mapped domain maps grants only in holes (not RAM, not MMIO). */
     if (ld->opts.direct_map && !physmap_gfn_is_hole(w, gfn))
         return XMM_GNTST_bad_virt_addr;
-    if (ref >= rd->gt->nr_frames * EPF)
-        return XMM_GNTST_bad_gntref;
-    e = entry_of(rd->gt, ref);
-    a = active_of(rd->gt, ref);
-    if (!(e->flags & XMM_GTF_permit_access) || e->domid != ld->id)
-        return XMM_GNTST_general_error;
-    if (!readonly && (e->flags & XMM_GTF_readonly))
-        return XMM_GNTST_general_error;
-    if ((readonly ? a->pin_ro : a->pin_rw) >= GNTPIN_MAX)
-        return XMM_GNTST_general_error;
-    se = p2m_get(&rd->p2m, e->frame);
-    *mfn = p2m_entry_mfn(se);
-    if (!se || !xmm_p2m_is_ram(p2m_entry_type(se)) || !frame_valid(w, *mfn) ||
-        (!readonly && p2m_entry_type(se) != XMM_P2M_RAM_RW))
-        return XMM_GNTST_general_error;
-    pg = &w->frames[*mfn - w->ram_base];
-    if (pg->owner != rd->id || page_count(pg) == 0 || page_count(pg) == XMM_PGC_count_mask)
-        return XMM_GNTST_general_error;
     if (p2m_get(&ld->p2m, gfn))
         return XMM_GNTST_bad_virt_addr;
-    if (ld->gt->maptrack_used >= ld->gt->maptrack_limit)
-        return XMM_GNTST_no_space;
     return XMM_GNTST_okay;
 }
 
@@ -315,21 +424,30 @@ int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_g
     struct xmm_domain *ld = domain_find(w, dom), *rd = domain_find(w, from);
     struct maptrack_entry *m;
     struct active_entry *a;
+    struct mt_claim claim;
     uint64_t mfn = 0;
-    uint32_t h;
     int rc;
 
+    /* A dying domain runs no more hypercalls. */
     if (!ld || domain_dying(ld))
         return XMM_GNTST_general_error;
-    if (!rd || from == dom)
+    /*
+     * Any domain that still exists may be the granter: the mapper itself
+     * (map_grant_ref has no ld == rd refusal), a dying one whose P2M is
+     * still there, a zombie (whose P2M is gone: GNTST_bad_page below).
+     */
+    if (!rd)
         return XMM_GNTST_bad_domain;
-    rc = map_check(w, ld, rd, ref, gfn.g, readonly, &mfn);
+    /* The handle comes first: a full maptrack wins over a bad ref. */
+    rc = mt_claim(w, ld->gt, &claim);
     if (rc == XMM_GNTST_okay)
-        rc = maptrack_get(w, ld->gt, &h);
+        rc = map_check(w, ld, rd, ref, gfn.g, readonly, &mfn);
     if (rc == XMM_GNTST_okay && p2m_reserve(w, ld, gfn.g, 1))
         rc = XMM_GNTST_general_error;
-    if (rc != XMM_GNTST_okay)
+    if (rc != XMM_GNTST_okay) {
+        mt_abort(w, &claim);
         return rc;
+    }
 
     if (!xmm_page_get(w, xmm_mfn(mfn), from))
         assert(!"get_page failed after map_check");
@@ -344,35 +462,36 @@ int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_g
     domain_touch(w, rd);
     lock_release(w, LOCK_GRANT);
 
-    m = &ld->gt->maptrack[h];
-    ld->gt->maptrack_free = m->next_free;
-    ld->gt->maptrack_used++;
+    mt_take(ld->gt, &claim);
+    m = mt_entry(ld->gt, claim.handle);
     m->gfn = gfn.g;
     m->mfn = mfn;
     m->ref = ref;
     m->from = from;
+    m->from_inc = rd->inc;
     m->flags = MT_INUSE | (readonly ? 0 : MT_RW);
-    m->next_free = XMM_NIL;
+    domain_touch(w, ld);
     lock_take(w, LOCK_P2M);
     p2m_write(w, ld, gfn.g, p2m_pack(mfn, readonly ? XMM_P2M_GRANT_MAP_RO : XMM_P2M_GRANT_MAP_RW));
     lock_release(w, LOCK_P2M);
-    *handle = h;
+    *handle = claim.handle;
     return XMM_GNTST_okay;
 }
 
-/* Undo one mapping: P2M entry, page reference, pin, handle. */
-static void unmap_one(struct xmm_world *w, struct xmm_domain *ld, uint32_t h)
+/*
+ * unmap_common_complete and the handle: drop the pin and the flags of the
+ * granter's entry, free the handle, drop the page reference.  The granter
+ * is looked up by incarnation: a record of a granter that no longer exists
+ * (a model bug the `isolation` check reports) never touches another domain.
+ */
+static void unmap_complete(struct xmm_world *w, struct xmm_domain *ld, uint32_t h)
 {
-    struct maptrack_entry *m = &ld->gt->maptrack[h];
-    struct xmm_domain *rd = domain_find(w, m->from);
-    uint64_t e = p2m_get(&ld->p2m, m->gfn);
+    struct maptrack_entry *m = mt_entry(ld->gt, h);
+    struct xmm_domain *rd = domain_find_inc(w, m->from, m->from_inc);
+    uint64_t mfn = m->mfn;
     bool rw = m->flags & MT_RW;
     int rc;
 
-    lock_take(w, LOCK_P2M);
-    if (e && xmm_p2m_is_grant(p2m_entry_type(e)) && p2m_entry_mfn(e) == m->mfn)
-        p2m_write(w, ld, m->gfn, 0);
-    lock_release(w, LOCK_P2M);
     if (rd && rd->gt && m->ref < rd->gt->nr_frames * EPF) {
         struct active_entry *a = active_of(rd->gt, m->ref);
         struct grant_entry *ge = entry_of(rd->gt, m->ref);
@@ -389,15 +508,80 @@ static void unmap_one(struct xmm_world *w, struct xmm_domain *ld, uint32_t h)
         domain_touch(w, rd);
         lock_release(w, LOCK_GRANT);
     }
-    m->flags = 0;
-    m->next_free = ld->gt->maptrack_free;
-    ld->gt->maptrack_free = h;
-    ld->gt->maptrack_used--;
+    mt_put(ld->gt, h);
     domain_touch(w, ld);
     /* Last: dropping the reference may free the frame and its owner. */
-    rc = xmm_page_put(w, xmm_mfn(m->mfn));
+    rc = xmm_page_put(w, xmm_mfn(mfn));
     (void)rc;
     assert(rc == 0);
+}
+
+/* Remove the leaf at gfn of ld's P2M, if there is one. */
+static void unmap_leaf(struct xmm_world *w, struct xmm_domain *ld, uint64_t gfn)
+{
+    if (!p2m_get(&ld->p2m, gfn))
+        return;
+    lock_take(w, LOCK_P2M);
+    p2m_write(w, ld, gfn, 0);
+    lock_release(w, LOCK_P2M);
+}
+
+/* Teardown of one mapping the domain holds (gnttab_release_mappings). */
+static void unmap_one(struct xmm_world *w, struct xmm_domain *ld, uint32_t h)
+{
+    const struct maptrack_entry *m = mt_entry(ld->gt, h);
+    uint64_t e = p2m_get(&ld->p2m, m->gfn);
+
+    if (e && xmm_p2m_is_grant(p2m_entry_type(e)) && p2m_entry_mfn(e) == m->mfn)
+        unmap_leaf(w, ld, m->gfn);
+    unmap_complete(w, ld, h);
+}
+
+/*
+ * GNTTABOP_unmap_grant_ref with host_addr at `gfn` (unmap_common): a guest
+ * may name any gfn.  `zero_skips`: host_addr 0 means "no host mapping to
+ * undo", and the handle stays in use.
+ */
+static int unmap_at(struct xmm_world *w, struct xmm_domain *ld, xmm_grant_handle_t handle,
+                    uint64_t gfn, bool zero_skips)
+{
+    const struct maptrack_entry *m;
+    uint64_t e;
+
+    if (handle >= mt_limit(ld->gt) || !(mt_entry(ld->gt, handle)->flags & MT_INUSE))
+        return XMM_GNTST_bad_handle;
+    m = mt_entry(ld->gt, handle);
+    /* Xen crashes the caller here; a mapping keeps its granter, so never. */
+    if (!domain_find_inc(w, m->from, m->from_inc))
+        return XMM_GNTST_general_error;
+    if (zero_skips && gfn == 0)
+        return XMM_GNTST_okay;
+    /*
+     * replace_grant_host_mapping (Arm) -> guest_physmap_remove_page ->
+     * p2m_remove_mapping: a RAM, grant or foreign entry there must map the
+     * granted frame (else -EILSEQ, GNTST_general_error); whatever else is
+     * there (nothing, MMIO) is removed without a word, and the handle, the
+     * pin and the page reference go.
+     */
+    if (gfn >= XMM_FRAME_LIMIT)
+        return XMM_GNTST_general_error;
+    e = p2m_get(&ld->p2m, gfn);
+    if (e &&
+        (xmm_p2m_is_ram(p2m_entry_type(e)) || xmm_p2m_is_grant(p2m_entry_type(e)) ||
+         xmm_p2m_is_foreign(p2m_entry_type(e))) &&
+        p2m_entry_mfn(e) != m->mfn)
+        return XMM_GNTST_general_error;
+    unmap_leaf(w, ld, gfn);
+    unmap_complete(w, ld, handle);
+    return XMM_GNTST_okay;
+}
+
+int xmm_gnttab_unmap_host(struct xmm_world *w, xmm_domid_t dom, xmm_grant_handle_t handle,
+                          xmm_gfn_t host_gfn)
+{
+    struct xmm_domain *ld = domain_find(w, dom);
+
+    return ld ? unmap_at(w, ld, handle, host_gfn.g, true) : XMM_GNTST_general_error;
 }
 
 int xmm_gnttab_unmap(struct xmm_world *w, xmm_domid_t dom, xmm_grant_handle_t handle)
@@ -406,18 +590,17 @@ int xmm_gnttab_unmap(struct xmm_world *w, xmm_domid_t dom, xmm_grant_handle_t ha
 
     if (!ld)
         return XMM_GNTST_general_error;
-    if (handle >= ld->gt->maptrack_cap || !(ld->gt->maptrack[handle].flags & MT_INUSE))
-        return XMM_GNTST_bad_handle;
-    unmap_one(w, ld, handle);
-    return XMM_GNTST_okay;
+    /* The guest names the gfn it mapped at. */
+    return unmap_at(w, ld, handle,
+                    handle < mt_limit(ld->gt) ? mt_entry(ld->gt, handle)->gfn : 0, false);
 }
 
 int gnttab_release_mappings(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
 {
     struct gnttab *gt = d->gt;
 
-    for (; d->kill_cursor < gt->maptrack_cap; d->kill_cursor++) {
-        if (!(gt->maptrack[d->kill_cursor].flags & MT_INUSE))
+    for (; d->kill_cursor < mt_limit(gt); d->kill_cursor++) {
+        if (!(mt_entry(gt, (uint32_t)d->kill_cursor)->flags & MT_INUSE))
             continue;
         if (*budget == 0)
             return -XMM_ERESTART;
@@ -541,12 +724,42 @@ bool gnttab_mapping_live(const struct xmm_domain *d, uint64_t gfn, uint64_t mfn)
 {
     const struct gnttab *gt = d->gt;
 
-    for (uint32_t i = 0; gt && i < gt->maptrack_cap; i++) {
-        const struct maptrack_entry *m = &gt->maptrack[i];
+    for (uint32_t i = 0; gt && i < mt_limit(gt); i++) {
+        const struct maptrack_entry *m = mt_entry(gt, i);
         if ((m->flags & MT_INUSE) && m->gfn == gfn && m->mfn == mfn)
             return true;
     }
     return false;
+}
+
+/* isolation: a mapping record whose granter incarnation is gone. */
+static void check_granter_of(const struct xmm_world *w, const struct xmm_domain *d, uint32_t h,
+                             struct xmm_check_report *rep)
+{
+    const struct maptrack_entry *m = mt_entry(d->gt, h);
+    const struct xmm_domain *rd = domain_find(w, m->from);
+
+    if (rd && rd->inc == m->from_inc)
+        return;
+    check_report(rep, XMM_INV_ISOLATION, XMM_SUBJECT_P2M, m->mfn, d->id, m->gfn,
+                 "maptrack handle %u of d%u names granter d%u incarnation %llu, which is %s", h,
+                 (unsigned)d->id, (unsigned)m->from, (unsigned long long)m->from_inc,
+                 rd ? "gone (the id was reused)" : "gone");
+}
+
+void gnttab_check_granter(const struct xmm_world *w, xmm_domid_t id,
+                          struct xmm_check_report *rep)
+{
+    for (size_t i = 0; i < w->dom_count; i++) {
+        const struct xmm_domain *d = w->doms[i];
+
+        for (uint32_t h = 0; d->gt && h < mt_limit(d->gt); h++) {
+            const struct maptrack_entry *m = mt_entry(d->gt, h);
+
+            if ((m->flags & MT_INUSE) && m->from == id)
+                check_granter_of(w, d, h, rep);
+        }
+    }
 }
 
 void gnttab_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
@@ -569,12 +782,13 @@ void gnttab_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
                          i, (unsigned)d->id, (unsigned long long)g,
                          e ? xmm_p2m_type_name(p2m_entry_type(e)) : "nothing");
     }
-    for (uint32_t i = 0; i < gt->maptrack_cap; i++) {
-        const struct maptrack_entry *m = &gt->maptrack[i];
+    for (uint32_t i = 0; i < mt_limit(gt); i++) {
+        const struct maptrack_entry *m = mt_entry(gt, i);
         uint64_t e;
 
         if (!(m->flags & MT_INUSE))
             continue;
+        check_granter_of(w, d, i, rep);
         e = p2m_get(&d->p2m, m->gfn);
         if (!e || !xmm_p2m_is_grant(p2m_entry_type(e)) || p2m_entry_mfn(e) != m->mfn)
             check_report(rep, XMM_INV_P2M_TYPE, XMM_SUBJECT_P2M, m->mfn, d->id, m->gfn,

@@ -112,6 +112,7 @@ struct saferange {
 
 struct xmm_domain {
     xmm_domid_t id;
+    uint64_t inc; /* incarnation: unique in the world, even when the id is reused */
     enum xmm_domain_state state;
     uint32_t refs;
     uint32_t ext_refs; /* taken through xmm_domain_get by users of the library */
@@ -213,6 +214,11 @@ struct xmm_world {
     /* domains, sorted by id */
     struct xmm_domain **doms;
     size_t dom_count, dom_cap;
+    /*
+     * Incarnations (Xen's d->unique_id): the last one given, and the last
+     * one that existed when the checker last settled its change set.
+     */
+    uint64_t last_inc, inc_checked;
 
     /* clock */
     uint64_t now;
@@ -320,6 +326,8 @@ void plist_remove(struct xmm_world *w, struct xmm_plist *l, uint32_t idx);
 
 /* --- domains (domain.c) --------------------------------------------------- */
 struct xmm_domain *domain_find(const struct xmm_world *w, xmm_domid_t id);
+/* The domain with this id if it is still incarnation `inc`, else NULL. */
+struct xmm_domain *domain_find_inc(const struct xmm_world *w, xmm_domid_t id, uint64_t inc);
 static inline bool domain_dying(const struct xmm_domain *d)
 {
     return d->state != XMM_DOMAIN_RUNNING;
@@ -405,6 +413,12 @@ void gnttab_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
                          struct xmm_check_report *rep);
 /* True if d holds a live maptrack entry mapping mfn at gfn. */
 bool gnttab_mapping_live(const struct xmm_domain *d, uint64_t gfn, uint64_t mfn);
+/*
+ * isolation: maptrack entries of any domain that name granter `id` in an
+ * incarnation that no longer exists (the granter went, or the id was reused).
+ */
+void gnttab_check_granter(const struct xmm_world *w, xmm_domid_t id,
+                          struct xmm_check_report *rep);
 
 /* --- FF-A (ffa.c) ------------------------------------------------------- */
 bool ffa_world_has_spmc(const struct xmm_world *w);

@@ -82,8 +82,10 @@ int xmm_domain_destroy(struct xmm_world *w, xmm_domid_t dom, uint32_t max_calls,
 
 /*
  * Take / drop a domain reference (get_domain / put_domain) on behalf of the
- * library's user.  get: -XMM_ESRCH, -XMM_EINVAL once dying.  put drops only
- * a reference taken with get: -XMM_ESRCH, -XMM_EINVAL if none is held.
+ * library's user.  Like get_domain, get works on a running, dying or zombie
+ * domain and fails only once the structure is gone: -XMM_ESRCH.  A reference
+ * held keeps a killed domain a zombie.  put drops only a reference taken
+ * with get: -XMM_ESRCH, -XMM_EINVAL if none is held.
  */
 int xmm_domain_get(struct xmm_world *w, xmm_domid_t dom);
 int xmm_domain_put(struct xmm_world *w, xmm_domid_t dom);
@@ -91,6 +93,11 @@ int xmm_domain_put(struct xmm_world *w, xmm_domid_t dom);
 struct xmm_domain_info {
     xmm_domid_t id;
     enum xmm_domain_state state;
+    /*
+     * Incarnation (Xen's unique_id): 1 for the first domain created in the
+     * world, then counting up; never reused, even when an id is.
+     */
+    uint64_t incarnation;
     uint32_t refs;
     uint64_t tot_pages;
     uint64_t max_pages;

@@ -7,8 +7,9 @@
  * allocated on demand up to `grant_frames` (libxmm grows the table lazily,
  * on the first entry written or frame mapped in a new frame, where Xen
  * allocates one frame at domain creation).  Each mapping domain has a
- * maptrack table: `maptrack_frames` frames of XMM_MAPTRACK_PER_FRAME
- * handles.
+ * maptrack table: up to `maptrack_frames` frames of XMM_MAPTRACK_PER_FRAME
+ * handles, handed out from a free list as Xen does for a domain with one
+ * vCPU.
  *
  * Grant operations return GNTST_* codes; the guest-side entry writes and the
  * physmap call return errno codes.
@@ -55,22 +56,44 @@ int xmm_gnttab_end(struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t ref);
 /*
  * GNTTABOP_map_grant_ref, host mapping: `dom` maps entry `ref` of `from`'s
  * table at its own `gfn` as grant_map_rw/ro, taking a page reference and a
- * maptrack handle.  Return (GNTST): GNTST_okay and *handle;
- * GNTST_bad_domain (from unknown or the caller itself), GNTST_general_error
- * (caller unknown or dying, granter dying, entry not permitting `dom`, write
- * map of a read-only grant, frame not RAM, pin overflow), GNTST_bad_gntref
- * (ref beyond the granter's table), GNTST_bad_virt_addr (gfn out of range,
- * already mapped, or outside the caller's safe range), GNTST_no_space
- * (maptrack full, or no memory for it).
+ * maptrack handle.  `from` may be `dom` itself, or a dying domain whose P2M
+ * still maps the page.  Checks in map_grant_ref's order.  Return (GNTST):
+ * GNTST_okay and *handle; GNTST_general_error (caller unknown or dying);
+ * GNTST_bad_domain (from unknown); GNTST_no_space (no handle: the maptrack's
+ * last free entry is never handed out, so maptrack_frames x 512 - 1 at
+ * most; or no memory for a maptrack frame); GNTST_bad_gntref (ref beyond
+ * the granter's table); GNTST_general_error (entry not permitting `dom`,
+ * write map of a read-only grant, 128 maps of that kind already: the pin
+ * counter's top bit); GNTST_bad_page (the granted gfn maps nothing, MMIO,
+ * a foreign or grant mapping, or nothing any more: a zombie granter);
+ * GNTST_bad_virt_addr (gfn out of range, already mapped, or outside the
+ * caller's safe range); GNTST_general_error (no memory for a P2M node).
  */
 int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_grant_ref_t ref,
                    xmm_gfn_t gfn, bool readonly, xmm_grant_handle_t *handle);
 
 /*
- * GNTTABOP_unmap_grant_ref.  Return (GNTST): GNTST_okay, GNTST_bad_handle
- * (unknown or unused handle), GNTST_general_error (caller unknown).
+ * GNTTABOP_unmap_grant_ref, by a guest that names the gfn it mapped at.
+ * A freed handle goes to the tail of the free list (put_maptrack_handle),
+ * so it is handed out again only after every other free one.  Return
+ * (GNTST): GNTST_okay, GNTST_bad_handle (unknown or unused handle),
+ * GNTST_general_error (caller unknown).
  */
 int xmm_gnttab_unmap(struct xmm_world *w, xmm_domid_t dom, xmm_grant_handle_t handle);
+
+/*
+ * GNTTABOP_unmap_grant_ref with the host address the guest gives (Xen's
+ * host_addr, as a gfn), exactly as Arm Xen handles it: gfn 0 (host_addr 0)
+ * undoes nothing and keeps the handle (GNTST_okay); a RAM, grant or foreign
+ * entry at gfn with another frame gives GNTST_general_error and changes
+ * nothing; anything else at gfn (the mapping itself, nothing, MMIO) is
+ * removed and the handle, pin and page reference go, even when the
+ * mapping itself stays at its own gfn (docs/semantics.md: a candidate
+ * upstream issue).  Return (GNTST): as xmm_gnttab_unmap, and
+ * GNTST_general_error (gfn out of range, another frame there).
+ */
+int xmm_gnttab_unmap_host(struct xmm_world *w, xmm_domid_t dom, xmm_grant_handle_t handle,
+                          xmm_gfn_t host_gfn);
 
 /*
  * XENMAPSPACE_grant_table: map shared frame `idx` of dom's table at gfn

@@ -197,9 +197,15 @@ static void test_get_ref_is_named(void **state)
     tu_world_free(w);
 }
 
+/*
+ * get_domain (xen/include/xen/sched.h) refuses only a domain whose count
+ * already dropped to zero (DOMAIN_DESTROYED): a dying domain and a zombie
+ * can be referenced, and each reference keeps the zombie.
+ */
 static void test_get_dying(void **state)
 {
     struct xmm_world *w = world_up();
+    struct xmm_domain_info di;
 
     (void)state;
     tu_domain(w, 0, 16);
@@ -208,13 +214,47 @@ static void test_get_dying(void **state)
     assert_rc(xmm_domain_get(w, 1), 0); /* held across the kill */
     assert_rc(xmm_domain_kill(w, 1), -XMM_ERESTART);
     assert_int_equal(xmm_domain_state(w, 1), XMM_DOMAIN_DYING);
-    assert_err_unchanged(w, xmm_domain_get(w, 1), -XMM_EINVAL);
+    di = tu_dom(w, 1);
+    assert_rc(xmm_domain_get(w, 1), 0); /* dying: still works */
+    assert_int_equal(tu_dom(w, 1).refs, di.refs + 1);
+    assert_world_clean(w);
     assert_rc(xmm_domain_destroy(w, 1, 100, NULL), 0);
-    /* Our reference keeps it as a zombie. */
+    /* Our references keep it as a zombie. */
     assert_int_equal(xmm_domain_state(w, 1), XMM_DOMAIN_ZOMBIE);
-    assert_err_unchanged(w, xmm_domain_get(w, 1), -XMM_EINVAL);
+    assert_int_equal(tu_dom(w, 1).refs, 2);
+    assert_rc(xmm_domain_get(w, 1), 0); /* zombie: still works */
+    assert_int_equal(tu_dom(w, 1).refs, 3);
+    assert_world_clean(w);
+    assert_rc(xmm_domain_put(w, 1), 0);
+    assert_rc(xmm_domain_put(w, 1), 0);
+    assert_int_equal(xmm_domain_state(w, 1), XMM_DOMAIN_ZOMBIE);
     assert_rc(xmm_domain_put(w, 1), 0);
     assert_int_equal(xmm_domain_state(w, 1), XMM_DOMAIN_GONE);
+    /* Gone: the structure is destroyed, nothing to take a reference on. */
+    assert_err_unchanged(w, xmm_domain_get(w, 1), -XMM_ESRCH);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/* Incarnations (Xen's unique_id): never reused, even when the id is. */
+static void test_incarnation(void **state)
+{
+    struct xmm_world *w = world_up();
+    uint64_t a, b, c;
+
+    (void)state;
+    tu_domain(w, 3, 16);
+    tu_domain(w, 1, 16);
+    a = tu_dom(w, 3).incarnation;
+    b = tu_dom(w, 1).incarnation;
+    assert_true(a >= 1 && b == a + 1);
+    assert_rc(xmm_domain_destroy(w, 1, 100, NULL), 0);
+    assert_int_equal(xmm_domain_state(w, 1), XMM_DOMAIN_GONE);
+    assert_err_unchanged(w, xmm_domain_create(w, XMM_DOMID_PARK, NULL), -XMM_EINVAL);
+    tu_domain(w, 1, 16);
+    c = tu_dom(w, 1).incarnation;
+    assert_int_equal(c, b + 1);
+    assert_int_equal(tu_dom(w, 3).incarnation, a);
     assert_world_clean(w);
     tu_world_free(w);
 }
@@ -502,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_kill_foreign_holder),
         cmocka_unit_test(test_destroy_budget),
         cmocka_unit_test(test_zombie),
+        cmocka_unit_test(test_incarnation),
         cmocka_unit_test(test_esrch),
         cmocka_unit_test(test_kill_page_freed_while_preempted),
     };
