@@ -481,6 +481,7 @@ KNOB_ACCESS(ffa_refused)
 KNOB_ACCESS(iotlb)
 KNOB_ACCESS(safe_range)
 KNOB_ACCESS(shared_info)
+KNOB_ACCESS(physmap_overwrite)
 
 static const char *const v_xenheap_gfn[] = { "page_info", "array", NULL };
 static const char *const v_gfn_lock[] = { "p2m", "grant", NULL };
@@ -490,6 +491,7 @@ static const char *const v_ffa_refused[] = { "park", "zombie", "leak", "free", N
 static const char *const v_iotlb[] = { "deferred", "sync", "pause", "unsafe", NULL };
 static const char *const v_safe_range[] = { "toolstack", "query", "none", NULL };
 static const char *const v_shared_info[] = { "xenheap", "guest_page", NULL };
+static const char *const v_physmap_overwrite[] = { "refuse", "replace", NULL };
 
 #define KNOB(f, s, d) \
     { .name = #f, .values = v_##f, .seed = (s), .doc = (d), .set = knob_set_##f,              \
@@ -520,6 +522,11 @@ const struct sim_policy_knob sim_policy_knobs[] = {
     KNOB(shared_info, "004",
          "`xenheap`: a Xen page mapped into the guest P2M; `guest_page`: a guest-provided domheap "
          "page, no P2M change"),
+    KNOB(physmap_overwrite, "foundation",
+         "`refuse` (libxmm's guard): populate and map_mmio over a mapped gfn fail with EEXIST, "
+         "nothing replaces a grant mapping (EBUSY); `replace` (upstream Arm p2m_set_entry): the "
+         "new entry replaces the old one, which drops what it held (a foreign entry its "
+         "reference; a RAM page stays allocated, unmapped; a grant entry nothing)"),
 };
 const size_t sim_policy_knob_count = sizeof(sim_policy_knobs) / sizeof(sim_policy_knobs[0]);
 

@@ -468,7 +468,7 @@ int xmm_gnttab_map_frame(struct xmm_world *w, xmm_domid_t dom, uint32_t idx, xmm
     /* Seed 002: a grant-table frame is a RAM mapping: never inside the safe range. */
     if (saferange_blocks(w, d, gfn.g, 1))
         return -XMM_EBUSY;
-    rc = physmap_replaceable(d, gfn.g);
+    rc = physmap_replaceable(w, d, gfn.g);
     if (rc)
         return rc;
     /* page_info: the frame records where it is mapped; unmap it first. */

@@ -106,7 +106,7 @@ static int map_xenheap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn)
     /* Seed 002: a RAM mapping never goes inside the toolstack's safe range. */
     if (saferange_blocks(w, d, gfn, 1))
         return -XMM_EBUSY;
-    rc = physmap_replaceable(d, gfn);
+    rc = physmap_replaceable(w, d, gfn);
     if (rc)
         return rc;
     if (!m->shinfo_xenheap && w->free_pages == 0)
