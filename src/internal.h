@@ -386,6 +386,8 @@ bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_
  * upstream.  Return: 0 or -XMM_EBUSY.
  */
 int physmap_replaceable(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn);
+/* get_page(page, dom) would succeed: dom's page (domheap or shared xenheap) with a count. */
+bool physmap_own_page(const struct xmm_world *w, xmm_domid_t dom, uint64_t mfn);
 
 /* --- history (history.c) -------------------------------------------------- */
 void hist_add(struct xmm_world *w, uint32_t idx, enum xmm_event_kind kind, xmm_domid_t dom,

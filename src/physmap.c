@@ -234,7 +234,7 @@ int xmm_physmap_populate_direct(struct xmm_world *w, xmm_domid_t dom, uint64_t p
  * guest_remove_page's get_page(page, d): the domain's own page, domheap or
  * a xenheap page shared with it, with a reference to take.
  */
-static bool own_page(const struct xmm_world *w, xmm_domid_t dom, uint64_t mfn)
+bool physmap_own_page(const struct xmm_world *w, xmm_domid_t dom, uint64_t mfn)
 {
     const struct xmm_page *pg;
 
@@ -258,7 +258,7 @@ int xmm_physmap_decrease(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, ui
 
         if (!e)
             return -XMM_ENOENT;
-        if (!xmm_p2m_is_ram(p2m_entry_type(e)) || !own_page(w, dom, p2m_entry_mfn(e)))
+        if (!xmm_p2m_is_ram(p2m_entry_type(e)) || !physmap_own_page(w, dom, p2m_entry_mfn(e)))
             return -XMM_EINVAL;
     }
     /* guest_physmap_remove_page -> p2m_set_entry: refused once the domain is dying. */
@@ -387,7 +387,7 @@ int xmm_physmap_remove(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
         return -XMM_ENOENT;
     pg = &w->frames[mfn - w->ram_base];
     if (xmm_p2m_is_foreign(t) ? page_count(pg) == 0 || page_is_free(pg)
-                              : !own_page(w, dom, mfn))
+                              : !physmap_own_page(w, dom, mfn))
         return -XMM_ENOENT;
     return xmm_p2m_remove(w, dom, gfn);
 }
