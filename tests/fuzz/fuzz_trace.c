@@ -6,8 +6,9 @@
  * deferred device-TLB invalidation, the xenheap GFN in page_info, the GFN
  * set under the P2M lock, shared_info in a xenheap page), a small host,
  * one MMIO region, the built-in SPMC with two partitions and an IOMMU with
- * one ATS device.  Under those policies no invariant may ever break, so
- * after EVERY call:
+ * one ATS device.  physmap_overwrite takes both values (header bytes);
+ * trace_ops.c steps around the upstream findings it would otherwise hit.
+ * Under those policies no invariant may ever break, so after EVERY call:
  *
  *  - xmm_check_incremental and xmm_check_full must both report 0;
  *  - a call that failed (other than a preempted kill or destroy loop)
