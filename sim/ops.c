@@ -326,11 +326,17 @@ const struct sim_op sim_ops[] = {
       OP_ROWS(populate_rows), .exec = sim_exec_populate,
       .summary = "XENMEM_populate_physmap, all or nothing: EPERM past max_pages, ENOMEM when the "
                  "host is out of frames, EINVAL once the domain is dying, EEXIST if a gfn is "
-                 "mapped",
+                 "mapped (physmap_overwrite: refuse; replace overwrites it).  Direct-mapped: "
+                 "without gfn, construction (the lowest free host run becomes the domain's RAM); "
+                 "with gfn, no allocation: mfn == gfn must be the domain's own page (ENOMEM "
+                 "otherwise), e.g. one it decreased",
       .example = "populate: {dom: 1, gfn: 0x100, pages: 16}" },
     { .name = "decrease", .module = "physmap", .supported = true,
       OP_ROWS(decrease_rows), .exec = sim_exec_decrease,
-      .summary = "XENMEM_decrease_reservation",
+      .summary = "XENMEM_decrease_reservation, all or nothing: each gfn must map the domain's "
+                 "own page (a xenheap page shared with it included; ENOENT for a hole, EINVAL "
+                 "otherwise); ENOMEM once the domain is dying.  A direct-mapped domain keeps the "
+                 "page (allocated, unmapped, in tot_pages)",
       .example = "decrease: {dom: 1, gfn: 0x100, pages: 4}" },
     { .name = "domain_destroy", .module = "domain", .supported = true,
       OP_ROWS(domain_destroy_rows), .exec = sim_exec_domain_destroy,
@@ -339,11 +345,14 @@ const struct sim_op sim_ops[] = {
       .example = "domain_destroy: {dom: 1}" },
     { .name = "map_foreign", .module = "physmap", .supported = true,
       OP_ROWS(map_foreign_rows), .exec = sim_exec_map_foreign,
-      .summary = "XENMAPSPACE_gmfn_foreign",
+      .summary = "XENMAPSPACE_gmfn_foreign: the source must be RAM (EINVAL); replaces what is "
+                 "at gfn but a grant mapping (EBUSY) under physmap_overwrite: refuse; ENOMEM once "
+                 "the mapping domain is dying",
       .example = "map_foreign: {dom: 2, gfn: 0x80000, from: 1, from_gfn: 0x100}" },
     { .name = "map_mmio", .module = "physmap", .supported = true,
       OP_ROWS(map_mmio_rows), .exec = sim_exec_map_mmio,
-      .summary = "mmio_direct mapping of a world.mmio region",
+      .summary = "mmio_direct mapping of a world.mmio region: EEXIST over a mapped gfn "
+                 "(physmap_overwrite: refuse); ENOMEM once the domain is dying",
       .example = "map_mmio: {dom: 1, gfn: 0x9000, mfn: 0x9000, pages: 1}" },
     { .name = "map_grant_frame", IN_GNTTAB, EXEC_GNTTAB(sim_exec_map_grant_frame),
       OP_ROWS(map_grant_frame_rows),
@@ -372,7 +381,9 @@ const struct sim_op sim_ops[] = {
       .example = "evtchn_send: {dom: 1, to: 2}" },
     { .name = "remove_physmap", .module = "physmap", .supported = true,
       OP_ROWS(remove_physmap_rows), .exec = sim_exec_remove_physmap,
-      .summary = "XENMEM_remove_physmap",
+      .summary = "XENMEM_remove_physmap: removes a RAM or grant entry of the domain's own page, "
+                 "or a foreign entry; ENOENT for anything else (a hole, MMIO, another domain's "
+                 "page); ENOMEM once the domain is dying",
       .example = "remove_physmap: {dom: 2, gfn: 0x80000}" },
     { .name = "lookup", .module = "p2m", .supported = true, .binds = SIM_BIND_MFN,
       OP_ROWS(lookup_rows), .exec = sim_exec_lookup,
@@ -485,6 +496,7 @@ KNOB_ACCESS(ffa_refused)
 KNOB_ACCESS(iotlb)
 KNOB_ACCESS(safe_range)
 KNOB_ACCESS(shared_info)
+KNOB_ACCESS(physmap_overwrite)
 
 static const char *const v_xenheap_gfn[] = { "page_info", "array", NULL };
 static const char *const v_gfn_lock[] = { "p2m", "grant", NULL };
@@ -494,6 +506,7 @@ static const char *const v_ffa_refused[] = { "park", "zombie", "leak", "free", N
 static const char *const v_iotlb[] = { "deferred", "sync", "pause", "unsafe", NULL };
 static const char *const v_safe_range[] = { "toolstack", "query", "none", NULL };
 static const char *const v_shared_info[] = { "xenheap", "guest_page", NULL };
+static const char *const v_physmap_overwrite[] = { "refuse", "replace", NULL };
 
 #define KNOB(f, s, d) \
     { .name = #f, .values = v_##f, .seed = (s), .doc = (d), .set = knob_set_##f,              \
@@ -525,6 +538,11 @@ const struct sim_policy_knob sim_policy_knobs[] = {
     KNOB(shared_info, "004",
          "`xenheap`: a Xen page mapped into the guest P2M; `guest_page`: a guest-provided domheap "
          "page, no P2M change"),
+    KNOB(physmap_overwrite, "foundation",
+         "`refuse` (libxmm's guard): populate and map_mmio over a mapped gfn fail with EEXIST, "
+         "nothing replaces a grant mapping (EBUSY); `replace` (upstream Arm p2m_set_entry): the "
+         "new entry replaces the old one, which drops what it held (a foreign entry its "
+         "reference; a RAM page stays allocated, unmapped; a grant entry nothing)"),
 };
 const size_t sim_policy_knob_count = sizeof(sim_policy_knobs) / sizeof(sim_policy_knobs[0]);
 

@@ -646,16 +646,26 @@ int xmm_gnttab_map_frame(struct xmm_world *w, xmm_domid_t dom, uint32_t idx, xmm
 
     if (!d)
         return -XMM_ESRCH;
-    if (domain_dying(d) || idx >= d->gt->max_frames || gfn.g >= XMM_FRAME_LIMIT)
+    if (idx >= d->gt->max_frames || gfn.g >= XMM_FRAME_LIMIT)
         return -XMM_EINVAL;
     /* Seed 002: the safe range is sized for grant-table frames: they may go there. */
-    rc = physmap_replaceable(d, gfn.g);
+    rc = physmap_replaceable(w, d, gfn.g);
     if (rc)
         return rc;
+    /*
+     * gnttab_map_frame_begin's get_page: fails for a frame the guest gave
+     * back (decrease_reservation), and for a new frame of a dying domain
+     * (shared without a reference).
+     */
+    if (idx < d->gt->nr_frames ? !physmap_own_page(w, d->id, d->gt->frames[idx].m)
+                               : domain_dying(d))
+        return -XMM_EBUSY;
     /* page_info: the frame records where it is mapped; unmap it first. */
     if (idx < d->gt->nr_frames && w->policy.xenheap_gfn == XMM_XENHEAP_GFN_PAGE_INFO &&
         !xmm_gfn_eq(xmm_page_xenheap_gfn(w, d->gt->frames[idx]), XMM_INVALID_GFN))
         return -XMM_EBUSY;
+    if (domain_dying(d))
+        return -XMM_ENOMEM; /* p2m_set_entry */
     lock_take(w, LOCK_GRANT);
     rc = grow_prepare(w, d, idx + 1 > d->gt->nr_frames ? idx + 1 : d->gt->nr_frames);
     if (!rc) {

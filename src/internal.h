@@ -373,6 +373,11 @@ void p2m_init(struct xmm_world *w, struct xmm_p2m *p);
 int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t n);
 /* Write a leaf whose nodes are reserved; puts the old leaf.  Cannot fail. */
 void p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t entry);
+/*
+ * Arm's p2m_set_entry: like p2m_write, but the old leaf is put only when it
+ * names another frame (a rewrite with the same mfn keeps what it held).
+ */
+void p2m_set_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t entry);
 /* Free all nodes of an empty P2M, at most *budget of them; 0 or -ERESTART. */
 int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget);
 /* Free every node whatever it holds (world teardown only). */
@@ -383,11 +388,14 @@ bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_
 /* --- physmap (physmap.c) -------------------------------------------------- */
 /*
  * May an add-to-physmap call (foreign, grant-table frame, shared_info)
- * replace what is mapped at gfn?  Like Xen, anything but a grant mapping:
- * that owns a page reference and a maptrack handle and goes only with
- * GNTTABOP_unmap_grant_ref.  Return: 0 or -XMM_EBUSY.
+ * replace what is mapped at gfn?  Under physmap_overwrite: refuse, anything
+ * but a grant mapping (that owns a page reference and a maptrack handle and
+ * goes only with GNTTABOP_unmap_grant_ref); under replace, anything, as
+ * upstream.  Return: 0 or -XMM_EBUSY.
  */
-int physmap_replaceable(const struct xmm_domain *d, uint64_t gfn);
+int physmap_replaceable(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn);
+/* get_page(page, dom) would succeed: dom's page (domheap or shared xenheap) with a count. */
+bool physmap_own_page(const struct xmm_world *w, xmm_domid_t dom, uint64_t mfn);
 
 /* --- history (history.c) -------------------------------------------------- */
 void hist_add(struct xmm_world *w, uint32_t idx, enum xmm_event_kind kind, xmm_domid_t dom,

@@ -208,18 +208,25 @@ static void put_leaf(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn, uint64_
     }
 }
 
-void p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t entry)
+static void write_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t entry,
+                       bool same_keeps)
 {
     struct xmm_p2m *p = &d->p2m;
     struct p2m_node *n = p->root;
     unsigned i = level_index(gfn, 3);
     uint64_t old;
+    bool put_old;
 
     for (int level = 0; level < 3; level++)
         n = child_of(n, level_index(gfn, level));
     assert(is_real(n)); /* the caller reserved the nodes (or the leaf exists) */
     old = n->e[i];
-    /* Rewriting the same leaf still puts the old one: its holder was replaced. */
+    /*
+     * p2m_write: rewriting the same leaf still puts the old one (its holder
+     * was replaced).  p2m_set_leaf: Arm frees the old entry only when the
+     * new one names another frame, so a same-mfn rewrite keeps it.
+     */
+    put_old = old && !(same_keeps && entry && p2m_entry_mfn(old) == p2m_entry_mfn(entry));
     n->e[i] = entry;
     if (old && !entry) {
         n->used--;
@@ -241,7 +248,8 @@ void p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t
     if (old) {
         rmap_account(w, d->id, old, -1);
         mpu_p2m_rmap(w, d, gfn, old, -1);
-        put_leaf(w, d->id, gfn, old);
+        if (put_old)
+            put_leaf(w, d->id, gfn, old);
     }
     if (entry) {
         rmap_account(w, d->id, entry, +1);
@@ -252,6 +260,16 @@ void p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t
     }
     /* Seed 004: MPU region counts of a direct-mapped domain, O(1) per leaf. */
     mpu_p2m_leaf(w, d, gfn, old, entry);
+}
+
+void p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t entry)
+{
+    write_leaf(w, d, gfn, entry, false);
+}
+
+void p2m_set_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t entry)
+{
+    write_leaf(w, d, gfn, entry, true);
 }
 
 /* Free empty nodes bottom-up; a node is freed only when all its children are. */
@@ -419,6 +437,8 @@ int xmm_p2m_remove(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
         return -XMM_EINVAL;
     if (!p2m_get(&d->p2m, gfn.g))
         return -XMM_ENOENT;
+    if (domain_dying(d))
+        return -XMM_ENOMEM; /* p2m_set_entry, removals included */
     lock_take(w, LOCK_P2M);
     p2m_write(w, d, gfn.g, 0);
     lock_release(w, LOCK_P2M);

@@ -30,7 +30,7 @@ bool physmap_gfn_is_hole(const struct xmm_world *w, uint64_t gfn)
     return !frame_valid(w, gfn) && !xmm_world_mfn_is_mmio(w, xmm_mfn(gfn), 1);
 }
 
-/* Direct-mapped domains: every frame mfn == gfn of the range must be free RAM. */
+/* Construction: every frame mfn == gfn of the range must be free RAM. */
 static int direct_range_free(const struct xmm_world *w, uint64_t gfn, uint64_t pages)
 {
     if (!frame_valid(w, gfn) || !frame_valid(w, gfn + pages - 1))
@@ -41,21 +41,48 @@ static int direct_range_free(const struct xmm_world *w, uint64_t gfn, uint64_t p
     return 0;
 }
 
-int physmap_replaceable(const struct xmm_domain *d, uint64_t gfn)
+static bool overwrite_refused(const struct xmm_world *w)
 {
+    return w->policy.physmap_overwrite == XMM_PHYSMAP_OVERWRITE_REFUSE;
+}
+
+/*
+ * A new leaf at gfn.  Under `replace` it is Arm's p2m_set_entry (the old
+ * leaf is put unless it names the same frame); under `refuse` the callers
+ * only get here over a leaf they may replace, and put it (today's model).
+ */
+static void physmap_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t e)
+{
+    if (overwrite_refused(w))
+        p2m_write(w, d, gfn, e);
+    else
+        p2m_set_leaf(w, d, gfn, e);
+}
+
+int physmap_replaceable(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn)
+{
+    if (!overwrite_refused(w))
+        return 0;
     return xmm_p2m_is_grant(p2m_entry_type(p2m_get(&d->p2m, gfn))) ? -XMM_EBUSY : 0;
 }
 
-/* Checks shared by both populate forms, in Xen's order of discovery. */
+/* Checks shared by populate and construction, in Xen's order of discovery. */
 static int populate_check(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t pages)
 {
+    /* A dying domain: assign_pages refuses with EINVAL (the scenario contract). */
     if (!range_ok(gfn, pages) || domain_dying(d))
         return -XMM_EINVAL;
     /* Seed 002: nothing is populated over the toolstack's safe range. */
     if (saferange_blocks(w, d, gfn, pages))
         return -XMM_EBUSY;
-    if (range_mapped(d, gfn, pages))
+    if (overwrite_refused(w) && range_mapped(d, gfn, pages))
         return -XMM_EEXIST;
+    return 0;
+}
+
+static int allocation_check(const struct xmm_world *w, const struct xmm_domain *d,
+                            uint64_t pages)
+{
     if (pages > d->max_pages || d->tot_pages > d->max_pages - pages)
         return -XMM_EPERM;
     if (w->free_pages < pages)
@@ -63,6 +90,7 @@ static int populate_check(struct xmm_world *w, struct xmm_domain *d, uint64_t gf
     return 0;
 }
 
+/* Allocate `pages` frames (mfn == gfn when direct-mapped) and map them ram_rw. */
 static void populate_commit(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn,
                             uint64_t pages)
 {
@@ -78,8 +106,31 @@ static void populate_commit(struct xmm_world *w, struct xmm_domain *d, uint64_t 
             assert(idx != XMM_NIL);
         }
         frame_assign(w, d, idx);
-        p2m_write(w, d, gfn + i, p2m_pack(w->ram_base + idx, XMM_P2M_RAM_RW));
+        physmap_write(w, d, gfn + i, p2m_pack(w->ram_base + idx, XMM_P2M_RAM_RW));
     }
+}
+
+/*
+ * populate_physmap of a direct-mapped domain allocates nothing: each mfn ==
+ * gpfn must be a page the domain owns (get_page), such as one it gave back
+ * with decrease_reservation.  A xenheap page shared with the domain would
+ * pass get_page in Xen too; libxmm refuses it (docs/semantics.md).
+ */
+static int direct_owned(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn,
+                        uint64_t pages)
+{
+    if (!frame_valid(w, gfn) || !frame_valid(w, gfn + pages - 1))
+        return -XMM_EINVAL;
+    for (uint64_t i = 0; i < pages; i++) {
+        const struct xmm_page *pg = &w->frames[gfn - w->ram_base + i];
+
+        if (pg->owner != d->id || page_is_free(pg) || page_count(pg) == 0 ||
+            page_count(pg) == XMM_PGC_count_mask)
+            return -XMM_ENOMEM;
+        if (pg->count_info & XMM_PGC_xen_heap)
+            return -XMM_EINVAL;
+    }
+    return 0;
 }
 
 int xmm_physmap_populate(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint64_t pages)
@@ -90,14 +141,20 @@ int xmm_physmap_populate(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, ui
     if (!d)
         return -XMM_ESRCH;
     rc = populate_check(w, d, gfn.g, pages);
-    if (!rc && d->opts.direct_map)
-        rc = direct_range_free(w, gfn.g, pages);
+    if (!rc)
+        rc = d->opts.direct_map ? direct_owned(w, d, gfn.g, pages)
+                                : allocation_check(w, d, pages);
     if (!rc)
         rc = p2m_reserve(w, d, gfn.g, pages);
     if (rc)
         return rc;
     lock_take(w, LOCK_P2M);
-    populate_commit(w, d, gfn.g, pages);
+    if (d->opts.direct_map) {
+        for (uint64_t i = 0; i < pages; i++)
+            physmap_write(w, d, gfn.g + i, p2m_pack(gfn.g + i, XMM_P2M_RAM_RW));
+    } else {
+        populate_commit(w, d, gfn.g, pages);
+    }
     lock_release(w, LOCK_P2M);
     return 0;
 }
@@ -121,11 +178,43 @@ static bool find_direct_run(const struct xmm_world *w, const struct xmm_domain *
     return false;
 }
 
+/*
+ * Construction of a direct-mapped domain's RAM (the domain builder's 1:1
+ * allocation): free host frames become the domain's, mapped at gfn == mfn.
+ */
+int xmm_physmap_populate_direct_at(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
+                                   uint64_t pages)
+{
+    struct xmm_domain *d = domain_find(w, dom);
+    int rc;
+
+    if (!d)
+        return -XMM_ESRCH;
+    if (!d->opts.direct_map)
+        return -XMM_EINVAL;
+    rc = populate_check(w, d, gfn.g, pages);
+    if (!rc)
+        rc = direct_range_free(w, gfn.g, pages);
+    if (!rc && range_mapped(d, gfn.g, pages))
+        rc = -XMM_EEXIST; /* construction never replaces */
+    if (!rc)
+        rc = allocation_check(w, d, pages);
+    if (!rc)
+        rc = p2m_reserve(w, d, gfn.g, pages);
+    if (rc)
+        return rc;
+    lock_take(w, LOCK_P2M);
+    populate_commit(w, d, gfn.g, pages);
+    lock_release(w, LOCK_P2M);
+    return 0;
+}
+
 int xmm_physmap_populate_direct(struct xmm_world *w, xmm_domid_t dom, uint64_t pages,
                                 xmm_gfn_t *first)
 {
     struct xmm_domain *d = domain_find(w, dom);
     uint64_t gfn;
+    int rc;
 
     if (!d)
         return -XMM_ESRCH;
@@ -135,8 +224,25 @@ int xmm_physmap_populate_direct(struct xmm_world *w, xmm_domid_t dom, uint64_t p
         return -XMM_EPERM;
     if (!find_direct_run(w, d, pages, &gfn))
         return -XMM_ENOMEM;
-    *first = xmm_gfn(gfn);
-    return xmm_physmap_populate(w, dom, xmm_gfn(gfn), pages);
+    rc = xmm_physmap_populate_direct_at(w, dom, xmm_gfn(gfn), pages);
+    if (!rc)
+        *first = xmm_gfn(gfn);
+    return rc;
+}
+
+/*
+ * guest_remove_page's get_page(page, d): the domain's own page, domheap or
+ * a xenheap page shared with it, with a reference to take.
+ */
+bool physmap_own_page(const struct xmm_world *w, xmm_domid_t dom, uint64_t mfn)
+{
+    const struct xmm_page *pg;
+
+    if (!frame_valid(w, mfn))
+        return false;
+    pg = &w->frames[mfn - w->ram_base];
+    return pg->owner == dom && !page_is_free(pg) && page_count(pg) != 0 &&
+           page_count(pg) != XMM_PGC_count_mask;
 }
 
 int xmm_physmap_decrease(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint64_t pages)
@@ -145,28 +251,31 @@ int xmm_physmap_decrease(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, ui
 
     if (!d)
         return -XMM_ESRCH;
-    if (!range_ok(gfn.g, pages) || domain_dying(d))
+    if (!range_ok(gfn.g, pages))
         return -XMM_EINVAL;
     for (uint64_t i = 0; i < pages; i++) {
-        uint64_t e = p2m_get(&d->p2m, gfn.g + i), mfn = p2m_entry_mfn(e);
+        uint64_t e = p2m_get(&d->p2m, gfn.g + i);
 
         if (!e)
             return -XMM_ENOENT;
-        if (!xmm_p2m_is_ram(p2m_entry_type(e)) || !frame_valid(w, mfn))
-            return -XMM_EINVAL;
-        if (w->frames[mfn - w->ram_base].owner != dom ||
-            (w->frames[mfn - w->ram_base].count_info & XMM_PGC_xen_heap) ||
-            !(w->frames[mfn - w->ram_base].count_info & XMM_PGC_allocated))
+        if (!xmm_p2m_is_ram(p2m_entry_type(e)) || !physmap_own_page(w, dom, p2m_entry_mfn(e)))
             return -XMM_EINVAL;
     }
+    /* guest_physmap_remove_page -> p2m_set_entry: refused once the domain is dying. */
+    if (domain_dying(d))
+        return -XMM_ENOMEM;
     lock_take(w, LOCK_P2M);
     for (uint64_t i = 0; i < pages; i++) {
         uint64_t mfn = p2m_entry_mfn(p2m_get(&d->p2m, gfn.g + i));
         int rc;
 
         p2m_write(w, d, gfn.g + i, 0);
-        /* Like guest_remove_page's test-and-clear: an alias drops it once. */
-        if (!(w->frames[mfn - w->ram_base].count_info & XMM_PGC_allocated))
+        /*
+         * A direct-mapped domain keeps the page (allocated, unmapped, in
+         * tot_pages) so that populate gives it back at the same pfn.  Like
+         * the test-and-clear of put_page_alloc_ref, an alias drops it once.
+         */
+        if (d->opts.direct_map || !(w->frames[mfn - w->ram_base].count_info & XMM_PGC_allocated))
             continue;
         rc = xmm_page_put_alloc_ref(w, xmm_mfn(mfn));
         (void)rc;
@@ -187,8 +296,7 @@ int xmm_physmap_map_foreign(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
 
     if (!d || !fd)
         return -XMM_ESRCH;
-    if (dom == from || gfn.g >= XMM_FRAME_LIMIT || from_gfn.g >= XMM_FRAME_LIMIT ||
-        domain_dying(d))
+    if (dom == from || gfn.g >= XMM_FRAME_LIMIT || from_gfn.g >= XMM_FRAME_LIMIT)
         return -XMM_EINVAL;
     /* Seed 002: with a toolstack safe range, foreign mappings go only inside it. */
     if (!saferange_admits(w, d, gfn.g))
@@ -206,7 +314,10 @@ int xmm_physmap_map_foreign(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
     if (pg->owner != from || page_is_free(pg) || page_count(pg) == 0 ||
         page_count(pg) == XMM_PGC_count_mask)
         return -XMM_EINVAL;
-    rc = physmap_replaceable(d, gfn.g);
+    rc = physmap_replaceable(w, d, gfn.g);
+    /* p2m_set_entry refuses once the mapping domain is dying. */
+    if (!rc && domain_dying(d))
+        rc = -XMM_ENOMEM;
     if (!rc)
         rc = p2m_reserve(w, d, gfn.g, 1);
     if (rc)
@@ -215,8 +326,9 @@ int xmm_physmap_map_foreign(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
         assert(!"get_page failed after its conditions were checked");
     /* Like Xen, a mapping already at gfn is replaced (and put). */
     lock_take(w, LOCK_P2M);
-    p2m_write(w, d, gfn.g,
-              p2m_pack(mfn, st == XMM_P2M_RAM_RW ? XMM_P2M_MAP_FOREIGN_RW : XMM_P2M_MAP_FOREIGN_RO));
+    physmap_write(w, d, gfn.g,
+                  p2m_pack(mfn, st == XMM_P2M_RAM_RW ? XMM_P2M_MAP_FOREIGN_RW
+                                                     : XMM_P2M_MAP_FOREIGN_RO));
     lock_release(w, LOCK_P2M);
     return 0;
 }
@@ -229,30 +341,53 @@ int xmm_physmap_map_mmio(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, xm
 
     if (!d)
         return -XMM_ESRCH;
-    if (!range_ok(gfn.g, pages) || !range_ok(mfn.m, pages) || domain_dying(d) ||
+    if (!range_ok(gfn.g, pages) || !range_ok(mfn.m, pages) ||
         !xmm_world_mfn_is_mmio(w, mfn, pages))
         return -XMM_EINVAL;
     /* Seed 002: no device is mapped over the toolstack's safe range. */
     if (saferange_blocks(w, d, gfn.g, pages))
         return -XMM_EBUSY;
-    if (range_mapped(d, gfn.g, pages))
+    if (overwrite_refused(w) && range_mapped(d, gfn.g, pages))
         return -XMM_EEXIST;
+    /* map_mmio_regions -> p2m_set_entry: refused once the domain is dying. */
+    if (domain_dying(d))
+        return -XMM_ENOMEM;
     rc = p2m_reserve(w, d, gfn.g, pages);
     if (rc)
         return rc;
     lock_take(w, LOCK_P2M);
     for (uint64_t i = 0; i < pages; i++)
-        p2m_write(w, d, gfn.g + i, p2m_pack(mfn.m + i, XMM_P2M_MMIO_DIRECT_DEV));
+        physmap_write(w, d, gfn.g + i, p2m_pack(mfn.m + i, XMM_P2M_MMIO_DIRECT_DEV));
     lock_release(w, LOCK_P2M);
     return 0;
 }
 
+/*
+ * XENMEM_remove_from_physmap finds the page with get_page_from_gfn: only a
+ * RAM, grant or foreign entry has one, a RAM or grant entry only when the
+ * page is the domain's own (get_page(page, d)), a foreign entry when its
+ * page still has references.  Anything else: ENOENT, nothing removed.
+ */
 int xmm_physmap_remove(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
 {
-    const struct xmm_domain *d = domain_find(w, dom);
+    struct xmm_domain *d = domain_find(w, dom);
+    enum xmm_p2m_type t;
+    const struct xmm_page *pg;
+    uint64_t e, mfn;
 
-    /* A grant mapping goes with GNTTABOP_unmap_grant_ref, which owns its reference. */
-    if (d && gfn.g < XMM_FRAME_LIMIT && physmap_replaceable(d, gfn.g))
+    if (!d)
+        return -XMM_ESRCH;
+    if (gfn.g >= XMM_FRAME_LIMIT)
         return -XMM_EINVAL;
+    e = p2m_get(&d->p2m, gfn.g);
+    t = p2m_entry_type(e);
+    mfn = p2m_entry_mfn(e);
+    if (!e || !(xmm_p2m_is_ram(t) || xmm_p2m_is_grant(t) || xmm_p2m_is_foreign(t)) ||
+        !frame_valid(w, mfn))
+        return -XMM_ENOENT;
+    pg = &w->frames[mfn - w->ram_base];
+    if (xmm_p2m_is_foreign(t) ? page_count(pg) == 0 || page_is_free(pg)
+                              : !physmap_own_page(w, dom, mfn))
+        return -XMM_ENOENT;
     return xmm_p2m_remove(w, dom, gfn);
 }

@@ -104,7 +104,7 @@ static int map_xenheap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn)
     int rc;
 
     /* Seed 002: the safe range is sized for shared_info too: it may go there. */
-    rc = physmap_replaceable(d, gfn);
+    rc = physmap_replaceable(w, d, gfn);
     if (rc)
         return rc;
     if (!m->shinfo_xenheap && w->free_pages == 0)
@@ -114,6 +114,8 @@ static int map_xenheap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn)
         (w->frames[m->shinfo_mfn - w->ram_base].type_info & XMM_PGT_gfn_mask) !=
             XMM_PGT_INVALID_GFN)
         return -XMM_EBUSY;
+    if (domain_dying(d))
+        return -XMM_ENOMEM;
     rc = p2m_reserve(w, d, gfn, 1);
     if (rc)
         return rc;
@@ -156,11 +158,13 @@ int xmm_shinfo_map(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
 
     if (!d)
         return -XMM_ESRCH;
-    if (domain_dying(d) || gfn.g >= XMM_FRAME_LIMIT)
+    if (gfn.g >= XMM_FRAME_LIMIT)
         return -XMM_EINVAL;
     m = d->mpu;
     if (w->policy.shared_info == XMM_SHARED_INFO_XENHEAP)
-        return map_xenheap(w, d, gfn.g);
+        return map_xenheap(w, d, gfn.g); /* dying: ENOMEM, as p2m_set_entry */
+    if (domain_dying(d))
+        return -XMM_EINVAL;
     rc = guest_page_register(w, d, gfn.g, &m->shinfo_mfn, &m->shinfo_gfn);
     if (!rc)
         m->copies++; /* the data follows the page: copied from Xen or the previous one */

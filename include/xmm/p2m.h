@@ -37,7 +37,11 @@ int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
 int xmm_p2m_set(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, xmm_mfn_t mfn,
                 enum xmm_p2m_type type);
 
-/* Remove the entry at gfn (p2m_put_l3_page semantics).  -XMM_ENOENT if none. */
+/*
+ * Remove the entry at gfn (p2m_put_l3_page semantics).  -XMM_ENOENT if
+ * none, -XMM_ENOMEM once the domain is dying (p2m_set_entry refuses
+ * removals then too).
+ */
 int xmm_p2m_remove(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn);
 
 /*

@@ -20,31 +20,49 @@ extern "C" {
 #endif
 
 /*
- * XENMEM_populate_physmap: allocate `pages` frames and map them ram_rw at
- * gfn .. gfn+pages-1.  For a direct-mapped domain the frames are the ones
- * with mfn == gfn.  Return: 0, -XMM_EPERM (past max_pages), -XMM_ENOMEM
- * (host out of frames; or for a direct-mapped domain, a frame in the range
- * is taken), -XMM_EINVAL (domain dying, range out of bounds, pages == 0),
- * -XMM_EEXIST (a gfn in the range is mapped), -XMM_ESRCH.
+ * XENMEM_populate_physmap at gfn .. gfn+pages-1 (ram_rw).  A domain that is
+ * not direct-mapped gets newly allocated frames.  A direct-mapped domain
+ * gets no allocation: each mfn == gfn must be a domheap page it owns already
+ * (one it gave back with decrease_reservation); its RAM is allocated at
+ * construction (xmm_physmap_populate_direct*).
+ * Under physmap_overwrite: replace, a mapped gfn is overwritten (see
+ * include/xmm/world.h); under refuse it is an error.
+ * Return: 0, -XMM_EPERM (past max_pages), -XMM_ENOMEM (host out of frames;
+ * direct-mapped: a frame in the range is not the domain's), -XMM_EINVAL
+ * (domain dying, range out of bounds or not host RAM when direct-mapped,
+ * pages == 0, a xenheap frame), -XMM_EEXIST (refuse: a gfn in the range is
+ * mapped), -XMM_EBUSY (safe range), -XMM_ESRCH.
  */
 int xmm_physmap_populate(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint64_t pages);
 
 /*
- * Direct-mapped populate: choose a free contiguous host range of `pages`
- * RAM frames (lowest first) and map it at gfn == mfn.  *first gets the gfn.
- * Errors as xmm_physmap_populate; -XMM_ENOMEM if no range is free;
- * -XMM_EINVAL if the domain is not direct-mapped.
+ * Construction of a direct-mapped domain's RAM: the free host frames
+ * [gfn, gfn+pages) become the domain's (tot_pages, max_pages as populate)
+ * and are mapped at gfn == mfn.  Return: 0, -XMM_EINVAL (not direct-mapped,
+ * dying, not host RAM), -XMM_ENOMEM (a frame is taken), -XMM_EEXIST (a gfn
+ * is mapped), -XMM_EPERM, -XMM_EBUSY, -XMM_ESRCH.
+ */
+int xmm_physmap_populate_direct_at(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
+                                   uint64_t pages);
+
+/*
+ * The same, the host range chosen: the lowest free contiguous run of `pages`
+ * RAM frames whose gfns are unmapped.  *first gets the gfn.  -XMM_ENOMEM if
+ * no run is free; -XMM_EINVAL if the domain is not direct-mapped.
  */
 int xmm_physmap_populate_direct(struct xmm_world *w, xmm_domid_t dom, uint64_t pages,
                                 xmm_gfn_t *first);
 
 /*
  * XENMEM_decrease_reservation: for each gfn in the range that maps one of
- * the domain's own RAM frames, remove the mapping and drop the allocation
- * reference (once per frame: a frame mapped twice in the range is released
- * once, as Xen's test-and-clear does).  All or nothing: -XMM_ENOENT if a
- * gfn in the range maps nothing, -XMM_EINVAL if one maps anything but RAM (grant, foreign, MMIO),
- * or the range is out of bounds; -XMM_ESRCH.
+ * the domain's own pages (RAM entry, get_page succeeds: a domheap page or a
+ * xenheap page shared with it), remove the mapping and drop the allocation
+ * reference (once per frame, as Xen's test-and-clear does).  A direct-mapped
+ * domain keeps the allocation: the page stays its own, unmapped, in
+ * tot_pages, for populate to map again.  All or nothing: -XMM_ENOENT if a
+ * gfn in the range maps nothing, -XMM_EINVAL if one maps anything else
+ * (grant, foreign, MMIO, another's page) or the range is out of bounds,
+ * -XMM_ENOMEM once the domain is dying (p2m_set_entry), -XMM_ESRCH.
  */
 int xmm_physmap_decrease(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint64_t pages);
 
@@ -53,27 +71,33 @@ int xmm_physmap_decrease(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, ui
  * (map_foreign_rw for a ram_rw source, else _ro), holding a page reference
  * until the entry goes.  Like Xen, whatever was mapped at gfn is replaced
  * (a foreign entry there drops its reference; a RAM page stays allocated but
- * unmapped), except a grant mapping, which only grant unmap removes.
- * Return: 0, -XMM_EINVAL (self, source gfn unmapped or not RAM, mapping
- * domain dying), -XMM_EBUSY (a grant mapping at gfn), -XMM_ESRCH (either
- * domain), -XMM_ENOMEM.
+ * unmapped); under physmap_overwrite: refuse a grant mapping is not (EBUSY),
+ * under replace it is, and a foreign entry of the same frame keeps its
+ * reference (upstream's leak, docs/semantics.md).
+ * Return: 0, -XMM_EINVAL (self, source gfn unmapped or not RAM),
+ * -XMM_EBUSY (refuse: a grant mapping at gfn), -XMM_ENOMEM (mapping domain
+ * dying, or memory), -XMM_ESRCH (either domain).
  */
 int xmm_physmap_map_foreign(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
                             xmm_domid_t from, xmm_gfn_t from_gfn);
 
 /*
- * Map host MMIO frames [mfn, mfn+pages) at gfn as mmio_direct_dev.
- * Return: 0, -XMM_EINVAL (not a declared MMIO region, RAM), -XMM_EEXIST
- * (gfn in use), -XMM_ESRCH.
+ * Map host MMIO frames [mfn, mfn+pages) at gfn as mmio_direct_dev
+ * (XEN_DOMCTL_memory_mapping).  Return: 0, -XMM_EINVAL (not a declared MMIO
+ * region, RAM), -XMM_EEXIST (refuse: gfn in use; replace overwrites it),
+ * -XMM_EBUSY (safe range), -XMM_ENOMEM (domain dying), -XMM_ESRCH.
  */
 int xmm_physmap_map_mmio(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, xmm_mfn_t mfn,
                          uint64_t pages);
 
 /*
- * XENMEM_remove_physmap: remove the mapping at gfn.  A RAM page stays
- * allocated to the domain (only the mapping goes); a foreign entry drops its
- * reference.  Return: 0, -XMM_ENOENT (nothing mapped), -XMM_EINVAL (a grant
- * mapping: those go with grant unmap), -XMM_ESRCH.
+ * XENMEM_remove_from_physmap: remove the entry at gfn if get_page_from_gfn
+ * finds a page there: a RAM or grant entry of the domain's own page, or a
+ * foreign entry (which drops its reference).  A RAM page stays allocated to
+ * the domain (only the mapping goes).  Return: 0, -XMM_ENOENT (nothing
+ * mapped, MMIO, another domain's page: a grant mapping goes with grant
+ * unmap), -XMM_ENOMEM (domain dying), -XMM_EINVAL (gfn out of range),
+ * -XMM_ESRCH.
  */
 int xmm_physmap_remove(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn);
 

@@ -29,6 +29,18 @@ enum xmm_ffa_refused_policy {
 enum xmm_iotlb_policy { XMM_IOTLB_DEFERRED = 0, XMM_IOTLB_SYNC, XMM_IOTLB_PAUSE, XMM_IOTLB_UNSAFE };
 enum xmm_safe_range_policy { XMM_SAFE_RANGE_TOOLSTACK = 0, XMM_SAFE_RANGE_QUERY, XMM_SAFE_RANGE_NONE };
 enum xmm_shared_info_policy { XMM_SHARED_INFO_XENHEAP = 0, XMM_SHARED_INFO_GUEST_PAGE };
+/*
+ * What populate, map_mmio and the add-to-physmap spaces do with a gfn that
+ * already maps something.  REFUSE (libxmm's guard): populate and map_mmio
+ * fail with EEXIST, and nothing replaces a grant mapping (EBUSY).  REPLACE
+ * (upstream Arm p2m_set_entry): the new leaf replaces the old one, which
+ * drops what it held as p2m_put_l3_page does -- unless both name the same
+ * frame, in which case nothing is dropped.
+ */
+enum xmm_physmap_overwrite_policy {
+    XMM_PHYSMAP_OVERWRITE_REFUSE = 0,
+    XMM_PHYSMAP_OVERWRITE_REPLACE,
+};
 
 struct xmm_policy {
     enum xmm_xenheap_gfn_policy xenheap_gfn;
@@ -39,6 +51,7 @@ struct xmm_policy {
     enum xmm_iotlb_policy iotlb;
     enum xmm_safe_range_policy safe_range;
     enum xmm_shared_info_policy shared_info;
+    enum xmm_physmap_overwrite_policy physmap_overwrite;
 };
 
 /* Bounds on retries (scenario-format.md world.limits). */

@@ -6,8 +6,9 @@
  * deferred device-TLB invalidation, the xenheap GFN in page_info, the GFN
  * set under the P2M lock, shared_info in a xenheap page), a small host,
  * one MMIO region, the built-in SPMC with two partitions and an IOMMU with
- * one ATS device.  Under those policies no invariant may ever break, so
- * after EVERY call:
+ * one ATS device.  physmap_overwrite takes both values (header bytes);
+ * trace_ops.c steps around the upstream findings it would otherwise hit.
+ * Under those policies no invariant may ever break, so after EVERY call:
  *
  *  - xmm_check_incremental and xmm_check_full must both report 0;
  *  - a call that failed (other than a preempted kill or destroy loop)
@@ -220,6 +221,12 @@ static struct xmm_world *make_world(struct trace *t)
     struct xmm_world *w = NULL;
 
     memset(&o.policy, 0, sizeof(o.policy)); /* value 0 of every knob: the safe design */
+    /*
+     * ... but both physmap_overwrite values (the low bits of the two header
+     * bytes, which also choose other things, differ: replace, Xen's own).
+     */
+    if ((h0 ^ h1) & 1)
+        o.policy.physmap_overwrite = XMM_PHYSMAP_OVERWRITE_REPLACE;
     o.ram_pages = t->ram_pages = rams[h1 & 3];
     o.ram_base = xmm_mfn(TR_RAM_BASE);
     o.mmio = &mmio;
@@ -258,13 +265,14 @@ static struct xmm_world *make_world(struct trace *t)
     }
     if (tr_verbose())
         fprintf(stderr, "world: %" PRIu64 " frames, %s, latency %" PRIu64 ", retry %u x %u; "
-                "sp1 %s%s%s, sp2 %s%s%s\n", o.ram_pages, h0 & 0x40 ? "lifo" : "buddy",
+                "sp1 %s%s%s, sp2 %s%s%s, physmap_overwrite %s\n", o.ram_pages, h0 & 0x40 ? "lifo" : "buddy",
                 o.iommu.flush_latency, o.limits.ffa_retry_ticks, o.limits.ffa_retry_limit,
                 sp[0].subscribe_vm_destroyed ? "subscribed " : "", h0 & 0x80 ? "retry-replies " : "",
                 (const char *[]){ "on_vm_destroyed", "after", "never", "manual" }[h0 & 3],
                 sp[1].subscribe_vm_destroyed ? "subscribed " : "",
                 sp[1].retrieve ? "manual-retrieve " : "",
-                (const char *[]){ "on_vm_destroyed", "after", "never", "manual" }[(h0 >> 3) & 3]);
+                (const char *[]){ "on_vm_destroyed", "after", "never", "manual" }[(h0 >> 3) & 3],
+                (h0 ^ h1) & 1 ? "replace" : "refuse");
     return w;
 }
 

@@ -7,9 +7,15 @@
  * rest of tu_state) unchanged; the digest kept up to date incrementally
  * equals the one recomputed from every frame.  The seed is printed and can
  * be replayed with XMM_TEST_SEED.
+ *
+ * Each run is made under both physmap_overwrite values.  Under `replace`
+ * one call is left out: a map_foreign of the frame a foreign entry at the
+ * target gfn already maps, where upstream keeps both references and so
+ * leaks one (a finding, scenarios/foundation/overwrite-replace-foreign-leak.yaml).
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "testutil.h"
 #include "internal.h"
@@ -34,6 +40,7 @@ struct rig {
     int nxen;
     struct targ targs[NTIMER];
     bool toolstack;
+    bool replace; /* physmap_overwrite: replace */
     /* The last map or populate that succeeded, to issue again verbatim. */
     int last_kind; /* 0 none, 1 populate, 2 map_foreign, 3 map_mmio */
     xmm_domid_t last_d, last_e;
@@ -94,6 +101,21 @@ static int remember(struct rig *r, int kind, xmm_domid_t d, uint64_t g, xmm_domi
     return rc;
 }
 
+/*
+ * Under `replace`, would map_foreign(d, g <- e, fg) rewrite a foreign entry
+ * with the frame it already maps?  (Upstream's leak: see the header.)
+ */
+static bool foreign_same_frame(struct rig *r, xmm_domid_t d, uint64_t g, xmm_domid_t e,
+                               uint64_t fg)
+{
+    struct xmm_p2m_entry to, from;
+
+    if (!r->replace || xmm_p2m_lookup(r->w, d, xmm_gfn(g), &to) != 0 ||
+        xmm_p2m_lookup(r->w, e, xmm_gfn(fg), &from) != 0)
+        return false;
+    return xmm_p2m_is_foreign(to.type) && xmm_mfn_eq(to.mfn, from.mfn);
+}
+
 static void timer_cb(struct xmm_world *w, void *arg)
 {
     struct targ *t = arg;
@@ -133,6 +155,8 @@ static int one_call(struct rig *r, bool *atomic)
                  r->last_kind, r->last_d, r->last_g, r->last_e, r->last_fg);
         if (r->last_kind == 1)
             return xmm_physmap_populate(w, r->last_d, xmm_gfn(r->last_g), r->last_n);
+        if (r->last_kind == 2 && foreign_same_frame(r, r->last_d, r->last_g, r->last_e, r->last_fg))
+            return 0;
         if (r->last_kind == 2)
             return xmm_physmap_map_foreign(w, r->last_d, xmm_gfn(r->last_g), r->last_e,
                                            xmm_gfn(r->last_fg));
@@ -161,6 +185,8 @@ static int one_call(struct rig *r, bool *atomic)
 
         snprintf(r->what, sizeof(r->what), "map_foreign d%u %#" PRIx64 " <- d%u %#" PRIx64, d,
                  g, e, fg);
+        if (foreign_same_frame(r, d, g, e, fg))
+            return 0;
         return remember(r, 2, d, g, e, fg, 1,
                         xmm_physmap_map_foreign(w, d, xmm_gfn(g), e, xmm_gfn(fg)));
     }
@@ -277,35 +303,54 @@ static void check_step(struct rig *r, int rc, bool atomic, uint64_t dig, uint64_
     }
 }
 
-static void run(uint64_t seed, bool toolstack, int steps)
+static void run(uint64_t seed, bool toolstack, bool replace, int steps)
 {
     struct xmm_world_opts o = toolstack ? tu_opts() : tu_opts_upstream();
     const struct xmm_mmio_region mmio = { { 0x1000 }, 16, "dev" };
-    struct rig r = { .rs = seed, .seed = seed, .toolstack = toolstack };
-    uint64_t counts[2] = { 0, 0 };
+    struct rig r = { .rs = seed, .seed = seed, .toolstack = toolstack, .replace = replace };
+    uint64_t counts[2] = { 0, 0 }, replaced = 0;
 
     o.ram_pages = RAM;
     o.mmio = &mmio;
     o.mmio_count = 1;
     o.seed = seed;
     o.history_events = 1024;
+    o.policy.physmap_overwrite = replace ? XMM_PHYSMAP_OVERWRITE_REPLACE
+                                         : XMM_PHYSMAP_OVERWRITE_REFUSE;
     r.w = tu_world(&o);
     for (r.step = 0; r.step < steps; r.step++) {
         uint64_t dig = xmm_world_digest(r.w), st = tu_state(r.w);
         bool atomic;
         int rc;
 
+        uint64_t entries = 0;
+
+        for (xmm_domid_t d = 0; d < NDOM; d++)
+            entries += xmm_p2m_entry_count(r.w, d);
         xmm_world_set_step(r.w, (uint32_t)r.step);
+        r.what[0] = '\0';
         rc = one_call(&r, &atomic);
         counts[rc == 0]++;
+        /* A successful populate / map_mmio that added fewer leaves overwrote some. */
+        if (rc == 0 && (strncmp(r.what, "populate d", 10) == 0 ||
+                        strncmp(r.what, "map_mmio", 8) == 0)) {
+            uint64_t now = 0;
+
+            for (xmm_domid_t d = 0; d < NDOM; d++)
+                now += xmm_p2m_entry_count(r.w, d);
+            replaced += now - entries < r.last_n;
+        }
         check_step(&r, rc, atomic, dig, st);
     }
     /* Both outcomes were exercised, in quantity. */
-    print_message("%s: %" PRIu64 " calls succeeded, %" PRIu64 " failed, %zu domains left\n",
-                  toolstack ? "toolstack" : "upstream", counts[1], counts[0],
-                  xmm_domain_count(r.w));
+    print_message("%s%s: %" PRIu64 " calls succeeded, %" PRIu64 " failed, %" PRIu64
+                  " overwrote entries, %zu domains left\n",
+                  toolstack ? "toolstack" : "upstream", replace ? " replace" : "", counts[1],
+                  counts[0], replaced, xmm_domain_count(r.w));
     assert_true(counts[0] > (uint64_t)steps / 10);
     assert_true(counts[1] > (uint64_t)steps / 10);
+    /* Overwrites happen under replace, never under refuse. */
+    assert_true(replace ? replaced > 0 : replaced == 0);
     /* Tear everything down: the world ends clean and empty. */
     for (xmm_domid_t d = 0; d < NDOM; d++)
         if (xmm_domain_state(r.w, d) != XMM_DOMAIN_GONE) {
@@ -320,13 +365,25 @@ static void run(uint64_t seed, bool toolstack, int steps)
 static void test_random_upstream(void **state)
 {
     (void)state;
-    run(tu_seed(0xd1ff0001), false, 30000);
+    run(tu_seed(0xd1ff0001), false, false, 30000);
+}
+
+static void test_random_upstream_replace(void **state)
+{
+    (void)state;
+    run(tu_seed(0xd1ff0003), false, true, 20000);
+}
+
+static void test_random_toolstack_replace(void **state)
+{
+    (void)state;
+    run(tu_seed(0xd1ff0004), true, true, 10000);
 }
 
 static void test_random_toolstack(void **state)
 {
     (void)state;
-    run(tu_seed(0xd1ff0002), true, 20000);
+    run(tu_seed(0xd1ff0002), true, false, 20000);
 }
 
 int main(void)
@@ -334,6 +391,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_upstream),
         cmocka_unit_test(test_random_toolstack),
+        cmocka_unit_test(test_random_upstream_replace),
+        cmocka_unit_test(test_random_toolstack_replace),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -231,8 +231,9 @@ static void test_set_dying(void **state)
     assert_err_unchanged(w, xmm_p2m_set(w, 1, xmm_gfn(0x5000), NOT_RAM(0),
                                         XMM_P2M_MMIO_DIRECT_DEV),
                          -XMM_ENOMEM);
-    /* Removal still works on a dying domain. */
-    assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(1000)), 0);
+    /* p2m_set_entry refuses removals too once the domain is dying. */
+    assert_err_unchanged(w, xmm_p2m_remove(w, 1, xmm_gfn(1000)), -XMM_ENOMEM);
+    assert_err_unchanged(w, xmm_p2m_remove(w, 1, xmm_gfn(0x5000)), -XMM_ENOENT);
     assert_world_clean(w);
     tu_world_free(w);
 }

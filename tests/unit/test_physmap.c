@@ -124,9 +124,14 @@ static void test_populate_dying(void **state)
     make_dying(w, 1);
     assert_err_unchanged(w, xmm_physmap_populate(w, 1, xmm_gfn(0), 1), -XMM_EINVAL);
     mk_direct(w, 2, 2048);
-    tu_populate(w, 2, BASE + 2048, 1024);
+    assert_rc(xmm_physmap_populate_direct_at(w, 2, xmm_gfn(BASE + 2048), 1024), 0);
+    assert_rc(xmm_physmap_decrease(w, 2, xmm_gfn(BASE + 2048), 1), 0);
     assert_rc(xmm_domain_kill(w, 2), -XMM_ERESTART);
     assert_err_unchanged(w, xmm_physmap_populate_direct(w, 2, 1, &first), -XMM_EINVAL);
+    /* The contract keeps EINVAL for populate (Xen's p2m_set_entry would say ENOMEM). */
+    assert_err_unchanged(w, xmm_physmap_populate(w, 2, xmm_gfn(BASE + 2048), 1), -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_physmap_populate_direct_at(w, 2, xmm_gfn(BASE + 100), 1),
+                         -XMM_EINVAL);
     assert_world_clean(w);
     tu_world_free(w);
 }
@@ -134,27 +139,70 @@ static void test_populate_dying(void **state)
 static void test_populate_direct_mapped_gfn(void **state)
 {
     struct xmm_world *w = mk_world(4096);
+    uint64_t free0;
     xmm_mfn_t x;
 
     (void)state;
     mk_direct(w, 1, 64);
-    tu_populate(w, 1, BASE + 100, 4);
+    /* Construction: the host range is the domain's RAM, gfn == mfn. */
+    assert_rc(xmm_physmap_populate_direct_at(w, 1, xmm_gfn(BASE + 100), 4), 0);
     for (uint64_t i = 0; i < 4; i++)
         assert_int_equal(xmm_mfn_x(tu_mfn_at(w, 1, BASE + 100 + i)), BASE + 100 + i);
     /* The frame at mfn == gfn is taken: ENOMEM. */
     assert_rc(xmm_xenheap_alloc(w, &x), 0);
-    assert_err_unchanged(w, xmm_physmap_populate(w, 1, xmm_gfn(xmm_mfn_x(x)), 2), -XMM_ENOMEM);
-    assert_err_unchanged(w, xmm_physmap_populate(w, 1, xmm_gfn(xmm_mfn_x(x) - 1), 2),
+    assert_err_unchanged(w, xmm_physmap_populate_direct_at(w, 1, xmm_gfn(xmm_mfn_x(x)), 2),
+                         -XMM_ENOMEM);
+    assert_err_unchanged(w, xmm_physmap_populate_direct_at(w, 1, xmm_gfn(xmm_mfn_x(x) - 1), 2),
                          -XMM_ENOMEM);
     tu_domain(w, 2, 16);
     tu_populate(w, 2, 0, 3);
+    assert_err_unchanged(w, xmm_physmap_populate_direct_at(
+                                w, 1, xmm_gfn(xmm_mfn_x(tu_mfn_at(w, 2, 1))), 1),
+                         -XMM_ENOMEM);
+    assert_err_unchanged(w, xmm_physmap_populate_direct_at(w, 2, xmm_gfn(BASE + 200), 1),
+                         -XMM_EINVAL); /* not direct-mapped */
+    /* Not RAM at all: out of bounds. */
+    assert_err_unchanged(w, xmm_physmap_populate_direct_at(w, 1, xmm_gfn(BASE - 1), 2),
+                         -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_physmap_populate_direct_at(w, 1, xmm_gfn(BASE + 4095), 2),
+                         -XMM_EINVAL);
+    assert_rc(xmm_physmap_populate_direct_at(w, 1, xmm_gfn(BASE + 4095), 1), 0);
+    assert_world_clean(w);
+
+    /*
+     * XENMEM_populate_physmap allocates nothing for a direct-mapped domain:
+     * mfn == gpfn must already be its page.  A free frame, another domain's
+     * frame, a frame outside RAM: refused.
+     */
+    assert_err_unchanged(w, xmm_physmap_populate(w, 1, xmm_gfn(BASE + 300), 1), -XMM_ENOMEM);
     assert_err_unchanged(w, xmm_physmap_populate(w, 1, xmm_gfn(xmm_mfn_x(tu_mfn_at(w, 2, 1))), 1),
                          -XMM_ENOMEM);
-    /* Not RAM at all: out of bounds. */
-    assert_err_unchanged(w, xmm_physmap_populate(w, 1, xmm_gfn(BASE - 1), 2), -XMM_EINVAL);
-    assert_err_unchanged(w, xmm_physmap_populate(w, 1, xmm_gfn(BASE + 4095), 2), -XMM_EINVAL);
     assert_err_unchanged(w, xmm_physmap_populate(w, 1, xmm_gfn(0x1000), 1), -XMM_EINVAL);
-    tu_populate(w, 1, BASE + 4095, 1);
+    assert_err_unchanged(w, xmm_physmap_populate(w, 1, xmm_gfn(BASE + 100), 1), -XMM_EEXIST);
+    assert_rc(xmm_xenheap_share(w, x, 1, false), 0);
+    assert_err_unchanged(w, xmm_physmap_populate(w, 1, xmm_gfn(xmm_mfn_x(x)), 1), -XMM_EINVAL);
+    assert_rc(xmm_page_put_alloc_ref(w, x), 0);
+    /* decrease keeps the pages (allocated, unmapped, in tot_pages): nobody else gets them. */
+    free0 = xmm_heap_free_pages(w);
+    assert_rc(xmm_physmap_decrease(w, 1, xmm_gfn(BASE + 101), 2), 0);
+    assert_unmapped(w, 1, BASE + 101);
+    assert_unmapped(w, 1, BASE + 102);
+    assert_true(tu_frame(w, xmm_mfn(BASE + 101)).allocated);
+    assert_int_equal(tu_frame(w, xmm_mfn(BASE + 102)).owner, 1);
+    assert_int_equal(tu_refcount(w, xmm_mfn(BASE + 102)), 1);
+    assert_int_equal(tu_dom(w, 1).tot_pages, 5);
+    assert_int_equal(xmm_heap_free_pages(w), free0);
+    assert_world_clean(w);
+    /* populate maps the same frames back, allocating nothing. */
+    assert_rc(xmm_physmap_populate(w, 1, xmm_gfn(BASE + 101), 2), 0);
+    assert_int_equal(xmm_mfn_x(tu_mfn_at(w, 1, BASE + 102)), BASE + 102);
+    assert_int_equal(tu_dom(w, 1).tot_pages, 5);
+    assert_int_equal(xmm_heap_free_pages(w), free0);
+    assert_world_clean(w);
+    /* The kept pages go with the domain. */
+    assert_rc(xmm_physmap_decrease(w, 1, xmm_gfn(BASE + 100), 4), 0);
+    assert_rc(xmm_domain_destroy(w, 1, 100, NULL), 0);
+    assert_true(tu_frame(w, xmm_mfn(BASE + 101)).free);
     assert_world_clean(w);
     tu_world_free(w);
 }
@@ -192,7 +240,7 @@ static void test_populate_direct(void **state)
     assert_rc(xmm_xenheap_alloc(w, &x), 0);
     assert_int_equal(xmm_mfn_x(x), BASE + 12);
     mk_direct(w, 3, 1);
-    tu_populate(w, 3, BASE + 2000, 1);
+    assert_rc(xmm_physmap_populate_direct_at(w, 3, xmm_gfn(BASE + 2000), 1), 0);
     assert_int_equal(xmm_heap_free_pages(w), 1987 + 2095);
     assert_err_unchanged(w, xmm_physmap_populate_direct(w, 1, 2096, &first), -XMM_ENOMEM);
     assert_rc(xmm_physmap_populate_direct(w, 1, 2095, &first), 0);
@@ -236,8 +284,18 @@ static void test_decrease(void **state)
     assert_rc(xmm_xenheap_alloc(w, &x), 0);
     assert_rc(xmm_xenheap_share(w, x, 1, false), 0);
     assert_rc(xmm_p2m_set(w, 1, xmm_gfn(0x1a), x, XMM_P2M_RAM_RW), 0);
-    assert_err_unchanged(w, xmm_physmap_decrease(w, 1, xmm_gfn(0x1a), 1), -XMM_EINVAL);
-    assert_rc(xmm_p2m_remove(w, 1, xmm_gfn(0x1a)), 0);
+    /*
+     * A xenheap page shared with the domain: get_page works (the domain owns
+     * it) and put_page_alloc_ref is safe, so decrease succeeds; the frame
+     * goes back to Xen.
+     */
+    assert_rc(xmm_physmap_decrease(w, 1, xmm_gfn(0x1a), 1), 0);
+    assert_unmapped(w, 1, 0x1a);
+    assert_int_equal(tu_frame(w, x).owner, XMM_DOMID_XEN);
+    assert_int_equal(tu_refcount(w, x), 0);
+    assert_int_equal(tu_dom(w, 1).xenheap_pages, 0);
+    assert_world_clean(w);
+    assert_rc(xmm_xenheap_free(w, x), 0);
     /* Bad ranges, unknown domain. */
     assert_err_unchanged(w, xmm_physmap_decrease(w, 1, xmm_gfn(0x13), 0), -XMM_EINVAL);
     assert_err_unchanged(w, xmm_physmap_decrease(w, 1, xmm_gfn(LIMIT), 1), -XMM_EINVAL);
@@ -267,8 +325,13 @@ static void test_decrease_dying(void **state)
 
     (void)state;
     make_dying(w, 1);
+    /* The lookups come first; p2m_set_entry then refuses a dying domain. */
     assert_err_unchanged(w, xmm_physmap_decrease(w, 1, xmm_gfn(0x100000 + 1000), 1),
-                         -XMM_EINVAL);
+                         -XMM_ENOMEM);
+    assert_err_unchanged(w, xmm_physmap_decrease(w, 1, xmm_gfn(0x100000 + 1023), 2),
+                         -XMM_ENOENT);
+    assert_err_unchanged(w, xmm_physmap_remove(w, 1, xmm_gfn(0x100000 + 1000)), -XMM_ENOMEM);
+    assert_err_unchanged(w, xmm_physmap_remove(w, 1, xmm_gfn(0x100000 + 1024)), -XMM_ENOENT);
     assert_world_clean(w);
     tu_world_free(w);
 }
@@ -379,7 +442,9 @@ static void test_map_foreign_errors(void **state)
                          -XMM_ESRCH);
     make_dying(w, 2);
     assert_err_unchanged(w, xmm_physmap_map_foreign(w, 2, xmm_gfn(0x100), 1, xmm_gfn(0x10)),
-                         -XMM_EINVAL); /* mapper dying */
+                         -XMM_ENOMEM); /* mapper dying: p2m_set_entry */
+    assert_err_unchanged(w, xmm_physmap_map_foreign(w, 2, xmm_gfn(0x100), 1, xmm_gfn(0x12)),
+                         -XMM_EINVAL); /* ... after the source is checked */
     assert_world_clean(w);
     tu_world_free(w);
 }
@@ -448,6 +513,8 @@ static void test_map_mmio(void **state)
                          -XMM_ESRCH);
     make_dying(w, 2);
     assert_err_unchanged(w, xmm_physmap_map_mmio(w, 2, xmm_gfn(0x9010), xmm_mfn(0x1000), 1),
+                         -XMM_ENOMEM);
+    assert_err_unchanged(w, xmm_physmap_map_mmio(w, 2, xmm_gfn(0x9010), xmm_mfn(0x5000), 1),
                          -XMM_EINVAL);
     assert_world_clean(w);
     /* Teardown removes the MMIO entries with the rest. */
@@ -481,18 +548,19 @@ static void test_remove(void **state)
     assert_world_clean(w);
     assert_err_unchanged(w, xmm_physmap_remove(w, 1, xmm_gfn(0x10)), -XMM_ENOENT);
     assert_err_unchanged(w, xmm_physmap_decrease(w, 1, xmm_gfn(0x10), 1), -XMM_ENOENT);
-    /* MMIO and foreign entries. */
+    /* MMIO: get_page_from_gfn finds no page, nothing is removed.  Foreign: removed. */
     assert_rc(xmm_physmap_map_mmio(w, 0, xmm_gfn(0x20), xmm_mfn(0x1000), 1), 0);
-    assert_rc(xmm_physmap_remove(w, 0, xmm_gfn(0x20)), 0);
+    assert_err_unchanged(w, xmm_physmap_remove(w, 0, xmm_gfn(0x20)), -XMM_ENOENT);
+    assert_type(w, 0, 0x20, XMM_P2M_MMIO_DIRECT_DEV);
     assert_rc(xmm_physmap_map_foreign(w, 0, xmm_gfn(0x21), 1, xmm_gfn(0x11)), 0);
     assert_int_equal(tu_refcount(w, f), 2);
     assert_rc(xmm_physmap_remove(w, 0, xmm_gfn(0x21)), 0);
     assert_int_equal(tu_refcount(w, f), 1);
     assert_world_clean(w);
-    /* A grant entry goes with grant unmap, not here. */
+    /* A grant entry of another domain's page: get_page(page, d) fails, ENOENT. */
     assert_true(xmm_page_get(w, f, 1));
     assert_rc(xmm_p2m_set(w, 0, xmm_gfn(0x22), f, XMM_P2M_GRANT_MAP_RW), 0);
-    assert_err_unchanged(w, xmm_physmap_remove(w, 0, xmm_gfn(0x22)), -XMM_EINVAL);
+    assert_err_unchanged(w, xmm_physmap_remove(w, 0, xmm_gfn(0x22)), -XMM_ENOENT);
     assert_type(w, 0, 0x22, XMM_P2M_GRANT_MAP_RW);
     assert_rc(xmm_p2m_remove(w, 0, xmm_gfn(0x22)), 0);
     assert_rc(xmm_page_put(w, f), 0);
@@ -557,6 +625,102 @@ static void test_safe_range_toolstack(void **state)
     tu_world_free(w);
 }
 
+/* --- physmap_overwrite: replace (upstream Arm p2m_set_entry) ----------------- */
+
+static struct xmm_world *mk_replace_world(void)
+{
+    struct xmm_world_opts o = tu_opts_upstream();
+
+    o.ram_pages = 4096;
+    o.mmio = regions;
+    o.mmio_count = 2;
+    o.policy.physmap_overwrite = XMM_PHYSMAP_OVERWRITE_REPLACE;
+    return tu_world(&o);
+}
+
+static void test_replace(void **state)
+{
+    struct xmm_world *w = mk_replace_world();
+    xmm_mfn_t a, own, fresh;
+    uint64_t free0;
+
+    (void)state;
+    tu_domain(w, 0, 16);
+    tu_domain(w, 1, 16);
+    tu_populate(w, 1, 0x10, 4);
+    tu_populate(w, 0, 0x80, 2);
+    a = tu_mfn_at(w, 1, 0x10);
+    own = tu_mfn_at(w, 0, 0x80);
+    /* populate over a foreign entry: the reference goes, a new frame is mapped. */
+    assert_rc(xmm_physmap_map_foreign(w, 0, xmm_gfn(0x100), 1, xmm_gfn(0x10)), 0);
+    assert_int_equal(tu_refcount(w, a), 2);
+    free0 = xmm_heap_free_pages(w);
+    assert_rc(xmm_physmap_populate(w, 0, xmm_gfn(0x100), 1), 0);
+    assert_int_equal(tu_refcount(w, a), 1);
+    assert_type(w, 0, 0x100, XMM_P2M_RAM_RW);
+    assert_int_equal(xmm_heap_free_pages(w), free0 - 1);
+    assert_world_clean(w);
+    /* populate over our own RAM: the old page stays ours, allocated, unmapped. */
+    assert_rc(xmm_physmap_populate(w, 0, xmm_gfn(0x80), 1), 0);
+    fresh = tu_mfn_at(w, 0, 0x80);
+    assert_false(xmm_mfn_eq(fresh, own));
+    assert_true(tu_frame(w, own).allocated);
+    assert_int_equal(tu_frame(w, own).owner, 0);
+    assert_int_equal(tu_refcount(w, own), 1);
+    assert_int_equal(tu_dom(w, 0).tot_pages, 4);
+    assert_world_clean(w);
+    /* map_mmio over RAM and over MMIO. */
+    assert_rc(xmm_physmap_map_mmio(w, 0, xmm_gfn(0x80), xmm_mfn(0x1000), 2), 0);
+    assert_type(w, 0, 0x81, XMM_P2M_MMIO_DIRECT_DEV);
+    assert_rc(xmm_physmap_map_mmio(w, 0, xmm_gfn(0x80), xmm_mfn(0x1004), 1), 0);
+    assert_int_equal(xmm_mfn_x(tu_mfn_at(w, 0, 0x80)), 0x1004);
+    assert_int_equal(tu_dom(w, 0).tot_pages, 4);
+    assert_world_clean(w);
+    /* A direct-mapped populate over its own page's gfn rewrites the same frame. */
+    mk_direct(w, 2, 8);
+    assert_rc(xmm_physmap_populate_direct_at(w, 2, xmm_gfn(BASE + 3000), 2), 0);
+    assert_rc(xmm_physmap_populate(w, 2, xmm_gfn(BASE + 3000), 2), 0);
+    assert_int_equal(tu_refcount(w, xmm_mfn(BASE + 3000)), 1);
+    assert_int_equal(tu_dom(w, 2).tot_pages, 2);
+    assert_world_clean(w);
+    /* Errors still come first: the safe range is off here, but range and dying checks stay. */
+    assert_err_unchanged(w, xmm_physmap_populate(w, 0, xmm_gfn(LIMIT), 1), -XMM_EINVAL);
+    for (xmm_domid_t d = 0; d < 3; d++)
+        assert_rc(xmm_domain_destroy(w, d, 100, NULL), 0);
+    assert_int_equal(xmm_heap_free_pages(w), 4096);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/*
+ * Upstream's leak under replace (scenarios/foundation/overwrite-replace-
+ * foreign-leak.yaml): the same foreign frame mapped twice at one gfn keeps
+ * both references, and the refcount rule sees the one nothing names.
+ */
+static void test_replace_foreign_same_frame(void **state)
+{
+    struct xmm_world *w = mk_replace_world();
+    struct xmm_check_report rep;
+    xmm_mfn_t a;
+
+    (void)state;
+    tu_domain(w, 0, 16);
+    tu_domain(w, 1, 16);
+    tu_populate(w, 1, 0x10, 1);
+    a = tu_mfn_at(w, 1, 0x10);
+    assert_rc(xmm_physmap_map_foreign(w, 0, xmm_gfn(0x100), 1, xmm_gfn(0x10)), 0);
+    assert_rc(xmm_physmap_map_foreign(w, 0, xmm_gfn(0x100), 1, xmm_gfn(0x10)), 0);
+    assert_int_equal(tu_refcount(w, a), 3);
+    assert_int_equal(xmm_check_full(w, &rep), 1);
+    assert_int_equal(rep.v[0].inv, XMM_INV_REFCOUNT);
+    assert_int_equal(xmm_check_incremental(w, &rep), 1);
+    assert_rc(xmm_physmap_remove(w, 0, xmm_gfn(0x100)), 0);
+    assert_int_equal(tu_refcount(w, a), 2);
+    assert_rc(xmm_domain_destroy(w, 1, 10, NULL), 0);
+    assert_int_equal(xmm_domain_state(w, 1), XMM_DOMAIN_ZOMBIE);
+    tu_world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -574,6 +738,8 @@ int main(void)
         cmocka_unit_test(test_map_mmio),
         cmocka_unit_test(test_remove),
         cmocka_unit_test(test_safe_range_toolstack),
+        cmocka_unit_test(test_replace),
+        cmocka_unit_test(test_replace_foreign_same_frame),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
