@@ -226,7 +226,8 @@ static void test_direct_dom0_low_ram(void **state)
     o.max_pages = 0x4000;
     o.direct_map = true;
     assert_rc(xmm_domain_create(w, 0, &o), 0);
-    assert_rc(xmm_physmap_populate(w, 0, xmm_gfn(0x38000), 16), 0);
+    /* Construction at a fixed range (a populate with a gfn only re-maps owned pages). */
+    assert_rc(xmm_physmap_populate_direct_at(w, 0, xmm_gfn(0x38000), 16), 0);
     export(w, 0, NULL);
     assert_reg("/memory@38000000", mem, 1);
     assert_reg("/hypervisor", hyp, 2);
