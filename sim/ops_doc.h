@@ -11,6 +11,13 @@
 #define SIM_DOC_BEGIN "<!-- BEGIN xmm-sim ops"
 #define SIM_DOC_END "<!-- END xmm-sim ops -->"
 
+struct sim_op;
+
+/* One op's reference as markdown (g_free it). */
+char *sim_ops_op_markdown(const struct sim_op *op);
+/* The ops and policy knobs as roff sections of xmm-sim(1) (g_free it). */
+char *sim_ops_man(void);
+
 /* The reference as markdown (g_free it). */
 char *sim_ops_markdown(void);
 
