@@ -155,8 +155,7 @@ static void run_subject(const struct xmm_violation *v, GString *s)
  * A device is named by its id in world.iommu.devices (nic0), as a step names it.
  * The tick is shown when it differs from the previous event's.
  */
-static char *run_history(struct xmm_world *w, const struct sim_world_cfg *wc, xmm_mfn_t mfn,
-                         const char *inv)
+static char *run_history(struct xmm_world *w, xmm_mfn_t mfn, const char *inv)
 {
     struct xmm_event ev[RUN_HISTORY_EVENTS + 1];
     GString *s = g_string_new(NULL);
@@ -174,8 +173,8 @@ static char *run_history(struct xmm_world *w, const struct sim_world_cfg *wc, xm
     for (i = n; i-- > 0;) {
         char buf[160];
 
-        if (ev[i].kind == XMM_EV_DMA && ev[i].arg < wc->device_count)
-            snprintf(buf, sizeof(buf), "DMA by device %s", wc->devices[ev[i].arg].id);
+        if (ev[i].kind == XMM_EV_DMA && xmm_iommu_device_id(w, ev[i].arg))
+            snprintf(buf, sizeof(buf), "DMA by device %s", xmm_iommu_device_id(w, ev[i].arg));
         else
             xmm_event_describe(&ev[i], buf, sizeof(buf));
         g_string_append_printf(s, "%s (step %" PRIu32, buf, ev[i].step);
@@ -215,7 +214,7 @@ static void run_violation_details(struct run *r, uint32_t count)
             continue;
         shown[nshown++] = v->mfn;
         g_ptr_array_add(r->res->details,
-                        run_history(r->x.w, &r->sc->world, v->mfn, xmm_invariant_name(v->inv)));
+                        run_history(r->x.w, v->mfn, xmm_invariant_name(v->inv)));
     }
     if (count > rep->kept)
         g_ptr_array_add(r->res->details,

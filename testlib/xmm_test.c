@@ -32,7 +32,10 @@ void xmm_test_history(FILE *f, const struct xmm_world *w, xmm_mfn_t mfn)
     for (i = n; i-- > 0;) {
         char what[160];
 
-        xmm_event_describe(&ev[i], what, sizeof(what));
+        if (ev[i].kind == XMM_EV_DMA && xmm_iommu_device_id(w, ev[i].arg))
+            snprintf(what, sizeof(what), "DMA by device %s", xmm_iommu_device_id(w, ev[i].arg));
+        else
+            xmm_event_describe(&ev[i], what, sizeof(what));
         fprintf(f, "  step %" PRIu32 ", tick %" PRIu64 ": %s\n", ev[i].step, ev[i].tick, what);
     }
 }

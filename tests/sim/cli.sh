@@ -131,6 +131,7 @@ expect 0 '^  2 later steps not run: the expected violation ends the run$' - -- "
 expect 0 '^# 2 later steps not run' - -- "$sim" run --format tap "$src/tests/sim/cli/violation-then-more.yaml"
 expect 0 '"not_run":2' - -- "$sim" run --format json "$src/tests/sim/cli/violation-then-more.yaml"
 
+expect 0 '^PASS cli-iommu-held-attribution (13 steps)$' - -- "$sim" run "$src/tests/sim/cli/iommu-held-attribution.yaml"
 # names as the reports print them: d1, xen, park, free, a device id
 expect 0 '^PASS cli-names-as-printed' - -- "$sim" run "$src/tests/sim/cli/names-as-printed.yaml"
 
