@@ -27,19 +27,10 @@ const struct sim_cli_cmd sim_cli_man = {
     .opts = man_opts,
 };
 
-/* Roff-escaped text: backslash, minus, a dot or quote at the start. */
+/* Roff-escaped text, as written. */
 static void roff(GString *s, const char *t)
 {
-    if (*t == '.' || *t == '\'')
-        g_string_append(s, "\\&");
-    for (; *t; t++) {
-        if (*t == '\\')
-            g_string_append(s, "\\e");
-        else if (*t == '-')
-            g_string_append(s, "\\-");
-        else
-            g_string_append_c(s, *t);
-    }
+    sim_roff(s, t, false);
 }
 
 /* One command: synopsis line, summary, description, options. */

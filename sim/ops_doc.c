@@ -211,8 +211,8 @@ char *sim_ops_op_markdown(const struct sim_op *op)
     return g_string_free(s, FALSE);
 }
 
-/* Roff text: backslashes escaped, backquotes dropped, a leading dot guarded. */
-static void man_text(GString *s, const char *t)
+/* Roff text: backslashes and minus signs escaped, a leading dot or quote guarded. */
+void sim_roff(GString *s, const char *t, bool drop_backquotes)
 {
     if (*t == '.' || *t == '\'')
         g_string_append(s, "\\&");
@@ -221,9 +221,15 @@ static void man_text(GString *s, const char *t)
             g_string_append(s, "\\e");
         else if (*t == '-')
             g_string_append(s, "\\-");
-        else if (*t != '`')
+        else if (*t != '`' || !drop_backquotes)
             g_string_append_c(s, *t);
     }
+}
+
+/* Markdown text in roff: the backquotes of code go. */
+static void man_text(GString *s, const char *t)
+{
+    sim_roff(s, t, true);
 }
 
 /* The ops and policy knobs as roff sections of xmm-sim(1) (g_free it). */
