@@ -8,8 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# libxml2-utils: xmllint validates `xmm-sim run --format junit` in the tests;
+# man-db: `man -l` renders the generated xmm-sim(1) in the tests.
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
-          libglib2.0-dev libfdt-dev libyaml-dev device-tree-compiler libjudy-dev)
+          libglib2.0-dev libfdt-dev libyaml-dev device-tree-compiler libjudy-dev
+          libxml2-utils man-db)
 JOBS=${JOBS:-$(nproc)}
 
 usage() {
@@ -51,9 +54,11 @@ run_scenarios() {
     build/xmm-sim run --out build/out $(scenario_files)
 }
 
-# Install to a scratch prefix, then build a consumer with find_package and pkg-config.
+# Install to a scratch prefix, then build consumers against it: the cmocka
+# example with libxmm-test and the plain example with libxmm, each with
+# find_package and with the pkg-config line of the README; the man page.
 check_install() {
-    local prefix tmp
+    local prefix tmp pcpath flags
     tmp=$(mktemp -d)
     prefix=$tmp/prefix
     cmake --install build --prefix "$prefix" >/dev/null
@@ -61,22 +66,42 @@ check_install() {
     cat > "$tmp/consumer/CMakeLists.txt" <<'CM'
 cmake_minimum_required(VERSION 3.18)
 project(consumer C)
-find_package(libxmm REQUIRED)
-add_executable(consumer main.c)
-target_link_libraries(consumer PRIVATE libxmm::xmm)
+find_package(libxmm REQUIRED COMPONENTS test)
+add_executable(consumer-test unit_test_example.c)
+target_link_libraries(consumer-test PRIVATE libxmm::test)
+add_executable(consumer-plain plain_example.c)
+target_link_libraries(consumer-plain PRIVATE libxmm::xmm)
 CM
-    cp examples/unit_test_example.c "$tmp/consumer/main.c"
+    cp examples/unit_test_example.c examples/plain_example.c "$tmp/consumer/"
     cmake -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
     cmake --build "$tmp/consumer/build" >/dev/null
-    "$tmp/consumer/build/consumer"
-    local flags
-    flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig:$prefix/lib/$(gcc -print-multiarch)/pkgconfig \
-        pkg-config --cflags --libs --static libxmm)
+    "$tmp/consumer/build/consumer-test"
+    "$tmp/consumer/build/consumer-plain"
+    pcpath=$prefix/lib/pkgconfig:$prefix/lib/$(gcc -print-multiarch)/pkgconfig
+    # The README's lines: the shared libraries with an rpath ...
+    flags=$(PKG_CONFIG_PATH=$pcpath pkg-config --cflags --libs libxmm-test)
     # shellcheck disable=SC2086
-    cc -o "$tmp/pc-consumer" examples/unit_test_example.c $flags -Wl,-rpath,"$prefix/lib"
-    "$tmp/pc-consumer"
+    cc -o "$tmp/pc-test" examples/unit_test_example.c $flags \
+        -Wl,-rpath,"$(PKG_CONFIG_PATH=$pcpath pkg-config --variable=libdir libxmm-test)"
+    "$tmp/pc-test"
+    flags=$(PKG_CONFIG_PATH=$pcpath pkg-config --cflags --libs libxmm)
+    # shellcheck disable=SC2086
+    cc -o "$tmp/pc-plain" examples/plain_example.c $flags \
+        -Wl,-rpath,"$(PKG_CONFIG_PATH=$pcpath pkg-config --variable=libdir libxmm)"
+    "$tmp/pc-plain"
+    # ... or the static archive, with what it needs (--static).
+    flags=$(PKG_CONFIG_PATH=$pcpath pkg-config --cflags --libs --static libxmm)
+    # shellcheck disable=SC2086
+    cc -o "$tmp/pc-static" examples/plain_example.c \
+        "$(PKG_CONFIG_PATH=$pcpath pkg-config --variable=libdir libxmm)/libxmm.a" $flags
+    "$tmp/pc-static"
+    [ -x "$prefix/bin/xmm-sim" ] && [ "$("$prefix/bin/xmm-sim" --version)" != "" ]
+    MANPATH=$prefix/share/man man -w xmm-sim >/dev/null
+    local page
+    page=$(man -l "$prefix/share/man/man1/xmm-sim.1")
+    grep -q '^NAME' <<<"$page"
     rm -rf "$tmp"
-    echo "install check: ok (find_package and pkg-config)"
+    echo "install check: ok (libxmm and libxmm-test with find_package and pkg-config, xmm-sim(1))"
 }
 
 run_tests() {

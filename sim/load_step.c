@@ -61,6 +61,19 @@ static bool ld_partition_known(const struct sim_world_cfg *wc, uint64_t id)
  * An integer-typed value of type t: `$NAME` (must be bound by an earlier
  * step) or a literal in the type's range.
  */
+/* A domain written as the reports print it: `d` and decimal digits ("d1"). */
+static bool ld_domid_name(const struct yt_node *n)
+{
+    const char *p = n->value;
+
+    if (n->kind != YT_SCALAR || !n->plain || p[0] != 'd' || !p[1])
+        return false;
+    for (p++; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    return true;
+}
+
 static bool ld_intval(struct ld *l, const struct sim_arg *a, enum sim_type t,
                       const struct yt_node *n, struct sim_val *v, const char *what)
 {
@@ -79,7 +92,14 @@ static bool ld_intval(struct ld *l, const struct sim_arg *a, enum sim_type t,
         return true;
     }
     sim_arg_range(a, t, &min, &max);
-    if (t == SIM_T_PAGES) {
+    if (t == SIM_T_DOMID && ld_domid_name(n)) {
+        /* "d1", as the reports print a domain */
+        struct yt_node num = *n;
+
+        num.value = n->value + 1;
+        if (!ld_u64(l, &num, what, min, max, false, &v->u))
+            return false;
+    } else if (t == SIM_T_PAGES) {
         if (!ld_pages(l, n, what, min, max, &v->u))
             return false;
     } else if (!ld_u64(l, n, what, min, max,
@@ -220,10 +240,10 @@ static bool ld_val(struct ld *l, const struct sim_op *op, int row, const struct 
             v->u = (uint64_t)idx;
             return true;
         }
-        if (n->kind == YT_SCALAR && n->plain && n->value[0] != '$' &&
+        if (n->kind == YT_SCALAR && n->plain && n->value[0] != '$' && !ld_domid_name(n) &&
             (n->value[0] < '0' || n->value[0] > '9') && n->value[0] != '-')
-            return ld_fail(l, n, "%s: expected a domain id or one of xen, park, free, got '%s'",
-                           what, n->value);
+            return ld_fail(l, n, "%s: expected a domain id (1 or d1) or one of xen, park, free, "
+                           "got '%s'", what, n->value);
         return ld_intval(l, a, SIM_T_DOMID, n, v, what);
     case SIM_T_P2M_TYPE:
         return ld_p2m_type(l, n, v, what);

@@ -2,225 +2,132 @@
  * xmm-sim - command line.
  *
  *   xmm-sim run [options] FILE...   run scenarios
- *   xmm-sim ops [--check|--update FILE]   the op reference (markdown)
+ *   xmm-sim ops [NAME] [--check|--update FILE]   the op reference (markdown)
+ *   xmm-sim man                     the manual page xmm-sim(1), in roff
+ *   xmm-sim --version | --help | COMMAND --help
  *
  * Exit: 0 all passed, 1 a scenario failed, 2 bad input or usage.
- * Subcommands gen, fuzz, shrink, explain and plot have their slot in the
- * dispatch table and are not written yet.
+ *
+ * Every command is one row of `cmds` (cli.h): its function, synopsis,
+ * one-line summary and option table.  The usage text, `COMMAND --help` and
+ * the manual page are all printed from that table, so adding a command is
+ * adding a row (and its `struct sim_cli_cmd`).
  */
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ops_doc.h"
-#include "report.h"
-#include "scenario.h"
-#include "value.h"
+#include "cli.h"
 
-#define EXIT_USAGE 2
+#ifndef XMM_VERSION
+#define XMM_VERSION "unknown"
+#endif
 
-struct sim_cmd {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-    const char *usage;
+/* The commands, in the order the usage lists them.  Add new ones here. */
+static const struct sim_cli_cmd *const cmds[] = {
+    &sim_cli_run,
+    &sim_cli_ops,
+    &sim_cli_man,
 };
+static const size_t cmd_count = sizeof(cmds) / sizeof(cmds[0]);
 
-static int cmd_run(int argc, char **argv);
-static int cmd_ops(int argc, char **argv);
+const struct sim_cli_cmd *const *sim_cli_cmds(size_t *count)
+{
+    *count = cmd_count;
+    return cmds;
+}
 
-static const struct sim_cmd cmds[] = {
-    { "run", cmd_run, "run [--format text|tap|json] [--check every_step|end|off|full] "
-                      "[--out DIR] [--seed N] [-v] FILE..." },
-    { "ops", cmd_ops, "ops [--check FILE | --update FILE]" },
-    { "gen", NULL, "gen    (not written yet)" },
-    { "fuzz", NULL, "fuzz   (not written yet)" },
-    { "shrink", NULL, "shrink (not written yet)" },
-    { "explain", NULL, "explain (not written yet)" },
-    { "plot", NULL, "plot   (not written yet)" },
-};
+const char *sim_cli_version(void)
+{
+    return XMM_VERSION;
+}
 
-/* The usage text, to stdout for --help, stderr for a usage error. */
-static void usage(FILE *f)
+/* The global usage: one line per command, then the global options. */
+void sim_cli_usage(FILE *f)
 {
     size_t i;
 
-    fprintf(f, "usage: xmm-sim COMMAND [options]\n");
-    for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        fprintf(f, "       xmm-sim %s\n", cmds[i].usage);
+    fprintf(f, "usage: xmm-sim COMMAND [options]\n\ncommands:\n");
+    for (i = 0; i < cmd_count; i++)
+        fprintf(f, "  %-8s %s\n", cmds[i]->name, cmds[i]->summary);
+    fprintf(f, "\noptions:\n  -h, --help     this text; `xmm-sim COMMAND --help` for a command\n"
+               "  --version      print the version (%s) and exit\n"
+               "\nexit: 0 all passed, 1 a scenario failed, 2 bad input or usage\n",
+            XMM_VERSION);
 }
 
-/* A usage error: say what, print the usage line, exit code 2. */
-static int usage_error(const char *fmt, const char *arg) G_GNUC_PRINTF(1, 0);
-static int usage_error(const char *fmt, const char *arg)
+/* Words of text to f, lines of at most 79 columns, later lines indented; a newline at the end. */
+static void cli_wrap(FILE *f, const char *text, int indent)
 {
-    fputs("xmm-sim: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    usage(stderr);
-    return EXIT_USAGE;
+    int col = indent;
+    const char *p = text;
+
+    while (*p) {
+        size_t n = strcspn(p, " ");
+
+        if (col > indent && col + 1 + (int)n > 79) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(p, 1, n, f);
+        col += (int)n;
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', f);
 }
 
-struct run_args {
-    struct sim_run_opts opts;
-    struct sim_report rep;
-    GPtrArray *files;
-    GString *rerun; /* options repeated in the rerun hint */
-};
-
-/* The value of an option given as `--opt VALUE` or `--opt=VALUE`. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
+/* `COMMAND --help`: synopsis, summary, every option with its description. */
+void sim_cli_cmd_help(FILE *f, const struct sim_cli_cmd *c)
 {
-    size_t n = strlen(name);
+    const struct sim_cli_opt *o;
 
-    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (strcmp(argv[*i], name) == 0 && *i + 1 < argc)
-        return argv[++*i];
-    return NULL;
-}
+    fprintf(f, "usage: xmm-sim %s %s\n\n%s.\n", c->name, c->synopsis, c->summary);
+    if (c->description) {
+        fputc('\n', f);
+        cli_wrap(f, c->description, 0);
+    }
+    if (c->opts && c->opts->name) {
+        fprintf(f, "\noptions:\n");
+        for (o = c->opts; o->name; o++) {
+            char head[64];
 
-/* True when argv[i] is the option `name` (with or without =VALUE). */
-static bool opt_is(const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-
-    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
-}
-
-/* Parse `run` options; returns -1 when parsing succeeded, else an exit code. */
-static int run_parse(int argc, char **argv, struct run_args *ra)
-{
-    bool only_files = false;
-    const char *v;
-    int i, c;
-
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-
-        if (only_files || a[0] != '-' || strcmp(a, "-") == 0) {
-            g_ptr_array_add(ra->files, argv[i]);
-        } else if (strcmp(a, "--") == 0) {
-            only_files = true;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            ra->rep.verbose = true;
-        } else if (opt_is(a, "--format")) {
-            if (!(v = opt_value(argc, argv, &i, "--format")))
-                return usage_error("--format needs a value (%s)", "text, tap or json");
-            if (strcmp(v, "text") == 0)
-                ra->rep.fmt = SIM_FMT_TEXT;
-            else if (strcmp(v, "tap") == 0)
-                ra->rep.fmt = SIM_FMT_TAP;
-            else if (strcmp(v, "json") == 0)
-                ra->rep.fmt = SIM_FMT_JSON;
+            snprintf(head, sizeof(head), "%s%s%s", o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+            if (strlen(head) > 22)
+                fprintf(f, "  %s\n%25s", head, "");
             else
-                return usage_error("unknown --format '%s' (text, tap or json)", v);
-        } else if (opt_is(a, "--check")) {
-            if (!(v = opt_value(argc, argv, &i, "--check")))
-                return usage_error("--check needs a value (%s)", "every_step, end, off or full");
-            if ((c = sim_checks_parse(v)) < 0)
-                return usage_error("unknown --check '%s' (every_step, end, off or full)", v);
-            ra->opts.check_override = c;
-            g_string_append_printf(ra->rerun, "%s--check %s", ra->rerun->len ? " " : "", v);
-        } else if (opt_is(a, "--out")) {
-            if (!(v = opt_value(argc, argv, &i, "--out")))
-                return usage_error("--out needs a %s", "directory");
-            if (!g_file_test(v, G_FILE_TEST_IS_DIR))
-                return usage_error("--out '%s' is not a directory", v);
-            ra->opts.out_dir = v;
-        } else if (opt_is(a, "--seed")) {
-            if (!(v = opt_value(argc, argv, &i, "--seed")))
-                return usage_error("--seed needs a %s", "number");
-            if (sim_parse_u64(v, &ra->opts.seed) != SIM_NUM_OK)
-                return usage_error("--seed '%s' is not a number (decimal or 0x hex)", v);
-            ra->opts.has_seed = true;
-        } else {
-            return usage_error("run: unknown option '%s'", a);
+                fprintf(f, "  %-22s ", head);
+            cli_wrap(f, o->doc, 25);
         }
     }
-    if (ra->files->len == 0)
-        return usage_error("run: %s", "no scenario file given");
-    return -1;
 }
 
-/* Print a load error as FILE:LINE:COL: message. */
-static void print_load_error(const char *file, const struct sim_error *e)
+/* A usage error: say what, print the usage, exit code 2. */
+int sim_cli_usage_error(const struct sim_cli_cmd *c, const char *fmt, ...)
 {
-    if (e->line)
-        fprintf(stderr, "%s:%u:%u: %s\n", file, (unsigned)e->line, (unsigned)e->col, e->msg);
+    va_list ap;
+
+    fputs("xmm-sim: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    if (c)
+        fprintf(stderr, "usage: xmm-sim %s %s\n(xmm-sim %s --help describes every option)\n",
+                c->name, c->synopsis, c->name);
     else
-        fprintf(stderr, "%s: %s\n", file, e->msg);
+        sim_cli_usage(stderr);
+    return SIM_EXIT_USAGE;
 }
 
-/*
- * xmm-sim run: validate every file first (any bad file: exit 2, nothing
- * runs), then run them in the order given.
- */
-static int cmd_run(int argc, char **argv)
+bool sim_cli_is_help(const char *arg)
 {
-    struct run_args ra;
-    GPtrArray *scs;
-    size_t i;
-    int rc, bad = 0;
-
-    memset(&ra, 0, sizeof(ra));
-    ra.opts.check_override = -1;
-    ra.rep.out = stdout;
-    ra.files = g_ptr_array_new();
-    ra.rerun = g_string_new(NULL);
-    scs = g_ptr_array_new_with_free_func((GDestroyNotify)sim_scenario_free);
-    rc = run_parse(argc, argv, &ra);
-    for (i = 0; rc < 0 && i < ra.files->len; i++) {
-        struct sim_scenario *sc = NULL;
-        struct sim_error err;
-
-        if (sim_load_file(ra.files->pdata[i], &sc, &err) != 0) {
-            print_load_error(ra.files->pdata[i], &err);
-            bad++;
-        } else {
-            g_ptr_array_add(scs, sc);
-        }
-    }
-    if (rc < 0 && bad)
-        rc = EXIT_USAGE;
-    if (rc < 0) {
-        ra.rep.rerun_opts = ra.rerun->str;
-        sim_report_begin(&ra.rep, scs->len);
-        for (i = 0; i < scs->len; i++) {
-            struct sim_result res;
-
-            sim_report_scenario_begin(&ra.rep, scs->pdata[i]);
-            sim_run(scs->pdata[i], &ra.opts, sim_report_step, &ra.rep, &res);
-            sim_report_scenario(&ra.rep, scs->pdata[i], &res);
-            sim_result_clear(&res);
-        }
-        sim_report_end(&ra.rep);
-        rc = ra.rep.failed ? 1 : 0;
-    }
-    g_ptr_array_free(scs, TRUE);
-    g_ptr_array_free(ra.files, TRUE);
-    g_string_free(ra.rerun, TRUE);
-    return rc;
-}
-
-/* xmm-sim ops: print the op reference, or check/update a docs file. */
-static int cmd_ops(int argc, char **argv)
-{
-    if (argc == 1) {
-        sim_ops_print_markdown(stdout);
-        return 0;
-    }
-    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc == 3 && strcmp(argv[1], "--check") == 0)
-        return sim_ops_doc_sync(argv[2], false, stderr);
-    if (argc == 3 && strcmp(argv[1], "--update") == 0)
-        return sim_ops_doc_sync(argv[2], true, stderr);
-    return usage_error("ops: unexpected argument '%s'", argv[1]);
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
 /* Dispatch on the subcommand. */
@@ -229,20 +136,31 @@ int main(int argc, char **argv)
     size_t i;
 
     if (argc < 2)
-        return usage_error("%s", "no command given");
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        usage(stdout);
+        return sim_cli_usage_error(NULL, "no command given");
+    if (sim_cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+        if (argc > 2) {
+            for (i = 0; i < cmd_count; i++)
+                if (strcmp(argv[2], cmds[i]->name) == 0) {
+                    sim_cli_cmd_help(stdout, cmds[i]);
+                    return 0;
+                }
+            return sim_cli_usage_error(NULL, "unknown command '%s'", argv[2]);
+        }
+        sim_cli_usage(stdout);
         return 0;
     }
-    for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-        if (strcmp(argv[1], cmds[i].name) != 0)
-            continue;
-        if (!cmds[i].fn) {
-            fprintf(stderr, "xmm-sim: '%s' is not written yet\n", cmds[i].name);
-            return EXIT_USAGE;
-        }
-        return cmds[i].fn(argc - 1, argv + 1);
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("xmm-sim (libxmm) %s\n", XMM_VERSION);
+        return 0;
     }
-    return usage_error("unknown command '%s'", argv[1]);
+    for (i = 0; i < cmd_count; i++) {
+        if (strcmp(argv[1], cmds[i]->name) != 0)
+            continue;
+        if (argc > 2 && sim_cli_is_help(argv[2])) {
+            sim_cli_cmd_help(stdout, cmds[i]);
+            return 0;
+        }
+        return cmds[i]->fn(argc - 1, argv + 1);
+    }
+    return sim_cli_usage_error(NULL, "unknown command '%s'", argv[1]);
 }

@@ -249,7 +249,9 @@ static const struct sim_arg check_rows[CK_ROWS] = {
     [CK_VIOLATIONS] = ROW_OPT("violations", SIM_T_U64, 0, UINT32_MAX,
                               "subject and assertion: violations a full sweep finds now"),
     [CK_IOMMU] = { .key = "iommu", .type = SIM_T_NESTED, .parent = -1,
-                   .doc = "subject: the IOMMU counters of `{dom}` (xmm_iommu_stats)" },
+                   .doc = "subject: the IOMMU counters of `{dom}` (xmm_iommu_stats), charged to "
+                          "the domain whose devices cached the entry: a frame held for d1's "
+                          "device counts in d1's `held` even when d2 owns it" },
     [CK_IOMMU_DOM] = ROW_CHILD("dom", SIM_T_DOMID, CK_IOMMU, 0, 0, "domain"),
     [CK_HELD] = ROW_OPT("held", SIM_T_U64, 0, XMM_FRAME_LIMIT,
                         "frames held now for pending device-TLB invalidations"),

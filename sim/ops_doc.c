@@ -23,7 +23,7 @@ static void doc_range(const struct sim_arg *a, GString *s)
         for (i = 0; a->values && a->values[i]; i++)
             g_string_append_printf(s, "%s`%s`", i ? ", " : "", a->values[i]);
         if (a->type == SIM_T_OWNER)
-            g_string_append(s, ", or a domid");
+            g_string_append(s, ", or a domid (`1` or `d1`)");
         if (a->type == SIM_T_NESTED && t != SIM_T_NONE)
             g_string_append_printf(s, "%s%s", a->values ? ", " : "", sim_type_name(t));
         if (a->type == SIM_T_NESTED)
@@ -197,6 +197,97 @@ char *sim_ops_markdown(void)
             doc_check_subjects(s);
     }
     doc_policies(s);
+    return g_string_free(s, FALSE);
+}
+
+/* One op's reference (`xmm-sim ops NAME`), as markdown (g_free it). */
+char *sim_ops_op_markdown(const struct sim_op *op)
+{
+    GString *s = g_string_new(NULL);
+
+    doc_op(op, s);
+    if (op == sim_op_check())
+        doc_check_subjects(s);
+    return g_string_free(s, FALSE);
+}
+
+/* Roff text: backslashes and minus signs escaped, a leading dot or quote guarded. */
+void sim_roff(GString *s, const char *t, bool drop_backquotes)
+{
+    if (*t == '.' || *t == '\'')
+        g_string_append(s, "\\&");
+    for (; *t; t++) {
+        if (*t == '\\')
+            g_string_append(s, "\\e");
+        else if (*t == '-')
+            g_string_append(s, "\\-");
+        else if (*t != '`' || !drop_backquotes)
+            g_string_append_c(s, *t);
+    }
+}
+
+/* Markdown text in roff: the backquotes of code go. */
+static void man_text(GString *s, const char *t)
+{
+    sim_roff(s, t, true);
+}
+
+/* The ops and policy knobs as roff sections of xmm-sim(1) (g_free it). */
+char *sim_ops_man(void)
+{
+    GString *s = g_string_new(NULL), *t = g_string_new(NULL);
+    size_t i, k;
+    int v;
+
+    g_string_append(s, ".SH SCENARIO OPS\n"
+                       "Each step of a scenario is one op. The list is printed from the op "
+                       "table, like \\fBxmm\\-sim ops\\fR, which gives the full reference "
+                       "of one op with \\fBxmm\\-sim ops\\fR \\fINAME\\fR.\n");
+    for (i = 0; i < sim_op_count; i++) {
+        const struct sim_op *op = &sim_ops[i];
+
+        g_string_append(s, ".TP\n.B ");
+        man_text(s, op->name);
+        g_string_append(s, "\n");
+        man_text(s, op->summary);
+        g_string_append(s, ".");
+        if (!sim_op_runnable(op))
+            g_string_append(s, " Not supported yet.");
+        g_string_append(s, "\n.RS\n");
+        for (k = 0; k < op->arg_count; k++) {
+            const struct sim_arg *a = &op->args[k];
+
+            g_string_truncate(t, 0);
+            doc_key(op, (int)k, t);
+            g_string_append(s, ".br\n\\fI");
+            man_text(s, t->str);
+            g_string_truncate(t, 0);
+            g_string_append_printf(t, "\\fR (%s, ", sim_type_name(a->type));
+            doc_default(a, t);
+            g_string_append(t, "): ");
+            g_string_append(s, t->str);
+            man_text(s, a->doc);
+            g_string_append(s, "\n");
+        }
+        g_string_append(s, ".RE\n");
+    }
+    g_string_append(s, ".SH POLICY KNOBS\n"
+                       "Set under \\fBworld.policy\\fR; the first value is the default.\n");
+    for (i = 0; i < sim_policy_knob_count; i++) {
+        g_string_append(s, ".TP\n.B ");
+        man_text(s, sim_policy_knobs[i].name);
+        g_string_append(s, "\n");
+        for (v = 0; sim_policy_knobs[i].values[v]; v++) {
+            g_string_append(s, v ? ", " : "");
+            man_text(s, sim_policy_knobs[i].values[v]);
+        }
+        g_string_append(s, ": ");
+        man_text(s, sim_policy_knobs[i].doc);
+        g_string_append(s, " (seed ");
+        man_text(s, sim_policy_knobs[i].seed);
+        g_string_append(s, ")\n");
+    }
+    g_string_free(t, TRUE);
     return g_string_free(s, FALSE);
 }
 

@@ -6,10 +6,20 @@
 #define XMM_SIM_OPS_DOC_H
 
 #include <stdbool.h>
+#include <glib.h>
 #include <stdio.h>
 
 #define SIM_DOC_BEGIN "<!-- BEGIN xmm-sim ops"
 #define SIM_DOC_END "<!-- END xmm-sim ops -->"
+
+struct sim_op;
+
+/* One op's reference as markdown (g_free it). */
+char *sim_ops_op_markdown(const struct sim_op *op);
+/* The ops and policy knobs as roff sections of xmm-sim(1) (g_free it). */
+char *sim_ops_man(void);
+/* Append t as roff text (escaped; drop_backquotes: markdown code marks go). */
+void sim_roff(GString *s, const char *t, bool drop_backquotes);
 
 /* The reference as markdown (g_free it). */
 char *sim_ops_markdown(void);

@@ -152,6 +152,7 @@ static void run_subject(const struct xmm_violation *v, GString *s)
 /*
  * A frame's history, oldest first:
  * "mfn 0x40123: allocated to d1 (step 3, tick 0), mapped by d2 ... <- refcount".
+ * A device is named by its id in world.iommu.devices (nic0), as a step names it.
  * The tick is shown when it differs from the previous event's.
  */
 static char *run_history(struct xmm_world *w, xmm_mfn_t mfn, const char *inv)
@@ -172,7 +173,10 @@ static char *run_history(struct xmm_world *w, xmm_mfn_t mfn, const char *inv)
     for (i = n; i-- > 0;) {
         char buf[160];
 
-        xmm_event_describe(&ev[i], buf, sizeof(buf));
+        if (ev[i].kind == XMM_EV_DMA && xmm_iommu_device_id(w, ev[i].arg))
+            snprintf(buf, sizeof(buf), "DMA by device %s", xmm_iommu_device_id(w, ev[i].arg));
+        else
+            xmm_event_describe(&ev[i], buf, sizeof(buf));
         g_string_append_printf(s, "%s (step %" PRIu32, buf, ev[i].step);
         if (i == n - 1 || ev[i].tick != tick)
             g_string_append_printf(s, ", tick %" PRIu64, ev[i].tick);
@@ -396,6 +400,8 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_
     for (i = 0; i < sc->step_count; i++)
         if (!run_step(&r, i, mode, cb, cb_ctx))
             break;
+    if (i < sc->step_count)
+        res->steps_not_run = sc->step_count - i - 1;
     if (i == sc->step_count && mode != SIM_CHECKS_OFF) {
         memset(r.rep, 0, sizeof(*r.rep));
         if (run_violations(&r, xmm_check_full(r.x.w, r.rep), 0))

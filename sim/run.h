@@ -33,6 +33,7 @@ enum sim_fail_kind {
 struct sim_result {
     bool pass;
     size_t steps_run;
+    size_t steps_not_run;      /* steps after the one the run stopped on */
     bool violated;             /* the run stopped on a violation */
     enum xmm_invariant inv;    /* the expected one if it matched, else the first */
     enum sim_fail_kind fail;

@@ -126,8 +126,10 @@ struct xmm_iommu_stats {
 
 /*
  * Counters of one domain (kept while the domain exists), or of the whole
- * world when dom is XMM_DOMID_INVALID.  A domain that never had a device
- * reports zeros.  Return: 0, -XMM_ENOSYS (no IOMMU), -XMM_ESRCH.
+ * world when dom is XMM_DOMID_INVALID.  A domain's counters are those of
+ * its devices: a frame held for a device-TLB invalidation counts for the
+ * domain whose entry was unmapped, even when another domain owns the
+ * frame.  A domain that never had a device reports zeros.  Return: 0, -XMM_ENOSYS (no IOMMU), -XMM_ESRCH.
  */
 int xmm_iommu_stats(const struct xmm_world *w, xmm_domid_t dom, struct xmm_iommu_stats *out);
 
