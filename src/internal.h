@@ -425,7 +425,7 @@ void check_report(struct xmm_check_report *rep, enum xmm_invariant inv,
 
 /* --- grant tables (gnttab.c) ---------------------------------------------- */
 int gnttab_init(struct xmm_world *w, struct xmm_domain *d);
-/* Free the table: its shared frames must be back with Xen (the domain is gone). */
+/* Free the table: its shared frames have no reference left (Xen's, or given back by d). */
 void gnttab_destroy(struct xmm_world *w, struct xmm_domain *d);
 /* World teardown: free memory only. */
 void gnttab_discard(struct xmm_world *w, struct xmm_domain *d);
