@@ -322,7 +322,8 @@ const struct sim_op sim_ops[] = {
     { .name = "domain_create", .module = "domain", .supported = true,
       OP_ROWS(domain_create_rows), .exec = sim_exec_domain_create,
       .summary = "domain_create, with the toolstack's choice of safe range; EEXIST if the id "
-                 "is taken",
+                 "is taken; ENOSPC if a direct-mapped domain has no host range for its "
+                 "grant-table region (or the toolstack finds no hole for its safe range)",
       .example = "domain_create: {dom: 1, max_pages: 4MiB}" },
     { .name = "populate", .module = "physmap", .supported = true, .binds = SIM_BIND_GFN,
       OP_ROWS(populate_rows), .exec = sim_exec_populate,

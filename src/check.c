@@ -62,10 +62,11 @@ static void check_free_frame(const struct xmm_world *w, uint32_t idx, const stru
         FRAME_V(XMM_INV_FREE_CLEAN, "free frame has count_info %#llx, type_info %#llx, owner %u",
                 (unsigned long long)pg->count_info, (unsigned long long)pg->type_info,
                 (unsigned)pg->owner);
-    if (r->refs || r->ram_maps)
+    if (r->refs || r->ram_maps || r->grant_maps)
         FRAME_V(XMM_INV_FREE_CLEAN,
-                "free frame still reachable: %u referencing holders, %u RAM mappings",
-                r->refs, r->ram_maps);
+                "free frame still reachable: %u referencing holders, %u RAM mappings, "
+                "%u grant mappings",
+                r->refs, r->ram_maps, r->grant_maps);
     /* A device TLB entry or an SP that still reaches a freed frame. */
     if (r->reach)
         FRAME_V(XMM_INV_ISOLATION, "free frame still reachable by %u device or SP mapping(s)",
@@ -123,6 +124,13 @@ static void check_owner(const struct xmm_world *w, uint32_t idx, struct xmm_chec
     if (!d) {
         FRAME_V(XMM_INV_OWNERSHIP, "in-use frame owned by %u, which is no domain",
                 (unsigned)pg->owner);
+        return;
+    }
+    /* Given back (free_domheap_pages): d's own xenheap frame, off its list, unreferenced. */
+    if (xenheap && !(pg->flags & PGF_XEN_LIST) && !(pg->count_info & XMM_PGC_allocated) &&
+        page_count(pg) == 0 && domain_xenheap_frame(d, mfn)) {
+        if (pg->flags & PGF_PAGE_LIST)
+            FRAME_V(XMM_INV_OWNERSHIP, "given-back xenheap frame is on a page list");
         return;
     }
     if (xenheap ? !(pg->flags & PGF_XEN_LIST) : !(pg->flags & PGF_PAGE_LIST))
@@ -221,8 +229,17 @@ static void check_entry(const struct xmm_world *w, xmm_domid_t dom, uint64_t gfn
          !domain_find(w, pg->owner)))
         P2M_V("%s entry maps frame %#llx owned by %u", tn, (unsigned long long)mfn,
               (unsigned)pg->owner);
-    if (xmm_p2m_is_grant(t) && domain_find(w, dom) && !gnttab_mapping_live(domain_find(w, dom), gfn, mfn))
-        P2M_V("%s entry has no live maptrack handle", tn);
+    /*
+     * The page reference of a grant mapping is its maptrack entry's: a
+     * grant entry without one maps a page nothing keeps (the granter may
+     * end the grant and free it).  A maptrack entry whose P2M entry went
+     * (remove_physmap, an overwrite) is no violation: it still holds the
+     * reference, dropped by an unmap or at the mapper's teardown.
+     */
+    if (xmm_p2m_is_grant(t) && domain_find(w, dom) &&
+        !gnttab_mapping_live(domain_find(w, dom), gfn, mfn))
+        P2M_V("%s entry has no live maptrack handle: no reference keeps frame %#llx",
+              tn, (unsigned long long)mfn);
 #undef P2M_V
 }
 
@@ -308,9 +325,12 @@ static void rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm,
             gfn = g + 1;
             if (!frame_valid(w, mfn))
                 continue;
-            if (xmm_p2m_is_foreign(t) || xmm_p2m_is_grant(t))
+            if (xmm_p2m_is_foreign(t))
                 rm[mfn - w->ram_base].refs++;
-            else if (xmm_p2m_is_ram(t)) {
+            else if (xmm_p2m_is_grant(t)) {
+                if (rm[mfn - w->ram_base].grant_maps != UINT16_MAX)
+                    rm[mfn - w->ram_base].grant_maps++;
+            } else if (xmm_p2m_is_ram(t)) {
                 struct xmm_rmap *r = &rm[mfn - w->ram_base];
 
                 if (r->ram_maps != UINT16_MAX)
@@ -378,19 +398,20 @@ int xmm_check_full(struct xmm_world *w, struct xmm_check_report *rep)
         return -XMM_ENOMEM;
     rebuild_rmap(w, rm, rep);
     ffa_rebuild_rmap(w, rm);
+    gnttab_rebuild_rmap(w, rm);
     shinfo_rebuild_rmap(w, rm);
     iommu_rebuild_rmap(w, rm);
     for (uint32_t i = 0; i < w->ram_pages; i++) {
         const struct xmm_rmap *a = &rm[i], *b = &w->rmap[i];
 
         if (a->refs != b->refs || a->ram_maps != b->ram_maps || a->ram_other != b->ram_other ||
-            a->reach != b->reach)
+            a->reach != b->reach || a->grant_maps != b->grant_maps)
             check_report(rep, XMM_INV_REFCOUNT, XMM_SUBJECT_FRAME, w->ram_base + i,
                          w->frames[i].owner, 0,
                          "checker index disagrees: holders %u/%u, RAM maps %u/%u (%u/%u by "
-                         "others), reachers %u/%u (found/recorded)",
+                         "others), grant maps %u/%u, reachers %u/%u (found/recorded)",
                          a->refs, b->refs, a->ram_maps, b->ram_maps, a->ram_other, b->ram_other,
-                         a->reach, b->reach);
+                         a->grant_maps, b->grant_maps, a->reach, b->reach);
         check_frame(w, i, a, rep);
     }
     mpu_check_full(w, rm, rep);

@@ -285,8 +285,17 @@ static void frame_release(struct xmm_world *w, uint32_t idx)
         if (d && (pg->flags & PGF_XEN_LIST)) {
             plist_remove(w, &d->xenpages, idx);
             pg->flags &= (uint8_t)~PGF_XEN_LIST;
-            frame_set_owner(w, idx, XMM_DOMID_XEN);
-            pg->type_info = XMM_PGT_INVALID_GFN;
+            /*
+             * free_domheap_pages only takes a xenheap page off the owner's
+             * list (arch_free_heap_page): the owner field is left alone.
+             * d's own shared_info and grant-table frames stay d's ("given
+             * back") until d is freed, which frees them; any other shared
+             * frame is back with Xen, for its allocator to free.
+             */
+            if (!domain_xenheap_frame(d, w->ram_base + idx)) {
+                frame_set_owner(w, idx, XMM_DOMID_XEN);
+                pg->type_info = XMM_PGT_INVALID_GFN;
+            }
             hist_add(w, idx, XMM_EV_XENHEAP_UNSHARE, d->id, 0, 0);
             domain_touch(w, d);
             if (--d->xenheap_pages == 0)
@@ -456,7 +465,8 @@ int xmm_xenheap_alloc(struct xmm_world *w, xmm_mfn_t *out)
     return 0;
 }
 
-int xmm_xenheap_free(struct xmm_world *w, xmm_mfn_t mfn)
+/* Free a xenheap frame with no reference left that belongs to Xen, or to `own` (given back). */
+int xenheap_free_own(struct xmm_world *w, xmm_domid_t own, xmm_mfn_t mfn)
 {
     struct xmm_page *pg;
 
@@ -464,10 +474,16 @@ int xmm_xenheap_free(struct xmm_world *w, xmm_mfn_t mfn)
         return -XMM_EINVAL;
     pg = &w->frames[frame_idx(w, mfn)];
     if (!(pg->count_info & XMM_PGC_xen_heap) || page_is_free(pg) || page_count(pg) != 0 ||
-        pg->owner != XMM_DOMID_XEN)
+        (pg->owner != XMM_DOMID_XEN && pg->owner != own) ||
+        (pg->flags & (PGF_XEN_LIST | PGF_PAGE_LIST | PGF_PARK_LIST)))
         return -XMM_EINVAL;
     heap_free_one(w, frame_idx(w, mfn));
     return 0;
+}
+
+int xmm_xenheap_free(struct xmm_world *w, xmm_mfn_t mfn)
+{
+    return xenheap_free_own(w, XMM_DOMID_XEN, mfn);
 }
 
 int xmm_xenheap_share(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom, bool readonly)

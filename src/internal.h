@@ -44,8 +44,15 @@ static_assert(sizeof(struct xmm_page) <= 32, "a frame table entry must fit in 32
  * leaf writes, module records); the full sweep recomputes it from scratch.
  */
 struct xmm_rmap {
-    uint32_t refs;      /* foreign and grant P2M entries, pins, holds */
+    uint32_t refs;      /* foreign P2M entries, maptrack entries, pins, holds */
     uint16_t ram_maps;  /* RAM-typed P2M entries pointing here (saturates) */
+    /*
+     * Grant P2M entries pointing here (saturates).  They hold no reference:
+     * the maptrack entry does (grant_table.c), and the P2M entry may go
+     * first (remove_physmap, an overwrite) or outlive it (unmap_common at
+     * another host address).
+     */
+    uint16_t grant_maps;
     uint8_t ram_other;  /* of those, by a domain that is not the owner (saturates) */
     uint8_t reach;      /* unreferenced reachers: stale device TLB entries ... */
 };
@@ -394,6 +401,14 @@ bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_
  * upstream.  Return: 0 or -XMM_EBUSY.
  */
 int physmap_replaceable(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn);
+/*
+ * A xenheap frame Xen allocated for d itself (its shared_info or a grant
+ * table frame), freed only when d is freed: given back by the guest, it
+ * stays d's (owner unchanged, off the xenheap list, no reference).
+ */
+bool domain_xenheap_frame(const struct xmm_domain *d, uint64_t mfn);
+/* xmm_xenheap_free, also accepting a frame given back by `own`. */
+int xenheap_free_own(struct xmm_world *w, xmm_domid_t own, xmm_mfn_t mfn);
 /* get_page(page, dom) would succeed: dom's page (domheap or shared xenheap) with a count. */
 bool physmap_own_page(const struct xmm_world *w, xmm_domid_t dom, uint64_t mfn);
 
@@ -410,7 +425,7 @@ void check_report(struct xmm_check_report *rep, enum xmm_invariant inv,
 
 /* --- grant tables (gnttab.c) ---------------------------------------------- */
 int gnttab_init(struct xmm_world *w, struct xmm_domain *d);
-/* Free the table: its shared frames must be back with Xen (the domain is gone). */
+/* Free the table: its shared frames have no reference left (Xen's, or given back by d). */
 void gnttab_destroy(struct xmm_world *w, struct xmm_domain *d);
 /* World teardown: free memory only. */
 void gnttab_discard(struct xmm_world *w, struct xmm_domain *d);
@@ -419,6 +434,10 @@ int gnttab_release_mappings(struct xmm_world *w, struct xmm_domain *d, uint64_t 
 /* xenheap_gfn and p2m_type rules that need the table. */
 void gnttab_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
                          struct xmm_check_report *rep);
+/* True if mfn is one of d's shared grant-table frames. */
+bool gnttab_is_frame(const struct xmm_domain *d, uint64_t mfn);
+/* isolation/refcount index: every maptrack entry in use holds a page reference. */
+void gnttab_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm);
 /* True if d holds a live maptrack entry mapping mfn at gfn. */
 bool gnttab_mapping_live(const struct xmm_domain *d, uint64_t gfn, uint64_t mfn);
 /*

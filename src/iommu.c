@@ -292,6 +292,14 @@ static void tlb_hold_release(struct xmm_world *w, struct devtlb_entry *e)
     (void)rc;
 }
 
+/* The incarnation of domain `id`, 0 for Xen, the park or no domain. */
+static uint64_t dom_inc(const struct xmm_world *w, xmm_domid_t id)
+{
+    const struct xmm_domain *d = domain_find(w, id);
+
+    return d ? d->inc : 0;
+}
+
 static void tlb_drop(struct xmm_world *w, struct iommu_device *dv, struct devtlb_entry *e)
 {
     if ((e->flags & (TLB_STALE | TLB_COVERED | TLB_HELD)) == TLB_STALE)
@@ -324,6 +332,8 @@ static void tlb_insert(struct xmm_world *w, struct iommu_device *dv, uint64_t gf
     slot->mfn = mfn;
     slot->dom = dom;
     slot->owner = w->frames[mfn - w->ram_base].owner;
+    slot->dom_inc = dom_inc(w, slot->dom);
+    slot->owner_inc = dom_inc(w, slot->owner);
     slot->lru = ++dv->lru_clock;
     slot->flags = TLB_VALID | (writable ? TLB_WRITE : 0);
     dv->tlb_used++;
@@ -817,14 +827,23 @@ int xmm_iommu_assign(struct xmm_world *w, xmm_domid_t dom, const char *dev)
     return 0;
 }
 
-/* A stale entry nothing protects reaches a frame that is free or changed hands. */
+/*
+ * A stale entry nothing protects reaches a frame that is free or changed
+ * hands.  Hands are domains, not ids: a frame given to a new domain that
+ * reuses the translating domain's (or the old owner's) id has changed hands.
+ */
 bool iommu_reach_breaks_isolation(const struct xmm_world *w, const struct devtlb_entry *e)
 {
     const struct xmm_page *pg = &w->frames[e->mfn - w->ram_base];
+    uint64_t inc;
 
     if ((e->flags & (TLB_STALE | TLB_COVERED)) != TLB_STALE)
         return false;
-    return page_is_free(pg) || (pg->owner != e->owner && pg->owner != e->dom);
+    if (page_is_free(pg))
+        return true;
+    inc = dom_inc(w, pg->owner);
+    return !((pg->owner == e->owner && inc == e->owner_inc) ||
+             (pg->owner == e->dom && inc == e->dom_inc));
 }
 
 static int dma_fault(struct iommu_world *iw, struct xmm_domain *d, int rc)
@@ -876,6 +895,8 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
         tmp.mfn = m;
         tmp.dom = d->id;
         tmp.owner = w->frames[m - w->ram_base].owner;
+        tmp.dom_inc = d->inc;
+        tmp.owner_inc = dom_inc(w, tmp.owner);
         tmp.flags = TLB_VALID;
         e = &tmp;
         if (refetch)

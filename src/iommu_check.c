@@ -204,9 +204,13 @@ void iommu_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
                 /* Free frames with stale reachers are the frame check's (rmap.reach). */
                 check_report(rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, e->mfn, pg->owner,
                              e->gfn, "device %s (d%u) can still reach frame %#llx through a "
-                             "stale entry for gfn %#llx; the frame now belongs to %u", dv->id,
+                             "stale entry for gfn %#llx; the frame now belongs to %u "
+                             "(incarnation %llu; cached for d%u incarnation %llu)", dv->id,
                              (unsigned)e->dom, (unsigned long long)e->mfn,
-                             (unsigned long long)e->gfn, (unsigned)pg->owner);
+                             (unsigned long long)e->gfn, (unsigned)pg->owner,
+                             (unsigned long long)(domain_find(w, pg->owner)
+                                                      ? domain_find(w, pg->owner)->inc : 0),
+                             (unsigned)e->owner, (unsigned long long)e->owner_inc);
             }
         }
     }

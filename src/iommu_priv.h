@@ -17,6 +17,8 @@
 struct devtlb_entry {
     uint64_t gfn, mfn, lru;
     uint64_t held_since; /* TLB_HELD: the tick the hold was taken */
+    /* Incarnations of dom and owner (0: not a domain), as the isolation rule compares. */
+    uint64_t dom_inc, owner_inc;
     xmm_domid_t dom;   /* the domain whose translation this is */
     xmm_domid_t owner; /* owner of the frame when it was cached */
     uint8_t flags;

@@ -271,9 +271,9 @@ void mpu_domain_destroy(struct xmm_world *w, struct xmm_domain *d)
 
     if (!m)
         return;
-    /* Xen frees d->shared_info with the domain structure; it is back with Xen by now. */
+    /* Xen frees d->shared_info with the domain structure (its P2M is gone by now). */
     if (m->shinfo_xenheap) {
-        int rc = xmm_xenheap_free(w, xmm_mfn(m->shinfo_mfn));
+        int rc = xenheap_free_own(w, d->id, xmm_mfn(m->shinfo_mfn));
         (void)rc;
         assert(rc == 0);
     }

@@ -143,8 +143,9 @@ static uint64_t entry_hash(xmm_domid_t dom, uint64_t gfn, uint64_t e)
 
 /*
  * Account a leaf appearing (delta +1) or going (-1) in the checker's index.
- * Foreign and grant entries own a page reference; RAM entries do not but
- * make the frame reachable.
+ * Foreign entries own a page reference; grant entries do not (their
+ * maptrack entry does) and RAM entries do not, but both make the frame
+ * reachable.
  */
 static void rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int delta)
 {
@@ -158,8 +159,11 @@ static void rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int d
     idx = (uint32_t)(mfn - w->ram_base);
     r = &w->rmap[idx];
     frame_touch(w, idx);
-    if (xmm_p2m_is_foreign(t) || xmm_p2m_is_grant(t)) {
+    if (xmm_p2m_is_foreign(t)) {
         r->refs += (uint32_t)delta;
+    } else if (xmm_p2m_is_grant(t)) {
+        if (r->grant_maps != UINT16_MAX)
+            r->grant_maps = (uint16_t)(r->grant_maps + delta);
     } else if (xmm_p2m_is_ram(t)) {
         bool other = w->frames[idx].owner != dom;
 

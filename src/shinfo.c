@@ -150,6 +150,12 @@ static int map_xenheap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn)
     return 0;
 }
 
+bool domain_xenheap_frame(const struct xmm_domain *d, uint64_t mfn)
+{
+    return (d->mpu && d->mpu->shinfo_xenheap && d->mpu->shinfo_mfn == mfn) ||
+           gnttab_is_frame(d, mfn);
+}
+
 int xmm_shinfo_map(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
 {
     struct xmm_domain *d = domain_find(w, dom);

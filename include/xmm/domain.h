@@ -57,7 +57,11 @@ struct xmm_domain_opts {
 
 /*
  * domain_create.  Return: 0, -XMM_EEXIST (id taken, including a zombie),
- * -XMM_EINVAL (reserved id, bad options), -XMM_ENOMEM.
+ * -XMM_EINVAL (reserved id, bad options, a given safe range that is out of
+ * bounds or overlaps what it must not), -XMM_ENOSPC (no room for a region
+ * the domain needs: a direct-mapped domain with no host range for its
+ * grant-table region (xmm_saferange_gnttab), or under safe_range: toolstack
+ * no hole for an automatic safe range (xmm_saferange_choose)), -XMM_ENOMEM.
  */
 int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_domain_opts *opts);
 

@@ -71,6 +71,7 @@ struct range {
 struct gmap {
     xmm_domid_t dom; /* the mapping domain */
     xmm_grant_handle_t handle;
+    uint64_t gfn;    /* where it was mapped (remove_physmap may remove it) */
 };
 
 struct gref {

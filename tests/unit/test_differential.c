@@ -12,6 +12,9 @@
  * one call is left out: a map_foreign of the frame a foreign entry at the
  * target gfn already maps, where upstream keeps both references and so
  * leaks one (a finding, scenarios/foundation/overwrite-replace-foreign-leak.yaml).
+ * Grant mappings (often of the mapper's own grant, often removed at once
+ * with remove_physmap) and unmaps through their handles are mixed in; the
+ * maptrack entry, not the P2M entry, holds the reference.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,6 +27,7 @@
 #define NXEN 16    /* xenheap frames the test keeps track of */
 #define NTIMER 8
 #define RAM 2048
+#define NGH 16     /* grant handles the test keeps track of */
 
 struct targ {
     xmm_domid_t dom;
@@ -45,6 +49,10 @@ struct rig {
     int last_kind; /* 0 none, 1 populate, 2 map_foreign, 3 map_mmio */
     xmm_domid_t last_d, last_e;
     uint64_t last_g, last_fg, last_n;
+    /* Grant mappings made, to unmap later (may go stale: bad_handle). */
+    struct { xmm_domid_t dom; xmm_grant_handle_t h; } gh[NGH];
+    int ngh;
+    uint64_t own_removed; /* own grant mappings removed with remove_physmap */
 };
 
 static uint64_t rnd(struct rig *r, uint64_t n) { return n ? tu_rand(&r->rs) % n : 0; }
@@ -73,6 +81,18 @@ static uint64_t pick_gfn(struct rig *r, xmm_domid_t dom)
             return xmm_gfn_x(si.range.gfn) + rnd(r, 24);
     }
     return bases[rnd(r, 4)] + rnd(r, 32);
+}
+
+/* Where a grant mapping goes: the safe range if the domain has one, else a quiet area. */
+static uint64_t pick_map_gfn(struct rig *r, xmm_domid_t dom)
+{
+    struct xmm_saferange_info si;
+
+    if (rnd(r, 8) == 0)
+        return pick_gfn(r, dom);
+    if (r->toolstack && xmm_saferange_info(r->w, dom, &si) == 0 && si.range.pages)
+        return xmm_gfn_x(si.range.gfn) + rnd(r, 24);
+    return 0x7f000 + rnd(r, 24);
 }
 
 static uint64_t pick_pages(struct rig *r)
@@ -197,6 +217,58 @@ static int one_call(struct rig *r, bool *atomic)
         snprintf(r->what, sizeof(r->what), "map_mmio d%u %#" PRIx64 " mfn %#" PRIx64 " +%" PRIu64,
                  d, g, m, n);
         return remember(r, 3, d, g, 0, m, n, xmm_physmap_map_mmio(w, d, xmm_gfn(g), xmm_mfn(m), n));
+    }
+    if (op < 66) {
+        /*
+         * Grant a page (mostly to the granter itself) and map it; an own
+         * mapping is often removed at once with remove_physmap, which
+         * leaves the maptrack entry holding the reference.
+         */
+        xmm_domid_t from = rnd(r, 3) ? d : e;
+        uint64_t fg = pick_gfn(r, from);
+        struct xmm_p2m_entry pe;
+
+        /* Mostly a gfn that maps RAM (a few tries), so that the map can work. */
+        for (int k = 0; k < 8 && (xmm_p2m_lookup(w, from, xmm_gfn(fg), &pe) != 0 ||
+                                  !xmm_p2m_is_ram(pe.type));
+             k++)
+            fg = pick_gfn(r, from);
+        g = pick_map_gfn(r, d);
+        xmm_grant_ref_t ref = (xmm_grant_ref_t)rnd(r, 16);
+        xmm_grant_handle_t h;
+        int rc;
+
+        *atomic = false;
+        snprintf(r->what, sizeof(r->what), "grant d%u ref %u %#" PRIx64 " -> map d%u %#" PRIx64,
+                 from, ref, fg, d, g);
+        rc = xmm_gnttab_grant(w, from, ref, d, xmm_gfn(fg), rnd(r, 4) == 0);
+        if (rc)
+            return rc;
+        rc = xmm_gnttab_map(w, d, from, ref, xmm_gfn(g), rnd(r, 2) == 0, &h);
+        if (rc != XMM_GNTST_okay)
+            return rc;
+        if (r->ngh < NGH) {
+            r->gh[r->ngh].dom = d;
+            r->gh[r->ngh++].h = h;
+        }
+        if (from == d && rnd(r, 2)) {
+            rc = xmm_physmap_remove(w, d, xmm_gfn(g));
+            r->own_removed += rc == 0;
+        }
+        return rc;
+    }
+    if (op < 68) {
+        int i = (int)rnd(r, (uint64_t)r->ngh + 1);
+
+        *atomic = false;
+        if (i == r->ngh)
+            return 0;
+        snprintf(r->what, sizeof(r->what), "grant_unmap d%u handle %u", r->gh[i].dom,
+                 (unsigned)r->gh[i].h);
+        d = r->gh[i].dom;
+        n = r->gh[i].h;
+        r->gh[i] = r->gh[--r->ngh];
+        return xmm_gnttab_unmap(w, d, (xmm_grant_handle_t)n);
     }
     if (op < 73) {
         snprintf(r->what, sizeof(r->what), "remove d%u %#" PRIx64, d, g);
@@ -344,11 +416,13 @@ static void run(uint64_t seed, bool toolstack, bool replace, int steps)
     }
     /* Both outcomes were exercised, in quantity. */
     print_message("%s%s: %" PRIu64 " calls succeeded, %" PRIu64 " failed, %" PRIu64
-                  " overwrote entries, %zu domains left\n",
+                  " overwrote entries, %" PRIu64 " own grant mappings removed, %zu domains left\n",
                   toolstack ? "toolstack" : "upstream", replace ? " replace" : "", counts[1],
-                  counts[0], replaced, xmm_domain_count(r.w));
+                  counts[0], replaced, r.own_removed, xmm_domain_count(r.w));
     assert_true(counts[0] > (uint64_t)steps / 10);
     assert_true(counts[1] > (uint64_t)steps / 10);
+    /* The own-grant remove_physmap path was taken. */
+    assert_true(r.own_removed > 0);
     /* Overwrites happen under replace, never under refuse. */
     assert_true(replace ? replaced > 0 : replaced == 0);
     /* Tear everything down: the world ends clean and empty. */
