@@ -219,6 +219,17 @@ static void dom_ref_sync(struct xmm_world *w, struct xmm_domain *d)
         domain_ref_put(w, d); /* may destroy d and io */
 }
 
+/* A hold began: the counters of the world and of io (hold_ended's twin). */
+static void hold_started(struct iommu_world *iw, struct iommu_dom *io)
+{
+    STAT(iw, io, holds, 1);
+    STAT(iw, io, held, 1);
+    if (iw->st.held > iw->st.held_peak)
+        iw->st.held_peak = iw->st.held;
+    if (io->st.held > io->st.held_peak)
+        io->st.held_peak = io->st.held;
+}
+
 /* A hold ended after `ticks`: the counters of the world and of io. */
 static void hold_ended(struct iommu_world *iw, struct iommu_dom *io, uint64_t ticks)
 {
@@ -253,12 +264,7 @@ static bool tlb_hold_take(struct xmm_world *w, struct iommu_world *iw, struct xm
     w->rmap[idx].refs++;
     hist_add(w, idx, XMM_EV_DEVTLB_HOLD, d->id, 0, 0);
     io->tlb_held++;
-    STAT(iw, io, holds, 1);
-    STAT(iw, io, held, 1);
-    if (iw->st.held > iw->st.held_peak)
-        iw->st.held_peak = iw->st.held;
-    if (io->st.held > io->st.held_peak)
-        io->st.held_peak = io->st.held;
+    hold_started(iw, io);
     domain_touch(w, d);
     dom_ref_sync(w, d);
     return true;
@@ -614,12 +620,7 @@ static bool hold_take(struct xmm_world *w, struct iommu_world *iw, struct xmm_do
     else
         io->held_head = s;
     io->held_tail = s;
-    STAT(iw, io, holds, 1);
-    STAT(iw, io, held, 1);
-    if (iw->st.held > iw->st.held_peak)
-        iw->st.held_peak = iw->st.held;
-    if (io->st.held > io->st.held_peak)
-        io->st.held_peak = io->st.held;
+    hold_started(iw, io);
     dom_ref_sync(w, d);
     return true;
 }
