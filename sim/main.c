@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gen.h"
 #include "ops_doc.h"
 #include "report.h"
 #include "scenario.h"
@@ -32,9 +33,11 @@ static const struct sim_cmd cmds[] = {
     { "run", cmd_run, "run [--format text|tap|json] [--check every_step|end|off|full] "
                       "[--out DIR] [--seed N] [-v] FILE..." },
     { "ops", cmd_ops, "ops [--check FILE | --update FILE]" },
-    { "gen", NULL, "gen    (not written yet)" },
-    { "fuzz", NULL, "fuzz   (not written yet)" },
-    { "shrink", NULL, "shrink (not written yet)" },
+    { "gen", sim_cmd_gen, "gen --seed N --steps M [--profile P] [--policy KNOB=VALUE ...] "
+                          "[--world FILE] [-o FILE]" },
+    { "fuzz", sim_cmd_fuzz, "fuzz [--seed N] [--runs K | --time SECONDS] [--steps M] "
+                            "[--profile P] [--policy KNOB=VALUE ...] [--shard I/N] [--out DIR]" },
+    { "shrink", sim_cmd_shrink, "shrink FILE [-o OUT]" },
     { "explain", NULL, "explain (not written yet)" },
     { "plot", NULL, "plot   (not written yet)" },
 };
