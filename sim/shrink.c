@@ -265,6 +265,33 @@ static bool sh_args(struct shrink *s)
     return changed;
 }
 
+/* Merge neighbouring `advance` steps into one (the clock reaches the same tick). */
+static bool sh_merge_advance(struct shrink *s)
+{
+    bool changed = false;
+    size_t i;
+
+    for (i = 0; i + 1 < s->cur->step_count; i++) {
+        const struct sim_step *a = &s->cur->steps[i], *b = &s->cur->steps[i + 1];
+        struct sim_scenario *cand;
+        uint64_t sum;
+
+        if (!a->op->scalar || a->op != b->op || a->vals[0].kind != SIM_V_INT ||
+            b->vals[0].kind != SIM_V_INT)
+            continue;
+        sum = a->vals[0].u + b->vals[0].u;
+        if (sum > a->op->args[0].max)
+            continue;
+        cand = sh_without(s->cur, i + 1, 1);
+        cand->steps[i].vals[0].u = sum;
+        if (sh_try(s, cand)) {
+            changed = true;
+            i--; /* the merged step may merge again */
+        }
+    }
+    return changed;
+}
+
 /* Does any step name this SP id / device? */
 static bool sh_names(const struct sim_scenario *sc, enum sim_type t, uint64_t id, const char *dev)
 {
@@ -294,6 +321,23 @@ static bool sh_world(struct shrink *s)
         struct sim_scenario *cand = sc_copy(s->cur, NULL);
 
         cand->world.ram_pages /= 2;
+        if (!sh_try(s, cand))
+            break;
+        changed = true;
+    }
+    /* the FF-A retry timer: fewer, shorter retries */
+    while (s->cur->world.limits.ffa_retry_limit > 0) {
+        struct sim_scenario *cand = sc_copy(s->cur, NULL);
+
+        cand->world.limits.ffa_retry_limit /= 2;
+        if (!sh_try(s, cand))
+            break;
+        changed = true;
+    }
+    while (s->cur->world.limits.ffa_retry_ticks > 1) {
+        struct sim_scenario *cand = sc_copy(s->cur, NULL);
+
+        cand->world.limits.ffa_retry_ticks /= 2;
         if (!sh_try(s, cand))
             break;
         changed = true;
@@ -390,6 +434,7 @@ struct sim_scenario *sim_shrink(const struct sim_scenario *sc, enum xmm_invarian
     for (round = 0; round < SHRINK_ROUNDS; round++) {
         bool changed = sh_delete(&s);
 
+        changed |= sh_merge_advance(&s);
         changed |= sh_args(&s);
         changed |= sh_world(&s);
         if (!changed)

@@ -30,10 +30,10 @@ shared_info=xenheap|mpu||mpu_regions|mpu/xenheap-overflow.yaml"
 steps_of() { awk '/^steps:/{s=1;next} s && /^  - /{c++} END{print c+0}' "$1"; }
 now() { date +%s.%N; }
 
-[ "$mode" = --table ] && printf '| knob | invariant | median s (of %s) | shrunk steps | hand-written steps |\n|---|---|---|---|---|\n' "$nseeds"
+[ "$mode" = --table ] && printf '| knob | invariant | median s to finding (of %s seeds) | shrunk steps, median | hand-written steps |\n|---|---|---|---|---|\n' "$nseeds"
 echo "$rows" | while IFS='|' read -r kv prof extra inv hand; do
     handsteps=$(steps_of "$src/scenarios/$hand")
-    times="" worst=0
+    times="" sizes="" worst=0
     n=1
     [ "$mode" = --table ] && n=$nseeds
     i=0
@@ -57,7 +57,8 @@ echo "$rows" | while IFS='|' read -r kv prof extra inv hand; do
             echo 1 >"$tmp/failed"
         fi
         s=$(steps_of "$f")
-        if [ "$s" -gt "$handsteps" ]; then
+        sizes="$sizes $s"
+        if [ "$s" -gt "$handsteps" ] && [ "$mode" != --table ]; then
             echo "FAIL: $kv: shrunk to $s steps, the hand-written scenario has $handsteps"
             echo 1 >"$tmp/failed"
         fi
@@ -67,7 +68,8 @@ echo "$rows" | while IFS='|' read -r kv prof extra inv hand; do
     done
     if [ "$mode" = --table ]; then
         med=$(echo $times | tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END{printf "%.3f", a[int((NR+1)/2)]}')
-        printf '| %s%s | %s | %s | %s | %s |\n' "$kv" "$( [ -n "$extra" ] && echo ' (+ restart, SP that lets go)')" "$inv" "$med" "$worst" "$handsteps"
+        msz=$(echo $sizes | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+        printf '| %s%s | %s | %s | %s (max %s) | %s |\n' "$kv" "$( [ -n "$extra" ] && echo ' (+ restart, SP that lets go)')" "$inv" "$med" "$msz" "$worst" "$handsteps"
     else
         echo "ok: $kv -> $inv, shrunk to $worst steps (hand-written: $handsteps)"
     fi
