@@ -494,6 +494,13 @@ static uint64_t pick_map_target(struct gen *g, xmm_domid_t d, int *var)
     }
     if (g_chance(&g->rng, 1, 8))
         return pick_owned(g, d, var, &room);
+    if (g_chance(&g->rng, 1, 6)) {
+        /* inside the domain's fixed safe range, as the model reports it */
+        struct xmm_saferange_info si;
+
+        if (xmm_saferange_info(g->x.w, d, &si) == 0 && si.range.pages)
+            return xmm_gfn_x(si.range.gfn) + g_below(&g->rng, si.range.pages);
+    }
     if (!gd->next_foreign)
         gd->next_foreign = 0x80000;
     return gd->next_foreign++;
