@@ -325,6 +325,19 @@ static bool sh_world(struct shrink *s)
             break;
         changed = true;
     }
+    /*
+     * Fewer MPU regions: kept only while the same op still breaks it (a
+     * step the fixed design gives no region to cannot be made to fail by
+     * the budget alone).
+     */
+    while (s->cur->world.has_mpu && s->cur->world.mpu_regions > 1) {
+        struct sim_scenario *cand = sc_copy(s->cur, NULL);
+
+        cand->world.mpu_regions--;
+        if (!sh_try(s, cand))
+            break;
+        changed = true;
+    }
     /* the FF-A retry timer: fewer, shorter retries */
     while (s->cur->world.limits.ffa_retry_limit > 0) {
         struct sim_scenario *cand = sc_copy(s->cur, NULL);

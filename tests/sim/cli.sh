@@ -41,7 +41,7 @@ expect 2 - '^usage: xmm-sim' -- "$sim"
 expect 0 '^usage: xmm-sim' - -- "$sim" --help
 expect 0 '^usage: xmm-sim' - -- "$sim" run --help
 expect 2 - "unknown command 'frobnicate'" -- "$sim" frobnicate
-expect 2 - "'shrink' is not written yet" -- "$sim" shrink
+expect 2 - "'explain' is not written yet" -- "$sim" explain
 expect 2 - 'no scenario file given' -- "$sim" run
 expect 2 - "unknown option '--bogus'" -- "$sim" run --bogus "$good"
 expect 2 - "unknown --format 'xml'" -- "$sim" run --format xml "$good"
