@@ -85,5 +85,6 @@ struct sim_scenario *sim_shrink(const struct sim_scenario *sc, enum xmm_invarian
 int sim_cmd_gen(int argc, char **argv);
 int sim_cmd_fuzz(int argc, char **argv);
 int sim_cmd_shrink(int argc, char **argv);
+int sim_cmd_export_c(int argc, char **argv); /* sim/export_c.c */
 
 #endif /* XMM_SIM_GEN_H */

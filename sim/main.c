@@ -38,6 +38,7 @@ static const struct sim_cmd cmds[] = {
     { "fuzz", sim_cmd_fuzz, "fuzz [--seed N] [--runs K | --time SECONDS] [--steps M] "
                             "[--profile P] [--policy KNOB=VALUE ...] [--shard I/N] [--out DIR]" },
     { "shrink", sim_cmd_shrink, "shrink FILE [-o OUT]" },
+    { "export-c", sim_cmd_export_c, "export-c FILE [-o OUT.c]" },
     { "explain", NULL, "explain (not written yet)" },
     { "plot", NULL, "plot   (not written yet)" },
 };
