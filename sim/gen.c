@@ -317,6 +317,8 @@ static int build_world(struct gen *g)
     o.policy = wc->policy;
     o.limits = wc->limits;
     o.seed = g->o->seed;
+    /* the event history only serves reports: a short ring keeps world setup cheap */
+    o.history_events = 1024;
     owned = sim_world_opts(wc, &o);
     rc = xmm_world_new(&g->x.w, &o);
     g_free(owned);
