@@ -383,12 +383,14 @@ static char *export_c(const struct sim_scenario *sc, const char *file)
         "#include <stdint.h>\n#include <string.h>\n\n#include <cmocka.h>\n\n"
         "#include \"xmm/xmm.h\"\n\n",
         file, sc->name, inv ? "the same invariant violation" : "that no invariant breaks");
+    if (inv)
+        g_string_append(o,
+            "/* Does the report name invariant `name`? */\n"
+            "static bool has_violation(const struct xmm_check_report *rep, const char *name)\n{\n"
+            "    for (uint32_t i = 0; i < rep->kept; i++)\n"
+            "        if (strcmp(xmm_invariant_name(rep->v[i].inv), name) == 0)\n"
+            "            return true;\n    return false;\n}\n\n");
     g_string_append(o,
-        "/* Does the report name invariant `name`? */\n"
-        "static inline bool has_violation(const struct xmm_check_report *rep, const char *name)\n{\n"
-        "    for (uint32_t i = 0; i < rep->kept; i++)\n"
-        "        if (strcmp(xmm_invariant_name(rep->v[i].inv), name) == 0)\n"
-        "            return true;\n    return false;\n}\n\n"
         "static void test_scenario(void **state)\n{\n"
         "    static struct xmm_check_report rep;\n"
         "    struct xmm_world_opts o = XMM_WORLD_OPTS_INIT;\n"
@@ -433,7 +435,7 @@ static char *export_c(const struct sim_scenario *sc, const char *file)
     } else if (inv) {
         g_string_append(o, "    fail_msg(\"the scenario expects a violation with checks off\");\n");
     }
-    if (inv && sc->world.checks == SIM_CHECKS_EVERY_STEP)
+    if (inv && sc->world.checks == SIM_CHECKS_EVERY_STEP && sc->step_count)
         g_string_append(o, "out:\n");
     g_string_append(o, "    xmm_world_free(w);\n}\n\n"
                        "int main(void)\n{\n"
