@@ -34,6 +34,10 @@ struct sim_cli_cmd {
 extern const struct sim_cli_cmd sim_cli_run;
 extern const struct sim_cli_cmd sim_cli_ops;
 extern const struct sim_cli_cmd sim_cli_man;
+extern const struct sim_cli_cmd sim_cli_gen;      /* cli_gen.c */
+extern const struct sim_cli_cmd sim_cli_fuzz;
+extern const struct sim_cli_cmd sim_cli_shrink;
+extern const struct sim_cli_cmd sim_cli_export_c;
 
 /* The table of main.c. */
 const struct sim_cli_cmd *const *sim_cli_cmds(size_t *count);

@@ -26,6 +26,10 @@
 /* The commands, in the order the usage lists them.  Add new ones here. */
 static const struct sim_cli_cmd *const cmds[] = {
     &sim_cli_run,
+    &sim_cli_gen,
+    &sim_cli_fuzz,
+    &sim_cli_shrink,
+    &sim_cli_export_c,
     &sim_cli_ops,
     &sim_cli_man,
 };
@@ -49,7 +53,7 @@ void sim_cli_usage(FILE *f)
 
     fprintf(f, "usage: xmm-sim COMMAND [options]\n\ncommands:\n");
     for (i = 0; i < cmd_count; i++)
-        fprintf(f, "  %-8s %s\n", cmds[i]->name, cmds[i]->summary);
+        fprintf(f, "  %-9s %s\n", cmds[i]->name, cmds[i]->summary);
     fprintf(f, "\noptions:\n  -h, --help     this text; `xmm-sim COMMAND --help` for a command\n"
                "  --version      print the version (%s) and exit\n"
                "\nexit: 0 all passed, 1 a scenario failed, 2 bad input or usage\n",

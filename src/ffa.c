@@ -304,6 +304,8 @@ int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t 
     s->gfn = gfn.g;
     s->count = pages;
     pin(w, s);
+    if (XMM_CANARY(XMM_CANARY_FFA_PIN))
+        (void)xmm_page_put(w, s->mfns[0]);
     d->ffa->shares[d->ffa->count++] = s;
     hold_sync(w, d);
     w->ffa->stats.shares++;

@@ -457,6 +457,8 @@ int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_g
         a->pin_ro++;
     else
         a->pin_rw++;
+    if (XMM_CANARY(XMM_CANARY_GRANT_PIN))
+        readonly ? a->pin_ro-- : a->pin_rw--;
     a->mfn = mfn;
     entry_of(rd->gt, ref)->flags |= XMM_GTF_reading | (readonly ? 0 : XMM_GTF_writing);
     domain_touch(w, rd);

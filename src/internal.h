@@ -13,6 +13,27 @@
 
 #include "xmm/xmm.h"
 
+/*
+ * Planted bugs for the fuzzing tests only (tests/gen, docs/fuzzing.md): a
+ * copy of the library built with -DXMM_CANARIES turns the bug numbered
+ * xmm_canary on; every other build compiles them out.
+ */
+enum {
+    XMM_CANARY_NONE = 0,
+    XMM_CANARY_XENHEAP_GFN, /* p2m: the xenheap GFN is not reset on unmap */
+    XMM_CANARY_IOTLB_FREE,  /* iommu: freed with a device-TLB flush pending */
+    XMM_CANARY_FFA_PIN,     /* ffa: a share drops one frame's pin at once */
+    XMM_CANARY_FOREIGN_REF, /* physmap: a foreign map takes no reference */
+    XMM_CANARY_GRANT_PIN,   /* gnttab: a grant map forgets its pin */
+    XMM_CANARY_SAFE_RANGE,  /* saferange: no overlap check with the safe range */
+};
+#ifdef XMM_CANARIES
+extern unsigned xmm_canary;
+#define XMM_CANARY(n) (xmm_canary == (n))
+#else
+#define XMM_CANARY(n) 0
+#endif
+
 #define XMM_NIL UINT32_MAX
 #define XMM_MAX_ORDER 18
 

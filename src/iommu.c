@@ -649,6 +649,7 @@ static void invalidate(struct xmm_world *w, struct iommu_world *iw, struct xmm_d
     r->dom = d->id;
     r->owner = w->frames[mfn - w->ram_base].owner;
     r->submitted = w->now;
+    hold = hold && !XMM_CANARY(XMM_CANARY_IOTLB_FREE);
     if (hold && !hold_take(w, iw, d, s)) {
         hold = false;
         wait = true; /* nothing can keep the frame: do as sync does */

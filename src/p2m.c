@@ -205,7 +205,8 @@ static void put_leaf(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn, uint64_
 
         if (grant_lock)
             lock_take(w, LOCK_GRANT);
-        pg->type_info |= XMM_PGT_INVALID_GFN;
+        if (!XMM_CANARY(XMM_CANARY_XENHEAP_GFN))
+            pg->type_info |= XMM_PGT_INVALID_GFN;
         hist_add(w, idx, XMM_EV_SET_GFN, dom, XMM_INVALID_GFN_RAW, 0);
         if (grant_lock)
             lock_release(w, LOCK_GRANT);

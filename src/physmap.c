@@ -324,6 +324,8 @@ int xmm_physmap_map_foreign(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
         return rc;
     if (!xmm_page_get(w, xmm_mfn(mfn), from))
         assert(!"get_page failed after its conditions were checked");
+    if (XMM_CANARY(XMM_CANARY_FOREIGN_REF))
+        (void)xmm_page_put(w, xmm_mfn(mfn));
     /* Like Xen, a mapping already at gfn is replaced (and put). */
     lock_take(w, LOCK_P2M);
     physmap_write(w, d, gfn.g,

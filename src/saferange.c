@@ -432,6 +432,8 @@ static bool in_safe(const struct xmm_world *w, const struct xmm_domain *d, uint6
 bool saferange_blocks(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn,
                       uint64_t pages)
 {
+    if (XMM_CANARY(XMM_CANARY_SAFE_RANGE))
+        return false;
     return toolstack_range(w, d) && span_overlaps(range_span(d), gfn, pages);
 }
 

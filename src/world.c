@@ -5,6 +5,10 @@
 
 #include "internal.h"
 
+#ifdef XMM_CANARIES
+unsigned xmm_canary; /* tests only: the planted bug that is on */
+#endif
+
 /* --- allocator ------------------------------------------------------------ */
 
 static void *libc_alloc(void *ctx, size_t size)

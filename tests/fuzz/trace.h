@@ -96,6 +96,7 @@ struct trace {
     struct xmm_world *w;
     uint64_t ram_pages;
     unsigned call;
+    uint32_t seed_mix; /* from the input: which calls get the full sweep (full_due) */
     char what[256];
     const char *note; /* "" or what is done to the call (an allocation failure) */
     enum xmm_rc_family fam;
