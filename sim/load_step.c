@@ -476,7 +476,7 @@ static bool ld_step_keys(struct ld *l, const struct yt_node *n, const struct yt_
 }
 
 /* One step. */
-static bool ld_step(struct ld *l, const struct yt_node *n, struct sim_step *st)
+bool ld_step(struct ld *l, const struct yt_node *n, struct sim_step *st)
 {
     const struct yt_node *opkey = NULL, *meta[3] = { NULL, NULL, NULL };
 
@@ -510,6 +510,8 @@ bool ld_steps(struct ld *l, const struct yt_node *n)
     struct sim_scenario *sc = l->sc;
     size_t i;
 
+    if (l->stream)
+        return ld_stream_steps(l, n);
     if (!ld_seq(l, n, "steps", SIM_MAX_STEPS))
         return false;
     sc->steps = g_new0(struct sim_step, n->count ? n->count : 1);

@@ -176,7 +176,7 @@ static int cmd_run(int argc, char **argv)
         struct sim_scenario *sc = NULL;
         struct sim_error err;
 
-        if (sim_load_file(ra.files->pdata[i], &sc, &err) != 0) {
+        if (sim_open_file(ra.files->pdata[i], &sc, &err) != 0) {
             print_load_error(ra.files->pdata[i], &err);
             bad++;
         } else {

@@ -24,7 +24,20 @@ struct yt_builder {
     uint32_t attached; /* nodes and alias uses so far */
     uint32_t documents;
     GHashTable *anchors; /* name -> node (borrowed) */
+    uint64_t anchor_sets; /* anchors registered so far */
     bool failed;
+    /* streaming of the top-level `steps` items (yt_stream) */
+    yt_item_fn item_fn;
+    void *item_ctx;
+    struct yt_node *steps_seq; /* the open `steps` sequence, or NULL */
+    const struct yt_node *streamed; /* the `steps` sequence once closed */
+    struct yt_node *item;      /* the item being read, or NULL */
+    guint item_mark;           /* nodes->len before the item */
+    uint64_t item_anchor_sets;
+    uint32_t item_attached;
+    size_t items;              /* items streamed so far */
+    bool stopped;              /* item_fn asked to stop */
+    FILE *file;                /* input for reader-error marks (stream) */
 };
 
 /* Record the first error at a 1-based mark; later ones are dropped. */
@@ -75,7 +88,15 @@ static void yt_attach(struct yt_builder *b, struct yt_node *n, yaml_mark_t mark)
 {
     struct yt_node *parent;
 
-    if (++b->attached > YT_MAX_NODES) {
+    if (b->item) {
+        /* inside a streamed step: a per-item bound, and one on what is kept */
+        if (++b->item_attached > YT_MAX_ITEM_NODES)
+            yt_fail(b, (uint32_t)mark.line + 1, (uint32_t)mark.column + 1,
+                    "step too large (more than %u nodes)", YT_MAX_ITEM_NODES);
+        else if (((GPtrArray *)b->doc->nodes)->len > YT_MAX_NODES)
+            yt_fail(b, (uint32_t)mark.line + 1, (uint32_t)mark.column + 1,
+                    "document too large (more than %u nodes)", YT_MAX_NODES);
+    } else if (++b->attached > YT_MAX_NODES) {
         yt_fail(b, (uint32_t)mark.line + 1, (uint32_t)mark.column + 1,
                 "document too large (more than %u nodes)", YT_MAX_NODES);
         return;
@@ -85,6 +106,14 @@ static void yt_attach(struct yt_builder *b, struct yt_node *n, yaml_mark_t mark)
         return;
     }
     parent = b->stack[b->depth - 1].node;
+    if (parent == b->steps_seq) {
+        /* a step: read on its own, handed over when complete, then dropped */
+        b->item = n;
+        b->item_mark = ((GPtrArray *)b->doc->nodes)->len - 1;
+        b->item_anchor_sets = b->anchor_sets;
+        b->item_attached = 0;
+        return;
+    }
     if (parent->count == parent->cap) {
         parent->cap = parent->cap ? parent->cap * 2 : 8;
         parent->items = g_renew(struct yt_node *, parent->items, parent->cap);
@@ -95,8 +124,40 @@ static void yt_attach(struct yt_builder *b, struct yt_node *n, yaml_mark_t mark)
 /* Remember an anchor for later aliases (a redefinition replaces it). */
 static void yt_anchor(struct yt_builder *b, const yaml_char_t *anchor, struct yt_node *n)
 {
-    if (anchor)
+    if (anchor) {
         g_hash_table_replace(b->anchors, g_strdup((const char *)anchor), n);
+        b->anchor_sets++;
+    }
+}
+
+/*
+ * A streamed step is complete: hand it over, then free its nodes unless an
+ * anchor was set inside it (a later alias may name it; those stay, within
+ * YT_MAX_NODES).
+ */
+static void yt_item_done(struct yt_builder *b, struct yt_node *n)
+{
+    GPtrArray *nodes = b->doc->nodes;
+
+    if (b->item != n || b->failed)
+        return;
+    b->item = NULL;
+    if (!b->item_fn(b->item_ctx, n, b->items++))
+        b->stopped = true;
+    if (b->anchor_sets == b->item_anchor_sets)
+        g_ptr_array_remove_range(nodes, b->item_mark, nodes->len - b->item_mark);
+}
+
+/* Is a sequence opened now the value of the top-level key `steps`? */
+static bool yt_is_steps(const struct yt_builder *b)
+{
+    const struct yt_node *root = b->depth == 1 ? b->stack[0].node : NULL;
+    const struct yt_node *key;
+
+    if (!b->item_fn || !root || root->kind != YT_MAP || root->count % 2 != 1)
+        return false;
+    key = root->items[root->count - 1];
+    return key->kind == YT_SCALAR && strcmp(key->value, "steps") == 0;
 }
 
 /* Open a sequence or mapping. */
@@ -111,7 +172,12 @@ static void yt_open(struct yt_builder *b, enum yt_kind kind, const yaml_event_t 
         return;
     }
     n = yt_node_new(b, kind, ev->start_mark);
-    yt_attach(b, n, ev->start_mark);
+    if (kind == YT_SEQ && yt_is_steps(b)) {
+        yt_attach(b, n, ev->start_mark);
+        b->steps_seq = n;
+    } else {
+        yt_attach(b, n, ev->start_mark);
+    }
     b->stack[b->depth].node = n;
     b->stack[b->depth].anchor = anchor ? g_strdup((const char *)anchor) : NULL;
     b->depth++;
@@ -132,6 +198,11 @@ static void yt_close(struct yt_builder *b)
         g_free(f->anchor);
         f->anchor = NULL;
     }
+    if (f->node == b->steps_seq) {
+        b->steps_seq = NULL; /* its items were streamed: it stays empty */
+        b->streamed = f->node;
+    }
+    yt_item_done(b, f->node);
 }
 
 /* A scalar event: copy its text, note whether it was plain. */
@@ -148,6 +219,7 @@ static void yt_scalar(struct yt_builder *b, const yaml_event_t *ev)
     }
     yt_attach(b, n, ev->start_mark);
     yt_anchor(b, ev->data.scalar.anchor, n);
+    yt_item_done(b, n);
 }
 
 /*
@@ -165,6 +237,12 @@ static void yt_alias(struct yt_builder *b, const yaml_event_t *ev)
                 (const char *)ev->data.alias.anchor);
         return;
     }
+    if (target == b->streamed) {
+        yt_fail(b, (uint32_t)ev->start_mark.line + 1, (uint32_t)ev->start_mark.column + 1,
+                "alias '*%s' names the steps, which are read one at a time: write them out",
+                (const char *)ev->data.alias.anchor);
+        return;
+    }
     n = yt_node_new(b, target->kind, ev->start_mark);
     n->plain = target->plain;
     n->value = target->value;
@@ -173,6 +251,7 @@ static void yt_alias(struct yt_builder *b, const yaml_event_t *ev)
     n->cap = target->cap;
     n->alias = true;
     yt_attach(b, n, ev->start_mark);
+    yt_item_done(b, n);
 }
 
 /* Line and column (1-based) of a byte offset, for reader errors. */
@@ -192,6 +271,26 @@ static void yt_offset_mark(const char *buf, size_t off, uint32_t *line, uint32_t
     }
 }
 
+/* The same for a file, read again from its start. */
+static void yt_file_offset_mark(FILE *f, size_t off, uint32_t *line, uint32_t *col)
+{
+    size_t i;
+    int c;
+
+    *line = 1;
+    *col = 1;
+    if (fseek(f, 0, SEEK_SET) != 0)
+        return;
+    for (i = 0; i < off && (c = getc(f)) != EOF && c != 0; i++) {
+        if (c == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned)c & 0xC0) != 0x80) {
+            (*col)++;
+        }
+    }
+}
+
 /* Turn libyaml's parser error into our message at its mark. */
 static void yt_syntax_error(struct yt_builder *b, const yaml_parser_t *p)
 {
@@ -199,7 +298,10 @@ static void yt_syntax_error(struct yt_builder *b, const yaml_parser_t *p)
     uint32_t col = (uint32_t)p->problem_mark.column + 1;
     const char *problem = p->problem ? p->problem : "unknown error";
 
-    if (p->error == YAML_READER_ERROR) {
+    if (p->error == YAML_READER_ERROR && b->file) {
+        yt_file_offset_mark(b->file, p->problem_offset, &line, &col);
+        yt_fail(b, line, col, "YAML syntax error: %s", problem);
+    } else if (p->error == YAML_READER_ERROR) {
         yt_offset_mark(b->buf, p->problem_offset, &line, &col);
         yt_fail(b, line, col, "YAML syntax error: %s", problem);
     } else if (p->error == YAML_MEMORY_ERROR) {
@@ -244,14 +346,33 @@ static bool yt_event(struct yt_builder *b, const yaml_event_t *ev)
     return true;
 }
 
-/* Read events until the end of the stream or the first error. */
+/* Read events until the end of the stream, the first error or a stop. */
+static int yt_run(struct yt_builder *b, yaml_parser_t *parser)
+{
+    yaml_event_t ev;
+    bool more = true;
+    uint32_t i;
+
+    b->anchors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    while (more && !b->failed && !b->stopped) {
+        if (!yaml_parser_parse(parser, &ev)) {
+            yt_syntax_error(b, parser);
+            break;
+        }
+        more = yt_event(b, &ev);
+        yaml_event_delete(&ev);
+    }
+    for (i = 0; i < b->depth; i++)
+        g_free(b->stack[i].anchor);
+    yaml_parser_delete(parser);
+    g_hash_table_destroy(b->anchors);
+    return b->failed ? -1 : 0;
+}
+
 int yt_load(const char *buf, size_t len, struct yt_doc *doc, struct yt_error *err)
 {
     struct yt_builder b;
     yaml_parser_t parser;
-    yaml_event_t ev;
-    bool more = true;
-    uint32_t i;
 
     memset(doc, 0, sizeof(*doc));
     memset(err, 0, sizeof(*err));
@@ -264,26 +385,40 @@ int yt_load(const char *buf, size_t len, struct yt_doc *doc, struct yt_error *er
         yt_fail(&b, 1, 1, "file too large (more than %u bytes)", YT_MAX_FILE_BYTES);
         return -1;
     }
-    b.anchors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     if (!yaml_parser_initialize(&parser)) {
         yt_fail(&b, 1, 1, "YAML parser out of memory");
-        g_hash_table_destroy(b.anchors);
         return -1;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)(len ? buf : ""), len);
-    while (more && !b.failed) {
-        if (!yaml_parser_parse(&parser, &ev)) {
-            yt_syntax_error(&b, &parser);
-            break;
-        }
-        more = yt_event(&b, &ev);
-        yaml_event_delete(&ev);
+    return yt_run(&b, &parser);
+}
+
+int yt_stream(FILE *f, yt_item_fn fn, void *ctx, struct yt_doc *doc, struct yt_error *err,
+              bool *stopped)
+{
+    struct yt_builder b;
+    yaml_parser_t parser;
+    int rc;
+
+    memset(doc, 0, sizeof(*doc));
+    memset(err, 0, sizeof(*err));
+    memset(&b, 0, sizeof(b));
+    b.doc = doc;
+    b.err = err;
+    b.file = f;
+    b.item_fn = fn;
+    b.item_ctx = ctx;
+    doc->nodes = g_ptr_array_new_with_free_func(yt_node_free);
+    *stopped = false;
+    if (!yaml_parser_initialize(&parser)) {
+        yt_fail(&b, 1, 1, "YAML parser out of memory");
+        return -1;
     }
-    for (i = 0; i < b.depth; i++)
-        g_free(b.stack[i].anchor);
-    yaml_parser_delete(&parser);
-    g_hash_table_destroy(b.anchors);
-    return b.failed ? -1 : 0;
+    yaml_parser_set_input_file(&parser, f);
+    rc = yt_run(&b, &parser);
+    *stopped = b.stopped;
+    doc->items = b.items;
+    return rc;
 }
 
 /* Free every node of a document. */

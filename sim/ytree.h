@@ -18,11 +18,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Bounds on what a scenario file may contain. */
 #define YT_MAX_FILE_BYTES (8u << 20)
 #define YT_MAX_DEPTH 64u
-#define YT_MAX_NODES 1000000u
+#define YT_MAX_NODES 1000000u    /* kept in memory at once */
+#define YT_MAX_ITEM_NODES 65536u /* in one streamed step */
 
 enum yt_kind { YT_SCALAR = 0, YT_SEQ, YT_MAP };
 
@@ -41,6 +43,7 @@ struct yt_node {
 struct yt_doc {
     struct yt_node *root; /* NULL for an empty stream */
     void *nodes;          /* GPtrArray owning every node */
+    size_t items;         /* yt_stream: items of `steps` handed over */
 };
 
 struct yt_error {
@@ -54,6 +57,24 @@ struct yt_error {
  * mark, a second document, an unknown alias, a bound exceeded.
  */
 int yt_load(const char *buf, size_t len, struct yt_doc *doc, struct yt_error *err);
+
+/*
+ * Streaming: called with each complete item of the top-level `steps`
+ * sequence, in order (index from 0).  The item's nodes are freed when it
+ * returns (unless it holds an anchor); return false to stop reading.
+ */
+typedef bool (*yt_item_fn)(void *ctx, const struct yt_node *item, size_t index);
+
+/*
+ * Parse one YAML document from f like yt_load, with no size bound, but
+ * hand the items of the top-level `steps` sequence to fn one by one instead
+ * of keeping them: the `steps` node stays an empty sequence in *doc.  While
+ * fn runs, doc->root is the part of the document read so far (an open
+ * mapping's count is its number of keys and values, not pairs).  *stopped
+ * tells whether fn stopped the read.
+ */
+int yt_stream(FILE *f, yt_item_fn fn, void *ctx, struct yt_doc *doc, struct yt_error *err,
+              bool *stopped);
 
 /* Release every node of the document; safe on a zeroed doc. */
 void yt_free(struct yt_doc *doc);

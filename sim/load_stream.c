@@ -1,0 +1,271 @@
+/*
+ * xmm-sim - the streaming loader (sim_open_file, sim_stream_steps).
+ *
+ * Pass 1 reads the file's events once: everything but the items of the
+ * top-level `steps` sequence becomes a tree as in sim_load_file; each step
+ * is validated as soon as it is complete and then dropped, so memory does
+ * not grow with the number of steps.  Steps need the world (partitions,
+ * devices): when `world` comes after `steps` in the file, the steps are
+ * validated in a second read once the world is known.  Errors are ranked
+ * as the tree loader ranks them: YAML errors anywhere first, then the
+ * top-level keys, name, seed, world and expect, then the first bad step,
+ * then the first "not supported yet".
+ *
+ * The run (sim_stream_steps) reads the file again and builds each step
+ * with the same validator, so variables get the same indices.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "load.h"
+
+/* Step validation state of one read. */
+struct ld_stream {
+    struct ld steps;             /* variables, deferred errors, first error of the steps */
+    struct sim_error err;
+    struct sim_scenario *wsc;    /* holds the world the steps are checked against */
+    const struct yt_doc *doc;
+    bool prepared;               /* world looked for at the first step */
+    bool world_first;            /* a valid `world` came before `steps` */
+    bool skip;                   /* the world before steps is bad: do not check steps */
+    size_t count;
+    /* run mode */
+    sim_step_fn fn;
+    void *fn_ctx;
+};
+
+/* Value of `key` in a mapping that may still be open (raw key/value items). */
+static const struct yt_node *ls_partial_get(const struct yt_node *map, const char *key)
+{
+    size_t i;
+
+    for (i = 0; map && map->kind == YT_MAP && i + 1 < map->count; i += 2)
+        if (map->items[i]->kind == YT_SCALAR && strcmp(map->items[i]->value, key) == 0)
+            return map->items[i + 1];
+    return NULL;
+}
+
+/* A step-validation loader checking against sc's world. */
+static void ls_init(struct ld_stream *s, struct sim_scenario *wsc)
+{
+    memset(&s->steps, 0, sizeof(s->steps));
+    s->steps.err = &s->err;
+    s->steps.sc = wsc;
+    s->steps.var_index = g_hash_table_new(g_str_hash, g_str_equal);
+    s->steps.vars = g_ptr_array_new_with_free_func(g_free);
+    s->wsc = wsc;
+    memset(&s->err, 0, sizeof(s->err));
+}
+
+static void ls_fini(struct ld_stream *s)
+{
+    if (s->steps.var_index)
+        g_hash_table_destroy(s->steps.var_index);
+    if (s->steps.vars)
+        g_ptr_array_free(s->steps.vars, TRUE);
+    s->steps.var_index = NULL;
+    s->steps.vars = NULL;
+}
+
+/*
+ * At the first step: validate the world written before `steps` (in a
+ * scratch scenario, errors kept apart: the final validation reports them).
+ */
+static void ls_prepare(struct ld_stream *s)
+{
+    const struct yt_node *w = ls_partial_get(s->doc->root, "world");
+    struct sim_error werr;
+    struct ld lw;
+
+    s->prepared = true;
+    if (!w)
+        return; /* defaults, unless a world comes later (checked at the end) */
+    ld_begin(&lw, "", &werr);
+    if (ld_world(&lw, w)) {
+        s->world_first = true;
+        s->wsc->world = lw.sc->world;
+        memset(&lw.sc->world, 0, sizeof(lw.sc->world));
+    } else {
+        s->skip = true;
+    }
+    ld_end(&lw);
+    if (lw.sc)
+        sim_scenario_free(lw.sc);
+}
+
+/* Pass 1: validate one step, keep nothing of it. */
+static bool ls_check_item(void *ctx, const struct yt_node *item, size_t index)
+{
+    struct ld_stream *s = ctx;
+    struct sim_step st;
+
+    (void)index;
+    if (!s->prepared)
+        ls_prepare(s);
+    s->count++;
+    if (s->skip || s->steps.failed)
+        return true; /* keep reading: a YAML error later in the file still wins */
+    memset(&st, 0, sizeof(st));
+    st.as_var = -1;
+    ld_step(&s->steps, item, &st);
+    sim_step_clear(&st);
+    return true;
+}
+
+/* Open and read a file with fn on every step. */
+static int ls_read(const char *path, yt_item_fn fn, struct ld_stream *s, struct yt_doc *doc,
+                   struct sim_error *err, bool *stopped)
+{
+    struct yt_error yerr;
+    FILE *f = fopen(path, "rb");
+    int rc;
+
+    memset(doc, 0, sizeof(*doc));
+    if (!f) {
+        snprintf(err->msg, sizeof(err->msg), "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    s->doc = doc;
+    rc = yt_stream(f, fn, s, doc, &yerr, stopped);
+    if (rc == 0 && ferror(f)) {
+        snprintf(err->msg, sizeof(err->msg), "cannot read: %s", strerror(errno));
+        rc = -1;
+    } else if (rc != 0) {
+        err->line = yerr.line;
+        err->col = yerr.col;
+        g_strlcpy(err->msg, yerr.msg, sizeof(err->msg));
+    }
+    fclose(f);
+    return rc;
+}
+
+/* The steps of the final validation: the result of the streamed check. */
+bool ld_stream_steps(struct ld *l, const struct yt_node *n)
+{
+    struct ld_stream *s = l->stream;
+
+    if (n->kind != YT_SEQ)
+        return ld_fail(l, n, "steps: expected a sequence, got %s", yt_kind_name(n));
+    if (s->steps.failed) {
+        *l->err = s->err;
+        l->failed = true;
+        return false;
+    }
+    if (s->steps.deferred && !l->deferred) {
+        l->deferred = true;
+        l->deferred_err = s->steps.deferred_err;
+    }
+    l->sc->step_count = s->count;
+    return true;
+}
+
+int sim_open_file(const char *path, struct sim_scenario **out, struct sim_error *err)
+{
+    struct sim_scenario *scratch = g_new0(struct sim_scenario, 1);
+    struct ld_stream s;
+    struct yt_doc doc;
+    struct ld l;
+    bool stopped;
+    const struct yt_node *w;
+
+    *out = NULL;
+    memset(err, 0, sizeof(*err));
+    memset(&s, 0, sizeof(s));
+    ld_begin(&l, path, err);
+    scratch->world = l.sc->world; /* the defaults: nothing allocated */
+    ls_init(&s, scratch);
+    if (ls_read(path, ls_check_item, &s, &doc, err, &stopped) != 0) {
+        l.failed = true;
+    } else {
+        w = yt_map_get(doc.root, "world");
+        if (w && !s.world_first && !s.skip && s.count > 0 && doc.root->kind == YT_MAP) {
+            /*
+             * `world` follows `steps`: validate the world first (if it is bad,
+             * the final validation says so), then read the steps again.
+             */
+            struct yt_doc again;
+            struct sim_error werr;
+            struct ld lw;
+
+            ld_begin(&lw, "", &werr);
+            if (ld_world(&lw, w)) {
+                ls_fini(&s);
+                ls_init(&s, lw.sc);
+                s.prepared = true;
+                s.world_first = true;
+                s.count = 0;
+                if (ls_read(path, ls_check_item, &s, &again, err, &stopped) != 0)
+                    l.failed = true;
+                yt_free(&again);
+            }
+            ld_end(&lw);
+            if (lw.sc)
+                sim_scenario_free(lw.sc);
+        }
+        if (!l.failed) {
+            l.stream = &s;
+            ld_validate(&l, doc.root);
+        }
+    }
+    if (!l.failed) {
+        /* the variables are the ones the steps bound */
+        g_ptr_array_free(l.vars, TRUE);
+        g_hash_table_destroy(l.var_index);
+        l.vars = s.steps.vars;
+        l.var_index = s.steps.var_index;
+        g_ptr_array_set_free_func(l.vars, NULL);
+        s.steps.vars = NULL;
+        s.steps.var_index = NULL;
+        l.sc->streamed = true;
+    }
+    yt_free(&doc);
+    ls_fini(&s);
+    sim_scenario_free(scratch);
+    *out = ld_end(&l);
+    return *out ? 0 : -1;
+}
+
+/* Pass 2: build one step and hand it to the runner. */
+static bool ls_run_item(void *ctx, const struct yt_node *item, size_t index)
+{
+    struct ld_stream *s = ctx;
+    struct sim_step st;
+    bool more;
+
+    memset(&st, 0, sizeof(st));
+    st.as_var = -1;
+    if (!ld_step(&s->steps, item, &st)) {
+        sim_step_clear(&st);
+        return false;
+    }
+    s->count++;
+    more = s->fn(s->fn_ctx, &st, index + 1);
+    sim_step_clear(&st);
+    return more;
+}
+
+int sim_stream_steps(const struct sim_scenario *sc, sim_step_fn fn, void *ctx,
+                     struct sim_error *err)
+{
+    struct ld_stream s;
+    struct yt_doc doc;
+    bool stopped = false;
+    int rc;
+
+    memset(err, 0, sizeof(*err));
+    memset(&s, 0, sizeof(s));
+    ls_init(&s, (struct sim_scenario *)sc);
+    s.prepared = true;
+    s.fn = fn;
+    s.fn_ctx = ctx;
+    rc = ls_read(sc->file, ls_run_item, &s, &doc, err, &stopped);
+    if (rc == 0 && (s.steps.failed || (!stopped && s.count != sc->step_count))) {
+        snprintf(err->msg, sizeof(err->msg),
+                 "the file changed after it was validated (step %zu)", s.count + 1);
+        rc = -1;
+    }
+    yt_free(&doc);
+    ls_fini(&s);
+    return rc;
+}
