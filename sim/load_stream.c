@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "load.h"
@@ -114,20 +115,28 @@ static bool ls_check_item(void *ctx, const struct yt_node *item, size_t index)
 }
 
 /* Open and read a file with fn on every step. */
-static int ls_read(const char *path, yt_item_fn fn, struct ld_stream *s, struct yt_doc *doc,
-                   struct sim_error *err, bool *stopped)
+static int ls_read(const char *path, bool fast, yt_item_fn fn, struct ld_stream *s,
+                   struct yt_doc *doc, struct sim_error *err, bool *stopped)
 {
     struct yt_error yerr;
     FILE *f = fopen(path, "rb");
     int rc;
 
     memset(doc, 0, sizeof(*doc));
+    memset(&yerr, 0, sizeof(yerr));
     if (!f) {
         snprintf(err->msg, sizeof(err->msg), "cannot open: %s", strerror(errno));
         return -1;
     }
     s->doc = doc;
-    rc = yt_stream(f, fn, s, doc, &yerr, stopped);
+    if (fast) {
+        rc = yt_stream_fast(f, fn, s, doc, stopped);
+        if (rc != 0)
+            g_strlcpy(yerr.msg, "the file is no longer in the shape it had when validated",
+                      sizeof(yerr.msg));
+    } else {
+        rc = yt_stream(f, fn, s, doc, &yerr, stopped);
+    }
     if (rc == 0 && ferror(f)) {
         snprintf(err->msg, sizeof(err->msg), "cannot read: %s", strerror(errno));
         rc = -1;
@@ -160,7 +169,8 @@ bool ld_stream_steps(struct ld *l, const struct yt_node *n)
     return true;
 }
 
-int sim_open_file(const char *path, struct sim_scenario **out, struct sim_error *err)
+static int ls_open(const char *path, bool fast, struct sim_scenario **out,
+                   struct sim_error *err)
 {
     struct sim_scenario *scratch = g_new0(struct sim_scenario, 1);
     struct ld_stream s;
@@ -175,7 +185,7 @@ int sim_open_file(const char *path, struct sim_scenario **out, struct sim_error 
     ld_begin(&l, path, err);
     scratch->world = l.sc->world; /* the defaults: nothing allocated */
     ls_init(&s, scratch);
-    if (ls_read(path, ls_check_item, &s, &doc, err, &stopped) != 0) {
+    if (ls_read(path, fast, ls_check_item, &s, &doc, err, &stopped) != 0) {
         l.failed = true;
     } else {
         w = yt_map_get(doc.root, "world");
@@ -195,7 +205,7 @@ int sim_open_file(const char *path, struct sim_scenario **out, struct sim_error 
                 s.prepared = true;
                 s.world_first = true;
                 s.count = 0;
-                if (ls_read(path, ls_check_item, &s, &again, err, &stopped) != 0)
+                if (ls_read(path, fast, ls_check_item, &s, &again, err, &stopped) != 0)
                     l.failed = true;
                 yt_free(&again);
             }
@@ -218,12 +228,26 @@ int sim_open_file(const char *path, struct sim_scenario **out, struct sim_error 
         s.steps.vars = NULL;
         s.steps.var_index = NULL;
         l.sc->streamed = true;
+        l.sc->fast = fast;
     }
     yt_free(&doc);
     ls_fini(&s);
     sim_scenario_free(scratch);
     *out = ld_end(&l);
     return *out ? 0 : -1;
+}
+
+/*
+ * Try the line reader first; on any doubt (a line it does not take, or any
+ * error at all) read the file again with libyaml, which gives the answer.
+ */
+int sim_open_file(const char *path, struct sim_scenario **out, struct sim_error *err)
+{
+    const char *env = getenv("XMM_SIM_FAST_YAML");
+
+    if ((!env || strcmp(env, "0") != 0) && ls_open(path, true, out, err) == 0)
+        return 0;
+    return ls_open(path, false, out, err);
 }
 
 /* Pass 2: build one step and hand it to the runner. */
@@ -259,7 +283,7 @@ int sim_stream_steps(const struct sim_scenario *sc, sim_step_fn fn, void *ctx,
     s.prepared = true;
     s.fn = fn;
     s.fn_ctx = ctx;
-    rc = ls_read(sc->file, ls_run_item, &s, &doc, err, &stopped);
+    rc = ls_read(sc->file, sc->fast, ls_run_item, &s, &doc, err, &stopped);
     if (rc == 0 && (s.steps.failed || (!stopped && s.count != sc->step_count))) {
         snprintf(err->msg, sizeof(err->msg),
                  "the file changed after it was validated (step %zu)", s.count + 1);

@@ -114,6 +114,7 @@ struct sim_scenario {
     bool expect_violation;
     enum xmm_invariant violation;
     bool streamed;               /* from sim_open_file: steps are read when run */
+    bool fast;                   /* ... by the line reader (yt_stream_fast) */
 };
 
 /* A validation error: FILE:LINE:COL: msg (FILE: msg when line is 0). */

@@ -1,6 +1,7 @@
 /*
  * xmm-sim - YAML event stream to a marked tree (see ytree.h).
  */
+#define _POSIX_C_SOURCE 200809L /* getline */
 #include "ytree.h"
 
 #include <glib.h>
@@ -96,7 +97,8 @@ static void yt_attach(struct yt_builder *b, struct yt_node *n, yaml_mark_t mark)
         else if (((GPtrArray *)b->doc->nodes)->len > YT_MAX_NODES)
             yt_fail(b, (uint32_t)mark.line + 1, (uint32_t)mark.column + 1,
                     "document too large (more than %u nodes)", YT_MAX_NODES);
-    } else if (++b->attached > YT_MAX_NODES) {
+    } else if ((b->depth == 0 || b->stack[b->depth - 1].node != b->steps_seq) &&
+               ++b->attached > YT_MAX_NODES) {
         yt_fail(b, (uint32_t)mark.line + 1, (uint32_t)mark.column + 1,
                 "document too large (more than %u nodes)", YT_MAX_NODES);
         return;
@@ -466,4 +468,221 @@ bool yt_is_null(const struct yt_node *n)
     return n->kind == YT_SCALAR && n->plain &&
            (n->value[0] == '\0' || strcmp(n->value, "~") == 0 || strcmp(n->value, "null") == 0 ||
             strcmp(n->value, "Null") == 0 || strcmp(n->value, "NULL") == 0);
+}
+
+/* --- the fast path for simple step lines ---------------------------------- */
+
+/* A character of the simple plain scalars the fast path accepts. */
+static bool yf_plain_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '$';
+}
+
+/* A key: a letter or _, then letters, digits, _. */
+static bool yf_key_start(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+struct yf {
+    struct yt_builder b;
+    uint32_t line;
+    size_t indent;
+    bool have_indent;
+};
+
+/* A plain scalar node for line[from, to). */
+static struct yt_node *yf_scalar(struct yf *f, const char *line, size_t from, size_t to)
+{
+    yaml_mark_t m = { 0, f->line - 1, from };
+    struct yt_node *n = yt_node_new(&f->b, YT_SCALAR, m);
+
+    n->value = g_strndup(line + from, to - from);
+    n->plain = true;
+    return n;
+}
+
+/* Append a child (key or value) to a collection node. */
+static void yf_add(struct yt_node *parent, struct yt_node *n)
+{
+    if (parent->count == parent->cap) {
+        parent->cap = parent->cap ? parent->cap * 2 : 8;
+        parent->items = g_renew(struct yt_node *, parent->items, parent->cap);
+    }
+    parent->items[parent->count++] = n;
+}
+
+/* Scan a simple scalar at *i; false if there is none. */
+static bool yf_span(const char *line, size_t *i, size_t *from)
+{
+    *from = *i;
+    while (yf_plain_char(line[*i]))
+        (*i)++;
+    return *i > *from;
+}
+
+/*
+ * "KEY: VALUE" at line[*i..] into map, VALUE a simple scalar or (when
+ * flow) a flow mapping of "KEY: SCALAR" pairs.  Ends at the end of the line.
+ */
+static bool yf_pair(struct yf *f, struct yt_node *map, const char *line, size_t i, bool flow)
+{
+    struct yt_node *val;
+    size_t from;
+
+    if (!yf_key_start(line[i]) || !yf_span(line, &i, &from) || line[i] != ':' || line[i + 1] != ' ')
+        return false;
+    yf_add(map, yf_scalar(f, line, from, i));
+    i += 2;
+    while (line[i] == ' ')
+        i++;
+    if (line[i] == '{' && flow) {
+        yaml_mark_t m = { 0, f->line - 1, i };
+
+        val = yt_node_new(&f->b, YT_MAP, m);
+        yf_add(map, val);
+        for (i++; line[i] == ' ';)
+            i++;
+        while (line[i] != '}') {
+            size_t k;
+
+            if (!yf_key_start(line[i]) || !yf_span(line, &i, &k) || line[i] != ':' ||
+                line[i + 1] != ' ')
+                return false;
+            yf_add(val, yf_scalar(f, line, k, i));
+            for (i += 2; line[i] == ' ';)
+                i++;
+            if (!yf_span(line, &i, &k))
+                return false;
+            yf_add(val, yf_scalar(f, line, k, i));
+            while (line[i] == ' ')
+                i++;
+            if (line[i] == ',') {
+                for (i++; line[i] == ' ';)
+                    i++;
+                if (line[i] == '}')
+                    return false;
+            } else if (line[i] != '}') {
+                return false;
+            }
+        }
+        val->count /= 2;
+        i++;
+    } else {
+        if (!yf_span(line, &i, &from))
+            return false;
+        yf_add(map, yf_scalar(f, line, from, i));
+    }
+    return line[i] == '\0';
+}
+
+/* Hand over the open step (if any). */
+static void yf_flush(struct yf *f, struct yt_node **item)
+{
+    if (!*item)
+        return;
+    (*item)->count /= 2;
+    f->b.item = *item;
+    yt_item_done(&f->b, *item);
+    *item = NULL;
+}
+
+int yt_stream_fast(FILE *fp, yt_item_fn fn, void *ctx, struct yt_doc *doc, bool *stopped)
+{
+    struct yf f;
+    GString *prefix = g_string_new(NULL);
+    struct yt_node *item = NULL, *root, *steps = NULL;
+    struct yt_error yerr;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = -1;
+
+    memset(&f, 0, sizeof(f));
+    memset(doc, 0, sizeof(*doc));
+    *stopped = false;
+    f.b.doc = doc;
+    f.b.err = &yerr;
+    f.b.item_fn = fn;
+    f.b.item_ctx = ctx;
+    /* the header, up to a line "steps:", read by libyaml */
+    while ((len = getline(&line, &cap, fp)) > 0) {
+        f.line++;
+        g_string_append_len(prefix, line, len);
+        if (strcmp(line, "steps:\n") == 0)
+            break;
+        if (prefix->len > (1u << 20) || memchr(line, 0, (size_t)len))
+            goto out;
+    }
+    if (len <= 0 || yt_load(prefix->str, prefix->len, doc, &yerr) != 0)
+        goto out;
+    root = doc->root;
+    if (!root || root->kind != YT_MAP || root->count == 0 || root->alias)
+        goto out;
+    {
+        struct yt_node *k = root->items[2 * root->count - 2], *v = root->items[2 * root->count - 1];
+
+        if (k->kind != YT_SCALAR || strcmp(k->value, "steps") != 0 || k->line != f.line ||
+            !yt_is_null(v) || v->value[0] != '\0')
+            goto out;
+        steps = v;
+        g_free(steps->value);
+        steps->value = NULL;
+        steps->kind = YT_SEQ;
+    }
+    /* the steps, one line each, with their as/expect/note lines */
+    while ((len = getline(&line, &cap, fp)) > 0 && !*stopped) {
+        size_t i = 0;
+
+        f.line++;
+        if (line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (memchr(line, 0, (size_t)len))
+            goto out;
+        while (line[i] == ' ')
+            i++;
+        if (line[i] == '\0' || line[i] == '#')
+            continue;
+        if (line[i] == '-' && line[i + 1] == ' ') {
+            yaml_mark_t m = { 0, f.line - 1, i + 2 };
+
+            if (f.have_indent ? i != f.indent : (f.have_indent = true, f.indent = i, false))
+                goto out;
+            if (!steps->line) {
+                steps->line = f.line;
+                steps->col = (uint32_t)i + 1;
+            }
+            yf_flush(&f, &item);
+            *stopped = f.b.stopped;
+            if (*stopped)
+                break;
+            item = yt_node_new(&f.b, YT_MAP, m);
+            f.b.item_mark = ((GPtrArray *)doc->nodes)->len - 1;
+            f.b.item_anchor_sets = f.b.anchor_sets;
+            if (!yf_pair(&f, item, line, i + 2, true))
+                goto out;
+        } else if (item && i == f.indent + 2) {
+            if (!yf_pair(&f, item, line, i, false))
+                goto out;
+        } else {
+            goto out;
+        }
+    }
+    if (ferror(fp) || (!item && !*stopped))
+        goto out;
+    if (!*stopped)
+        yf_flush(&f, &item);
+    *stopped = f.b.stopped;
+    doc->items = f.b.items;
+    rc = 0;
+out:
+    if (rc != 0 && item && ((GPtrArray *)doc->nodes)->len > f.b.item_mark)
+        g_ptr_array_remove_range(doc->nodes, f.b.item_mark,
+                                 ((GPtrArray *)doc->nodes)->len - f.b.item_mark);
+    if (rc != 0)
+        yt_free(doc);
+    g_string_free(prefix, TRUE);
+    free(line);
+    return rc;
 }

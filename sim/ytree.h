@@ -76,6 +76,18 @@ typedef bool (*yt_item_fn)(void *ctx, const struct yt_node *item, size_t index);
 int yt_stream(FILE *f, yt_item_fn fn, void *ctx, struct yt_doc *doc, struct yt_error *err,
               bool *stopped);
 
+/*
+ * yt_stream for the common shape of a long trace, without libyaml for the
+ * steps: the file up to a line "steps:" is read by libyaml, then each step
+ * must be one line "- OP: {KEY: SCALAR, ...}" or "- OP: SCALAR" (same
+ * indent for all), optionally followed by "KEY: SCALAR" lines indented two
+ * more, with plain scalars of letters, digits, _ and $ (blank and comment
+ * lines are skipped).  The trees handed to fn are the ones yt_stream would
+ * build.  Return -1 as soon as the file leaves that shape (items may have
+ * been handed over by then): the caller starts again with yt_stream.
+ */
+int yt_stream_fast(FILE *f, yt_item_fn fn, void *ctx, struct yt_doc *doc, bool *stopped);
+
 /* Release every node of the document; safe on a zeroed doc. */
 void yt_free(struct yt_doc *doc);
 
