@@ -465,18 +465,34 @@ const char *yt_kind_name(const struct yt_node *n)
 /* A plain null scalar. */
 bool yt_is_null(const struct yt_node *n)
 {
-    return n->kind == YT_SCALAR && n->plain &&
+    if (n->kind != YT_SCALAR || !n->plain)
+        return false;
+    if (n->value[0] != '\0' && n->value[0] != '~' && n->value[0] != 'n' && n->value[0] != 'N')
+        return false; /* the common case, without a string compare */
+    return
            (n->value[0] == '\0' || strcmp(n->value, "~") == 0 || strcmp(n->value, "null") == 0 ||
             strcmp(n->value, "Null") == 0 || strcmp(n->value, "NULL") == 0);
 }
 
 /* --- the fast path for simple step lines ---------------------------------- */
 
-/* A character of the simple plain scalars the fast path accepts. */
-static bool yf_plain_char(char c)
+/* Characters of the simple plain scalars the fast path accepts. */
+static const unsigned char yf_plain[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['_'] = 1, ['$'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+};
+
+static inline bool yf_plain_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '$';
+    return yf_plain[(unsigned char)c] != 0;
 }
 
 /* A key: a letter or _, then letters, digits, _. */
@@ -485,32 +501,64 @@ static bool yf_key_start(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
+/* Bounds of one step on the fast path (beyond them: libyaml reads the file). */
+#define YF_NODES 96u
+#define YF_ITEM_PAIRS 16u
+#define YF_FLOW_PAIRS 32u
+#define YF_TEXT 4096u
+
+/*
+ * The fast reader.  A step's nodes live in a small arena reused for every
+ * step (nothing is allocated per step): scalar values point into `text`,
+ * a copy of the step's lines with NULs put after each scalar.
+ */
 struct yf {
     struct yt_builder b;
     uint32_t line;
     size_t indent;
     bool have_indent;
+    struct yt_node nodes[YF_NODES];
+    struct yt_node *item_ptrs[2 * YF_ITEM_PAIRS];
+    struct yt_node *flow_ptrs[2 * YF_FLOW_PAIRS];
+    size_t nn;
+    char text[YF_TEXT];
+    size_t nt;
 };
 
-/* A plain scalar node for line[from, to). */
-static struct yt_node *yf_scalar(struct yf *f, const char *line, size_t from, size_t to)
+/* A node from the arena (NULL when it is full). */
+static struct yt_node *yf_node(struct yf *f, enum yt_kind kind, size_t col)
 {
-    yaml_mark_t m = { 0, f->line - 1, from };
-    struct yt_node *n = yt_node_new(&f->b, YT_SCALAR, m);
+    struct yt_node *n;
 
-    n->value = g_strndup(line + from, to - from);
+    if (f->nn == YF_NODES)
+        return NULL;
+    n = &f->nodes[f->nn++];
+    memset(n, 0, sizeof(*n));
+    n->kind = kind;
+    n->line = f->line;
+    n->col = (uint32_t)col + 1;
+    return n;
+}
+
+/* A plain scalar node for line[from, to) (line lives in f->text). */
+static struct yt_node *yf_scalar(struct yf *f, char *line, size_t from)
+{
+    struct yt_node *n = yf_node(f, YT_SCALAR, from);
+
+    if (!n)
+        return NULL;
+    n->value = line + from;
     n->plain = true;
     return n;
 }
 
-/* Append a child (key or value) to a collection node. */
-static void yf_add(struct yt_node *parent, struct yt_node *n)
+/* Append a child (key or value) to a collection node; false when full. */
+static bool yf_add(struct yt_node *parent, struct yt_node *n)
 {
-    if (parent->count == parent->cap) {
-        parent->cap = parent->cap ? parent->cap * 2 : 8;
-        parent->items = g_renew(struct yt_node *, parent->items, parent->cap);
-    }
+    if (!n || parent->count == parent->cap)
+        return false;
     parent->items[parent->count++] = n;
+    return true;
 }
 
 /* Scan a simple scalar at *i; false if there is none. */
@@ -526,44 +574,56 @@ static bool yf_span(const char *line, size_t *i, size_t *from)
  * "KEY: VALUE" at line[*i..] into map, VALUE a simple scalar or (when
  * flow) a flow mapping of "KEY: SCALAR" pairs.  Ends at the end of the line.
  */
-static bool yf_pair(struct yf *f, struct yt_node *map, const char *line, size_t i, bool flow)
+static bool yf_pair(struct yf *f, struct yt_node *map, char *line, size_t i, bool flow)
 {
     struct yt_node *val;
-    size_t from;
+    size_t from, end;
 
     if (!yf_key_start(line[i]) || !yf_span(line, &i, &from) || line[i] != ':' || line[i + 1] != ' ')
         return false;
-    yf_add(map, yf_scalar(f, line, from, i));
+    line[i] = '\0';
+    if (!yf_add(map, yf_scalar(f, line, from)))
+        return false;
     i += 2;
     while (line[i] == ' ')
         i++;
     if (line[i] == '{' && flow) {
-        yaml_mark_t m = { 0, f->line - 1, i };
-
-        val = yt_node_new(&f->b, YT_MAP, m);
-        yf_add(map, val);
+        val = yf_node(f, YT_MAP, i);
+        if (!yf_add(map, val))
+            return false;
+        val->items = f->flow_ptrs;
+        val->cap = 2 * YF_FLOW_PAIRS;
         for (i++; line[i] == ' ';)
             i++;
-        while (line[i] != '}') {
+        while (line[i] != '}') { /* the '}' after the last value is a NUL by then */
             size_t k;
+            char c;
 
             if (!yf_key_start(line[i]) || !yf_span(line, &i, &k) || line[i] != ':' ||
                 line[i + 1] != ' ')
                 return false;
-            yf_add(val, yf_scalar(f, line, k, i));
+            line[i] = '\0';
+            if (!yf_add(val, yf_scalar(f, line, k)))
+                return false;
             for (i += 2; line[i] == ' ';)
                 i++;
             if (!yf_span(line, &i, &k))
                 return false;
-            yf_add(val, yf_scalar(f, line, k, i));
+            end = i;
             while (line[i] == ' ')
                 i++;
-            if (line[i] == ',') {
+            c = line[i];
+            line[end] = '\0';
+            if (!yf_add(val, yf_scalar(f, line, k)))
+                return false;
+            if (c == ',') {
                 for (i++; line[i] == ' ';)
                     i++;
                 if (line[i] == '}')
                     return false;
-            } else if (line[i] != '}') {
+            } else if (c == '}') {
+                break;
+            } else {
                 return false;
             }
         }
@@ -572,25 +632,45 @@ static bool yf_pair(struct yf *f, struct yt_node *map, const char *line, size_t 
     } else {
         if (!yf_span(line, &i, &from))
             return false;
-        yf_add(map, yf_scalar(f, line, from, i));
+        end = i;
+        if (line[i] != '\0')
+            return false;
+        line[end] = '\0';
+        return yf_add(map, yf_scalar(f, line, from));
     }
     return line[i] == '\0';
 }
 
-/* Hand over the open step (if any). */
+/* Copy a line into the step's text; NULL when it does not fit. */
+static char *yf_text(struct yf *f, const char *line, size_t len)
+{
+    char *t;
+
+    if (f->nt + len + 1 > YF_TEXT)
+        return NULL;
+    t = f->text + f->nt;
+    memcpy(t, line, len + 1);
+    f->nt += len + 1;
+    return t;
+}
+
+/* Hand over the open step (if any) and empty the arena. */
 static void yf_flush(struct yf *f, struct yt_node **item)
 {
     if (!*item)
         return;
     (*item)->count /= 2;
-    f->b.item = *item;
-    yt_item_done(&f->b, *item);
+    if (!f->b.item_fn(f->b.item_ctx, *item, f->b.items++))
+        f->b.stopped = true;
     *item = NULL;
+    f->nn = 0;
+    f->nt = 0;
 }
 
 int yt_stream_fast(FILE *fp, yt_item_fn fn, void *ctx, struct yt_doc *doc, bool *stopped)
 {
-    struct yf f;
+    struct yf *fa = g_new(struct yf, 1);
+#define f (*fa)
     GString *prefix = g_string_new(NULL);
     struct yt_node *item = NULL, *root, *steps = NULL;
     struct yt_error yerr;
@@ -634,6 +714,7 @@ int yt_stream_fast(FILE *fp, yt_item_fn fn, void *ctx, struct yt_doc *doc, bool 
     /* the steps, one line each, with their as/expect/note lines */
     while ((len = getline(&line, &cap, fp)) > 0 && !*stopped) {
         size_t i = 0;
+        char *t;
 
         f.line++;
         if (line[len - 1] == '\n')
@@ -645,8 +726,6 @@ int yt_stream_fast(FILE *fp, yt_item_fn fn, void *ctx, struct yt_doc *doc, bool 
         if (line[i] == '\0' || line[i] == '#')
             continue;
         if (line[i] == '-' && line[i + 1] == ' ') {
-            yaml_mark_t m = { 0, f.line - 1, i + 2 };
-
             if (f.have_indent ? i != f.indent : (f.have_indent = true, f.indent = i, false))
                 goto out;
             if (!steps->line) {
@@ -657,13 +736,13 @@ int yt_stream_fast(FILE *fp, yt_item_fn fn, void *ctx, struct yt_doc *doc, bool 
             *stopped = f.b.stopped;
             if (*stopped)
                 break;
-            item = yt_node_new(&f.b, YT_MAP, m);
-            f.b.item_mark = ((GPtrArray *)doc->nodes)->len - 1;
-            f.b.item_anchor_sets = f.b.anchor_sets;
-            if (!yf_pair(&f, item, line, i + 2, true))
+            item = yf_node(&f, YT_MAP, i + 2);
+            item->items = f.item_ptrs;
+            item->cap = 2 * YF_ITEM_PAIRS;
+            if (!(t = yf_text(&f, line, (size_t)len)) || !yf_pair(&f, item, t, i + 2, true))
                 goto out;
         } else if (item && i == f.indent + 2) {
-            if (!yf_pair(&f, item, line, i, false))
+            if (!(t = yf_text(&f, line, (size_t)len)) || !yf_pair(&f, item, t, i, false))
                 goto out;
         } else {
             goto out;
@@ -677,12 +756,11 @@ int yt_stream_fast(FILE *fp, yt_item_fn fn, void *ctx, struct yt_doc *doc, bool 
     doc->items = f.b.items;
     rc = 0;
 out:
-    if (rc != 0 && item && ((GPtrArray *)doc->nodes)->len > f.b.item_mark)
-        g_ptr_array_remove_range(doc->nodes, f.b.item_mark,
-                                 ((GPtrArray *)doc->nodes)->len - f.b.item_mark);
     if (rc != 0)
         yt_free(doc);
     g_string_free(prefix, TRUE);
     free(line);
+    g_free(fa);
     return rc;
+#undef f
 }
