@@ -35,11 +35,10 @@ static size_t domain_slot(const struct xmm_world *w, xmm_domid_t id)
     return lo;
 }
 
+/* By id: the table indexed by id, kept next to the sorted one. */
 struct xmm_domain *domain_find(const struct xmm_world *w, xmm_domid_t id)
 {
-    size_t i = domain_slot(w, id);
-
-    return (i < w->dom_count && w->doms[i]->id == id) ? w->doms[i] : NULL;
+    return domain_by_id(w, id);
 }
 
 void domain_touch(struct xmm_world *w, struct xmm_domain *d)
@@ -73,6 +72,7 @@ static void domain_destroy_final(struct xmm_world *w, struct xmm_domain *d)
     iommu_domain_free(w, d);
     memmove(&w->doms[i], &w->doms[i + 1], (w->dom_count - i - 1) * sizeof(*w->doms));
     w->dom_count--;
+    w->dom_by_id[d->id] = NULL;
     xmm_free(w, d, sizeof(*d));
 }
 
@@ -102,6 +102,7 @@ void domains_free_all(struct xmm_world *w)
         mpu_domain_discard(w, d);
         saferange_destroy(w, d);
         iommu_domain_free(w, d);
+        w->dom_by_id[d->id] = NULL;
         xmm_free(w, d, sizeof(*d));
     }
     xmm_free(w, w->doms, w->dom_cap * sizeof(*w->doms));
@@ -184,6 +185,7 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     memmove(&w->doms[slot + 1], &w->doms[slot], (w->dom_count - slot) * sizeof(*w->doms));
     w->doms[slot] = d;
     w->dom_count++;
+    w->dom_by_id[dom] = d;
     domain_touch(w, d);
     hist_domain(w, dom, XMM_DOMAIN_RUNNING);
     return 0;

@@ -213,6 +213,8 @@ struct xmm_world {
     /* domains, sorted by id */
     struct xmm_domain **doms;
     size_t dom_count, dom_cap;
+    /* the same domains indexed by id, for lookups (domain_by_id) */
+    struct xmm_domain *dom_by_id[XMM_DOMID_FIRST_RESERVED];
 
     /* clock */
     uint64_t now;
@@ -320,6 +322,11 @@ void plist_remove(struct xmm_world *w, struct xmm_plist *l, uint32_t idx);
 
 /* --- domains (domain.c) --------------------------------------------------- */
 struct xmm_domain *domain_find(const struct xmm_world *w, xmm_domid_t id);
+/* domain_find for hot paths: one load, no call. */
+static inline struct xmm_domain *domain_by_id(const struct xmm_world *w, xmm_domid_t id)
+{
+    return id < XMM_DOMID_FIRST_RESERVED ? w->dom_by_id[id] : NULL;
+}
 static inline bool domain_dying(const struct xmm_domain *d)
 {
     return d->state != XMM_DOMAIN_RUNNING;
