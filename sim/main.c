@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "batch.h"
 #include "ops_doc.h"
+#include "pool.h"
 #include "report.h"
 #include "scenario.h"
 #include "value.h"
@@ -30,7 +32,7 @@ static int cmd_ops(int argc, char **argv);
 
 static const struct sim_cmd cmds[] = {
     { "run", cmd_run, "run [--format text|tap|json] [--check every_step|end|off|full] "
-                      "[--out DIR] [--seed N] [-v] FILE..." },
+                      "[--out DIR] [--seed N] [-j N] [-v] FILE..." },
     { "ops", cmd_ops, "ops [--check FILE | --update FILE]" },
     { "gen", NULL, "gen    (not written yet)" },
     { "fuzz", NULL, "fuzz   (not written yet)" },
@@ -65,6 +67,7 @@ struct run_args {
     struct sim_report rep;
     GPtrArray *files;
     GString *rerun; /* options repeated in the rerun hint */
+    unsigned jobs;  /* -j: worker threads (default: online CPUs) */
 };
 
 /* The value of an option given as `--opt VALUE` or `--opt=VALUE`. */
@@ -130,6 +133,16 @@ static int run_parse(int argc, char **argv, struct run_args *ra)
             if (!g_file_test(v, G_FILE_TEST_IS_DIR))
                 return usage_error("--out '%s' is not a directory", v);
             ra->opts.out_dir = v;
+        } else if (strcmp(a, "-j") == 0 || opt_is(a, "--jobs") ||
+                   (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9')) {
+            uint64_t n;
+
+            v = a[1] == 'j' && a[2] ? a + 2 : opt_value(argc, argv, &i, a[1] == 'j' ? "-j" : "--jobs");
+            if (!v)
+                return usage_error("-j needs a %s", "number of jobs");
+            if (sim_parse_u64(v, &n) != SIM_NUM_OK || n > 4096)
+                return usage_error("-j '%s' is not a number of jobs (0 = one per CPU)", v);
+            ra->jobs = n ? (unsigned)n : sim_online_cpus();
         } else if (opt_is(a, "--seed")) {
             if (!(v = opt_value(argc, argv, &i, "--seed")))
                 return usage_error("--seed needs a %s", "number");
@@ -170,6 +183,7 @@ static int cmd_run(int argc, char **argv)
     ra.rep.out = stdout;
     ra.files = g_ptr_array_new();
     ra.rerun = g_string_new(NULL);
+    ra.jobs = sim_online_cpus();
     scs = g_ptr_array_new_with_free_func((GDestroyNotify)sim_scenario_free);
     rc = run_parse(argc, argv, &ra);
     for (i = 0; rc < 0 && i < ra.files->len; i++) {
@@ -188,14 +202,7 @@ static int cmd_run(int argc, char **argv)
     if (rc < 0) {
         ra.rep.rerun_opts = ra.rerun->str;
         sim_report_begin(&ra.rep, scs->len);
-        for (i = 0; i < scs->len; i++) {
-            struct sim_result res;
-
-            sim_report_scenario_begin(&ra.rep, scs->pdata[i]);
-            sim_run(scs->pdata[i], &ra.opts, sim_report_step, &ra.rep, &res);
-            sim_report_scenario(&ra.rep, scs->pdata[i], &res);
-            sim_result_clear(&res);
-        }
+        sim_run_batch(scs, &ra.opts, &ra.rep, ra.jobs);
         sim_report_end(&ra.rep);
         rc = ra.rep.failed ? 1 : 0;
     }
