@@ -15,6 +15,7 @@
  * with the same validator, so variables get the same indices.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,16 @@ struct ld_stream {
     bool world_first;            /* a valid `world` came before `steps` */
     bool skip;                   /* the world before steps is bad: do not check steps */
     size_t count;
+    /*
+     * Steps seen before, by their text (line reader only): a step whose
+     * text validated once validates again wherever it is (variables are
+     * never unbound while loading, the world does not change), and builds
+     * the same sim_step, so pass 1 skips it and the run reuses it.
+     */
+    GHashTable *seen;            /* pass 1: text -> 1 */
+    GHashTable *built;           /* run: text -> struct sim_step * */
+    size_t lookups, hits;        /* the memo is dropped when it rarely hits */
+    bool memo_off;
     /* run mode */
     sim_step_fn fn;
     void *fn_ctx;
@@ -47,6 +58,43 @@ static const struct yt_node *ls_partial_get(const struct yt_node *map, const cha
     return NULL;
 }
 
+/* Texts remembered at most (a bound on memory whatever the file). */
+#define LS_CACHE_MAX 65536u
+
+/* Is the memo worth its cost?  Off for good once 1 lookup in 4 or fewer hits. */
+static bool ls_memo_on(struct ld_stream *s, bool hit)
+{
+    s->lookups++;
+    s->hits += hit;
+    if (s->lookups >= 4096 && s->hits * 4 < s->lookups)
+        s->memo_off = true;
+    return !s->memo_off;
+}
+
+/* A hash of a step's text, 8 bytes at a time (g_str_hash goes byte by byte). */
+static guint ls_hash(gconstpointer key)
+{
+    const char *p = key;
+    size_t len = strlen(p), i;
+    uint64_t h = 0x9e3779b97f4a7c15u ^ len, w;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9u;
+        h ^= h >> 29;
+    }
+    w = 0;
+    memcpy(&w, p + i, len - i);
+    h = (h ^ w) * 0x94d049bb133111ebu;
+    return (guint)(h ^ (h >> 32));
+}
+
+static void ls_cached_free(gpointer p)
+{
+    sim_step_clear(p);
+    g_free(p);
+}
+
 /* A step-validation loader checking against sc's world. */
 static void ls_init(struct ld_stream *s, struct sim_scenario *wsc)
 {
@@ -57,6 +105,8 @@ static void ls_init(struct ld_stream *s, struct sim_scenario *wsc)
     s->steps.vars = g_ptr_array_new_with_free_func(g_free);
     s->wsc = wsc;
     memset(&s->err, 0, sizeof(s->err));
+    s->seen = g_hash_table_new_full(ls_hash, g_str_equal, g_free, NULL);
+    s->built = g_hash_table_new_full(ls_hash, g_str_equal, g_free, ls_cached_free);
 }
 
 static void ls_fini(struct ld_stream *s)
@@ -67,6 +117,11 @@ static void ls_fini(struct ld_stream *s)
         g_ptr_array_free(s->steps.vars, TRUE);
     s->steps.var_index = NULL;
     s->steps.vars = NULL;
+    if (s->seen)
+        g_hash_table_destroy(s->seen);
+    if (s->built)
+        g_hash_table_destroy(s->built);
+    s->seen = s->built = NULL;
 }
 
 /*
@@ -109,10 +164,36 @@ static bool ls_check_item(void *ctx, const struct yt_node *item, size_t index)
         return true; /* keep reading: a YAML error later in the file still wins */
     memset(&st, 0, sizeof(st));
     st.as_var = -1;
-    ld_step(&s->steps, item, &st);
+    if (ld_step(&s->steps, item, &st) && s->doc->raw && !s->memo_off &&
+        g_hash_table_size(s->seen) < LS_CACHE_MAX)
+        g_hash_table_add(s->seen, g_strndup(s->doc->raw, s->doc->raw_len));
     sim_step_clear(&st);
     return true;
 }
+
+/* Pass 1, line reader: a step seen before needs no second look. */
+static int ls_check_raw(void *ctx, const char *raw, size_t len, uint32_t line, uint32_t col)
+{
+    struct ld_stream *s = ctx;
+    bool hit;
+
+    (void)len;
+    (void)line;
+    (void)col;
+    if (!s->prepared)
+        return 0;
+    if (s->steps.failed)
+        return 2; /* the line reader's answer is not used: libyaml reads the file again */
+    if (s->memo_off)
+        return 0;
+    hit = g_hash_table_contains(s->seen, raw);
+    if (!ls_memo_on(s, hit) || !hit)
+        return 0;
+    s->count++;
+    return 1;
+}
+
+static int ls_run_raw(void *ctx, const char *raw, size_t len, uint32_t line, uint32_t col);
 
 /* Open and read a file with fn on every step. */
 static int ls_read(const char *path, bool fast, yt_item_fn fn, struct ld_stream *s,
@@ -130,7 +211,7 @@ static int ls_read(const char *path, bool fast, yt_item_fn fn, struct ld_stream 
     }
     s->doc = doc;
     if (fast) {
-        rc = yt_stream_fast(f, fn, s, doc, stopped);
+        rc = yt_stream_fast(f, fn, s->fn ? ls_run_raw : ls_check_raw, s, doc, stopped);
         if (rc != 0)
             g_strlcpy(yerr.msg, "the file is no longer in the shape it had when validated",
                       sizeof(yerr.msg));
@@ -260,6 +341,7 @@ static bool ls_run_item(void *ctx, const struct yt_node *item, size_t index)
     struct sim_step st;
     bool more;
 
+    (void)index;
     memset(&st, 0, sizeof(st));
     st.as_var = -1;
     if (!ld_step(&s->steps, item, &st)) {
@@ -267,9 +349,33 @@ static bool ls_run_item(void *ctx, const struct yt_node *item, size_t index)
         return false;
     }
     s->count++;
-    more = s->fn(s->fn_ctx, &st, index + 1);
-    sim_step_clear(&st);
+    more = s->fn(s->fn_ctx, &st, s->count);
+    if (s->doc->raw && !s->memo_off && g_hash_table_size(s->built) < LS_CACHE_MAX)
+        g_hash_table_insert(s->built, g_strndup(s->doc->raw, s->doc->raw_len),
+                            g_memdup2(&st, sizeof(st)));
+    else
+        sim_step_clear(&st);
     return more;
+}
+
+/* The run, line reader: a step seen before is built already. */
+static int ls_run_raw(void *ctx, const char *raw, size_t len, uint32_t line, uint32_t col)
+{
+    struct ld_stream *s = ctx;
+    const struct sim_step *cached;
+    struct sim_step st;
+
+    (void)len;
+    if (s->memo_off)
+        return 0;
+    cached = g_hash_table_lookup(s->built, raw);
+    if (!ls_memo_on(s, cached != NULL) || !cached)
+        return 0;
+    st = *cached;
+    st.line = line;
+    st.col = col;
+    s->count++;
+    return s->fn(s->fn_ctx, &st, s->count) ? 1 : 2;
 }
 
 int sim_stream_steps(const struct sim_scenario *sc, sim_step_fn fn, void *ctx,

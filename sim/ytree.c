@@ -523,6 +523,13 @@ struct yf {
     size_t nn;
     char text[YF_TEXT];
     size_t nt;
+    /* the open step: its lines as read, joined by '\n', and their numbers */
+    yt_raw_fn raw_fn;
+    char raw[YF_TEXT];
+    size_t nraw;
+    uint32_t lines[YF_ITEM_PAIRS + 1];
+    size_t nlines;
+    bool open;
 };
 
 /* A node from the arena (NULL when it is full). */
@@ -641,38 +648,78 @@ static bool yf_pair(struct yf *f, struct yt_node *map, char *line, size_t i, boo
     return line[i] == '\0';
 }
 
-/* Copy a line into the step's text; NULL when it does not fit. */
-static char *yf_text(struct yf *f, const char *line, size_t len)
+/* Add a line to the open step; false when it is too long. */
+static bool yf_raw_add(struct yf *f, const char *line, size_t len)
 {
-    char *t;
-
-    if (f->nt + len + 1 > YF_TEXT)
-        return NULL;
-    t = f->text + f->nt;
-    memcpy(t, line, len + 1);
-    f->nt += len + 1;
-    return t;
+    if (f->nlines == YF_ITEM_PAIRS + 1 || f->nraw + len + 2 > YF_TEXT)
+        return false;
+    if (f->nlines)
+        f->raw[f->nraw++] = '\n';
+    memcpy(f->raw + f->nraw, line, len);
+    f->nraw += len;
+    f->raw[f->nraw] = '\0';
+    f->lines[f->nlines++] = f->line;
+    return true;
 }
 
-/* Hand over the open step (if any) and empty the arena. */
-static void yf_flush(struct yf *f, struct yt_node **item)
+/*
+ * Hand over the open step (if any): to raw_fn first (a step it has seen
+ * before), else parsed into the arena, to item_fn; then empty the arena.
+ * False when a line is not in the accepted shape.
+ */
+static bool yf_flush(struct yf *f)
 {
-    if (!*item)
-        return;
-    (*item)->count /= 2;
-    if (!f->b.item_fn(f->b.item_ctx, *item, f->b.items++))
-        f->b.stopped = true;
-    *item = NULL;
+    struct yt_node *item;
+    uint32_t saved = f->line;
+    size_t k, start = 0;
+    bool ok = true;
+    int r;
+
+    if (!f->open)
+        return true;
+    f->open = false;
+    if (f->raw_fn) {
+        r = f->raw_fn(f->b.item_ctx, f->raw, f->nraw, f->lines[0], (uint32_t)f->indent + 3);
+        if (r != 0) {
+            f->b.items++;
+            f->b.stopped = r == 2;
+            return true;
+        }
+    }
+    memcpy(f->text, f->raw, f->nraw + 1);
+    for (k = 0; k < f->nraw; k++)
+        if (f->text[k] == '\n')
+            f->text[k] = '\0';
+    f->line = f->lines[0];
+    item = yf_node(f, YT_MAP, f->indent + 2);
+    item->items = f->item_ptrs;
+    item->cap = 2 * YF_ITEM_PAIRS;
+    for (k = 0; k < f->nlines && ok; k++) {
+        f->line = f->lines[k];
+        ok = yf_pair(f, item, f->text + start, f->indent + 2, k == 0);
+        start += strlen(f->text + start) + 1;
+    }
+    f->line = saved;
+    if (ok) {
+        item->count /= 2;
+        f->b.doc->raw = f->raw;
+        f->b.doc->raw_len = f->nraw;
+        if (!f->b.item_fn(f->b.item_ctx, item, f->b.items++))
+            f->b.stopped = true;
+        f->b.doc->raw = NULL;
+    }
     f->nn = 0;
     f->nt = 0;
+    return ok;
 }
 
-int yt_stream_fast(FILE *fp, yt_item_fn fn, void *ctx, struct yt_doc *doc, bool *stopped)
+int yt_stream_fast(FILE *fp, yt_item_fn fn, yt_raw_fn raw_fn, void *ctx, struct yt_doc *doc,
+                   bool *stopped)
 {
     struct yf *fa = g_new(struct yf, 1);
 #define f (*fa)
     GString *prefix = g_string_new(NULL);
-    struct yt_node *item = NULL, *root, *steps = NULL;
+    struct yt_node *root, *steps = NULL;
     struct yt_error yerr;
     char *line = NULL;
     size_t cap = 0;
@@ -686,6 +733,7 @@ int yt_stream_fast(FILE *fp, yt_item_fn fn, void *ctx, struct yt_doc *doc, bool 
     f.b.err = &yerr;
     f.b.item_fn = fn;
     f.b.item_ctx = ctx;
+    f.raw_fn = raw_fn;
     /* the header, up to a line "steps:", read by libyaml */
     while ((len = getline(&line, &cap, fp)) > 0) {
         f.line++;
@@ -712,9 +760,8 @@ int yt_stream_fast(FILE *fp, yt_item_fn fn, void *ctx, struct yt_doc *doc, bool 
         steps->kind = YT_SEQ;
     }
     /* the steps, one line each, with their as/expect/note lines */
-    while ((len = getline(&line, &cap, fp)) > 0 && !*stopped) {
+    while (!f.b.stopped && (len = getline(&line, &cap, fp)) > 0) {
         size_t i = 0;
-        char *t;
 
         f.line++;
         if (line[len - 1] == '\n')
@@ -732,26 +779,26 @@ int yt_stream_fast(FILE *fp, yt_item_fn fn, void *ctx, struct yt_doc *doc, bool 
                 steps->line = f.line;
                 steps->col = (uint32_t)i + 1;
             }
-            yf_flush(&f, &item);
-            *stopped = f.b.stopped;
-            if (*stopped)
-                break;
-            item = yf_node(&f, YT_MAP, i + 2);
-            item->items = f.item_ptrs;
-            item->cap = 2 * YF_ITEM_PAIRS;
-            if (!(t = yf_text(&f, line, (size_t)len)) || !yf_pair(&f, item, t, i + 2, true))
+            if (!yf_flush(&f))
                 goto out;
-        } else if (item && i == f.indent + 2) {
-            if (!(t = yf_text(&f, line, (size_t)len)) || !yf_pair(&f, item, t, i, false))
+            if (f.b.stopped)
+                break;
+            f.open = true;
+            f.nraw = 0;
+            f.nlines = 0;
+            if (!yf_raw_add(&f, line, (size_t)len))
+                goto out;
+        } else if (f.open && i == f.indent + 2) {
+            if (!yf_raw_add(&f, line, (size_t)len))
                 goto out;
         } else {
             goto out;
         }
     }
-    if (ferror(fp) || (!item && !*stopped))
+    if (ferror(fp) || (!steps->line && !f.b.stopped))
         goto out;
-    if (!*stopped)
-        yf_flush(&f, &item);
+    if (!f.b.stopped && !yf_flush(&f))
+        goto out;
     *stopped = f.b.stopped;
     doc->items = f.b.items;
     rc = 0;

@@ -44,6 +44,8 @@ struct yt_doc {
     struct yt_node *root; /* NULL for an empty stream */
     void *nodes;          /* GPtrArray owning every node */
     size_t items;         /* yt_stream: items of `steps` handed over */
+    const char *raw;      /* yt_stream_fast, while item_fn runs: the item's lines */
+    size_t raw_len;
 };
 
 struct yt_error {
@@ -77,6 +79,15 @@ int yt_stream(FILE *f, yt_item_fn fn, void *ctx, struct yt_doc *doc, struct yt_e
               bool *stopped);
 
 /*
+ * yt_stream_fast offers each step's text first to raw_fn (its lines as
+ * read, joined by '\n'; line and col of the step mapping): it returns 1
+ * when it dealt with the step (a text it has seen before), 2 for the same
+ * and stop reading, 0 to have it parsed and handed to item_fn, during which
+ * doc->raw holds the same text.
+ */
+typedef int (*yt_raw_fn)(void *ctx, const char *raw, size_t len, uint32_t line, uint32_t col);
+
+/*
  * yt_stream for the common shape of a long trace, without libyaml for the
  * steps: the file up to a line "steps:" is read by libyaml, then each step
  * must be one line "- OP: {KEY: SCALAR, ...}" or "- OP: SCALAR" (same
@@ -86,7 +97,8 @@ int yt_stream(FILE *f, yt_item_fn fn, void *ctx, struct yt_doc *doc, struct yt_e
  * build.  Return -1 as soon as the file leaves that shape (items may have
  * been handed over by then): the caller starts again with yt_stream.
  */
-int yt_stream_fast(FILE *f, yt_item_fn fn, void *ctx, struct yt_doc *doc, bool *stopped);
+int yt_stream_fast(FILE *f, yt_item_fn fn, yt_raw_fn raw_fn, void *ctx, struct yt_doc *doc,
+                   bool *stopped);
 
 /* Release every node of the document; safe on a zeroed doc. */
 void yt_free(struct yt_doc *doc);
