@@ -720,6 +720,7 @@ int yt_stream_fast(FILE *fp, yt_item_fn fn, yt_raw_fn raw_fn, void *ctx, struct 
 #define f (*fa)
     GString *prefix = g_string_new(NULL);
     struct yt_node *root, *steps = NULL;
+    bool any = false; /* a step line was read */
     struct yt_error yerr;
     char *line = NULL;
     size_t cap = 0;
@@ -775,8 +776,9 @@ int yt_stream_fast(FILE *fp, yt_item_fn fn, yt_raw_fn raw_fn, void *ctx, struct 
         if (line[i] == '-' && line[i + 1] == ' ') {
             if (f.have_indent ? i != f.indent : (f.have_indent = true, f.indent = i, false))
                 goto out;
-            if (!steps->line) {
-                steps->line = f.line;
+            if (!any) {
+                any = true;
+                steps->line = f.line; /* libyaml marks a block sequence at its first '-' */
                 steps->col = (uint32_t)i + 1;
             }
             if (!yf_flush(&f))
@@ -795,7 +797,7 @@ int yt_stream_fast(FILE *fp, yt_item_fn fn, yt_raw_fn raw_fn, void *ctx, struct 
             goto out;
         }
     }
-    if (ferror(fp) || (!steps->line && !f.b.stopped))
+    if (ferror(fp) || !any)
         goto out;
     if (!f.b.stopped && !yf_flush(&f))
         goto out;
