@@ -528,6 +528,7 @@ struct yf {
     char raw[YF_TEXT];
     size_t nraw;
     uint32_t lines[YF_ITEM_PAIRS + 1];
+    size_t starts[YF_ITEM_PAIRS + 1]; /* offset of each line in raw */
     size_t nlines;
     bool open;
 };
@@ -655,6 +656,7 @@ static bool yf_raw_add(struct yf *f, const char *line, size_t len)
         return false;
     if (f->nlines)
         f->raw[f->nraw++] = '\n';
+    f->starts[f->nlines] = f->nraw;
     memcpy(f->raw + f->nraw, line, len);
     f->nraw += len;
     f->raw[f->nraw] = '\0';
@@ -671,7 +673,7 @@ static bool yf_flush(struct yf *f)
 {
     struct yt_node *item;
     uint32_t saved = f->line;
-    size_t k, start = 0;
+    size_t k;
     bool ok = true;
     int r;
 
@@ -687,17 +689,15 @@ static bool yf_flush(struct yf *f)
         }
     }
     memcpy(f->text, f->raw, f->nraw + 1);
-    for (k = 0; k < f->nraw; k++)
-        if (f->text[k] == '\n')
-            f->text[k] = '\0';
+    for (k = 1; k < f->nlines; k++)
+        f->text[f->starts[k] - 1] = '\0'; /* the '\n' before each later line */
     f->line = f->lines[0];
     item = yf_node(f, YT_MAP, f->indent + 2);
     item->items = f->item_ptrs;
     item->cap = 2 * YF_ITEM_PAIRS;
     for (k = 0; k < f->nlines && ok; k++) {
         f->line = f->lines[k];
-        ok = yf_pair(f, item, f->text + start, f->indent + 2, k == 0);
-        start += strlen(f->text + start) + 1;
+        ok = yf_pair(f, item, f->text + f->starts[k], f->indent + 2, k == 0);
     }
     f->line = saved;
     if (ok) {
