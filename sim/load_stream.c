@@ -201,7 +201,7 @@ static int ls_read(const char *path, bool fast, yt_item_fn fn, struct ld_stream 
 {
     struct yt_error yerr;
     FILE *f = fopen(path, "rb");
-    int rc;
+    int rc, read_errno;
 
     memset(doc, 0, sizeof(*doc));
     memset(&yerr, 0, sizeof(yerr));
@@ -218,8 +218,11 @@ static int ls_read(const char *path, bool fast, yt_item_fn fn, struct ld_stream 
     } else {
         rc = yt_stream(f, fn, s, doc, &yerr, stopped);
     }
-    if (rc == 0 && ferror(f)) {
-        snprintf(err->msg, sizeof(err->msg), "cannot read: %s", strerror(errno));
+    read_errno = errno;
+    if (ferror(f)) {
+        /* what the reader saw first: a directory, an I/O error */
+        snprintf(err->msg, sizeof(err->msg), "cannot read: %s", strerror(read_errno));
+        err->line = err->col = 0;
         rc = -1;
     } else if (rc != 0) {
         err->line = yerr.line;
