@@ -11,7 +11,10 @@
  * domain populated).  A miss is reported, not fatal; an invariant violation
  * or a failed call is (exit 1).
  *
- *   xmm-bench-destroy [--quick] [--frames N] [--chunk N] [--history N]
+ *   xmm-bench-destroy [--quick] [--frames N | --ram SIZE] [--chunk N] [--history N]
+ *
+ * --ram takes a host size (64GiB, 1TiB; binary K/M/G/T suffixes, bytes):
+ * frames = SIZE / 4 KiB.
  */
 #include <stdbool.h>
 
@@ -24,7 +27,8 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: xmm-bench-destroy [--quick] [--frames N] [--chunk N] [--history N]\n"
+    fprintf(stderr, "usage: xmm-bench-destroy [--quick] [--frames N | --ram SIZE] [--chunk N] "
+                    "[--history N]\n  SIZE: bytes with a K/M/G/T suffix (binary), e.g. 1TiB\n"
                     "  default 16M frames (64 GiB), --quick 1M; chunk default 256K pages (1 GiB)\n");
     exit(2);
 }
@@ -56,6 +60,32 @@ static void mem_line(const char *what, size_t bytes, uint64_t frames)
            (double)bytes / (double)frames);
 }
 
+/* "1TiB", "64GiB", "64G": a host size in bytes, to 4 KiB frames. */
+static int parse_ram(const char *s, uint64_t *frames)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 0);
+    unsigned shift = 0;
+
+    switch (*end) {
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    case 't': case 'T': shift = 40; break;
+    default: break;
+    }
+    if (shift)
+        end++;
+    if (*end == 'i' && shift)
+        end++;
+    if (*end == 'B')
+        end++;
+    if (end == s || *end || v == 0 || v > (UINT64_MAX >> shift) || ((v << shift) % 4096) != 0)
+        return -1;
+    *frames = (v << shift) / 4096;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct xmm_world_opts wo = XMM_WORLD_OPTS_INIT;
@@ -74,6 +104,8 @@ int main(int argc, char **argv)
             quick = true;
         else if (i + 1 < argc && !strcmp(argv[i], "--frames"))
             ok &= bench_parse_count(argv[++i], &frames) == 0;
+        else if (i + 1 < argc && !strcmp(argv[i], "--ram"))
+            ok &= parse_ram(argv[++i], &frames) == 0;
         else if (i + 1 < argc && !strcmp(argv[i], "--chunk"))
             ok &= bench_parse_count(argv[++i], &chunk) == 0;
         else if (i + 1 < argc && !strcmp(argv[i], "--history"))

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "batch.h"
 #include "cli.h"
+#include "pool.h"
 #include "report.h"
 #include "scenario.h"
 #include "value.h"
@@ -30,6 +32,10 @@ static const struct sim_cli_opt run_opts[] = {
       "directory for the files scenarios write (export_dt); created with its parents when "
       "missing (default: the current directory)" },
     { "--seed", "N", "seed every world with N (decimal or 0x hex) instead of the scenario's seed" },
+    { "-j, --jobs", "N",
+      "run N files at a time on worker threads (default, and 0: one per online CPU); each "
+      "file's report is held until the files before it are printed, so the output is the "
+      "same bytes for any N" },
     { "-v, --verbose", NULL,
       "one line per executed step with its tick and return code, and the report of an "
       "expected violation" },
@@ -43,7 +49,7 @@ static int cmd_run(int argc, char **argv);
 const struct sim_cli_cmd sim_cli_run = {
     .name = "run",
     .fn = cmd_run,
-    .synopsis = "[--format text|tap|json|junit] [--check MODE] [--out DIR] [--seed N] [-v] FILE...",
+    .synopsis = "[--format text|tap|json|junit] [--check MODE] [--out DIR] [--seed N] [-j N] [-v] FILE...",
     .summary = "run scenario files and report each verdict",
     .description =
         "Each FILE is validated in full first; a file that does not load is reported (text: "
@@ -61,6 +67,7 @@ struct run_args {
     struct sim_report rep;
     GPtrArray *files;
     GString *rerun; /* options repeated in the rerun hint */
+    unsigned jobs;  /* -j: worker threads */
 };
 
 /* The value of an option given as `--opt VALUE` or `--opt=VALUE`. */
@@ -136,6 +143,18 @@ static int run_parse(int argc, char **argv, struct run_args *ra)
             if ((rc = run_out_dir(v)) >= 0)
                 return rc;
             ra->opts.out_dir = v;
+        } else if (strcmp(a, "-j") == 0 || opt_is(a, "--jobs") ||
+                   (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9')) {
+            uint64_t n;
+
+            v = a[1] == 'j' && a[2] ? a + 2
+                                    : opt_value(argc, argv, &i, a[1] == 'j' ? "-j" : "--jobs");
+            if (!v)
+                return sim_cli_usage_error(c, "-j needs a number of jobs");
+            if (sim_parse_u64(v, &n) != SIM_NUM_OK || n > 4096)
+                return sim_cli_usage_error(c, "-j '%s' is not a number of jobs (0 to 4096; 0 = "
+                                              "one per CPU)", v);
+            ra->jobs = n ? (unsigned)n : sim_online_cpus();
         } else if (opt_is(a, "--seed")) {
             if (!(v = opt_value(argc, argv, &i, "--seed")))
                 return sim_cli_usage_error(c, "--seed needs a number");
@@ -152,21 +171,14 @@ static int run_parse(int argc, char **argv, struct run_args *ra)
     return -1;
 }
 
-/* A file and what loading it gave: a scenario, or an error. */
-struct run_entry {
-    const char *file;
-    struct sim_scenario *sc;
-    struct sim_error err;
-};
-
 /* Load every file (errors to stderr as FILE:LINE:COL: message); count the bad ones. */
-static size_t run_load(const GPtrArray *files, struct run_entry *e)
+static size_t run_load(const GPtrArray *files, struct sim_batch_entry *e)
 {
     size_t i, bad = 0;
 
     for (i = 0; i < files->len; i++) {
         e[i].file = files->pdata[i];
-        if (sim_load_file(e[i].file, &e[i].sc, &e[i].err) == 0)
+        if (sim_open_file(e[i].file, &e[i].sc, &e[i].err) == 0)
             continue;
         e[i].sc = NULL;
         bad++;
@@ -182,7 +194,7 @@ static size_t run_load(const GPtrArray *files, struct run_entry *e)
 
 static int cmd_run(int argc, char **argv)
 {
-    struct run_entry *e;
+    struct sim_batch_entry *e;
     struct run_args ra;
     size_t i, bad;
     int rc;
@@ -192,25 +204,15 @@ static int cmd_run(int argc, char **argv)
     ra.rep.out = stdout;
     ra.files = g_ptr_array_new();
     ra.rerun = g_string_new(NULL);
+    ra.jobs = sim_online_cpus();
     rc = run_parse(argc, argv, &ra);
     if (rc >= 0)
         goto out;
-    e = g_new0(struct run_entry, ra.files->len);
+    e = g_new0(struct sim_batch_entry, ra.files->len + 1);
     bad = run_load(ra.files, e);
     ra.rep.rerun_opts = ra.rerun->str;
     sim_report_begin(&ra.rep, ra.files->len);
-    for (i = 0; i < ra.files->len; i++) {
-        struct sim_result res;
-
-        if (!e[i].sc) {
-            sim_report_malformed(&ra.rep, e[i].file, e[i].err.line, e[i].err.col, e[i].err.msg);
-            continue;
-        }
-        sim_report_scenario_begin(&ra.rep, e[i].sc);
-        sim_run(e[i].sc, &ra.opts, sim_report_step, &ra.rep, &res);
-        sim_report_scenario(&ra.rep, e[i].sc, &res);
-        sim_result_clear(&res);
-    }
+    sim_run_batch(e, ra.files->len, &ra.opts, &ra.rep, ra.jobs);
     sim_report_end(&ra.rep);
     rc = bad ? SIM_EXIT_USAGE : ra.rep.failed ? 1 : 0;
     for (i = 0; i < ra.files->len; i++)

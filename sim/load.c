@@ -359,6 +359,49 @@ static void ld_world_defaults(struct sim_world_cfg *wc)
     wc->checks = SIM_CHECKS_EVERY_STEP;
 }
 
+/* A loader for the file `name`, with a new scenario holding the defaults. */
+void ld_begin(struct ld *l, const char *name, struct sim_error *err)
+{
+    memset(l, 0, sizeof(*l));
+    l->err = err;
+    l->sc = g_new0(struct sim_scenario, 1);
+    l->sc->file = g_strdup(name);
+    ld_world_defaults(&l->sc->world);
+    l->var_index = g_hash_table_new(g_str_hash, g_str_equal);
+    l->vars = g_ptr_array_new();
+}
+
+/* Validate the document root; the first error wins, then deferred ones. */
+bool ld_validate(struct ld *l, const struct yt_node *root)
+{
+    if (!root) {
+        l->err->line = 1;
+        l->err->col = 1;
+        g_strlcpy(l->err->msg, "empty file: a scenario is a mapping with name and steps",
+                  sizeof(l->err->msg));
+        l->failed = true;
+    } else if (ld_top(l, root) && l->deferred) {
+        *l->err = l->deferred_err;
+        l->failed = true;
+    }
+    return !l->failed;
+}
+
+/* Hand over the scenario (NULL when validation failed) and free the rest. */
+struct sim_scenario *ld_end(struct ld *l)
+{
+    l->sc->var_count = l->vars->len;
+    l->sc->vars = (char **)g_ptr_array_free(l->vars, FALSE);
+    g_hash_table_destroy(l->var_index);
+    l->vars = NULL;
+    l->var_index = NULL;
+    if (l->failed) {
+        sim_scenario_free(l->sc);
+        l->sc = NULL;
+    }
+    return l->sc;
+}
+
 /* Parse, then validate the whole document; the first error wins. */
 int sim_load_buffer(const char *name, const char *buf, size_t len, struct sim_scenario **out,
                     struct sim_error *err)
@@ -376,33 +419,11 @@ int sim_load_buffer(const char *name, const char *buf, size_t len, struct sim_sc
         yt_free(&doc);
         return -1;
     }
-    memset(&l, 0, sizeof(l));
-    l.err = err;
-    l.sc = g_new0(struct sim_scenario, 1);
-    l.sc->file = g_strdup(name);
-    ld_world_defaults(&l.sc->world);
-    l.var_index = g_hash_table_new(g_str_hash, g_str_equal);
-    l.vars = g_ptr_array_new();
-    if (!doc.root) {
-        err->line = 1;
-        err->col = 1;
-        g_strlcpy(err->msg, "empty file: a scenario is a mapping with name and steps",
-                  sizeof(err->msg));
-        l.failed = true;
-    } else if (ld_top(&l, doc.root) && l.deferred) {
-        *err = l.deferred_err;
-        l.failed = true;
-    }
-    l.sc->var_count = l.vars->len;
-    l.sc->vars = (char **)g_ptr_array_free(l.vars, FALSE);
-    g_hash_table_destroy(l.var_index);
+    ld_begin(&l, name, err);
+    ld_validate(&l, doc.root);
+    *out = ld_end(&l);
     yt_free(&doc);
-    if (l.failed) {
-        sim_scenario_free(l.sc);
-        return -1;
-    }
-    *out = l.sc;
-    return 0;
+    return *out ? 0 : -1;
 }
 
 /* Read a file (bounded) and load it; an unreadable file has no line. */
@@ -436,19 +457,28 @@ int sim_load_file(const char *path, struct sim_scenario **out, struct sim_error 
     return rc;
 }
 
+/* Free what a step owns and zero it. */
+void sim_step_clear(struct sim_step *st)
+{
+    size_t j;
+
+    for (j = 0; st->vals && j < st->op->arg_count; j++)
+        g_free(st->vals[j].s);
+    g_free(st->vals);
+    g_free(st->note);
+    memset(st, 0, sizeof(*st));
+    st->as_var = -1;
+}
+
 /* Free a scenario and everything it owns. */
 void sim_scenario_free(struct sim_scenario *sc)
 {
-    size_t i, j;
+    size_t i;
 
     if (!sc)
         return;
-    for (i = 0; i < sc->step_count; i++) {
-        for (j = 0; sc->steps[i].vals && j < sc->steps[i].op->arg_count; j++)
-            g_free(sc->steps[i].vals[j].s);
-        g_free(sc->steps[i].vals);
-        g_free(sc->steps[i].note);
-    }
+    for (i = 0; sc->steps && i < sc->step_count; i++)
+        sim_step_clear(&sc->steps[i]);
     g_free(sc->steps);
     for (i = 0; i < sc->var_count; i++)
         g_free(sc->vars[i]);

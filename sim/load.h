@@ -21,7 +21,19 @@ struct ld {
      * once the whole file validated (so it is checked in full meanwhile). */
     bool deferred;
     struct sim_error deferred_err;
+    struct ld_stream *stream; /* streamed steps (load_stream.c), or NULL */
 };
+
+/* Start a loader with a new scenario holding the defaults. */
+void ld_begin(struct ld *l, const char *name, struct sim_error *err);
+/* Validate a document root (NULL: empty file); false with *err set. */
+bool ld_validate(struct ld *l, const struct yt_node *root);
+/* The scenario (NULL if validation failed); frees the loader's tables. */
+struct sim_scenario *ld_end(struct ld *l);
+/* One step from its node (st zeroed, as_var -1). */
+bool ld_step(struct ld *l, const struct yt_node *n, struct sim_step *st);
+/* steps: when they are streamed (load_stream.c). */
+bool ld_stream_steps(struct ld *l, const struct yt_node *n);
 
 /* Record an error at node n (the first one wins); returns false. */
 bool ld_fail(struct ld *l, const struct yt_node *n, const char *fmt, ...) G_GNUC_PRINTF(3, 4);

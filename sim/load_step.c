@@ -13,6 +13,20 @@
 static bool ld_args_map(struct ld *l, const struct sim_op *op, const struct yt_node *n,
                         int parent, struct sim_val *vals, const char *where);
 
+/* "where.key" into buf (truncated); a step's hot path, so no printf. */
+static void ld_join(char *buf, size_t len, const char *where, const char *key)
+{
+    size_t a = strlen(where), b = strlen(key);
+
+    if (a + 1 + b >= len) {
+        snprintf(buf, len, "%s.%s", where, key);
+        return;
+    }
+    memcpy(buf, where, a);
+    buf[a] = '.';
+    memcpy(buf + a + 1, key, b + 1);
+}
+
 /* "dom, gfn, pages": the rows of op under `parent`. */
 static void ld_row_list(const struct sim_op *op, int parent, char *buf, size_t len)
 {
@@ -303,7 +317,7 @@ static bool ld_args_map(struct ld *l, const struct sim_op *op, const struct yt_n
             if (strcmp(n->items[2 * j]->value, k->value) == 0)
                 return ld_fail(l, k, "duplicate key '%s' in %s (first at line %" PRIu32 ")",
                                k->value, where, n->items[2 * j]->line);
-        snprintf(what, sizeof(what), "%s.%s", where, k->value);
+        ld_join(what, sizeof(what), where, k->value);
         if (!ld_val(l, op, row, n->items[2 * i + 1], vals, what))
             return false;
     }
@@ -454,18 +468,27 @@ static bool ld_check_rules(struct ld *l, const struct sim_step *st, const struct
 
 /* Find the op key of a step and sort out the other keys. */
 static bool ld_step_keys(struct ld *l, const struct yt_node *n, const struct yt_node **opkey,
+                         const struct sim_op **opp, const struct yt_node **opval,
                          const struct yt_node *meta[3])
 {
     static const char *const metas[] = { "as", "expect", "note", NULL };
+    const struct sim_op *ops[8];
     char list[512];
     bool any_op = false;
     size_t i, j;
     int m;
 
-    for (i = 0; i < n->count; i++)
-        any_op |= n->items[2 * i]->kind == YT_SCALAR && sim_op_find(n->items[2 * i]->value);
+    for (i = 0; i < n->count; i++) {
+        const struct sim_op *op =
+            n->items[2 * i]->kind == YT_SCALAR ? sim_op_find(n->items[2 * i]->value) : NULL;
+
+        if (i < 8)
+            ops[i] = op;
+        any_op |= op != NULL;
+    }
     for (i = 0; i < n->count; i++) {
         const struct yt_node *k = n->items[2 * i];
+        const struct sim_op *op;
 
         if (k->kind != YT_SCALAR)
             return ld_fail(l, k, "step: keys must be plain names, got %s", yt_kind_name(k));
@@ -473,13 +496,16 @@ static bool ld_step_keys(struct ld *l, const struct yt_node *n, const struct yt_
             if (strcmp(n->items[2 * j]->value, k->value) == 0)
                 return ld_fail(l, k, "duplicate key '%s' in step (first at line %" PRIu32 ")",
                                k->value, n->items[2 * j]->line);
-        if ((m = sim_enum_index(metas, k->value)) >= 0) {
+        op = i < 8 ? ops[i] : sim_op_find(k->value);
+        if (!op && (m = sim_enum_index(metas, k->value)) >= 0) {
             meta[m] = n->items[2 * i + 1];
-        } else if (sim_op_find(k->value)) {
+        } else if (op) {
             if (*opkey)
                 return ld_fail(l, k, "step has two ops, '%s' and '%s' (one op per step)",
                                (*opkey)->value, k->value);
             *opkey = k;
+            *opp = op;
+            *opval = n->items[2 * i + 1];
         } else if (!any_op) {
             ld_op_list(list, sizeof(list));
             return ld_fail(l, k, "unknown op '%s' (ops: %s)", k->value, list);
@@ -496,19 +522,20 @@ static bool ld_step_keys(struct ld *l, const struct yt_node *n, const struct yt_
 }
 
 /* One step. */
-static bool ld_step(struct ld *l, const struct yt_node *n, struct sim_step *st)
+bool ld_step(struct ld *l, const struct yt_node *n, struct sim_step *st)
 {
-    const struct yt_node *opkey = NULL, *meta[3] = { NULL, NULL, NULL };
+    const struct yt_node *opkey = NULL, *opval = NULL, *meta[3] = { NULL, NULL, NULL };
+    const struct sim_op *op = NULL;
 
     if (n->kind != YT_MAP)
         return ld_fail(l, n, "step: expected a mapping with one op, got %s", yt_kind_name(n));
-    if (!ld_step_keys(l, n, &opkey, meta))
+    if (!ld_step_keys(l, n, &opkey, &op, &opval, meta))
         return false;
-    st->op = sim_op_find(opkey->value);
+    st->op = op;
     st->line = n->line;
     st->col = n->col;
     st->vals = g_new0(struct sim_val, st->op->arg_count);
-    if (!ld_op_value(l, st, yt_map_get(n, opkey->value)))
+    if (!ld_op_value(l, st, opval))
         return false;
     if (meta[1] && !ld_step_expect(l, st, meta[1]))
         return false;
@@ -516,7 +543,7 @@ static bool ld_step(struct ld *l, const struct yt_node *n, struct sim_step *st)
         return false;
     if (meta[0] && !ld_step_as(l, st, meta[0]))
         return false;
-    if (st->op == sim_op_check() && !ld_check_rules(l, st, yt_map_get(n, opkey->value)))
+    if (st->op == sim_op_check() && !ld_check_rules(l, st, opval))
         return false;
     if (!sim_op_runnable(st->op))
         ld_defer(l, opkey, "op '%s' is not supported yet (%s, %s)", st->op->name, st->op->module,
@@ -530,6 +557,8 @@ bool ld_steps(struct ld *l, const struct yt_node *n)
     struct sim_scenario *sc = l->sc;
     size_t i;
 
+    if (l->stream)
+        return ld_stream_steps(l, n);
     if (!ld_seq(l, n, "steps", SIM_MAX_STEPS))
         return false;
     sc->steps = g_new0(struct sim_step, n->count ? n->count : 1);

@@ -562,7 +562,7 @@ const struct sim_op *sim_op_find(const char *name)
     size_t i;
 
     for (i = 0; i < sim_op_count; i++)
-        if (strcmp(sim_ops[i].name, name) == 0)
+        if (sim_ops[i].name[0] == name[0] && strcmp(sim_ops[i].name, name) == 0)
             return &sim_ops[i];
     return NULL;
 }
@@ -583,7 +583,8 @@ int sim_op_arg(const struct sim_op *op, const char *key, int parent)
     size_t i;
 
     for (i = 0; i < op->arg_count; i++)
-        if (op->args[i].parent == parent && strcmp(op->args[i].key, key) == 0)
+        if (op->args[i].parent == parent && op->args[i].key[0] == key[0] &&
+            strcmp(op->args[i].key, key) == 0)
             return (int)i;
     return -1;
 }

@@ -24,9 +24,18 @@ struct run {
     struct sim_exec x;
     uint64_t *var_val;
     size_t *var_step;   /* step (1-based) that last bound or unbound the variable */
+    uint32_t *var_line; /* its line */
+    const struct sim_op **var_op; /* its op */
     int *var_rc;        /* what that step returned */
     guint8 *var_bound;
     struct xmm_check_report *rep;
+    /* the step loop */
+    enum sim_checks mode;
+    sim_step_cb cb;
+    void *cb_ctx;
+    uint32_t line;      /* of the step being run */
+    size_t done;        /* steps run to the end without stopping the run */
+    bool stopped;
 };
 
 /* Record the failure (the first one only) with its one-line summary. */
@@ -41,7 +50,7 @@ static void run_fail(struct run *r, enum sim_fail_kind kind, size_t step, const 
         return;
     r->res->fail = kind;
     r->res->fail_step = step;
-    r->res->fail_line = step ? r->sc->steps[step - 1].line : 0;
+    r->res->fail_line = step ? r->line : 0;
     va_start(ap, fmt);
     r->res->what = g_strdup_vprintf(fmt, ap);
     va_end(ap);
@@ -106,13 +115,11 @@ static bool run_resolve(struct run *r, const struct sim_step *st, size_t number,
             return false;
         }
         if (!r->var_bound[v->u]) {
-            const struct sim_step *by = &r->sc->steps[r->var_step[v->u] - 1];
-
             run_fail(r, SIM_FAIL_RESOLVE, number,
                      "%s.%s: variable $%s has no value (step %zu, line %" PRIu32
                      ", which binds it, returned %s)",
-                     op->name, a->key, r->sc->vars[v->u], r->var_step[v->u], by->line,
-                     xmm_rc_name(by->op->family, r->var_rc[v->u]));
+                     op->name, a->key, r->sc->vars[v->u], r->var_step[v->u],
+                     r->var_line[v->u], xmm_rc_name(r->var_op[v->u]->family, r->var_rc[v->u]));
             return false;
         }
         out[i].kind = SIM_V_INT;
@@ -303,17 +310,18 @@ static int run_world(struct run *r, const struct sim_run_opts *opts)
     return rc;
 }
 
-/* Execute step i (0-based); false when the run stops after it. */
-static bool run_step(struct run *r, size_t i, enum sim_checks mode, sim_step_cb cb, void *cb_ctx)
+/* Execute one step (number is 1-based); false when the run stops after it. */
+static bool run_step(void *ctx, const struct sim_step *st, size_t number)
 {
-    const struct sim_step *st = &r->sc->steps[i];
+    struct run *r = ctx;
+    enum sim_checks mode = r->mode;
     struct sim_res args[SIM_MAX_ARGS];
     struct sim_exec_out out;
     struct sim_step_event ev;
-    size_t number = i + 1;
     bool stop;
     int rc;
 
+    r->line = st->line;
     xmm_world_set_step(r->x.w, (uint32_t)number);
     if (!run_resolve(r, st, number, args)) {
         r->res->where = run_where(st, number, NULL);
@@ -325,6 +333,8 @@ static bool run_step(struct run *r, size_t i, enum sim_checks mode, sim_step_cb 
         r->var_bound[st->as_var] = rc == 0 && out.bound;
         r->var_val[st->as_var] = out.bind;
         r->var_step[st->as_var] = number;
+        r->var_line[st->as_var] = st->line;
+        r->var_op[st->as_var] = st->op;
         r->var_rc[st->as_var] = rc;
     }
     ev.w = r->x.w;
@@ -335,8 +345,8 @@ static bool run_step(struct run *r, size_t i, enum sim_checks mode, sim_step_cb 
     ev.rc_ok = st->expect_any || (rc == (st->has_expect ? st->expect_rc : 0));
     ev.check_failed = out.check_failed;
     ev.info = out.check_failed ? "" : out.msg;
-    if (cb)
-        cb(cb_ctx, r->sc, &ev);
+    if (r->cb)
+        r->cb(r->cb_ctx, r->sc, &ev);
     r->res->steps_run = number;
     stop = run_step_checks(r, mode, number);
     if (stop && r->res->pass) {
@@ -364,6 +374,7 @@ static bool run_step(struct run *r, size_t i, enum sim_checks mode, sim_step_cb 
             g_ptr_array_add(r->res->details, g_strdup_printf("note: %s", st->note));
         return false;
     }
+    r->done = number;
     return true;
 }
 
@@ -374,6 +385,7 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_
     enum sim_checks mode = opts->check_override >= 0 ? (enum sim_checks)opts->check_override
                                                      : sc->world.checks;
     struct run r;
+    struct sim_error serr;
     size_t i;
     int rc;
 
@@ -396,13 +408,26 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_
     r.var_step = g_new0(size_t, sc->var_count + 1);
     r.var_bound = g_new0(guint8, sc->var_count + 1);
     r.var_rc = g_new0(int, sc->var_count + 1);
+    r.var_line = g_new0(uint32_t, sc->var_count + 1);
+    r.var_op = g_new0(const struct sim_op *, sc->var_count + 1);
     r.rep = g_new0(struct xmm_check_report, 1);
-    for (i = 0; i < sc->step_count; i++)
-        if (!run_step(&r, i, mode, cb, cb_ctx))
-            break;
+    r.mode = mode;
+    r.cb = cb;
+    r.cb_ctx = cb_ctx;
+    if (sc->streamed) {
+        if (sim_stream_steps(sc, run_step, &r, &serr) != 0 && res->fail == SIM_FAIL_NONE) {
+            run_fail(&r, SIM_FAIL_SETUP, r.done + 1, "%s", serr.msg);
+            res->where = g_strdup_printf("reading %s", sc->file);
+        }
+    } else {
+        for (i = 0; i < sc->step_count; i++)
+            if (!run_step(&r, &sc->steps[i], i + 1))
+                break;
+    }
+    i = r.done;
     if (i < sc->step_count)
         res->steps_not_run = sc->step_count - i - 1;
-    if (i == sc->step_count && mode != SIM_CHECKS_OFF) {
+    if (i == sc->step_count && res->fail == SIM_FAIL_NONE && mode != SIM_CHECKS_OFF) {
         memset(r.rep, 0, sizeof(*r.rep));
         if (run_violations(&r, xmm_check_full(r.x.w, r.rep), 0))
             res->where = g_strdup_printf("end-of-run full sweep, after step %zu", sc->step_count);
@@ -425,6 +450,8 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_
     g_free(r.var_step);
     g_free(r.var_bound);
     g_free(r.var_rc);
+    g_free(r.var_line);
+    g_free(r.var_op);
     g_free(r.rep);
     return res->pass ? 0 : 1;
 }

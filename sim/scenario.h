@@ -113,6 +113,8 @@ struct sim_scenario {
     size_t var_count;
     bool expect_violation;
     enum xmm_invariant violation;
+    bool streamed;               /* from sim_open_file: steps are read when run */
+    bool fast;                   /* ... by the line reader (yt_stream_fast) */
 };
 
 /* A validation error: FILE:LINE:COL: msg (FILE: msg when line is 0). */
@@ -131,6 +133,27 @@ int sim_load_file(const char *path, struct sim_scenario **out, struct sim_error 
 int sim_load_buffer(const char *name, const char *buf, size_t len, struct sim_scenario **out,
                     struct sim_error *err);
 void sim_scenario_free(struct sim_scenario *sc);
+/* Free what one step owns (zeroes it, as_var -1). */
+void sim_step_clear(struct sim_step *st);
+
+/*
+ * Streaming: validate a scenario file in one pass of libyaml events (no
+ * bound on its size or its number of steps; memory holds one step at a
+ * time) and return the scenario without its steps (sc->steps is NULL,
+ * sc->step_count and sc->vars are set, sc->streamed is true).  The first
+ * problem is reported as by sim_load_file, before anything runs.  sim_run
+ * reads the steps again from the file, one at a time.
+ */
+int sim_open_file(const char *path, struct sim_scenario **out, struct sim_error *err);
+
+/*
+ * Read the steps of a scenario opened by sim_open_file in order and hand
+ * each to fn (number is 1-based) until fn returns false.  Return 0, or -1
+ * with *err when the file no longer reads as it did when it was validated.
+ */
+typedef bool (*sim_step_fn)(void *ctx, const struct sim_step *st, size_t number);
+int sim_stream_steps(const struct sim_scenario *sc, sim_step_fn fn, void *ctx,
+                     struct sim_error *err);
 
 /* "every_step" ... */
 const char *sim_checks_name(enum sim_checks c);

@@ -168,7 +168,7 @@ static void wr_world(const struct sim_world_cfg *wc, GString *s)
 }
 
 /* One step: op, then as / expect / note. */
-static void wr_step(const struct sim_scenario *sc, const struct sim_step *st, GString *s)
+void sim_step_to_yaml(const struct sim_scenario *sc, const struct sim_step *st, GString *s)
 {
     g_string_append_printf(s, "  - %s: ", st->op->name);
     if (st->op->scalar) {
@@ -192,11 +192,9 @@ static void wr_step(const struct sim_scenario *sc, const struct sim_step *st, GS
     }
 }
 
-char *sim_scenario_to_yaml(const struct sim_scenario *sc)
+void sim_header_to_yaml(const struct sim_scenario *sc, GString *s)
 {
-    GString *s = g_string_new("name: ");
-    size_t i;
-
+    g_string_append(s, "name: ");
     wr_string(s, sc->name);
     g_string_append_c(s, '\n');
     if (sc->description) {
@@ -209,7 +207,15 @@ char *sim_scenario_to_yaml(const struct sim_scenario *sc)
     if (sc->expect_violation)
         g_string_append_printf(s, "expect: {violation: %s}\n", xmm_invariant_name(sc->violation));
     g_string_append(s, sc->step_count ? "steps:\n" : "steps: []\n");
+}
+
+char *sim_scenario_to_yaml(const struct sim_scenario *sc)
+{
+    GString *s = g_string_new(NULL);
+    size_t i;
+
+    sim_header_to_yaml(sc, s);
     for (i = 0; i < sc->step_count; i++)
-        wr_step(sc, &sc->steps[i], s);
+        sim_step_to_yaml(sc, &sc->steps[i], s);
     return g_string_free(s, FALSE);
 }

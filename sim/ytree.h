@@ -18,11 +18,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Bounds on what a scenario file may contain. */
 #define YT_MAX_FILE_BYTES (8u << 20)
 #define YT_MAX_DEPTH 64u
-#define YT_MAX_NODES 1000000u
+#define YT_MAX_NODES 1000000u    /* kept in memory at once */
+#define YT_MAX_ITEM_NODES 65536u /* in one streamed step */
 
 enum yt_kind { YT_SCALAR = 0, YT_SEQ, YT_MAP };
 
@@ -41,6 +43,9 @@ struct yt_node {
 struct yt_doc {
     struct yt_node *root; /* NULL for an empty stream */
     void *nodes;          /* GPtrArray owning every node */
+    size_t items;         /* yt_stream: items of `steps` handed over */
+    const char *raw;      /* yt_stream_fast, while item_fn runs: the item's lines */
+    size_t raw_len;
 };
 
 struct yt_error {
@@ -54,6 +59,46 @@ struct yt_error {
  * mark, a second document, an unknown alias, a bound exceeded.
  */
 int yt_load(const char *buf, size_t len, struct yt_doc *doc, struct yt_error *err);
+
+/*
+ * Streaming: called with each complete item of the top-level `steps`
+ * sequence, in order (index from 0).  The item's nodes are freed when it
+ * returns (unless it holds an anchor); return false to stop reading.
+ */
+typedef bool (*yt_item_fn)(void *ctx, const struct yt_node *item, size_t index);
+
+/*
+ * Parse one YAML document from f like yt_load, with no size bound, but
+ * hand the items of the top-level `steps` sequence to fn one by one instead
+ * of keeping them: the `steps` node stays an empty sequence in *doc.  While
+ * fn runs, doc->root is the part of the document read so far (an open
+ * mapping's count is its number of keys and values, not pairs).  *stopped
+ * tells whether fn stopped the read.
+ */
+int yt_stream(FILE *f, yt_item_fn fn, void *ctx, struct yt_doc *doc, struct yt_error *err,
+              bool *stopped);
+
+/*
+ * yt_stream_fast offers each step's text first to raw_fn (its lines as
+ * read, joined by '\n'; line and col of the step mapping): it returns 1
+ * when it dealt with the step (a text it has seen before), 2 for the same
+ * and stop reading, 0 to have it parsed and handed to item_fn, during which
+ * doc->raw holds the same text.
+ */
+typedef int (*yt_raw_fn)(void *ctx, const char *raw, size_t len, uint32_t line, uint32_t col);
+
+/*
+ * yt_stream for the common shape of a long trace, without libyaml for the
+ * steps: the file up to a line "steps:" is read by libyaml, then each step
+ * must be one line "- OP: {KEY: SCALAR, ...}" or "- OP: SCALAR" (same
+ * indent for all), optionally followed by "KEY: SCALAR" lines indented two
+ * more, with plain scalars of letters, digits, _ and $ (blank and comment
+ * lines are skipped).  The trees handed to fn are the ones yt_stream would
+ * build.  Return -1 as soon as the file leaves that shape (items may have
+ * been handed over by then): the caller starts again with yt_stream.
+ */
+int yt_stream_fast(FILE *f, yt_item_fn fn, yt_raw_fn raw_fn, void *ctx, struct yt_doc *doc,
+                   bool *stopped);
 
 /* Release every node of the document; safe on a zeroed doc. */
 void yt_free(struct yt_doc *doc);

@@ -35,11 +35,10 @@ static size_t domain_slot(const struct xmm_world *w, xmm_domid_t id)
     return lo;
 }
 
+/* By id: the table indexed by id, kept next to the sorted one. */
 struct xmm_domain *domain_find(const struct xmm_world *w, xmm_domid_t id)
 {
-    size_t i = domain_slot(w, id);
-
-    return (i < w->dom_count && w->doms[i]->id == id) ? w->doms[i] : NULL;
+    return domain_by_id(w, id);
 }
 
 struct xmm_domain *domain_find_inc(const struct xmm_world *w, xmm_domid_t id, uint64_t inc)
@@ -80,6 +79,7 @@ static void domain_destroy_final(struct xmm_world *w, struct xmm_domain *d)
     iommu_domain_free(w, d);
     memmove(&w->doms[i], &w->doms[i + 1], (w->dom_count - i - 1) * sizeof(*w->doms));
     w->dom_count--;
+    w->dom_by_id[d->id] = NULL;
     xmm_free(w, d, sizeof(*d));
 }
 
@@ -109,6 +109,7 @@ void domains_free_all(struct xmm_world *w)
         mpu_domain_discard(w, d);
         saferange_destroy(w, d);
         iommu_domain_free(w, d);
+        w->dom_by_id[d->id] = NULL;
         xmm_free(w, d, sizeof(*d));
     }
     xmm_free(w, w->doms, w->dom_cap * sizeof(*w->doms));
@@ -193,6 +194,7 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     w->doms[slot] = d;
     w->dom_count++;
     w->last_inc = d->inc;
+    w->dom_by_id[dom] = d;
     domain_touch(w, d);
     hist_domain(w, dom, XMM_DOMAIN_RUNNING);
     return 0;

@@ -247,6 +247,8 @@ struct xmm_world {
      * one that existed when the checker last settled its change set.
      */
     uint64_t last_inc, inc_checked;
+    /* the same domains indexed by id, for lookups (domain_by_id) */
+    struct xmm_domain *dom_by_id[XMM_DOMID_FIRST_RESERVED];
 
     /* clock */
     uint64_t now;
@@ -356,6 +358,11 @@ void plist_remove(struct xmm_world *w, struct xmm_plist *l, uint32_t idx);
 struct xmm_domain *domain_find(const struct xmm_world *w, xmm_domid_t id);
 /* The domain with this id if it is still incarnation `inc`, else NULL. */
 struct xmm_domain *domain_find_inc(const struct xmm_world *w, xmm_domid_t id, uint64_t inc);
+/* domain_find for hot paths: one load, no call. */
+static inline struct xmm_domain *domain_by_id(const struct xmm_world *w, xmm_domid_t id)
+{
+    return id < XMM_DOMID_FIRST_RESERVED ? w->dom_by_id[id] : NULL;
+}
 static inline bool domain_dying(const struct xmm_domain *d)
 {
     return d->state != XMM_DOMAIN_RUNNING;

@@ -390,24 +390,29 @@ static const struct xmm_domain *p2m_domain(const struct xmm_world *w, xmm_domid_
     return domain_find(w, dom);
 }
 
+/*
+ * The common case first: a known domain, a gfn in range, a mapping; one
+ * load finds the domain (its table by id), then the inline walk.
+ */
 int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
                    struct xmm_p2m_entry *out)
 {
-    const struct xmm_domain *d = p2m_domain(w, dom);
+    const struct xmm_domain *d = domain_by_id(w, dom);
     uint64_t e;
 
+    if (__builtin_expect(d != NULL && gfn.g < XMM_FRAME_LIMIT, 1)) {
+        e = p2m_get(&d->p2m, gfn.g);
+        if (__builtin_expect(e != 0, 1)) {
+            out->mfn = xmm_mfn(p2m_entry_mfn(e));
+            out->type = p2m_entry_type(e);
+            return 0;
+        }
+    }
     out->mfn = XMM_INVALID_MFN;
     out->type = XMM_P2M_INVALID;
     if (!d)
         return -XMM_ESRCH;
-    if (gfn.g >= XMM_FRAME_LIMIT)
-        return -XMM_EINVAL;
-    e = p2m_get(&d->p2m, gfn.g);
-    if (!e)
-        return -XMM_ENOENT;
-    out->mfn = xmm_mfn(p2m_entry_mfn(e));
-    out->type = p2m_entry_type(e);
-    return 0;
+    return gfn.g >= XMM_FRAME_LIMIT ? -XMM_EINVAL : -XMM_ENOENT;
 }
 
 int xmm_p2m_set(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, xmm_mfn_t mfn,
