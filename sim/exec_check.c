@@ -30,21 +30,6 @@ static void ck_fail(struct sim_exec_out *o, const char *fmt, ...)
     o->check_failed = true;
 }
 
-/* "d1", "xen", "park", "io", "none": a frame owner in words. */
-static void owner_name(xmm_domid_t d, char *buf, size_t len)
-{
-    if (d == XMM_DOMID_XEN)
-        snprintf(buf, len, "xen");
-    else if (d == XMM_DOMID_PARK)
-        snprintf(buf, len, "park");
-    else if (d == XMM_DOMID_IO)
-        snprintf(buf, len, "io");
-    else if (d == XMM_DOMID_INVALID)
-        snprintf(buf, len, "none");
-    else
-        snprintf(buf, len, "d%u", (unsigned)d);
-}
-
 /* domain: state / tot_pages / refs */
 static void ck_domain(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o)
 {
@@ -105,7 +90,7 @@ static void ck_frame(struct sim_exec *x, const struct sim_res *a, struct sim_exe
         if (fi.free)
             snprintf(got, sizeof(got), "free");
         else
-            owner_name(fi.owner, got, sizeof(got));
+            xmm_domid_name(fi.owner, got, sizeof(got));
         if (a[CK_OWNER].kind == SIM_V_ENUM) {
             static const char *const names[] = { "xen", "park", "free" };
 
@@ -114,7 +99,7 @@ static void ck_frame(struct sim_exec *x, const struct sim_res *a, struct sim_exe
                  : a[CK_OWNER].u == SIM_OWNER_XEN ? !fi.free && fi.owner == XMM_DOMID_XEN
                                                   : !fi.free && fi.owner == XMM_DOMID_PARK;
         } else {
-            owner_name((xmm_domid_t)a[CK_OWNER].u, want, sizeof(want));
+            xmm_domid_name((xmm_domid_t)a[CK_OWNER].u, want, sizeof(want));
             ok = !fi.free && fi.owner == a[CK_OWNER].u;
         }
         if (!ok)

@@ -151,26 +151,38 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     size_t slot;
     int sr_rc;
 
+    xmm_err_clear(w);
     if (!opts)
         opts = &def;
     if (dom >= XMM_DOMID_FIRST_RESERVED)
-        return -XMM_EINVAL;
-    if (opts->grant_frames == 0 || opts->grant_frames > XMM_GRANT_FRAMES_MAX ||
-        opts->maptrack_frames == 0 || opts->maptrack_frames > XMM_MAPTRACK_FRAMES_MAX)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "domain id %#x is reserved (guests use 0..%#x)",
+                        (unsigned)dom, (unsigned)XMM_DOMID_MAX);
+    if (opts->grant_frames == 0 || opts->grant_frames > XMM_GRANT_FRAMES_MAX)
+        return xmm_fail(w, -XMM_EINVAL, "grant_frames %" PRIu32 " is outside 1..%u",
+                        opts->grant_frames, (unsigned)XMM_GRANT_FRAMES_MAX);
+    if (opts->maptrack_frames == 0 || opts->maptrack_frames > XMM_MAPTRACK_FRAMES_MAX)
+        return xmm_fail(w, -XMM_EINVAL, "maptrack_frames %" PRIu32 " is outside 1..%u",
+                        opts->maptrack_frames, (unsigned)XMM_MAPTRACK_FRAMES_MAX);
     if (opts->safe_range == XMM_SAFE_RANGE_GIVEN &&
         (opts->safe_range_pages == 0 || opts->safe_range_gfn.g >= XMM_FRAME_LIMIT ||
          opts->safe_range_pages > XMM_FRAME_LIMIT - opts->safe_range_gfn.g))
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL,
+                        "given safe range of %" PRIu64 " pages at gfn %#" PRIx64 " is empty or beyond the 40-bit frame limit",
+                        opts->safe_range_pages, opts->safe_range_gfn.g);
     if (domain_find(w, dom))
-        return -XMM_EEXIST;
+        return xmm_fail(w, -XMM_EEXIST, "%s already exists (%s)", DN(dom),
+                        xmm_domain_state_name(domain_find(w, dom)->state));
     /* Seed 002: the toolstack's safe range is chosen before anything exists. */
     sr_rc = saferange_pick(w, dom, opts, &sr);
+    if (sr_rc == -XMM_ENOSPC)
+        return xmm_fail(w, sr_rc, "no hole in %s's address space fits its safe range", DN(dom));
     if (sr_rc)
-        return sr_rc;
+        return xmm_fail(w, sr_rc,
+                        "the given safe range at gfn %#" PRIx64 " (%" PRIu64 " pages) covers the grant-table region, host RAM or MMIO",
+                        opts->safe_range_gfn.g, opts->safe_range_pages);
     d = xmm_alloc(w, sizeof(*d));
     if (!d)
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "no memory for %s's domain structure", DN(dom));
     d->id = dom;
     d->inc = w->last_inc + 1; /* taken only once the domain exists (below) */
     d->state = XMM_DOMAIN_RUNNING;
@@ -187,7 +199,9 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
         ffa_domain_free(w, d);
         gnttab_discard(w, d);
         xmm_free(w, d, sizeof(*d));
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM,
+                        "no memory for %s's grant table, FF-A, MPU state or domain table slot",
+                        DN(dom));
     }
     slot = domain_slot(w, dom);
     memmove(&w->doms[slot + 1], &w->doms[slot], (w->dom_count - slot) * sizeof(*w->doms));
@@ -260,8 +274,23 @@ static int kill_list(struct xmm_world *w, struct xmm_domain *d, struct xmm_plist
     return 0;
 }
 
+/* The stage's name in reasons: the resource the kill is releasing. */
+static const char *kill_stage_name(enum kill_stage s)
+{
+    static const char *const names[] = {
+        [KILL_NOT_STARTED] = "not_started", [KILL_FFA] = "ffa",
+        [KILL_GNTTAB] = "gnttab",           [KILL_GUEST_AREAS] = "guest_areas",
+        [KILL_IOMMU] = "iommu",             [KILL_P2M_MAPPINGS] = "p2m_mappings",
+        [KILL_XENHEAP] = "xenheap",         [KILL_PAGES] = "pages",
+        [KILL_P2M_TABLES] = "p2m_tables",   [KILL_DONE] = "done",
+    };
+
+    return (unsigned)s <= KILL_DONE ? names[s] : "?";
+}
+
 static void kill_enter(struct xmm_world *w, struct xmm_domain *d, enum kill_stage s)
 {
+
     domain_touch(w, d);
     d->kill_stage = s;
     d->kill_cursor = 0;
@@ -309,8 +338,11 @@ static int kill_run(struct xmm_world *w, struct xmm_domain *d)
         case KILL_DONE:
         default:
             assert(!"bad kill stage");
-            return -XMM_EINVAL;
+            return xmm_fail(w, -XMM_EINVAL, "%s is in no kill stage", DN(d->id));
         }
+        if (rc == -XMM_ERESTART)
+            return xmm_fail(w, rc, "%s's kill was preempted in stage %s (call again)",
+                            DN(d->id), kill_stage_name(d->kill_stage));
         if (rc)
             return rc;
         kill_enter(w, d, (enum kill_stage)(d->kill_stage + 1));
@@ -323,12 +355,14 @@ int xmm_domain_kill(struct xmm_world *w, xmm_domid_t dom)
     struct xmm_domain *d = domain_find(w, dom);
     int rc;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     d->kill_calls++;
     domain_touch(w, d);
     if (d->state == XMM_DOMAIN_ZOMBIE) {
         ffa_kill_zombie(w, d); /* `xl destroy` again retries the reclaim */
+        xmm_err_clear(w);      /* the SPMC's refusals are in the history, not this call's */
         return 0;
     }
     if (d->state == XMM_DOMAIN_RUNNING) {
@@ -344,7 +378,9 @@ int xmm_domain_kill(struct xmm_world *w, xmm_domid_t dom)
     d->state = XMM_DOMAIN_ZOMBIE;
     hist_domain(w, dom, XMM_DOMAIN_ZOMBIE);
     domain_ref_put(w, d); /* the creation reference; may destroy d */
+    xmm_err_clear(w);
     return 0;
+
 }
 
 int xmm_domain_destroy(struct xmm_world *w, xmm_domid_t dom, uint32_t max_calls, uint32_t *calls)
@@ -352,6 +388,7 @@ int xmm_domain_destroy(struct xmm_world *w, xmm_domid_t dom, uint32_t max_calls,
     uint32_t n = 0;
     int rc;
 
+    xmm_err_clear(w);
     for (;;) {
         rc = xmm_domain_kill(w, dom);
         n++;
@@ -361,6 +398,12 @@ int xmm_domain_destroy(struct xmm_world *w, xmm_domid_t dom, uint32_t max_calls,
     }
     if (calls)
         *calls = n;
+    if (rc == -XMM_ERESTART) {
+        const struct xmm_domain *d = domain_find(w, dom);
+
+        return xmm_fail(w, rc, "%s is still dying after %" PRIu32 " kill calls (stuck in stage %s)",
+                        DN(dom), n, d ? kill_stage_name(d->kill_stage) : "?");
+    }
     return rc;
 }
 
@@ -368,13 +411,14 @@ int xmm_domain_get(struct xmm_world *w, xmm_domid_t dom)
 {
     struct xmm_domain *d = domain_find(w, dom);
 
+    xmm_err_clear(w);
     /*
      * get_domain fails only once the count has dropped to zero and the
      * structure is being destroyed (DOMAIN_DESTROYED): a dying domain or a
      * zombie can still be referenced.  Here such a domain is already gone.
      */
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     d->ext_refs++;
     domain_ref_get(w, d);
     return 0;
@@ -384,11 +428,14 @@ int xmm_domain_put(struct xmm_world *w, xmm_domid_t dom)
 {
     struct xmm_domain *d = domain_find(w, dom);
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     /* Only a reference the caller took with xmm_domain_get can be dropped. */
     if (d->ext_refs == 0)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "no reference to %s taken with xmm_domain_get is left",
+                        DN(dom));
+
     d->ext_refs--;
     domain_ref_put(w, d);
     return 0;

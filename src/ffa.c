@@ -89,17 +89,19 @@ int xmm_spmc_attach(struct xmm_world *w, const struct xmm_spmc_ops *ops, void *c
 {
     uint32_t subscribed = 0;
 
+    xmm_err_clear(w);
     if (!ops || !ops->mem_share || !ops->mem_reclaim || !ops->vm_destroyed || !ops->sp_count ||
         !ops->sp_id || !ops->sp_subscribed)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "an SPMC needs every one of its ops (a NULL one was given)");
     if (ffa_world_has_spmc(w))
-        return -XMM_EBUSY;
+        return xmm_fail(w, -XMM_EBUSY, "the world already has an SPMC attached");
     if (ops->sp_count(ctx) > XMM_FFA_MAX_SPS)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "the SPMC has %" PRIu32 " SPs, at most %d are supported",
+                        ops->sp_count(ctx), XMM_FFA_MAX_SPS);
     if (!w->ffa) {
         w->ffa = xmm_alloc(w, sizeof(*w->ffa));
         if (!w->ffa)
-            return -XMM_ENOMEM;
+            return xmm_fail(w, -XMM_ENOMEM, "no memory for the FF-A mediator's records");
     }
     w->ffa->ops = ops;
     w->ffa->ctx = ctx;
@@ -235,14 +237,21 @@ static struct ffa_share *ctx_take(struct xmm_world *w, struct xmm_domain *d, uin
  * the guest's RAM).  Whether the SP exists and whether a page is already
  * shared are the SPMC's to say.
  */
-static int share_check_descr(const struct xmm_domain *d, uint32_t pages, uint16_t sp)
+static int share_check_descr(struct xmm_world *w, const struct xmm_domain *d, uint32_t pages,
+                             uint16_t sp)
 {
     if (!(sp & XMM_FFA_ID_SECURE_BIT))
-        return XMM_FFA_RET_NOT_SUPPORTED;
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED,
+                        "endpoint %#x is not a secure partition (bit 15 clear): Xen shares only with SPs",
+                        (unsigned)sp);
     if (pages == 0)
-        return XMM_FFA_RET_INVALID_PARAMETERS;
-    if (pages > XMM_FFA_MAX_SHARE_PAGES || d->ffa->count >= XMM_FFA_MAX_SHARES)
-        return XMM_FFA_RET_NO_MEMORY;
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "a share of 0 pages");
+    if (pages > XMM_FFA_MAX_SHARE_PAGES)
+        return xmm_fail(w, XMM_FFA_RET_NO_MEMORY, "a share of %" PRIu32 " pages is over the limit of %d",
+                        pages, XMM_FFA_MAX_SHARE_PAGES);
+    if (d->ffa->count >= XMM_FFA_MAX_SHARES)
+        return xmm_fail(w, XMM_FFA_RET_NO_MEMORY, "%s already has %" PRIu32 " shares, the limit",
+                        DN(d->id), d->ffa->count);
     return XMM_FFA_RET_OK;
 }
 
@@ -255,18 +264,32 @@ static int share_check_pages(struct xmm_world *w, const struct xmm_domain *d, ui
 
         /* The guest names pages by 64-bit address: gfn + i must be one. */
         if (gfn > FFA_MAX_ADDR_GFN || i > FFA_MAX_ADDR_GFN - gfn)
-            return XMM_FFA_RET_INVALID_PARAMETERS;
+            return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS,
+                            "page %" PRIu32 " of the share at gfn %#" PRIx64 " overflows a 64-bit address",
+                            i, gfn);
         if (gfn + i >= XMM_FRAME_LIMIT)
-            return XMM_FFA_RET_DENIED;
+            return xmm_fail(w, XMM_FFA_RET_DENIED, "gfn %#" PRIx64 " is beyond %s's P2M", gfn + i,
+                            DN(d->id));
         e = p2m_get(&d->p2m, gfn + i);
         mfn = p2m_entry_mfn(e);
-        if (!e || p2m_entry_type(e) != XMM_P2M_RAM_RW || !frame_valid(w, mfn))
-            return XMM_FFA_RET_DENIED;
+        if (!e)
+            return xmm_fail(w, XMM_FFA_RET_DENIED, "%s maps nothing at gfn %#" PRIx64, DN(d->id),
+                            gfn + i);
+        if (p2m_entry_type(e) != XMM_P2M_RAM_RW || !frame_valid(w, mfn))
+            return xmm_fail(w, XMM_FFA_RET_DENIED, "gfn %#" PRIx64 " of %s is %s, not ram_rw",
+                            gfn + i, DN(d->id), xmm_p2m_type_name(p2m_entry_type(e)));
         pg = &w->frames[mfn - w->ram_base];
         /* Only the guest's own domheap pages can be lent out. */
-        if (pg->owner != d->id || (pg->count_info & XMM_PGC_xen_heap) || page_count(pg) == 0 ||
-            page_count(pg) == XMM_PGC_count_mask)
-            return XMM_FFA_RET_DENIED;
+        if (pg->owner != d->id || (pg->count_info & XMM_PGC_xen_heap))
+            return xmm_fail(w, XMM_FFA_RET_DENIED,
+                            "mfn %#" PRIx64 " at gfn %#" PRIx64 " is %s, not a domheap page of %s",
+                            mfn, gfn + i,
+                            (pg->count_info & XMM_PGC_xen_heap) ? "a xenheap frame" : DN(pg->owner),
+                            DN(d->id));
+        if (page_count(pg) == 0 || page_count(pg) == XMM_PGC_count_mask)
+            return xmm_fail(w, XMM_FFA_RET_DENIED,
+                            "mfn %#" PRIx64 " of %s has reference count %" PRIu32 ": get_page fails",
+                            mfn, DN(d->id), page_count(pg));
         mfns[i] = xmm_mfn(mfn);
     }
     return XMM_FFA_RET_OK;
@@ -279,21 +302,30 @@ int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t 
     struct ffa_share *s;
     int rc;
 
+    xmm_err_clear(w);
     if (!ffa_world_has_spmc(w))
-        return XMM_FFA_RET_NOT_SUPPORTED;
-    if (!d || domain_dying(d))
-        return XMM_FFA_RET_INVALID_PARAMETERS;
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the world has no SPMC (world.spmc)");
+    if (!d)
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "there is no domain %s", DN(dom));
+    if (domain_dying(d))
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "%s is %s: it makes no more FF-A calls",
+                        DN(dom), xmm_domain_state_name(d->state));
     if (!d->ffa)
-        return XMM_FFA_RET_NOT_SUPPORTED;
-    rc = share_check_descr(d, pages, sp);
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "%s was created without ffa", DN(dom));
+    rc = share_check_descr(w, d, pages, sp);
     if (rc != XMM_FFA_RET_OK)
         return rc;
     s = xmm_alloc(w, share_size(pages));
     if (!s)
-        return XMM_FFA_RET_NO_MEMORY;
+        return xmm_fail(w, XMM_FFA_RET_NO_MEMORY, "no memory for the record of a %" PRIu32 "-page share",
+                        pages);
     rc = share_check_pages(w, d, gfn.g, pages, s->mfns);
-    if (rc == XMM_FFA_RET_OK)
+    if (rc == XMM_FFA_RET_OK) {
         rc = w->ffa->ops->mem_share(w->ffa->ctx, w, dom, sp, s->mfns, pages, &s->handle);
+        if (rc != XMM_FFA_RET_OK && !xmm_world_last_error(w)[0])
+            xmm_fail(w, rc, "the SPMC refused the share of %s's gfn %#" PRIx64 " with SP %#x (%s)",
+                     DN(dom), gfn.g, (unsigned)sp, xmm_rc_name(XMM_RC_FFA, rc));
+    }
     if (rc != XMM_FFA_RET_OK) {
         xmm_free(w, s, share_size(pages));
         return rc;
@@ -342,14 +374,23 @@ int xmm_ffa_reclaim(struct xmm_world *w, xmm_domid_t dom, xmm_ffa_handle_t handl
     struct xmm_domain *d = domain_find(w, dom);
     int i, rc;
 
+    xmm_err_clear(w);
     if (!ffa_world_has_spmc(w))
-        return XMM_FFA_RET_NOT_SUPPORTED;
-    if (!d || domain_dying(d))
-        return XMM_FFA_RET_INVALID_PARAMETERS;
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the world has no SPMC (world.spmc)");
+    if (!d)
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "there is no domain %s", DN(dom));
+    if (domain_dying(d))
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "%s is %s: it makes no more FF-A calls",
+                        DN(dom), xmm_domain_state_name(d->state));
     i = find_share(d, handle);
     if (i < 0)
-        return XMM_FFA_RET_INVALID_PARAMETERS;
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "handle %#" PRIx64 " is not a share of %s",
+                        (uint64_t)handle, DN(dom));
     rc = reclaim_one(w, d, (uint32_t)i);
+    if (rc != XMM_FFA_RET_OK && !xmm_world_last_error(w)[0])
+        xmm_fail(w, rc, "the SPMC refused to reclaim handle %#" PRIx64 " of %s (%s)",
+                 (uint64_t)handle, DN(dom), xmm_rc_name(XMM_RC_FFA, rc));
+
     if (rc == XMM_FFA_RET_OK) {
         w->ffa->stats.reclaims++;
         hold_sync(w, d); /* may destroy d: a running domain keeps its creation ref */
@@ -673,16 +714,30 @@ void ffa_kill_zombie(struct xmm_world *w, struct xmm_domain *d)
 
 int xmm_sp_retrieve(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
 {
+    int rc;
+
+    xmm_err_clear(w);
     if (!ffa_world_has_spmc(w) || !w->ffa->ops->retrieve)
-        return XMM_FFA_RET_NOT_SUPPORTED;
-    return w->ffa->ops->retrieve(w->ffa->ctx, w, sp, handle);
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the SPMC has no retrieve");
+    rc = w->ffa->ops->retrieve(w->ffa->ctx, w, sp, handle);
+    if (rc != XMM_FFA_RET_OK && !xmm_world_last_error(w)[0])
+        xmm_fail(w, rc, "the SPMC refused SP %#x's retrieve of handle %#" PRIx64 " (%s)",
+                 (unsigned)sp, (uint64_t)handle, xmm_rc_name(XMM_RC_FFA, rc));
+    return rc;
 }
 
 int xmm_sp_relinquish(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
 {
+    int rc;
+
+    xmm_err_clear(w);
     if (!ffa_world_has_spmc(w) || !w->ffa->ops->relinquish)
-        return XMM_FFA_RET_NOT_SUPPORTED;
-    return w->ffa->ops->relinquish(w->ffa->ctx, w, sp, handle);
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the SPMC has no relinquish");
+    rc = w->ffa->ops->relinquish(w->ffa->ctx, w, sp, handle);
+    if (rc != XMM_FFA_RET_OK && !xmm_world_last_error(w)[0])
+        xmm_fail(w, rc, "the SPMC refused SP %#x's relinquish of handle %#" PRIx64 " (%s)",
+                 (unsigned)sp, (uint64_t)handle, xmm_rc_name(XMM_RC_FFA, rc));
+    return rc;
 }
 
 /*
@@ -728,11 +783,16 @@ int xmm_sp_access(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle, uin
     xmm_mfn_t mfn;
     int rc;
 
+    xmm_err_clear(w);
     if (!ffa_world_has_spmc(w) || !w->ffa->ops->access)
-        return XMM_FFA_RET_NOT_SUPPORTED;
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the SPMC has no access");
     rc = w->ffa->ops->access(w->ffa->ctx, w, sp, handle, page, write, &mfn);
+    if (rc != XMM_FFA_RET_OK && !xmm_world_last_error(w)[0])
+        xmm_fail(w, rc, "the SPMC refused SP %#x's access to page %" PRIu32 " of handle %#" PRIx64 " (%s)",
+                 (unsigned)sp, page, (uint64_t)handle, xmm_rc_name(XMM_RC_FFA, rc));
     if (rc != XMM_FFA_RET_OK)
         return rc;
+
     if (!frame_valid(w, mfn.m))
         return XMM_FFA_RET_OK;
     hist_add(w, frame_idx(w, mfn), XMM_EV_SP_ACCESS, w->frames[frame_idx(w, mfn)].owner, sp,

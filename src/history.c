@@ -114,25 +114,12 @@ const char *xmm_event_kind_name(enum xmm_event_kind k)
     return ((unsigned)k < XMM_EV_KIND_COUNT && kind_names[k]) ? kind_names[k] : "?";
 }
 
-/* "d1", "xen", "park", "nobody". */
-static void dom_name(char *buf, size_t len, xmm_domid_t dom)
-{
-    if (dom == XMM_DOMID_XEN)
-        snprintf(buf, len, "xen");
-    else if (dom == XMM_DOMID_PARK)
-        snprintf(buf, len, "park");
-    else if (dom == XMM_DOMID_INVALID)
-        snprintf(buf, len, "nobody");
-    else
-        snprintf(buf, len, "d%u", (unsigned)dom);
-}
-
 int xmm_event_describe(const struct xmm_event *ev, char *buf, size_t len)
 {
     char d[16];
     unsigned long long a = (unsigned long long)ev->arg;
 
-    dom_name(d, sizeof(d), ev->dom);
+    xmm_domid_name(ev->dom, d, sizeof(d));
     switch ((enum xmm_event_kind)ev->kind) {
     case XMM_EV_ALLOC: return snprintf(buf, len, "allocated to %s", d);
     case XMM_EV_FREE: return snprintf(buf, len, "freed to the heap");

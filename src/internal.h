@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "xmm/xmm.h"
+#include "error.h"
 
 /*
  * Planted bugs for the fuzzing tests only (tests/gen, docs/fuzzing.md): a
@@ -291,6 +292,8 @@ struct xmm_world {
     struct xmm_violation flagged[FLAGGED_MAX];
     uint32_t flagged_count;
     uint64_t check_total;
+
+    struct xmm_reason err; /* error.c: why the last call failed, "" after a success */
 };
 
 /* --- allocation (world.c) ------------------------------------------------- */
@@ -428,7 +431,7 @@ bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_
  * goes only with GNTTABOP_unmap_grant_ref); under replace, anything, as
  * upstream.  Return: 0 or -XMM_EBUSY.
  */
-int physmap_replaceable(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn);
+int physmap_replaceable(struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn);
 /*
  * A xenheap frame Xen allocated for d itself (its shared_info or a grant
  * table frame), freed only when d is freed: given back by the guest, it
@@ -551,6 +554,9 @@ bool saferange_blocks(const struct xmm_world *w, const struct xmm_domain *d, uin
                       uint64_t pages);
 /* A grant or foreign mapping may go at gfn (always, unless a toolstack range excludes it). */
 bool saferange_admits(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn);
+/* Say why [gfn, gfn+pages) is refused by d's safe range (blocks or does not admit); rc. */
+int saferange_refuse(struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn,
+                     uint64_t pages, int rc);
 /* d's safe ranges as the guest sees them (toolstack range, or told holes). */
 size_t saferange_list(const struct xmm_world *w, const struct xmm_domain *d,
                       struct xmm_saferange *out, size_t max);

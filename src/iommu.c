@@ -791,23 +791,30 @@ int xmm_iommu_assign(struct xmm_world *w, xmm_domid_t dom, const char *dev)
     struct iommu_device *dv;
     uint64_t gfn = 0, g, e;
 
+    xmm_err_clear(w);
     if (!iw)
-        return -XMM_ENOSYS;
+        return xmm_fail(w, -XMM_ENOSYS, "the world has no IOMMU (no world.iommu.devices)");
     dv = iommu_dev_find(iw, dev);
     if (!dv)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "there is no device %s", dev ? dev : "(null)");
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     if (domain_dying(d))
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "%s is %s: no device is assigned to it", DN(dom),
+                        xmm_domain_state_name(d->state));
     if (dv->dom == dom)
-        return -XMM_EEXIST;
-    if (dv->dom != XMM_DOMID_INVALID || dv->tlb_used || dv->flushing)
-        return -XMM_EBUSY;
+        return xmm_fail(w, -XMM_EEXIST, "%s is assigned to %s already", dv->id, DN(dom));
+    if (dv->dom != XMM_DOMID_INVALID)
+        return xmm_fail(w, -XMM_EBUSY, "%s is assigned to %s", dv->id, DN(dv->dom));
+    if (dv->tlb_used || dv->flushing)
+        return xmm_fail(w, -XMM_EBUSY,
+                        "%s still has %s (device TLB entries: %" PRIu32 ")", dv->id,
+                        dv->flushing ? "a flush in flight" : "cached translations",
+                        (uint32_t)dv->tlb_used);
     if (!d->iommu) {
         d->iommu = xmm_alloc(w, sizeof(*d->iommu));
         if (!d->iommu)
-            return -XMM_ENOMEM;
+            return xmm_fail(w, -XMM_ENOMEM, "no memory for %s's IOMMU state", DN(dom));
         d->iommu->held_head = d->iommu->held_tail = XMM_NIL;
     }
     dv->dom = dom;
@@ -863,17 +870,22 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
     struct xmm_domain *d;
     uint32_t idx;
 
+    xmm_err_clear(w);
     if (!iw)
-        return -XMM_ENOSYS;
+        return xmm_fail(w, -XMM_ENOSYS, "the world has no IOMMU (no world.iommu.devices)");
     dv = iommu_dev_find(iw, dev);
-    if (!dv || gfn.g >= XMM_FRAME_LIMIT)
-        return -XMM_EINVAL;
+    if (!dv)
+        return xmm_fail(w, -XMM_EINVAL, "there is no device %s", dev ? dev : "(null)");
+    if (gfn.g >= XMM_FRAME_LIMIT)
+        return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " is beyond the 40-bit frame limit", gfn.g);
     d = domain_find(w, dv->dom);
     e = dv->ats ? tlb_find(dv, gfn.g) : NULL;
     /* A write through a cached read-only translation: ATS asks the IOMMU again. */
     if (e && write && !(e->flags & TLB_WRITE)) {
         if (e->flags & TLB_STALE)
-            return dma_fault(iw, d, -XMM_EACCES);
+            return dma_fault(iw, d, xmm_fail(w, -XMM_EACCES,
+                                             "%s writes gfn %#" PRIx64 " through a stale read-only device-TLB entry",
+                                             dv->id, gfn.g));
         refetch = e;
         e = NULL;
     }
@@ -887,11 +899,17 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
         bool wr;
 
         if (!d)
-            return dma_fault(iw, NULL, -XMM_EPERM);
+            return dma_fault(iw, NULL, xmm_fail(w, -XMM_EPERM,
+                                                "%s is assigned to no domain and has no cached translation of gfn %#" PRIx64,
+                                                dv->id, gfn.g));
         if (!iommu_leaf_visible(w, p2m_get(&d->p2m, gfn.g), &m, &wr))
-            return dma_fault(iw, d, -XMM_ENOENT);
+            return dma_fault(iw, d, xmm_fail(w, -XMM_ENOENT,
+                                             "IOMMU fault: %s's tables map nothing at gfn %#" PRIx64 " for %s",
+                                             DN(d->id), gfn.g, dv->id));
         if (write && !wr)
-            return dma_fault(iw, d, -XMM_EACCES);
+            return dma_fault(iw, d, xmm_fail(w, -XMM_EACCES,
+                                             "IOMMU fault: gfn %#" PRIx64 " of %s is read-only for %s",
+                                             gfn.g, DN(d->id), dv->id));
         memset(&tmp, 0, sizeof(tmp));
         tmp.gfn = gfn.g;
         tmp.mfn = m;
@@ -917,11 +935,12 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
 
         STAT(iw, d ? d->iommu : NULL, isolation, 1);
         snprintf(v.detail, sizeof(v.detail),
-                 "device %s %s frame %#llx through a stale device-TLB entry (gfn %#llx of d%u), "
-                 "frame now %s %u", dv->id, write ? "wrote" : "read", (unsigned long long)e->mfn,
-                 (unsigned long long)gfn.g, (unsigned)e->dom,
+                 "device %s %s frame %#llx through a stale device-TLB entry (gfn %#llx of %s), "
+                 "frame now %s %s", dv->id, write ? "wrote" : "read", (unsigned long long)e->mfn,
+                 (unsigned long long)gfn.g, DN(e->dom),
                  page_is_free(&w->frames[idx]) ? "free, owner" : "owned by",
-                 (unsigned)w->frames[idx].owner);
+                 DN(w->frames[idx].owner));
+
         xmm_check_flag(w, &v);
     }
     if (out)

@@ -393,10 +393,16 @@ int xmm_mpu_evtchn_send(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t to, ui
     uint64_t mfn[2], need, free_regions;
     unsigned regions = 0;
 
+    xmm_err_clear(w);
     if (!d || !t)
-        return -XMM_ESRCH;
-    if (vcpu >= XMM_VCPUS_MAX || domain_dying(d) || domain_dying(t))
-        return -XMM_EINVAL;
+        return xmm_fail_no_domain(w, d ? to : dom);
+    if (vcpu >= XMM_VCPUS_MAX)
+        return xmm_fail(w, -XMM_EINVAL, "vcpu %" PRIu32 " does not exist (at most %d)", vcpu,
+                        XMM_VCPUS_MAX);
+    if (domain_dying(d) || domain_dying(t))
+        return xmm_fail(w, -XMM_EINVAL, "%s is %s: no event is sent", DN(domain_dying(d) ? dom : to),
+                        xmm_domain_state_name(domain_dying(d) ? d->state : t->state));
+
     w->mpu_stats.sends++;
     d->mpu->cost.sends++;
     if (dom != to)

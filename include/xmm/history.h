@@ -64,6 +64,14 @@ size_t xmm_history_frame(const struct xmm_world *w, xmm_mfn_t mfn, struct xmm_ev
 /* Describe one event in words ("allocated to d1", "mapped by d2 at gfn 0x10 as map_foreign_rw"). */
 int xmm_event_describe(const struct xmm_event *ev, char *buf, size_t len);
 
+/*
+ * The one way objects are named in reasons, histories and reports, accepted
+ * back as input by xmm_domid_parse: "d1", "xen", "park", "io", "none"
+ * (XMM_DOMID_INVALID: a frame nobody owns).  Return: as snprintf.
+ */
+int xmm_domid_name(xmm_domid_t dom, char *buf, size_t len);
+/* "d1" or "1", "xen", "park", "io", "none".  Return: 0 or -XMM_EINVAL. */
+int xmm_domid_parse(const char *s, xmm_domid_t *out);
 /* Total events appended since the world was created. */
 uint64_t xmm_history_count(const struct xmm_world *w);
 

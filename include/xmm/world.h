@@ -210,6 +210,19 @@ uint64_t xmm_world_alloc_failures(const struct xmm_world *w);
 size_t xmm_world_bytes_live(const struct xmm_world *w);
 size_t xmm_world_blocks_live(const struct xmm_world *w);
 
+/* --- why the last call failed ------------------------------------------ */
+
+/*
+ * One line saying why the last call on this world failed, naming the object
+ * and the rule: "gfn 0x38010 is outside d2's safe range [0x80000, 0x100200)".
+ * Every call on a world that can fail empties it first and a refusal writes
+ * it, so after a successful call it is "" and after a failed one it explains
+ * that failure (never empty).  The string belongs to the world and stays
+ * valid until the next call on that world.  Writing it allocates nothing,
+ * so it cannot fail a call.  xmm_world_new has no world to hold a reason.
+ */
+const char *xmm_world_last_error(const struct xmm_world *w);
+
 /* --- step label, for the history ---------------------------------------- */
 
 /* The caller's step number, recorded with every event from now on. */

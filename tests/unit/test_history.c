@@ -121,7 +121,7 @@ static void test_describe(void **state)
     ev.dom = XMM_DOMID_XEN;
     describe(&ev, "allocated to xen");
     ev.dom = XMM_DOMID_INVALID;
-    describe(&ev, "allocated to nobody");
+    describe(&ev, "allocated to none");
     ev.kind = 200;
     describe(&ev, "event 200");
     /* Truncates like snprintf and says how long the whole text is. */
