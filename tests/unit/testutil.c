@@ -282,10 +282,43 @@ void tu_assert_rc(int got, int want, const char *expr, const char *file, int lin
     }
 }
 
+bool tu_reason_generic(const char *r)
+{
+    static const char *const vague[] = { "error", "failed", "invalid", "invalid argument",
+                                         "no memory", "busy", "not found", "denied" };
+    enum xmm_rc_family fam;
+    int rc;
+
+    if (!r || strlen(r) < 16 || !strchr(r, ' ') || xmm_rc_parse(r, &fam, &rc) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(vague) / sizeof(vague[0]); i++)
+        if (!strcmp(r, vague[i]))
+            return true;
+    /* A reason is a sentence naming its object and rule, not a word or two. */
+    for (rc = 0; *r; r++)
+        rc += *r == ' ';
+    return rc < 3;
+}
+
+void tu_assert_reason(struct xmm_world *w, int got, const char *expr, const char *file, int line)
+{
+    const char *r = xmm_world_last_error(w);
+
+    if (got != 0 && tu_reason_generic(r)) {
+        print_error("%s failed with %d but its reason is empty or generic: '%s'\n", expr, got, r);
+        _fail(file, line);
+    }
+    if (got == 0 && r[0]) {
+        print_error("%s succeeded but left a reason: '%s'\n", expr, r);
+        _fail(file, line);
+    }
+}
+
 void tu_assert_unchanged(struct xmm_world *w, uint64_t digest, uint64_t state, int got, int want,
                          const char *expr, const char *file, int line)
 {
     tu_assert_rc(got, want, expr, file, line);
+    tu_assert_reason(w, got, expr, file, line);
     if (xmm_world_digest(w) != digest) {
         print_error("%s failed with %s but changed the world digest\n", expr, xmm_strerror(got));
         _fail(file, line);
@@ -318,6 +351,11 @@ uint64_t tu_alloc_fail_drive(const struct tu_afd *d)
         xmm_world_fail_alloc(w, n, false);
         rc = d->op(w, d->ctx);
         xmm_world_fail_alloc(w, 0, false);
+        if (rc != 0 && tu_reason_generic(xmm_world_last_error(w))) {
+            print_error("%s: with allocation %" PRIu64 " failing: rc %d, reason empty or generic: '%s'\n",
+                        d->name, n, rc, xmm_world_last_error(w));
+            fail();
+        }
         if (rc == 0) {
             assert_world_clean(w);
             if (d->verify)
