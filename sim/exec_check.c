@@ -84,6 +84,8 @@ static void ck_frame(struct sim_exec *x, const struct sim_res *a, struct sim_exe
         ck_fail(o, "frame 0x%" PRIx64 " is not a RAM frame of this world", xmm_mfn_x(mfn));
         return;
     }
+    o->has_frame = true;
+    o->frame = xmm_mfn_x(mfn);
     if (a[CK_OWNER].present) {
         bool ok;
 

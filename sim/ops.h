@@ -129,6 +129,8 @@ struct sim_exec_out {
     uint64_t bind;
     bool check_failed;   /* check op: an assertion did not hold */
     char msg[320];       /* check failure, or a note for -v ("3 kill calls") */
+    bool has_frame;      /* check / show: the host frame the step is about */
+    uint64_t frame;
 };
 
 /*

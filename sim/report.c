@@ -233,6 +233,10 @@ static void report_step_json(GString *s, const struct sim_scenario *sc,
                                                         st->has_expect ? st->expect_rc : 0));
     }
     g_string_append_printf(s, ",\"ok\":%s", ev->rc_ok && !ev->check_failed ? "true" : "false");
+    if (ev->rc && ev->reason && ev->reason[0]) {
+        g_string_append(s, ",\"reason\":");
+        sim_json_string(s, ev->reason);
+    }
     if (ev->info && ev->info[0]) {
         g_string_append(s, ",\"info\":");
         sim_json_string(s, ev->info);
@@ -257,6 +261,8 @@ static void report_step_text(GString *s, const struct sim_step_event *ev, uint64
                                xmm_rc_name(st->op->family, st->has_expect ? st->expect_rc : 0));
     if (ev->info && ev->info[0])
         g_string_append_printf(s, " [%s]", ev->info);
+    if (ev->rc && ev->reason && ev->reason[0])
+        g_string_append_printf(s, " because: %s", ev->reason);
     g_string_append_c(s, '\n');
 }
 
@@ -358,6 +364,10 @@ static void report_json(struct sim_report *r, const struct sim_scenario *sc,
         if (res->expected_rc) {
             g_string_append_printf(s, ",\"expected\":\"%s\",\"actual\":\"%s\"", res->expected_rc,
                                    res->actual_rc);
+        }
+        if (res->reason) {
+            g_string_append(s, ",\"reason\":");
+            sim_json_string(s, res->reason);
         }
         g_string_append(s, ",\"details\":[");
         for (i = 0; i < res->details->len; i++) {

@@ -43,6 +43,7 @@ struct sim_result {
     char *what;                /* one line: what differed */
     const char *expected_rc;   /* SIM_FAIL_RC: names (static strings) */
     const char *actual_rc;
+    char *reason;              /* SIM_FAIL_RC: the library's reason for the failure, or NULL */
     GPtrArray *details;        /* more lines: violations, histories, notes */
     uint64_t seed;             /* the seed the world ran with */
     char *summary;             /* one line of figures at the end of the run (MPU), or NULL */
@@ -58,6 +59,7 @@ struct sim_step_event {
     bool rc_ok;
     bool check_failed;         /* a check step whose assertion did not hold */
     const char *info;          /* exec's note ("3 kill calls"), may be "" */
+    const char *reason;        /* rc != 0: why, in the library's words (may be "") */
 };
 
 typedef void (*sim_step_cb)(void *ctx, const struct sim_scenario *sc,

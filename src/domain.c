@@ -211,6 +211,8 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     w->dom_by_id[dom] = d;
     domain_touch(w, d);
     hist_domain(w, dom, XMM_DOMAIN_RUNNING);
+    hist_dom_event(w, dom, XMM_EV_SAFE_RANGE,
+                   sr.pages ? sr.gfn | (sr.pages << 40) : 0, 0);
     return 0;
 }
 

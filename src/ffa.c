@@ -434,6 +434,7 @@ static void notify(struct xmm_world *w, struct xmm_domain *d)
         if (!(d->ffa->vmd_pending & (UINT32_C(1) << i)))
             continue;
         rc = f->ops->vm_destroyed(f->ctx, w, f->ops->sp_id(f->ctx, i), d->id);
+        hist_dom_event(w, d->id, XMM_EV_VM_DESTROYED, f->ops->sp_id(f->ctx, i), (uint8_t)-rc);
         if (rc == XMM_FFA_RET_OK) {
             f->stats.vm_destroyed_sent++;
         } else if ((rc == XMM_FFA_RET_RETRY || rc == XMM_FFA_RET_INTERRUPTED) &&
@@ -564,6 +565,10 @@ static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
     struct ffa_share *s = d->ffa->shares[i];
     struct ffa_world *f = w->ffa;
 
+    for (uint32_t p = 0; p < s->count; p++)
+        hist_add(w, frame_idx(w, s->mfns[p]), XMM_EV_FFA_DECIDED, d->id, s->sp,
+                 (uint8_t)w->policy.ffa_refused);
+
     switch (w->policy.ffa_refused) {
     case XMM_FFA_REFUSED_PARK:
         if (!park_ready(w, d, s) || list_push(w, &f->parked, s))
@@ -614,6 +619,8 @@ static bool attempt(struct xmm_world *w, struct xmm_domain *d, bool settle)
         }
         f->stats.reclaim_refusals++;
         s->retries++;
+        for (uint32_t p = 0; p < s->count; p++)
+            hist_add(w, frame_idx(w, s->mfns[p]), XMM_EV_FFA_REFUSED, d->id, s->sp, (uint8_t)-rc);
         /* Dropping a record moves no frame: `leak` need not wait for a safe moment. */
         if ((settle || w->policy.ffa_refused == XMM_FFA_REFUSED_LEAK) && give_up(w, s, rc) &&
             refuse(w, d, i))
@@ -638,6 +645,8 @@ static void arm_retry(struct xmm_world *w, struct ffa_ctx *c)
     /* Out of memory for the timer: the next destroy call retries instead. */
     if (xmm_timer_arm(w, period, retry_timer, c, &c->timer))
         c->timer = 0;
+    else
+        hist_dom_event(w, c->dom, XMM_EV_FFA_RETRY, w->now + period, 0);
 }
 
 /* Whether refused shares may be settled now (not while pages are being released). */

@@ -525,6 +525,8 @@ int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_g
     lock_take(w, LOCK_P2M);
     p2m_write(w, ld, gfn.g, p2m_pack(mfn, readonly ? XMM_P2M_GRANT_MAP_RO : XMM_P2M_GRANT_MAP_RW));
     lock_release(w, LOCK_P2M);
+    hist_add(w, (uint32_t)(mfn - w->ram_base), XMM_EV_GRANT_MAP, dom,
+             claim.handle | ((uint64_t)ref << 32), 0);
     *handle = claim.handle;
     return XMM_GNTST_okay;
 }
@@ -543,6 +545,8 @@ static void unmap_complete(struct xmm_world *w, struct xmm_domain *ld, uint32_t 
     bool rw = m->flags & MT_RW;
     int rc;
 
+    hist_add(w, (uint32_t)(mfn - w->ram_base), XMM_EV_GRANT_UNMAP, ld->id,
+             h | ((uint64_t)m->ref << 32), 0);
     if (rd && rd->gt && m->ref < rd->gt->nr_frames * EPF) {
         struct active_entry *a = active_of(rd->gt, m->ref);
         struct grant_entry *ge = entry_of(rd->gt, m->ref);

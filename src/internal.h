@@ -447,6 +447,9 @@ bool physmap_own_page(const struct xmm_world *w, xmm_domid_t dom, uint64_t mfn);
 void hist_add(struct xmm_world *w, uint32_t idx, enum xmm_event_kind kind, xmm_domid_t dom,
               uint64_t arg, uint8_t aux);
 void hist_domain(struct xmm_world *w, xmm_domid_t dom, enum xmm_domain_state st);
+/* An event of a domain, not of a frame (retry timers, VM_DESTROYED, safe ranges). */
+void hist_dom_event(struct xmm_world *w, xmm_domid_t dom, enum xmm_event_kind kind,
+                    uint64_t arg, uint8_t aux);
 
 /* --- checker (check.c) ---------------------------------------------------- */
 void dirty_p2m_add(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn);

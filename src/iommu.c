@@ -343,6 +343,8 @@ static void tlb_insert(struct xmm_world *w, struct iommu_device *dv, uint64_t gf
     slot->lru = ++dv->lru_clock;
     slot->flags = TLB_VALID | (writable ? TLB_WRITE : 0);
     dv->tlb_used++;
+    hist_add(w, (uint32_t)(mfn - w->ram_base), XMM_EV_DEVTLB_FILL, dom,
+             (uint64_t)(dv - w->iommu->dev), 0);
 }
 
 /*
@@ -499,6 +501,8 @@ static void complete(struct xmm_world *w, struct iommu_world *iw, uint32_t s)
         io->st.pending--;
     if (iw->ops && iw->ops->flush_done)
         iw->ops->flush_done(iw->ctx, r.dom, r.id);
+    if (!(r.flags & FL_DEVICE) && frame_valid(w, r.mfn))
+        hist_add(w, (uint32_t)(r.mfn - w->ram_base), XMM_EV_INV_DONE, r.dom, r.id, 0);
     if (r.flags & FL_DEVICE) {
         /* Deassignment: the device drops everything; it can be assigned again. */
         struct iommu_device *dv = &iw->dev[r.dev];
@@ -589,6 +593,8 @@ static void submit(struct xmm_world *w, struct iommu_world *iw, struct iommu_dom
     /* Bounded, so that the clock cannot be pushed to overflow by a wait. */
     r->due = w->now + (lat > XMM_IOMMU_LATENCY_MAX ? XMM_IOMMU_LATENCY_MAX : lat);
     pend_insert(iw, s);
+    if (!(r->flags & FL_DEVICE) && frame_valid(w, r->mfn))
+        hist_add(w, (uint32_t)(r->mfn - w->ram_base), XMM_EV_INV_QUEUED, r->dom, r->due, 0);
     STAT(iw, io, flushes, 1);
     STAT(iw, io, pending, 1);
 }

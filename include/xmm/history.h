@@ -38,6 +38,16 @@ enum xmm_event_kind {
     XMM_EV_DEVTLB_HOLD,
     XMM_EV_DEVTLB_RELEASE,
     XMM_EV_DOMAIN,         /* domain lifecycle; frame = none, aux = state */
+    XMM_EV_FFA_REFUSED,    /* teardown reclaim refused by SP arg, aux = -FFA_RET code */
+    XMM_EV_FFA_DECIDED,    /* refused share dealt with: aux = enum xmm_ffa_refused_policy */
+    XMM_EV_FFA_RETRY,      /* domain event: reclaim retry timer armed, due at tick arg */
+    XMM_EV_VM_DESTROYED,   /* domain event: VM_DESTROYED sent to SP arg, aux = -reply */
+    XMM_EV_DEVTLB_FILL,    /* device arg cached a translation of the frame for dom */
+    XMM_EV_INV_QUEUED,     /* invalidation queued for dom's unmap, due at tick arg */
+    XMM_EV_INV_DONE,       /* that invalidation completed */
+    XMM_EV_GRANT_MAP,      /* grant-mapped by dom: arg = handle | ref << 32 */
+    XMM_EV_GRANT_UNMAP,    /* grant unmapped by dom: arg = handle | ref << 32 */
+    XMM_EV_SAFE_RANGE,     /* domain event: safe range chosen, arg = gfn | pages << 40 */
     XMM_EV_KIND_COUNT
 };
 
@@ -61,6 +71,12 @@ const char *xmm_event_kind_name(enum xmm_event_kind k);
 size_t xmm_history_frame(const struct xmm_world *w, xmm_mfn_t mfn, struct xmm_event *out,
                          size_t max);
 
+/*
+ * Every event still in the ring with sequence number >= from, oldest first,
+ * at most max (frame and domain events alike).  Return: number written.
+ */
+size_t xmm_history_since(const struct xmm_world *w, uint64_t from, struct xmm_event *out,
+                         size_t max);
 /* Describe one event in words ("allocated to d1", "mapped by d2 at gfn 0x10 as map_foreign_rw"). */
 int xmm_event_describe(const struct xmm_event *ev, char *buf, size_t len);
 
