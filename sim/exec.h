@@ -49,6 +49,8 @@ enum { IA_DOM, IA_DEV, IA_ROWS };
 enum { DMA_DEV, DMA_GFN, DMA_WRITE, DMA_ROWS };
 enum { QU_DOM, QU_ROWS };
 enum { DT_DOM, DT_FILE, DT_ROWS };
+enum { SH_FRAME, SH_FRAME_DOM, SH_FRAME_GFN, SH_DOMAIN, SH_P2M, SH_P2M_DOM, SH_P2M_GFN, SH_SHARE,
+       SH_DEVICE, SH_ROWS };
 enum {
     CK_DOMAIN, CK_STATE, CK_TOT_PAGES, CK_REFS,
     CK_FRAME, CK_FRAME_DOM, CK_FRAME_GFN, CK_OWNER, CK_REFCOUNT,
@@ -78,6 +80,7 @@ int sim_exec_map_mmio(struct sim_exec *x, const struct sim_res *a, struct sim_ex
 int sim_exec_remove_physmap(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
 int sim_exec_lookup(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
 int sim_exec_check(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
+int sim_exec_show(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
 
 /* Ops of modules behind a SIM_HAVE_* switch (defined only when it is 1). */
 int sim_exec_map_grant_frame(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);

@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "exec.h"
+#include "inspect.h"
 
 /* Append one failed assertion to o->msg. */
 static void ck_fail(struct sim_exec_out *o, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -238,5 +239,44 @@ int sim_exec_check(struct sim_exec *x, const struct sim_res *a, struct sim_exec_
     } else {
         ck_fail(o, "check subject not supported by this build");
     }
+    return 0;
+}
+
+/* show: the subject's state in words, no assertion. */
+int sim_exec_show(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o)
+{
+    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+
+    if (a[SH_FRAME].present) {
+        xmm_mfn_t mfn = xmm_mfn(a[SH_FRAME].u);
+
+        if (a[SH_FRAME].kind == SIM_V_MAP) {
+            struct xmm_p2m_entry e;
+
+            if (xmm_p2m_lookup(x->w, (xmm_domid_t)a[SH_FRAME_DOM].u,
+                               xmm_gfn(a[SH_FRAME_GFN].u), &e) != 0)
+                mfn = XMM_INVALID_MFN;
+            else
+                mfn = e.mfn;
+        }
+        if (xmm_mfn_eq(mfn, XMM_INVALID_MFN)) {
+            sim_show_p2m(x->w, (xmm_domid_t)a[SH_FRAME_DOM].u, a[SH_FRAME_GFN].u, lines);
+        } else {
+            sim_show_frame(x->w, mfn, lines);
+            o->has_frame = xmm_world_mfn_is_ram(x->w, mfn);
+            o->frame = xmm_mfn_x(mfn);
+        }
+    } else if (a[SH_DOMAIN].present) {
+        sim_show_domain(x->w, (xmm_domid_t)a[SH_DOMAIN].u, lines);
+    } else if (a[SH_P2M].present) {
+        sim_show_p2m(x->w, (xmm_domid_t)a[SH_P2M_DOM].u, a[SH_P2M_GFN].u, lines);
+    } else if (a[SH_SHARE].present) {
+        sim_show_share(x->w, (xmm_ffa_handle_t)a[SH_SHARE].u, lines);
+    } else if (a[SH_DEVICE].present) {
+        sim_show_device(x->w, a[SH_DEVICE].s, lines);
+    }
+    g_ptr_array_add(lines, NULL);
+    o->show = g_strjoinv("\n", (char **)lines->pdata);
+    g_ptr_array_free(lines, TRUE);
     return 0;
 }

@@ -402,6 +402,31 @@ static int ld_subject_of_row(int r)
     return -1;
 }
 
+/* `show`: exactly one subject. */
+static bool ld_show_rules(struct ld *l, const struct sim_step *st, const struct yt_node *n)
+{
+    const struct sim_op *op = st->op;
+    const struct sim_arg *first = NULL;
+    size_t i;
+
+    for (i = 0; i < op->arg_count; i++) {
+        const struct sim_val *v = &st->vals[i];
+
+        if (op->args[i].parent != -1 || v->kind == SIM_V_ABSENT)
+            continue;
+        if (first) {
+            struct yt_node at = { .line = v->line, .col = v->col };
+
+            return ld_fail(l, &at, "show has two subjects, '%s' and '%s' (one per show)",
+                           first->key, op->args[i].key);
+        }
+        first = &op->args[i];
+    }
+    if (!first)
+        return ld_fail(l, n, "show needs a subject: one of frame, domain, p2m, share, device");
+    return true;
+}
+
 /* `check`: exactly one subject, and only the assertions it takes. */
 static bool ld_check_rules(struct ld *l, const struct sim_step *st, const struct yt_node *n)
 {
@@ -544,6 +569,8 @@ bool ld_step(struct ld *l, const struct yt_node *n, struct sim_step *st)
     if (meta[0] && !ld_step_as(l, st, meta[0]))
         return false;
     if (st->op == sim_op_check() && !ld_check_rules(l, st, opval))
+        return false;
+    if (st->op == sim_op_show() && !ld_show_rules(l, st, opval))
         return false;
     if (!sim_op_runnable(st->op))
         ld_defer(l, opkey, "op '%s' is not supported yet (%s, %s)", st->op->name, st->op->module,

@@ -264,6 +264,22 @@ static const struct sim_arg check_rows[CK_ROWS] = {
                            "invalidations requested and not completed"),
 };
 
+static const struct sim_arg show_rows[SH_ROWS] = {
+    [SH_FRAME] = { .key = "frame", .type = SIM_T_NESTED, .parent = -1, .int_alt = SIM_T_MFN,
+                   .doc = "subject: a frame, by mfn or `{dom, gfn}` (the frame mapped there)" },
+    [SH_FRAME_DOM] = ROW_CHILD("dom", SIM_T_DOMID, SH_FRAME, 0, 0, "domain"),
+    [SH_FRAME_GFN] = ROW_CHILD("gfn", SIM_T_GFN, SH_FRAME, 0, 0, "gfn"),
+    [SH_DOMAIN] = ROW_OPT("domain", SIM_T_DOMID, 0, 0, "subject: a domain"),
+    [SH_P2M] = { .key = "p2m", .type = SIM_T_NESTED, .parent = -1,
+                 .doc = "subject: a P2M entry `{dom, gfn}`" },
+    [SH_P2M_DOM] = ROW_CHILD("dom", SIM_T_DOMID, SH_P2M, 0, 0, "domain"),
+    [SH_P2M_GFN] = ROW_CHILD("gfn", SIM_T_GFN, SH_P2M, 0, 0, "gfn"),
+    [SH_SHARE] = { .key = "share", .type = SIM_T_HANDLE, .parent = -1,
+                   .doc = "subject: an FF-A share, by its handle" },
+    [SH_DEVICE] = { .key = "device", .type = SIM_T_DEVICE, .parent = -1,
+                    .doc = "subject: a device of world.iommu.devices" },
+};
+
 /* --- the table ----------------------------------------------------------- */
 
 /* An op of a module that may not exist yet: supported once its switch is 1. */
@@ -455,6 +471,12 @@ const struct sim_op sim_ops[] = {
       OP_ROWS(check_rows), .exec = sim_exec_check,
       .summary = "assertions on the model; no state change (subjects below)",
       .example = "check: {domain: 1, state: zombie}" },
+    { .name = "show", .module = "check", .supported = true, .no_expect = true,
+      OP_ROWS(show_rows), .exec = sim_exec_show,
+      .summary = "print the state of one subject (`frame`, `domain`, `p2m`, `share` or "
+                 "`device`) without asserting anything: owner, references, every mapping, "
+                 "FF-A pins and SP reach of a frame; a domain's state and counts",
+      .example = "show: {frame: {dom: 1, gfn: 0x40000}}" },
 };
 const size_t sim_op_count = sizeof(sim_ops) / sizeof(sim_ops[0]);
 
@@ -568,6 +590,15 @@ const struct sim_op *sim_op_find(const char *name)
 }
 
 /* The check op, found once. */
+const struct sim_op *sim_op_show(void)
+{
+    static const struct sim_op *show;
+
+    if (!show)
+        show = sim_op_find("show");
+    return show;
+}
+
 const struct sim_op *sim_op_check(void)
 {
     static const struct sim_op *check;

@@ -131,6 +131,7 @@ struct sim_exec_out {
     char msg[320];       /* check failure, or a note for -v ("3 kill calls") */
     bool has_frame;      /* check / show: the host frame the step is about */
     uint64_t frame;
+    char *show;          /* show: what it prints, lines joined by '\n' (the runner frees it) */
 };
 
 /*
@@ -190,6 +191,7 @@ bool sim_op_runnable(const struct sim_op *op);
 const struct sim_op *sim_op_find(const char *name);
 /* The check op (its rows are the check keys). */
 const struct sim_op *sim_op_check(void);
+const struct sim_op *sim_op_show(void);
 /* Row index of `key` among an op's rows with the given parent, or -1. */
 int sim_op_arg(const struct sim_op *op, const char *key, int parent);
 /* Policy knob by name, or NULL; index of a value name, or -1. */

@@ -321,8 +321,11 @@ static bool run_step(void *ctx, const struct sim_step *st, size_t number)
     ev.check_failed = out.check_failed;
     ev.info = out.check_failed ? "" : out.msg;
     ev.reason = reason;
+    ev.show = out.show;
     if (r->cb)
         r->cb(r->cb_ctx, r->sc, &ev);
+    g_free(out.show);
+    out.show = NULL;
     r->res->steps_run = number;
     stop = run_step_checks(r, mode, number);
     if (stop && r->res->pass) {

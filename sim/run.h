@@ -60,6 +60,7 @@ struct sim_step_event {
     bool check_failed;         /* a check step whose assertion did not hold */
     const char *info;          /* exec's note ("3 kill calls"), may be "" */
     const char *reason;        /* rc != 0: why, in the library's words (may be "") */
+    const char *show;          /* a show step: what it prints (lines joined by '\n'), or NULL */
 };
 
 typedef void (*sim_step_cb)(void *ctx, const struct sim_scenario *sc,

@@ -900,6 +900,31 @@ static void reach_one(void *arg, uint16_t sp, xmm_ffa_handle_t handle, xmm_domid
                      r->rec ? "another incarnation's" : "a share the mediator no longer has");
 }
 
+static void pins_of(const struct ffa_share *s, xmm_ffa_reach_fn fn, void *arg)
+{
+    for (uint32_t p = 0; p < s->count; p++)
+        fn(arg, s->sp, s->handle, s->dom, s->mfns[p]);
+}
+
+void xmm_ffa_for_each_pin(const struct xmm_world *w, xmm_ffa_reach_fn fn, void *arg)
+{
+    if (!w->ffa)
+        return;
+    for (size_t i = 0; i < w->dom_count; i++)
+        for (uint32_t j = 0; w->doms[i]->ffa && j < w->doms[i]->ffa->count; j++)
+            pins_of(w->doms[i]->ffa->shares[j], fn, arg);
+    for (size_t i = 0; i < w->ffa->parked.count; i++)
+        pins_of(w->ffa->parked.v[i], fn, arg);
+    for (size_t i = 0; i < w->ffa->leaked.count; i++)
+        pins_of(w->ffa->leaked.v[i], fn, arg);
+}
+
+void xmm_ffa_for_each_reach(const struct xmm_world *w, xmm_ffa_reach_fn fn, void *arg)
+{
+    if (w->ffa && w->ffa->ops && w->ffa->ops->for_each_reach)
+        w->ffa->ops->for_each_reach(w->ffa->ctx, fn, arg);
+}
+
 void ffa_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
 {
     struct reach_ctx r = { w, rep, XMM_FFA_HANDLE_INVALID, NULL };
