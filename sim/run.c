@@ -219,11 +219,15 @@ static bool run_violations(struct run *r, int count, size_t number)
         return false;
     r->res->violated = true;
     r->res->inv = r->rep->kept ? r->rep->v[0].inv : XMM_INV_COUNT;
+    if (r->rep->kept)
+        r->res->first = r->rep->v[0];
+    r->res->viol_step = number;
     run_violation_details(r, (uint32_t)count);
     if (sc->expect_violation) {
         for (i = 0; i < r->rep->kept; i++)
             if (r->rep->v[i].inv == sc->violation) {
                 r->res->inv = sc->violation;
+                r->res->first = r->rep->v[i];
                 r->res->pass = true;
                 return true;
             }
@@ -433,7 +437,10 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_
     if (res->fail != SIM_FAIL_NONE)
         res->pass = false;
     res->summary = sim_world_summary(r.x.w);
-    xmm_world_free(r.x.w);
+    if (opts->keep_world)
+        res->world = r.x.w;
+    else
+        xmm_world_free(r.x.w);
     g_free(r.var_val);
     g_free(r.var_step);
     g_free(r.var_bound);
@@ -452,6 +459,7 @@ void sim_result_clear(struct sim_result *res)
     g_free(res->what);
     g_free(res->reason);
     g_free(res->summary);
+    xmm_world_free(res->world);
     if (res->details)
         g_ptr_array_free(res->details, TRUE);
     memset(res, 0, sizeof(*res));

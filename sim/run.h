@@ -17,6 +17,7 @@ struct sim_run_opts {
     bool has_seed;      /* --seed given: overrides the scenario's seed */
     uint64_t seed;
     const char *out_dir; /* --out; NULL = current directory */
+    bool keep_world;     /* hand the world to the result (explain, plot) instead of freeing it */
 };
 
 enum sim_fail_kind {
@@ -47,6 +48,9 @@ struct sim_result {
     GPtrArray *details;        /* more lines: violations, histories, notes */
     uint64_t seed;             /* the seed the world ran with */
     char *summary;             /* one line of figures at the end of the run (MPU), or NULL */
+    struct xmm_world *world;   /* keep_world: the world as the run left it (freed by clear) */
+    struct xmm_violation first;/* violated: the first violation kept in the report */
+    size_t viol_step;          /* violated: the step after which it was found (0: end sweep) */
 };
 
 /* One executed step, for the reporter. */
