@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# libxml2-utils: xmllint validates `xmm-sim run --format junit` in the tests;
+# libxml2-utils: xmllint validates `xmm-sim run --format junit` and the SVG of
+# `xmm-sim plot` in the tests;
 # man-db: `man -l` renders the generated xmm-sim(1) in the tests.
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
           libglib2.0-dev libfdt-dev libyaml-dev device-tree-compiler libjudy-dev
