@@ -134,6 +134,18 @@ static void reach_one(void *arg, uint16_t sp, xmm_ffa_handle_t h, xmm_domid_t se
                            (unsigned)sp, (uint64_t)h, dname(sender, d, sizeof(d)));
 }
 
+static void tlb_one(void *arg, const char *dev, xmm_domid_t dom, xmm_gfn_t gfn, xmm_mfn_t mfn,
+                    bool stale)
+{
+    struct reach_list *r = arg;
+    char d[16];
+
+    if (!xmm_mfn_eq(mfn, r->mfn))
+        return;
+    g_string_append_printf(r->s, "%s%s (gfn 0x%" PRIx64 " of %s%s)", r->n++ ? ", " : "", dev,
+                           xmm_gfn_x(gfn), dname(dom, d, sizeof(d)), stale ? ", stale" : "");
+}
+
 void sim_show_frame(const struct xmm_world *w, xmm_mfn_t mfn, GPtrArray *out)
 {
     struct xmm_frame_info fi;
@@ -195,6 +207,14 @@ void sim_show_frame(const struct xmm_world *w, xmm_mfn_t mfn, GPtrArray *out)
     if (!r.n)
         g_string_append(r.s, "none");
     g_ptr_array_add(out, g_string_free(r.s, FALSE));
+    if (xmm_iommu_device_count(w)) {
+        r.n = 0;
+        r.s = g_string_new("  device TLBs: ");
+        xmm_iommu_for_each_tlb(w, tlb_one, &r);
+        if (!r.n)
+            g_string_append(r.s, "none");
+        g_ptr_array_add(out, g_string_free(r.s, FALSE));
+    }
     g_free(pins);
 }
 

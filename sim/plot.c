@@ -61,7 +61,7 @@ struct lane_pt {
     uint8_t cls;
     xmm_domid_t owner;
     uint32_t refs, maps;
-    bool reach;
+    bool reach, tlb;
 };
 
 struct sample {
@@ -102,6 +102,20 @@ static void reach_mark(void *arg, uint16_t sp, xmm_ffa_handle_t h, xmm_domid_t s
     for (size_t i = 0; i < r->p->lane_count; i++)
         if (xmm_mfn_eq(r->p->lanes[i], mfn))
             r->s->lane[i].reach = true;
+}
+
+static void tlb_mark(void *arg, const char *dev, xmm_domid_t dom, xmm_gfn_t gfn, xmm_mfn_t mfn,
+                     bool stale)
+{
+    struct reach_ctx *r = arg;
+
+    (void)dev;
+    (void)dom;
+    (void)gfn;
+    (void)stale;
+    for (size_t i = 0; i < r->p->lane_count; i++)
+        if (xmm_mfn_eq(r->p->lanes[i], mfn))
+            r->s->lane[i].tlb = true;
 }
 
 static void note_candidates(struct plot *p, const struct xmm_world *w)
@@ -171,8 +185,10 @@ static void plot_step(void *ctx, const struct sim_scenario *sc, const struct sim
             g = xmm_gfn(xmm_gfn_x(g) + 1);
         }
     }
-    if (p->lane_count)
+    if (p->lane_count) {
         xmm_ffa_for_each_reach(ev->w, reach_mark, &rc);
+        xmm_iommu_for_each_tlb(ev->w, tlb_mark, &rc);
+    }
     g_array_append_val(p->samples, s);
 }
 
@@ -209,7 +225,7 @@ static void plot_json(const struct plot *p, const struct sim_result *res, GStrin
 #define MR 200 /* right margin: the legend */
 #define MT 40
 #define CH 300 /* chart height */
-#define LANE_H 64
+#define LANE_H 56
 
 static const char *const class_colour[SIM_FC_COUNT] = {
     [SIM_FC_FREE] = "#ffffff",   [SIM_FC_PARKED] = "#7f3c8d", [SIM_FC_ZOMBIE] = "#e73f74",
@@ -381,7 +397,7 @@ static void plot_svg(const struct plot *p, const struct sim_scenario *sc,
                        ".grid{stroke:#ddd;stroke-width:1}.destroy{stroke:#555;stroke-width:1.5;"
                        "stroke-dasharray:4 3}.violation{stroke:#d00;stroke-width:2}"
                        ".inval{fill:#f2b701;fill-opacity:0.35;stroke:#b08500;stroke-dasharray:2 2}"
-                       ".reach{fill:#d00}.small{font-size:9px}</style>\n");
+                       ".reach{fill:#d00}.tlb{fill:#e68310}.small{font-size:9px}</style>\n");
     g_string_append_printf(o, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n",
                            W, height);
     snprintf(buf, sizeof(buf), "%s: host frames in use by state", sc->name);
@@ -491,8 +507,8 @@ static void plot_svg(const struct plot *p, const struct sim_scenario *sc,
     /* swimlanes */
     if (p->lane_count)
         svg_text(o, ML, lanes_top - 12, "start", "",
-                 "frames of interest: state and owner; refs / mappings; red: an SP can reach it; "
-                 "shaded: invalidation pending");
+                 "frames of interest: state and owner; r refs / m mappings; red bar: an SP can "
+                 "reach it; orange bar: a device TLB caches it; shaded: invalidation pending");
     for (size_t l = 0; l < p->lane_count; l++) {
         double ly = lanes_top + (double)l * LANE_H;
         const struct lane_pt *prev = NULL;
@@ -518,7 +534,12 @@ static void plot_svg(const struct plot *p, const struct sim_scenario *sc,
                 g_string_append_printf(o, "<rect class=\"reach\" x=\"%.1f\" y=\"%.1f\" "
                                           "width=\"%.1f\" height=\"4\"/>\n",
                                        xa, ly + 34, xb - xa);
+            if (pt->tlb)
+                g_string_append_printf(o, "<rect class=\"tlb\" x=\"%.1f\" y=\"%.1f\" "
+                                          "width=\"%.1f\" height=\"4\"/>\n",
+                                       xa, ly + 40, xb - xa);
             if (prev && prev->cls == pt->cls && prev->owner == pt->owner &&
+                prev->tlb == pt->tlb && prev->reach == pt->reach &&
                 prev->refs == pt->refs && prev->maps == pt->maps)
                 continue;
             if (pt->cls == SIM_FC_FREE)

@@ -811,9 +811,9 @@ int xmm_sp_access(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle, uin
                                    .mfn = mfn, .dom = w->frames[frame_idx(w, mfn)].owner };
 
         snprintf(v.detail, sizeof(v.detail),
-                 "SP %#x %s frame %#llx through handle %#llx, but the frame now belongs to %u",
+                 "SP %#x %s frame %#llx through handle %#llx, but the frame now belongs to %s",
                  (unsigned)sp, write ? "wrote" : "read", (unsigned long long)mfn.m,
-                 (unsigned long long)handle, (unsigned)w->frames[frame_idx(w, mfn)].owner);
+                 (unsigned long long)handle, DN(w->frames[frame_idx(w, mfn)].owner));
         xmm_check_flag(w, &v);
     }
     return XMM_FFA_RET_OK;
@@ -885,18 +885,18 @@ static void reach_one(void *arg, uint16_t sp, xmm_ffa_handle_t handle, xmm_domid
         return;
     if (page_is_free(pg))
         check_report(r->rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, mfn.m, sender, 0,
-                     "SP %#x can still reach free frame %#llx (handle %#llx of d%u)",
+                     "SP %#x can still reach free frame %#llx (handle %#llx of %s)",
                      (unsigned)sp, (unsigned long long)mfn.m, (unsigned long long)handle,
-                     (unsigned)sender);
+                     DN(sender));
     else
         check_report(r->rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, mfn.m, pg->owner, 0,
-                     "SP %#x can reach frame %#llx owned by d%u incarnation %llu (handle "
-                     "%#llx of d%u, %s)",
-                     (unsigned)sp, (unsigned long long)mfn.m, (unsigned)pg->owner,
+                     "SP %#x can reach frame %#llx owned by %s incarnation %llu (handle "
+                     "%#llx of %s, %s)",
+                     (unsigned)sp, (unsigned long long)mfn.m, DN(pg->owner),
                      domain_find(r->w, pg->owner)
                          ? (unsigned long long)domain_find(r->w, pg->owner)->inc
                          : 0ULL,
-                     (unsigned long long)handle, (unsigned)sender,
+                     (unsigned long long)handle, DN(sender),
                      r->rec ? "another incarnation's" : "a share the mediator no longer has");
 }
 

@@ -203,15 +203,30 @@ void iommu_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
             } else if (!page_is_free(pg) && iommu_reach_breaks_isolation(w, e)) {
                 /* Free frames with stale reachers are the frame check's (rmap.reach). */
                 check_report(rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, e->mfn, pg->owner,
-                             e->gfn, "device %s (d%u) can still reach frame %#llx through a "
-                             "stale entry for gfn %#llx; the frame now belongs to %u "
-                             "(incarnation %llu; cached for d%u incarnation %llu)", dv->id,
-                             (unsigned)e->dom, (unsigned long long)e->mfn,
-                             (unsigned long long)e->gfn, (unsigned)pg->owner,
+                             e->gfn, "device %s (%s) can still reach frame %#llx through a "
+                             "stale entry for gfn %#llx; the frame now belongs to %s "
+                             "(incarnation %llu; cached for %s incarnation %llu)", dv->id,
+                             DN(e->dom), (unsigned long long)e->mfn,
+                             (unsigned long long)e->gfn, DN(pg->owner),
                              (unsigned long long)(domain_find(w, pg->owner)
                                                       ? domain_find(w, pg->owner)->inc : 0),
-                             (unsigned)e->owner, (unsigned long long)e->owner_inc);
+                             DN(e->owner), (unsigned long long)e->owner_inc);
             }
+        }
+    }
+}
+
+void xmm_iommu_for_each_tlb(const struct xmm_world *w, xmm_iommu_tlb_fn fn, void *arg)
+{
+    for (uint32_t i = 0; w->iommu && i < w->iommu->dev_count; i++) {
+        const struct iommu_device *dv = &w->iommu->dev[i];
+
+        for (uint32_t j = 0; dv->tlb_used && j < XMM_IOMMU_DEVTLB_ENTRIES; j++) {
+            const struct devtlb_entry *e = &dv->tlb[j];
+
+            if (e->flags & TLB_VALID)
+                fn(arg, dv->id, e->dom, xmm_gfn(e->gfn), xmm_mfn(e->mfn),
+                   (e->flags & TLB_STALE) != 0);
         }
     }
 }
