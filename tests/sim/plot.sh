@@ -16,6 +16,9 @@ fail() { echo "FAILED: $*"; status=1; }
 xmllint --noout "$tmp.svg" || fail "not well-formed XML"
 "$sim" plot "$story" -o "$tmp.again.svg"
 cmp -s "$tmp.svg" "$tmp.again.svg" || fail "two plots of one scenario differ"
+# the README's plot is this one, byte for byte
+cmp -s "$tmp.svg" "$src/docs/plot-ffa-zombie.svg" ||
+    fail "docs/plot-ffa-zombie.svg is out of date: xmm-sim plot $story -o docs/plot-ffa-zombie.svg"
 for s in $(ls "$src"/scenarios/*/seed-story-*.yaml "$src"/scenarios/gnttab/stale-gfn-array.yaml \
            "$src"/scenarios/ffa/unsafe-free-reuse.yaml); do
     "$sim" plot "$s" -o "$tmp.other.svg" || fail "plot $s: exit $?"
