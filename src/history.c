@@ -137,6 +137,7 @@ static const char *const kind_names[XMM_EV_KIND_COUNT] = {
     [XMM_EV_GRANT_MAP] = "grant_map",
     [XMM_EV_GRANT_UNMAP] = "grant_unmap",
     [XMM_EV_SAFE_RANGE] = "safe_range",
+    [XMM_EV_MPU_PEAK] = "mpu_peak",
 };
 
 const char *xmm_event_kind_name(enum xmm_event_kind k)
@@ -207,6 +208,8 @@ int xmm_event_describe(const struct xmm_event *ev, char *buf, size_t len)
     case XMM_EV_GRANT_UNMAP:
         return snprintf(buf, len, "grant unmapped by %s, handle %llu (ref %llu)", d,
                         a & 0xffffffffu, a >> 32);
+    case XMM_EV_MPU_PEAK:
+        return snprintf(buf, len, "%s needs %llu MPU regions, its most so far", d, a);
     case XMM_EV_SAFE_RANGE:
         if (!(a >> 40))
             return snprintf(buf, len, "%s has no toolstack safe range", d);

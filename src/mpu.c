@@ -56,12 +56,14 @@ uint64_t mpu_need(const struct xmm_world *w, const struct xmm_domain *d)
     return w->mpu.xen_regions + m->runs + heap_splits(m) + mpu_reserved(w);
 }
 
-static void note_peak(const struct xmm_world *w, struct xmm_domain *d)
+static void note_peak(struct xmm_world *w, struct xmm_domain *d)
 {
     uint64_t n = mpu_need(w, d);
 
-    if (n > d->mpu->peak)
+    if (n > d->mpu->peak) {
         d->mpu->peak = n;
+        hist_dom_event(w, d->id, XMM_EV_MPU_PEAK, n, 0);
+    }
 }
 
 /* Leaves a (at gfn) and b (at gfn + 1) fall in one MPU region. */

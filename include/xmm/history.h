@@ -48,6 +48,7 @@ enum xmm_event_kind {
     XMM_EV_GRANT_MAP,      /* grant-mapped by dom: arg = handle | ref << 32 */
     XMM_EV_GRANT_UNMAP,    /* grant unmapped by dom: arg = handle | ref << 32 */
     XMM_EV_SAFE_RANGE,     /* domain event: safe range chosen, arg = gfn | pages << 40 */
+    XMM_EV_MPU_PEAK,       /* domain event: MPU regions needed reached a new peak, arg */
     XMM_EV_KIND_COUNT
 };
 

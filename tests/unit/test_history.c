@@ -144,6 +144,9 @@ static void test_describe(void **state)
     ev.kind = XMM_EV_SAFE_RANGE;
     ev.arg = 0x80000 | ((uint64_t)0x80200 << 40);
     describe(&ev, "d1's safe range is [0x80000, 0x100200)");
+    ev.kind = XMM_EV_MPU_PEAK;
+    ev.arg = 7;
+    describe(&ev, "d1 needs 7 MPU regions, its most so far");
     ev.kind = 200;
     describe(&ev, "event 200");
     /* Truncates like snprintf and says how long the whole text is. */
