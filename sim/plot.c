@@ -527,6 +527,10 @@ static void plot_svg(const struct plot *p, const struct sim_scenario *sc,
             double xa = px(&a, sample_x(&a, s)), xb = px(&a, xn);
             char d[16];
 
+            /* Steps that run at one tick have no width: the last of them is drawn. */
+            if (xb - xa < 0.05)
+                continue;
+
             g_string_append_printf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" "
                                       "fill=\"%s\" stroke=\"#999\" stroke-width=\"0.3\"/>\n",
                                    xa, ly, xb - xa, class_colour[pt->cls]);
@@ -538,9 +542,9 @@ static void plot_svg(const struct plot *p, const struct sim_scenario *sc,
                 g_string_append_printf(o, "<rect class=\"tlb\" x=\"%.1f\" y=\"%.1f\" "
                                           "width=\"%.1f\" height=\"4\"/>\n",
                                        xa, ly + 40, xb - xa);
-            if (prev && prev->cls == pt->cls && prev->owner == pt->owner &&
-                prev->tlb == pt->tlb && prev->reach == pt->reach &&
-                prev->refs == pt->refs && prev->maps == pt->maps)
+            if ((prev && prev->cls == pt->cls && prev->owner == pt->owner &&
+                 prev->refs == pt->refs && prev->maps == pt->maps) ||
+                xb - xa < 28)
                 continue;
             if (pt->cls == SIM_FC_FREE)
                 snprintf(d, sizeof(d), "free");

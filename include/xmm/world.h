@@ -219,7 +219,9 @@ size_t xmm_world_blocks_live(const struct xmm_world *w);
  * it, so after a successful call it is "" and after a failed one it explains
  * that failure (never empty).  The string belongs to the world and stays
  * valid until the next call on that world.  Writing it allocates nothing,
- * so it cannot fail a call.  xmm_world_new has no world to hold a reason.
+ * so it cannot fail a call.  xmm_world_new has no world to hold a reason;
+ * queries that take a const world (lookups, info, export_dt) answer by
+ * their return code alone and leave the reason as it was.
  */
 const char *xmm_world_last_error(const struct xmm_world *w);
 
