@@ -131,6 +131,14 @@ static void ck_p2m(struct sim_exec *x, const struct sim_res *a, struct sim_exec_
         e.type = XMM_P2M_INVALID;
         e.mfn = XMM_INVALID_MFN;
     }
+    /* A failed assertion prints the history of the frame mapped there, and of the expected one. */
+    if (rc == 0 && xmm_world_mfn_is_ram(x->w, e.mfn)) {
+        o->has_frame = true;
+        o->frame = xmm_mfn_x(e.mfn);
+    } else if (a[CK_MFN].present && xmm_world_mfn_is_ram(x->w, xmm_mfn(a[CK_MFN].u))) {
+        o->has_frame = true;
+        o->frame = a[CK_MFN].u;
+    }
     if (a[CK_TYPE].present && e.type != (enum xmm_p2m_type)a[CK_TYPE].u)
         ck_fail(o, "p2m d%u gfn 0x%" PRIx64 " type: expected %s, got %s", (unsigned)dom, gfn,
                 xmm_p2m_type_name((enum xmm_p2m_type)a[CK_TYPE].u), xmm_p2m_type_name(e.type));

@@ -28,20 +28,10 @@ void sim_lines_free(struct sim_lines *l)
 
 void sim_event_text(const struct xmm_world *w, const struct xmm_event *ev, GString *out)
 {
-    const char *dev = (ev->kind == XMM_EV_DMA || ev->kind == XMM_EV_DEVTLB_FILL)
-                          ? xmm_iommu_device_id(w, ev->arg)
-                          : NULL;
-    char d[16], buf[200];
+    char buf[200];
 
-    xmm_domid_name(ev->dom, d, sizeof(d));
-    if (dev && ev->kind == XMM_EV_DMA)
-        g_string_append_printf(out, "DMA %s by device %s", ev->aux ? "write" : "read", dev);
-    else if (dev)
-        g_string_append_printf(out, "device %s cached a translation of %s", dev, d);
-    else {
-        xmm_event_describe(ev, buf, sizeof(buf));
-        g_string_append(out, buf);
-    }
+    xmm_event_describe_in(w, ev, buf, sizeof(buf));
+    g_string_append(out, buf);
 }
 
 void sim_event_line(const struct xmm_world *w, const struct sim_lines *l,

@@ -89,6 +89,12 @@ int xmm_event_describe(const struct xmm_event *ev, char *buf, size_t len);
 int xmm_domid_name(xmm_domid_t dom, char *buf, size_t len);
 /* "d1" or "1", "xen", "park", "io", "none".  Return: 0 or -XMM_EINVAL. */
 int xmm_domid_parse(const char *s, xmm_domid_t *out);
+/*
+ * xmm_event_describe with the world's names: a device by its id ("DMA write
+ * by device nic0") instead of its index.  Return: as snprintf.
+ */
+int xmm_event_describe_in(const struct xmm_world *w, const struct xmm_event *ev, char *buf,
+                          size_t len);
 /* Total events appended since the world was created. */
 uint64_t xmm_history_count(const struct xmm_world *w);
 
