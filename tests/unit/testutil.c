@@ -273,6 +273,28 @@ void tu_assert_clean(struct xmm_world *w, const char *file, int line)
     _assert_int_equal(inc, 0, file, line);
 }
 
+/*
+ * expr is a call of the library that may change a world (and so must say why
+ * it failed): the calls that take a world and are not read-only queries.
+ */
+static bool tu_call_explains(const char *expr)
+{
+    static const char *const calls[] = {
+        "xmm_physmap_", "xmm_p2m_set(", "xmm_p2m_remove(", "xmm_domain_create(",
+        "xmm_domain_kill(", "xmm_domain_destroy(", "xmm_domain_get(", "xmm_domain_put(",
+        "xmm_ffa_share(", "xmm_ffa_reclaim(", "xmm_sp_retrieve(", "xmm_sp_relinquish(",
+        "xmm_sp_access(", "xmm_spmc_attach(", "xmm_spmc_stub_attach(", "xmm_gnttab_grant(",
+        "xmm_gnttab_end(", "xmm_gnttab_map(", "xmm_gnttab_unmap(", "xmm_gnttab_unmap_host(",
+        "xmm_gnttab_map_frame(", "xmm_iommu_assign(", "xmm_iommu_dma(", "xmm_mpu_evtchn_send(",
+        "xmm_shinfo_", "xmm_saferange_query(", "xmm_xenheap_", "xmm_page_put", "xmm_timer_arm(",
+    };
+
+    for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+        if (!strncmp(expr, calls[i], strlen(calls[i])))
+            return true;
+    return false;
+}
+
 void tu_assert_rc(int got, int want, const char *expr, const char *file, int line)
 {
     if (got != want) {
@@ -280,6 +302,12 @@ void tu_assert_rc(int got, int want, const char *expr, const char *file, int lin
                     xmm_strerror(want));
         _fail(file, line);
     }
+    /*
+     * Every refusal of a call that changes a world says why: checked when
+     * one tu_world is live (then it is the world the call was given).
+     */
+    if (want != 0 && tu_regs && !tu_regs->next && tu_call_explains(expr))
+        tu_assert_reason(tu_regs->w, got, expr, file, line);
 }
 
 bool tu_reason_generic(const char *r)
