@@ -190,7 +190,7 @@ static void pin(struct xmm_world *w, const struct ffa_share *s)
     for (uint32_t i = 0; i < s->count; i++) {
         uint32_t idx = frame_idx(w, s->mfns[i]);
 
-        if (!xmm_page_get(w, s->mfns[i], s->dom))
+        if (!page_get_quiet(w, s->mfns[i], s->dom))
             assert(!"share pin failed after its checks");
         frame_touch(w, idx);
         w->rmap[idx].refs++;

@@ -7,6 +7,8 @@
  * handed out next (the adversarial reuse pattern behind use-after-free bugs).
  * Reference counting follows common/page_alloc.c and arch/arm/mm.c.
  */
+#include <stdio.h>
+
 #include "internal.h"
 
 /* --- frame lists (page lists, free lists) ---------------------------------- */
@@ -346,24 +348,36 @@ static int not_ram(struct xmm_world *w, xmm_mfn_t mfn)
                     mfn.m, w->ram_base, w->ram_base + w->ram_pages);
 }
 
-bool xmm_page_get(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom)
+bool page_get_quiet(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom)
 {
     struct xmm_page *pg;
     uint32_t idx;
 
-    xmm_err_clear(w);
     if (!frame_valid(w, mfn.m))
-        return not_ram(w, mfn), false;
+        return false;
     idx = frame_idx(w, mfn);
     pg = &w->frames[idx];
     if (page_is_free(pg) || page_count(pg) == 0 || page_count(pg) == XMM_PGC_count_mask ||
         pg->owner != dom)
-        return xmm_fail(w, 0, "get_page of mfn %#" PRIx64 " for %s fails: %s, owner %s, count %" PRIu32,
-                        mfn.m, DN(dom), page_is_free(pg) ? "free" : "in use", DN(pg->owner),
-                        page_count(pg)), false;
+        return false;
     frame_touch(w, idx)->count_info++;
     hist_add(w, idx, XMM_EV_GET, dom, 0, 0);
     return true;
+}
+
+bool xmm_page_get(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom)
+{
+    const struct xmm_page *pg;
+
+    xmm_err_clear(w);
+    if (page_get_quiet(w, mfn, dom))
+        return true;
+    if (!frame_valid(w, mfn.m))
+        return not_ram(w, mfn), false;
+    pg = &w->frames[frame_idx(w, mfn)];
+    return xmm_fail(w, 0, "get_page of mfn %#" PRIx64 " for %s fails: %s, owner %s, count %" PRIu32,
+                    mfn.m, DN(dom), page_is_free(pg) ? "free" : "in use", DN(pg->owner),
+                    page_count(pg)), false;
 }
 
 int xmm_page_put(struct xmm_world *w, xmm_mfn_t mfn)
@@ -404,34 +418,57 @@ int xmm_page_put_alloc_ref(struct xmm_world *w, xmm_mfn_t mfn)
     return xmm_page_put(w, mfn);
 }
 
-bool xmm_page_get_type(struct xmm_world *w, xmm_mfn_t mfn, enum xmm_page_type type)
+/* Why get_page_type fails, or NULL when it would succeed (buf: the words). */
+static const char *get_type_refusal(const struct xmm_world *w, xmm_mfn_t mfn,
+                                    enum xmm_page_type type, char *buf, size_t len)
 {
-    struct xmm_page *pg;
+    const struct xmm_page *pg;
     uint64_t cnt, cur;
-    uint32_t idx;
 
-    xmm_err_clear(w);
     if (!frame_valid(w, mfn.m))
-        return not_ram(w, mfn), false;
+        return snprintf(buf, len, "mfn %#" PRIx64 " is not host RAM", mfn.m), buf;
     if ((unsigned)type > 0xF)
-        return xmm_fail(w, 0, "page type %u does not exist", (unsigned)type), false;
-    idx = frame_idx(w, mfn);
-    pg = &w->frames[idx];
+        return snprintf(buf, len, "page type %u does not exist", (unsigned)type), buf;
+    pg = &w->frames[frame_idx(w, mfn)];
     if (page_is_free(pg) || page_count(pg) == 0)
-        return xmm_fail(w, 0, "mfn %#" PRIx64 " is %s: no typed reference on it", mfn.m,
-                        page_is_free(pg) ? "free" : "unreferenced"), false;
+        return snprintf(buf, len, "mfn %#" PRIx64 " is %s: no typed reference on it", mfn.m,
+                        page_is_free(pg) ? "free" : "unreferenced"), buf;
     cnt = (pg->type_info & XMM_PGT_count_mask) >> XMM_PGT_count_shift;
     cur = (pg->type_info & XMM_PGT_type_mask) >> XMM_PGT_type_shift;
     if (cnt == XMM_PGT_count_mask >> XMM_PGT_count_shift)
-        return xmm_fail(w, 0, "mfn %#" PRIx64 "'s type count would overflow", mfn.m), false;
+        return snprintf(buf, len, "mfn %#" PRIx64 "'s type count would overflow", mfn.m), buf;
     if (cnt != 0 && cur != (uint64_t)type)
-        return xmm_fail(w, 0, "mfn %#" PRIx64 " has type %" PRIu64 " (count %" PRIu64 "), not %u",
-                        mfn.m, cur, cnt, (unsigned)type), false;
+        return snprintf(buf, len, "mfn %#" PRIx64 " has type %" PRIu64 " (count %" PRIu64 "), not %u",
+                        mfn.m, cur, cnt, (unsigned)type), buf;
+    return NULL;
+}
+
+bool page_get_type_quiet(struct xmm_world *w, xmm_mfn_t mfn, enum xmm_page_type type)
+{
+    struct xmm_page *pg;
+    uint64_t cnt;
+    uint32_t idx;
+    char why[8];
+
+    if (get_type_refusal(w, mfn, type, why, sizeof(why)))
+        return false;
+    idx = frame_idx(w, mfn);
     pg = frame_touch(w, idx);
+    cnt = (pg->type_info & XMM_PGT_count_mask) >> XMM_PGT_count_shift;
     pg->type_info = (pg->type_info & XMM_PGT_gfn_mask) | ((uint64_t)type << XMM_PGT_type_shift) |
                     ((cnt + 1) << XMM_PGT_count_shift);
     hist_add(w, idx, XMM_EV_GET_TYPE, pg->owner, 0, (uint8_t)type);
     return true;
+}
+
+bool xmm_page_get_type(struct xmm_world *w, xmm_mfn_t mfn, enum xmm_page_type type)
+{
+    char why[160];
+
+    xmm_err_clear(w);
+    if (get_type_refusal(w, mfn, type, why, sizeof(why)))
+        return xmm_fail(w, 0, "%s", why), false;
+    return page_get_type_quiet(w, mfn, type);
 }
 
 int xmm_page_put_type(struct xmm_world *w, xmm_mfn_t mfn)

@@ -497,7 +497,7 @@ int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_g
         return rc;
     }
 
-    if (!xmm_page_get(w, xmm_mfn(mfn), from))
+    if (!page_get_quiet(w, xmm_mfn(mfn), from))
         assert(!"get_page failed after map_check");
     lock_take(w, LOCK_GRANT);
     a = active_of(rd->gt, ref);

@@ -351,6 +351,13 @@ static inline void frame_set_owner(struct xmm_world *w, uint32_t idx, xmm_domid_
     w->frames[idx].owner = owner;
     r->ram_other = (uint8_t)(r->ram_maps > UINT8_MAX ? UINT8_MAX : r->ram_maps);
 }
+/*
+ * xmm_page_get / xmm_page_get_type for the model's own holders (pins, holds,
+ * mappings): the same rules, but a refusal is the caller's to handle and
+ * leaves the world's reason alone (it may not be the call's failure).
+ */
+bool page_get_quiet(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom);
+bool page_get_type_quiet(struct xmm_world *w, xmm_mfn_t mfn, enum xmm_page_type type);
 /* Give a free frame to dom: PGC_allocated|1, page list, tot_pages, domain ref. */
 void frame_assign(struct xmm_world *w, struct xmm_domain *d, uint32_t idx);
 

@@ -254,10 +254,10 @@ static bool tlb_hold_take(struct xmm_world *w, struct iommu_world *iw, struct xm
     struct iommu_dom *io = d->iommu;
     uint32_t idx = (uint32_t)(e->mfn - w->ram_base);
 
-    if (!xmm_page_get(w, xmm_mfn(e->mfn), w->frames[idx].owner))
+    if (!page_get_quiet(w, xmm_mfn(e->mfn), w->frames[idx].owner))
         return false;
     e->flags |= TLB_HELD;
-    if (xmm_page_get_type(w, xmm_mfn(e->mfn), XMM_PGT_DEV_TLB))
+    if (page_get_type_quiet(w, xmm_mfn(e->mfn), XMM_PGT_DEV_TLB))
         e->flags |= TLB_TYPED;
     e->held_since = w->now;
     frame_touch(w, idx);
@@ -611,11 +611,11 @@ static bool hold_take(struct xmm_world *w, struct iommu_world *iw, struct xmm_do
     struct iommu_flush *r = &iw->q[s];
     uint32_t idx = (uint32_t)(r->mfn - w->ram_base);
 
-    if (!xmm_page_get(w, xmm_mfn(r->mfn), r->owner))
+    if (!page_get_quiet(w, xmm_mfn(r->mfn), r->owner))
         return false;
     domain_touch(w, d);
     r->flags |= FL_HOLD;
-    if (xmm_page_get_type(w, xmm_mfn(r->mfn), XMM_PGT_DEV_TLB))
+    if (page_get_type_quiet(w, xmm_mfn(r->mfn), XMM_PGT_DEV_TLB))
         r->flags |= FL_TYPED;
     frame_touch(w, idx);
     w->rmap[idx].refs++;

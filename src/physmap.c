@@ -375,7 +375,7 @@ int xmm_physmap_map_foreign(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
         rc = p2m_reserve(w, d, gfn.g, 1);
     if (rc)
         return rc;
-    if (!xmm_page_get(w, xmm_mfn(mfn), from))
+    if (!page_get_quiet(w, xmm_mfn(mfn), from))
         assert(!"get_page failed after its conditions were checked");
     if (XMM_CANARY(XMM_CANARY_FOREIGN_REF))
         (void)xmm_page_put(w, xmm_mfn(mfn));

@@ -54,7 +54,7 @@ static void guest_page_hold(struct xmm_world *w, xmm_domid_t dom, uint64_t mfn)
 {
     uint32_t idx = (uint32_t)(mfn - w->ram_base);
 
-    if (!xmm_page_get(w, xmm_mfn(mfn), dom))
+    if (!page_get_quiet(w, xmm_mfn(mfn), dom))
         assert(!"get_page failed after guest_page_check");
     frame_touch(w, idx);
     w->rmap[idx].refs++;
