@@ -7,7 +7,7 @@
  * handed out next (the adversarial reuse pattern behind use-after-free bugs).
  * Reference counting follows common/page_alloc.c and arch/arm/mm.c.
  */
-#include "internal.h"
+#include "module.h"
 
 /* --- frame lists (page lists, free lists) ---------------------------------- */
 
@@ -292,7 +292,7 @@ static void frame_release(struct xmm_world *w, uint32_t idx)
              * back") until d is freed, which frees them; any other shared
              * frame is back with Xen, for its allocator to free.
              */
-            if (!domain_xenheap_frame(d, w->ram_base + idx)) {
+            if (!domain_xenheap_frame(w, d, w->ram_base + idx)) {
                 frame_set_owner(w, idx, XMM_DOMID_XEN);
                 pg->type_info = XMM_PGT_INVALID_GFN;
             }
@@ -513,4 +513,14 @@ int xmm_xenheap_share(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom, bool 
         domain_ref_get(w, d);
     hist_add(w, idx, XMM_EV_XENHEAP_SHARE, dom, 0, 0);
     return 0;
+}
+
+bool domain_xenheap_frame(const struct xmm_world *w, const struct xmm_domain *d, uint64_t mfn)
+{
+    const struct xmm_module *m;
+
+    for (MOD_EACH(w, i, m))
+        if (m->xenheap_own && m->xenheap_own(w, d, mfn))
+            return true;
+    return false;
 }

@@ -4,7 +4,8 @@
  * Each call validates everything, reserves the P2M nodes it needs, then
  * commits in steps that cannot fail: an error leaves the world unchanged.
  */
-#include "internal.h"
+#include "physmap_priv.h"
+#include "saferange_priv.h"
 
 static int range_ok(uint64_t gfn, uint64_t pages)
 {
