@@ -24,7 +24,6 @@
  * instead, since rounding down would break the bound it was sized from; a
  * range the toolstack gives is taken exactly as given (docs/semantics.md).
  */
-#include "gnttab_priv.h"
 #include "saferange_priv.h"
 
 /* An interval of frames [start, end). */

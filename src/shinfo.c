@@ -18,7 +18,6 @@
  * policies (VCPUOP_register_vcpu_info).  The references are dropped by the
  * KILL_GUEST_AREAS stage of domain_kill, before the page list is released.
  */
-#include "gnttab_priv.h"
 #include "mpu_priv.h"
 #include "physmap_priv.h"
 
