@@ -626,25 +626,8 @@ int gnttab_release_mappings(struct xmm_world *w, struct xmm_domain *d, uint64_t 
 static void map_frame_p2m(struct xmm_world *w, struct xmm_domain *d, uint32_t idx, uint64_t gfn)
 {
     struct gnttab *gt = gnttab_of(d);
-    uint64_t mfn = gt->frames[idx].m;
-    uint32_t fi = (uint32_t)(mfn - w->ram_base);
 
-    if (w->policy.xenheap_gfn == XMM_XENHEAP_GFN_ARRAY &&
-        gt->array_gfn[idx] != XMM_INVALID_GFN_RAW) {
-        /* Pre-2022: remove by the remembered GFN, whatever is there now. */
-        if (p2m_get(&d->p2m, gt->array_gfn[idx]))
-            p2m_write(w, d, gt->array_gfn[idx], 0);
-        gt->array_gfn[idx] = XMM_INVALID_GFN_RAW;
-    }
-    p2m_write(w, d, gfn, p2m_pack(mfn, XMM_P2M_RAM_RW));
-    if (w->policy.xenheap_gfn == XMM_XENHEAP_GFN_ARRAY) {
-        gt->array_gfn[idx] = gfn;
-    } else {
-        struct xmm_page *pg = frame_touch(w, fi);
-
-        pg->type_info = (pg->type_info & ~XMM_PGT_gfn_mask) | gfn;
-    }
-    hist_add(w, fi, XMM_EV_SET_GFN, d->id, gfn, 0);
+    xenheap_gfn_map(w, d, gt->frames[idx].m, &gt->array_gfn[idx], gfn);
     domain_touch(w, d);
 }
 

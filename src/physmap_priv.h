@@ -21,4 +21,14 @@ bool physmap_own_page(const struct xmm_world *w, xmm_domid_t dom, uint64_t mfn);
 bool physmap_gfn_is_hole(const struct xmm_world *w, uint64_t gfn);
 
 
+/*
+ * Map d's xenheap frame mfn (a grant-table frame, shared_info) at gfn as
+ * RAM and record the GFN under the xenheap_gfn policy: `array` (pre-2022)
+ * in *array_gfn, the frame's side-array slot, after removing whatever its
+ * remembered GFN maps now; `page_info` in the frame's type_info.  The
+ * caller holds the P2M lock and reserved the nodes: cannot fail.
+ */
+void xenheap_gfn_map(struct xmm_world *w, struct xmm_domain *d, uint64_t mfn, uint64_t *array_gfn,
+                     uint64_t gfn);
+
 #endif /* XMM_PHYSMAP_PRIV_H */

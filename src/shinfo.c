@@ -100,8 +100,6 @@ static int map_xenheap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn)
 {
     struct mpu_domain *m = mpu_of(d);
     bool array = w->policy.xenheap_gfn == XMM_XENHEAP_GFN_ARRAY;
-    struct xmm_page *pg;
-    uint32_t fi;
     int rc;
 
     /* Seed 002: the safe range is sized for shared_info too: it may go there. */
@@ -130,22 +128,8 @@ static int map_xenheap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn)
         m->shinfo_mfn = mfn.m;
         m->shinfo_xenheap = true;
     }
-    fi = (uint32_t)(m->shinfo_mfn - w->ram_base);
     lock_take(w, LOCK_P2M);
-    if (array && m->shinfo_gfn != XMM_INVALID_GFN_RAW) {
-        /* Pre-2022: remove by the remembered GFN, whatever is there now. */
-        if (p2m_get(&d->p2m, m->shinfo_gfn))
-            p2m_write(w, d, m->shinfo_gfn, 0);
-        m->shinfo_gfn = XMM_INVALID_GFN_RAW;
-    }
-    p2m_write(w, d, gfn, p2m_pack(m->shinfo_mfn, XMM_P2M_RAM_RW));
-    if (array) {
-        m->shinfo_gfn = gfn;
-    } else {
-        pg = frame_touch(w, fi);
-        pg->type_info = (pg->type_info & ~XMM_PGT_gfn_mask) | gfn;
-    }
-    hist_add(w, fi, XMM_EV_SET_GFN, d->id, gfn, 0);
+    xenheap_gfn_map(w, d, m->shinfo_mfn, &m->shinfo_gfn, gfn);
     lock_release(w, LOCK_P2M);
     domain_touch(w, d);
     return 0;
