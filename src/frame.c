@@ -7,35 +7,23 @@
  * handed out next (the adversarial reuse pattern behind use-after-free bugs).
  * Reference counting follows common/page_alloc.c and arch/arm/mm.c.
  */
+#include "ilist.h"
 #include "module.h"
 
 /* --- frame lists (page lists, free lists) ---------------------------------- */
 
+/* A page list of the frame table, linked through each frame's next/prev. */
+#define PLIST(w, l) ILIST((w)->frames, struct xmm_page, next, prev, &(l)->head, &(l)->tail)
+
 void plist_push_tail(struct xmm_world *w, struct xmm_plist *l, uint32_t idx)
 {
-    struct xmm_page *pg = &w->frames[idx];
-
-    pg->next = XMM_NIL;
-    pg->prev = l->tail;
-    if (l->tail != XMM_NIL)
-        w->frames[l->tail].next = idx;
-    else
-        l->head = idx;
-    l->tail = idx;
+    ilist_push_tail(&PLIST(w, l), idx);
     l->count++;
 }
 
 static void plist_push_head(struct xmm_world *w, struct xmm_plist *l, uint32_t idx)
 {
-    struct xmm_page *pg = &w->frames[idx];
-
-    pg->prev = XMM_NIL;
-    pg->next = l->head;
-    if (l->head != XMM_NIL)
-        w->frames[l->head].prev = idx;
-    else
-        l->tail = idx;
-    l->head = idx;
+    ilist_push_head(&PLIST(w, l), idx);
     l->count++;
 }
 
@@ -44,14 +32,7 @@ void plist_remove(struct xmm_world *w, struct xmm_plist *l, uint32_t idx)
     struct xmm_page *pg = &w->frames[idx];
 
     assert(l->count > 0);
-    if (pg->prev != XMM_NIL)
-        w->frames[pg->prev].next = pg->next;
-    else
-        l->head = pg->next;
-    if (pg->next != XMM_NIL)
-        w->frames[pg->next].prev = pg->prev;
-    else
-        l->tail = pg->prev;
+    ilist_unlink(&PLIST(w, l), idx);
     pg->next = pg->prev = XMM_NIL;
     l->count--;
 }

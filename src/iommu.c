@@ -43,6 +43,7 @@
  */
 #include <stdio.h>
 
+#include "ilist.h"
 #include "iommu_priv.h"
 
 /* --- lifetime ------------------------------------------------------------- */
@@ -405,18 +406,15 @@ static void arm_timer(struct xmm_world *w, struct iommu_world *iw)
     iw->timer_due = due;
 }
 
+/* The pending flushes in (due, id) order, and one domain's held frames, oldest first. */
+#define PEND_LIST(iw)                                                                              \
+    ILIST((iw)->q, struct iommu_flush, next, prev, &(iw)->pend_head, &(iw)->pend_tail)
+#define HELD_LIST(iw, io)                                                                          \
+    ILIST((iw)->q, struct iommu_flush, dnext, dprev, &(io)->held_head, &(io)->held_tail)
+
 static void pend_unlink(struct iommu_world *iw, uint32_t s)
 {
-    struct iommu_flush *r = &iw->q[s];
-
-    if (r->prev != XMM_NIL)
-        iw->q[r->prev].next = r->next;
-    else
-        iw->pend_head = r->next;
-    if (r->next != XMM_NIL)
-        iw->q[r->next].prev = r->prev;
-    else
-        iw->pend_tail = r->prev;
+    ilist_unlink(&PEND_LIST(iw), s);
 }
 
 /* Insert in (due, id) order; with one latency that is always the tail. */
@@ -427,30 +425,12 @@ static void pend_insert(struct iommu_world *iw, uint32_t s)
 
     while (after != XMM_NIL && iw->q[after].due > r->due)
         after = iw->q[after].prev;
-    r->prev = after;
-    r->next = after == XMM_NIL ? iw->pend_head : iw->q[after].next;
-    if (after == XMM_NIL)
-        iw->pend_head = s;
-    else
-        iw->q[after].next = s;
-    if (r->next == XMM_NIL)
-        iw->pend_tail = s;
-    else
-        iw->q[r->next].prev = s;
+    ilist_insert_after(&PEND_LIST(iw), after, s);
 }
 
 static void held_unlink(struct iommu_world *iw, struct iommu_dom *io, uint32_t s)
 {
-    struct iommu_flush *r = &iw->q[s];
-
-    if (r->dprev != XMM_NIL)
-        iw->q[r->dprev].dnext = r->dnext;
-    else
-        io->held_head = r->dnext;
-    if (r->dnext != XMM_NIL)
-        iw->q[r->dnext].dprev = r->dprev;
-    else
-        io->held_tail = r->dprev;
+    ilist_unlink(&HELD_LIST(iw, io), s);
 }
 
 /*
@@ -614,12 +594,7 @@ static bool hold_take(struct xmm_world *w, struct iommu_world *iw, struct xmm_do
     frame_touch(w, idx);
     w->rmap[idx].refs++;
     hist_add(w, idx, XMM_EV_DEVTLB_HOLD, d->id, r->id, 0);
-    r->dprev = io->held_tail;
-    if (io->held_tail != XMM_NIL)
-        iw->q[io->held_tail].dnext = s;
-    else
-        io->held_head = s;
-    io->held_tail = s;
+    ilist_push_tail(&HELD_LIST(iw, io), s);
     hold_started(iw, io);
     dom_ref_sync(w, d);
     return true;
