@@ -220,6 +220,23 @@ struct dirty_p2m {
     uint64_t gfn;
 };
 
+/*
+ * A module's P2M leaf hook as p2m_write calls it: the function, and the
+ * module's slot when the hook runs only for domains whose slot is set
+ * (XMM_MOD_ALWAYS: for every domain).
+ */
+#define XMM_MOD_ALWAYS UINT8_MAX
+typedef void (*p2m_leaf_fn)(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn,
+                            uint64_t old, uint64_t e);
+struct p2m_hook {
+    p2m_leaf_fn fn;
+    uint8_t slot;
+};
+struct p2m_index_hook {
+    void (*fn)(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t e, int delta);
+    uint8_t slot;
+};
+
 struct xmm_world {
     struct xmm_allocator allocator;
     uint64_t alloc_calls, alloc_fail_at, alloc_failures;
@@ -295,8 +312,9 @@ struct xmm_world {
     uint32_t mod_count;
     void *mod[XMM_MOD_MAX];
     uint8_t n_p2m_before, n_p2m_index, n_p2m_after, n_world_digest;
-    const struct xmm_module *p2m_before[XMM_MOD_MAX], *p2m_index[XMM_MOD_MAX],
-        *p2m_after[XMM_MOD_MAX], *world_digest[XMM_MOD_MAX];
+    struct p2m_hook p2m_before[XMM_MOD_MAX], p2m_after[XMM_MOD_MAX];
+    struct p2m_index_hook p2m_index[XMM_MOD_MAX];
+    const struct xmm_module *world_digest[XMM_MOD_MAX];
 
     /* The checker's own count of in-use frames, kept from the change set. */
     uint64_t chk_inuse;

@@ -923,14 +923,6 @@ static uint32_t iommu_dom_refs(const struct xmm_world *w, const struct xmm_domai
     return iommu_domain_refs(d);
 }
 
-/* Only domains with a device assigned (d's slot set) follow the P2M. */
-static void iommu_p2m_before(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn,
-                             uint64_t old, uint64_t e)
-{
-    if (iommu_of(d))
-        iommu_p2m_write(w, d, gfn, old, e);
-}
-
 static const char *const iommu_events[] = { "dma", "devtlb_hold", "devtlb_release", NULL };
 
 const struct xmm_module xmm_mod_iommu = {
@@ -943,7 +935,8 @@ const struct xmm_module xmm_mod_iommu = {
     .teardown = iommu_teardown,
     .kill_must_wait = iommu_kill_must_wait,
     .dom_refs = iommu_dom_refs,
-    .p2m_before = iommu_p2m_before,
+    .p2m_before = iommu_p2m_write,
+    .p2m_slot_only = true, /* only domains with a device assigned follow the P2M */
     .rebuild_rmap = iommu_rebuild_rmap,
     .check_domain = iommu_check_domain,
     .check_world = iommu_check_world,

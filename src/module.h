@@ -73,8 +73,11 @@ struct xmm_module {
      * array per hook).  p2m_before: the leaf at gfn goes from old to e,
      * before the old leaf is put (its references still held).  p2m_index:
      * leaf e of d was counted in (+1) or out of (-1) the checker's index.
-     * p2m_after: the write is complete.  None may fail.
+     * p2m_after: the write is complete.  None may fail.  p2m_slot_only:
+     * the three run only for domains whose slot d->mod[id] is set (seed
+     * 003: domains with a device), saving the call for the others.
      */
+    bool p2m_slot_only;
     void (*p2m_before)(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t old,
                        uint64_t e);
     void (*p2m_index)(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t e,

@@ -225,6 +225,12 @@ static void put_leaf(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn, uint64_
     }
 }
 
+/* A module's P2M hook runs for d (module.h, p2m_slot_only). */
+static inline bool hook_runs(const struct xmm_domain *d, uint8_t slot)
+{
+    return slot == XMM_MOD_ALWAYS || d->mod[slot];
+}
+
 static void write_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t entry,
                        bool same_keeps)
 {
@@ -261,25 +267,29 @@ static void write_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, 
      * it still has the references this leaf's owner had.
      */
     for (unsigned k = 0; k < w->n_p2m_before; k++)
-        w->p2m_before[k]->p2m_before(w, d, gfn, old, entry);
+        if (hook_runs(d, w->p2m_before[k].slot))
+            w->p2m_before[k].fn(w, d, gfn, old, entry);
     if (old) {
         rmap_account(w, d->id, old, -1);
         for (unsigned k = 0; k < w->n_p2m_index; k++)
-            w->p2m_index[k]->p2m_index(w, d, gfn, old, -1);
+            if (hook_runs(d, w->p2m_index[k].slot))
+                w->p2m_index[k].fn(w, d, gfn, old, -1);
         if (put_old)
             put_leaf(w, d->id, gfn, old);
     }
     if (entry) {
         rmap_account(w, d->id, entry, +1);
         for (unsigned k = 0; k < w->n_p2m_index; k++)
-            w->p2m_index[k]->p2m_index(w, d, gfn, entry, +1);
+            if (hook_runs(d, w->p2m_index[k].slot))
+                w->p2m_index[k].fn(w, d, gfn, entry, +1);
         if (frame_valid(w, p2m_entry_mfn(entry)))
             hist_add(w, (uint32_t)(p2m_entry_mfn(entry) - w->ram_base), XMM_EV_MAP, d->id, gfn,
                      (uint8_t)p2m_entry_type(entry));
     }
     /* Seed 004: MPU region counts of a direct-mapped domain, O(1) per leaf. */
     for (unsigned k = 0; k < w->n_p2m_after; k++)
-        w->p2m_after[k]->p2m_after(w, d, gfn, old, entry);
+        if (hook_runs(d, w->p2m_after[k].slot))
+            w->p2m_after[k].fn(w, d, gfn, old, entry);
 }
 
 void p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t entry)

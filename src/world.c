@@ -49,14 +49,16 @@ static int check_layout(const struct xmm_world_opts *o)
 /* --- modules ------------------------------------------------------------- */
 
 /* Gather m's P2M hooks into the hot-path arrays. */
-static void hooks_add(struct xmm_world *w, const struct xmm_module *m)
+static void hooks_add(struct xmm_world *w, const struct xmm_module *m, uint32_t id)
 {
+    uint8_t slot = m->p2m_slot_only ? (uint8_t)id : XMM_MOD_ALWAYS;
+
     if (m->p2m_before)
-        w->p2m_before[w->n_p2m_before++] = m;
+        w->p2m_before[w->n_p2m_before++] = (struct p2m_hook){ m->p2m_before, slot };
     if (m->p2m_index)
-        w->p2m_index[w->n_p2m_index++] = m;
+        w->p2m_index[w->n_p2m_index++] = (struct p2m_index_hook){ m->p2m_index, slot };
     if (m->p2m_after)
-        w->p2m_after[w->n_p2m_after++] = m;
+        w->p2m_after[w->n_p2m_after++] = (struct p2m_hook){ m->p2m_after, slot };
     if (m->world_digest)
         w->world_digest[w->n_world_digest++] = m;
 }
@@ -88,7 +90,7 @@ static int module_register(struct xmm_world *w, const struct xmm_module *m,
         w->mod_count--;
         return rc;
     }
-    hooks_add(w, m);
+    hooks_add(w, m, id);
     return (int)id;
 }
 
