@@ -127,6 +127,9 @@ enum kill_stage {
     KILL_PAGES,        /* drop the allocation reference of every page */
     KILL_P2M_TABLES,   /* free the radix nodes */
     KILL_DONE,
+    /* The stages a module may claim (module.h, kill_stage); the rest are the core's. */
+    KILL_MODULES_FIRST = KILL_FFA,
+    KILL_MODULES_LAST = KILL_IOMMU,
 };
 
 

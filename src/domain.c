@@ -307,12 +307,6 @@ static int kill_run(struct xmm_world *w, struct xmm_domain *d)
 
     while (d->kill_stage != KILL_DONE) {
         switch (d->kill_stage) {
-        case KILL_FFA:
-        case KILL_GNTTAB:
-        case KILL_GUEST_AREAS:
-        case KILL_IOMMU:
-            rc = kill_modules(w, d, &budget);
-            break;
         case KILL_P2M_MAPPINGS:
             lock_take(w, LOCK_P2M);
             rc = kill_p2m_mappings(w, d, &budget);
@@ -329,9 +323,11 @@ static int kill_run(struct xmm_world *w, struct xmm_domain *d)
             break;
         case KILL_NOT_STARTED:
         case KILL_DONE:
-        default:
             assert(!"bad kill stage");
             return -XMM_EINVAL;
+        default: /* KILL_MODULES_FIRST .. KILL_MODULES_LAST: the modules' stages */
+            rc = kill_modules(w, d, &budget);
+            break;
         }
         if (rc)
             return rc;
@@ -359,7 +355,7 @@ int xmm_domain_kill(struct xmm_world *w, xmm_domid_t dom)
     }
     if (d->state == XMM_DOMAIN_RUNNING) {
         d->state = XMM_DOMAIN_DYING;
-        kill_enter(w, d, KILL_FFA);
+        kill_enter(w, d, KILL_MODULES_FIRST);
         hist_domain(w, dom, XMM_DOMAIN_DYING);
     }
     lock_take(w, LOCK_DOMAIN);
