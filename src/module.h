@@ -134,7 +134,7 @@ extern const struct xmm_module *const xmm_builtin_modules[XMM_MOD_BUILTIN];
 /*
  * Register one more module on a world: tests and experiments only (not
  * part of the public API).  Call right after xmm_world_new, before any
- * domain exists.  Return: its slot id, or -XMM_EINVAL (no room, domains
+ * domain exists; its world_init gets the default options (XMM_WORLD_OPTS_INIT).  Return: its slot id, or -XMM_EINVAL (no room, domains
  * exist), -XMM_ENOMEM, or world_init's error.
  */
 int xmm_world_add_module(struct xmm_world *w, const struct xmm_module *m);
