@@ -188,12 +188,11 @@ static void check_entry(const struct xmm_world *w, xmm_domid_t dom, uint64_t gfn
     uint64_t mfn = p2m_entry_mfn(e);
     const struct xmm_page *pg = frame_valid(w, mfn) ? &w->frames[mfn - w->ram_base] : NULL;
     const char *tn = xmm_p2m_type_name(t);
-    const struct xmm_module *m;
 
     /* The modules' rules for this entry (seed 002's safe range, seed 001's maptrack). */
-    for (MOD_EACH(w, i, m))
-        if (m->check_entry)
-            m->check_entry(w, dom, gfn, e, rep);
+    for (unsigned i = 0; i < w->n_check_entry; i++)
+        if (w->check_entry_types[i] & (UINT32_C(1) << t))
+            w->check_entry[i](w, dom, gfn, e, rep);
 #define P2M_V(...) check_report(rep, XMM_INV_P2M_TYPE, XMM_SUBJECT_P2M, mfn, dom, gfn, __VA_ARGS__)
     if (xmm_p2m_is_mmio(t)) {
         if (pg)

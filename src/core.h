@@ -318,6 +318,11 @@ struct xmm_world {
     struct p2m_hook p2m_before[XMM_MOD_MAX], p2m_after[XMM_MOD_MAX];
     struct p2m_index_hook p2m_index[XMM_MOD_MAX];
     const struct xmm_module *world_digest[XMM_MOD_MAX];
+    /* check_entry hooks: the full sweep calls them once per P2M entry. */
+    uint8_t n_check_entry;
+    uint32_t check_entry_types[XMM_MOD_MAX]; /* bit t: call for P2M type t */
+    void (*check_entry[XMM_MOD_MAX])(const struct xmm_world *w, xmm_domid_t dom, uint64_t gfn,
+                                     uint64_t e, struct xmm_check_report *rep);
 
     /* The checker's own count of in-use frames, kept from the change set. */
     uint64_t chk_inuse;

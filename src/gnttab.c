@@ -842,10 +842,13 @@ static void gnttab_check_entry(const struct xmm_world *w, xmm_domid_t dom, uint6
 {
     enum xmm_p2m_type t = p2m_entry_type(e);
     uint64_t mfn = p2m_entry_mfn(e);
-    const struct xmm_domain *d = domain_find(w, dom);
+    const struct xmm_domain *d;
 
     if (!xmm_p2m_is_grant(t) || !frame_valid(w, mfn) ||
-        page_is_free(&w->frames[mfn - w->ram_base]) || !d || gnttab_mapping_live(d, gfn, mfn))
+        page_is_free(&w->frames[mfn - w->ram_base]))
+        return;
+    d = domain_find(w, dom);
+    if (!d || gnttab_mapping_live(d, gfn, mfn))
         return;
     check_report(rep, XMM_INV_P2M_TYPE, XMM_SUBJECT_P2M, mfn, dom, gfn,
                  "%s entry has no live maptrack handle: no reference keeps frame %#llx",
@@ -862,6 +865,7 @@ const struct xmm_module xmm_mod_gnttab = {
     .xenheap_own = gnttab_xenheap_own,
     .rebuild_rmap = gnttab_rebuild_rmap,
     .check_entry = gnttab_check_entry,
+    .check_entry_types = (1u << XMM_P2M_GRANT_MAP_RW) | (1u << XMM_P2M_GRANT_MAP_RO),
     .check_domain = gnttab_check_domain,
     .check_gone = gnttab_check_granter,
 };

@@ -98,6 +98,8 @@ struct xmm_module {
      */
     void (*check_entry)(const struct xmm_world *w, xmm_domid_t dom, uint64_t gfn, uint64_t e,
                         struct xmm_check_report *rep);
+    /* check_entry runs only for entries of these P2M types (bit 1 << type; 0: all). */
+    uint32_t check_entry_types;
     void (*check_domain)(const struct xmm_world *w, const struct xmm_domain *d,
                          struct xmm_check_report *rep);
     void (*check_gone)(const struct xmm_world *w, xmm_domid_t id, struct xmm_check_report *rep);

@@ -61,6 +61,11 @@ static void hooks_add(struct xmm_world *w, const struct xmm_module *m, uint32_t 
         w->p2m_after[w->n_p2m_after++] = (struct p2m_hook){ m->p2m_after, slot };
     if (m->world_digest)
         w->world_digest[w->n_world_digest++] = m;
+    if (m->check_entry) {
+        w->check_entry_types[w->n_check_entry] = m->check_entry_types ? m->check_entry_types
+                                                                      : UINT32_MAX;
+        w->check_entry[w->n_check_entry++] = m->check_entry;
+    }
 }
 
 /* Register m in the next slot: its world state, then world_init.  Return: slot or error. */
