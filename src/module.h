@@ -72,7 +72,8 @@ struct xmm_module {
      * P2M leaf hooks, on p2m_write's hot path (the core keeps one small
      * array per hook).  p2m_before: the leaf at gfn goes from old to e,
      * before the old leaf is put (its references still held).  p2m_index:
-     * leaf e of d was counted in (+1) or out of (-1) the checker's index.
+     * leaf e of d, naming a RAM frame, was counted in (+1) or out of (-1)
+     * the checker's index.
      * p2m_after: the write is complete.  None may fail.  p2m_slot_only:
      * the three run only for domains whose slot d->mod[id] is set (seed
      * 003: domains with a device), saving the call for the others.

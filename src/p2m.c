@@ -154,12 +154,13 @@ static uint64_t entry_hash(xmm_domid_t dom, uint64_t gfn, uint64_t e)
 }
 
 /*
- * Account a leaf appearing (delta +1) or going (-1) in the checker's index.
+ * Account a leaf appearing (delta +1) or going (-1) in the checker's index
+ * (false: it names no RAM frame, the index has nothing to count).
  * Foreign entries own a page reference; grant entries do not (their
  * maptrack entry does) and RAM entries do not, but both make the frame
  * reachable.
  */
-static void rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int delta)
+static bool rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int delta)
 {
     enum xmm_p2m_type t = p2m_entry_type(e);
     uint64_t mfn = p2m_entry_mfn(e);
@@ -167,7 +168,7 @@ static void rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int d
     uint32_t idx;
 
     if (!frame_valid(w, mfn))
-        return;
+        return false;
     idx = (uint32_t)(mfn - w->ram_base);
     r = &w->rmap[idx];
     frame_touch(w, idx);
@@ -187,6 +188,7 @@ static void rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int d
     } else if (t == XMM_P2M_IOMMU_MAP_RW || t == XMM_P2M_IOMMU_MAP_RO) {
         r->reach = (uint8_t)(r->reach + delta);
     }
+    return true;
 }
 
 /*
@@ -270,18 +272,18 @@ static void write_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, 
         if (hook_runs(d, w->p2m_before[k].slot))
             w->p2m_before[k].fn(w, d, gfn, old, entry);
     if (old) {
-        rmap_account(w, d->id, old, -1);
-        for (unsigned k = 0; k < w->n_p2m_index; k++)
-            if (hook_runs(d, w->p2m_index[k].slot))
-                w->p2m_index[k].fn(w, d, gfn, old, -1);
+        if (rmap_account(w, d->id, old, -1))
+            for (unsigned k = 0; k < w->n_p2m_index; k++)
+                if (hook_runs(d, w->p2m_index[k].slot))
+                    w->p2m_index[k].fn(w, d, gfn, old, -1);
         if (put_old)
             put_leaf(w, d->id, gfn, old);
     }
     if (entry) {
-        rmap_account(w, d->id, entry, +1);
-        for (unsigned k = 0; k < w->n_p2m_index; k++)
-            if (hook_runs(d, w->p2m_index[k].slot))
-                w->p2m_index[k].fn(w, d, gfn, entry, +1);
+        if (rmap_account(w, d->id, entry, +1))
+            for (unsigned k = 0; k < w->n_p2m_index; k++)
+                if (hook_runs(d, w->p2m_index[k].slot))
+                    w->p2m_index[k].fn(w, d, gfn, entry, +1);
         if (frame_valid(w, p2m_entry_mfn(entry)))
             hist_add(w, (uint32_t)(p2m_entry_mfn(entry) - w->ram_base), XMM_EV_MAP, d->id, gfn,
                      (uint8_t)p2m_entry_type(entry));
