@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "core.h"
 
 int xmm_fail(struct xmm_world *w, int rc, const char *fmt, ...)
 {

@@ -8,7 +8,7 @@
  */
 #include <stdio.h>
 
-#include "internal.h"
+#include "core.h"
 
 static struct hist_event *hist_append(struct xmm_world *w, uint32_t *seq)
 {
@@ -222,20 +222,4 @@ int xmm_event_describe(const struct xmm_event *ev, char *buf, size_t len)
     default:
         return snprintf(buf, len, "event %u", ev->kind);
     }
-}
-
-int xmm_event_describe_in(const struct xmm_world *w, const struct xmm_event *ev, char *buf,
-                          size_t len)
-{
-    const char *dev = NULL;
-    char d[16];
-
-    if (ev->kind == XMM_EV_DMA || ev->kind == XMM_EV_DEVTLB_FILL)
-        dev = xmm_iommu_device_id(w, ev->arg);
-    if (!dev)
-        return xmm_event_describe(ev, buf, len);
-    xmm_domid_name(ev->dom, d, sizeof(d));
-    if (ev->kind == XMM_EV_DMA)
-        return snprintf(buf, len, "DMA %s by device %s", ev->aux ? "write" : "read", dev);
-    return snprintf(buf, len, "device %s cached a translation of %s", dev, d);
 }

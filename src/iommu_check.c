@@ -4,6 +4,8 @@
  * held for invalidations (refcount, rebuilt for the full sweep) and what
  * the device TLBs can still reach (isolation).
  */
+#include <stdio.h>
+
 #include "iommu_priv.h"
 
 /* --- queries ------------------------------------------------------------- */
@@ -13,28 +15,28 @@ int xmm_iommu_stats(const struct xmm_world *w, xmm_domid_t dom, struct xmm_iommu
     const struct xmm_domain *d;
 
     memset(out, 0, sizeof(*out));
-    if (!w->iommu)
+    if (!iommu_world_of(w))
         return -XMM_ENOSYS;
     if (dom == XMM_DOMID_INVALID) {
-        *out = w->iommu->st;
+        *out = iommu_world_of(w)->st;
         return 0;
     }
     d = domain_find(w, dom);
     if (!d)
         return -XMM_ESRCH;
-    if (d->iommu)
-        *out = d->iommu->st;
+    if (iommu_of(d))
+        *out = iommu_of(d)->st;
     return 0;
 }
 
 size_t xmm_iommu_device_count(const struct xmm_world *w)
 {
-    return w->iommu ? w->iommu->dev_count : 0;
+    return iommu_world_of(w) ? iommu_world_of(w)->dev_count : 0;
 }
 
 const char *xmm_iommu_device_id(const struct xmm_world *w, size_t i)
 {
-    return w->iommu && i < w->iommu->dev_count ? w->iommu->dev[i].id : NULL;
+    return iommu_world_of(w) && i < iommu_world_of(w)->dev_count ? iommu_world_of(w)->dev[i].id : NULL;
 }
 
 int xmm_iommu_device_info(const struct xmm_world *w, const char *dev, xmm_domid_t *dom,
@@ -42,9 +44,9 @@ int xmm_iommu_device_info(const struct xmm_world *w, const char *dev, xmm_domid_
 {
     const struct iommu_device *dv;
 
-    if (!w->iommu)
+    if (!iommu_world_of(w))
         return -XMM_ENOSYS;
-    dv = iommu_dev_find(w->iommu, dev);
+    dv = iommu_dev_find(iommu_world_of(w), dev);
     if (!dv)
         return -XMM_EINVAL;
     if (dom)
@@ -58,14 +60,14 @@ bool xmm_iommu_domain_paused(const struct xmm_world *w, xmm_domid_t dom)
 {
     const struct xmm_domain *d = domain_find(w, dom);
 
-    return d && d->iommu && d->iommu->paused > 0;
+    return d && iommu_of(d) && iommu_of(d)->paused > 0;
 }
 
 /* --- checker ------------------------------------------------------------ */
 
 uint64_t iommu_digest(const struct xmm_world *w)
 {
-    const struct iommu_world *iw = w->iommu;
+    const struct iommu_world *iw = iommu_world_of(w);
     uint64_t h;
 
     if (!iw)
@@ -98,7 +100,7 @@ uint64_t iommu_digest(const struct xmm_world *w)
 
 void iommu_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
 {
-    const struct iommu_world *iw = w->iommu;
+    const struct iommu_world *iw = iommu_world_of(w);
 
     if (!iw)
         return;
@@ -119,8 +121,8 @@ void iommu_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
 void iommu_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
                         struct xmm_check_report *rep)
 {
-    const struct iommu_world *iw = w->iommu;
-    const struct iommu_dom *io = d->iommu;
+    const struct iommu_world *iw = iommu_world_of(w);
+    const struct iommu_dom *io = iommu_of(d);
     uint64_t n = 0, t = 0;
 
     if (!iw || !io)
@@ -167,7 +169,7 @@ void iommu_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
 
 void iommu_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
 {
-    const struct iommu_world *iw = w->iommu;
+    const struct iommu_world *iw = iommu_world_of(w);
 
     if (!iw)
         return;
@@ -218,8 +220,8 @@ void iommu_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
 
 void xmm_iommu_for_each_tlb(const struct xmm_world *w, xmm_iommu_tlb_fn fn, void *arg)
 {
-    for (uint32_t i = 0; w->iommu && i < w->iommu->dev_count; i++) {
-        const struct iommu_device *dv = &w->iommu->dev[i];
+    for (uint32_t i = 0; iommu_world_of(w) && i < iommu_world_of(w)->dev_count; i++) {
+        const struct iommu_device *dv = &iommu_world_of(w)->dev[i];
 
         for (uint32_t j = 0; dv->tlb_used && j < XMM_IOMMU_DEVTLB_ENTRIES; j++) {
             const struct devtlb_entry *e = &dv->tlb[j];
@@ -229,4 +231,21 @@ void xmm_iommu_for_each_tlb(const struct xmm_world *w, xmm_iommu_tlb_fn fn, void
                    (e->flags & TLB_STALE) != 0);
         }
     }
+}
+
+/* History descriptions with device ids: the IOMMU knows its devices' names. */
+int xmm_event_describe_in(const struct xmm_world *w, const struct xmm_event *ev, char *buf,
+                          size_t len)
+{
+    const char *dev = NULL;
+    char d[16];
+
+    if (ev->kind == XMM_EV_DMA || ev->kind == XMM_EV_DEVTLB_FILL)
+        dev = xmm_iommu_device_id(w, ev->arg);
+    if (!dev)
+        return xmm_event_describe(ev, buf, len);
+    xmm_domid_name(ev->dom, d, sizeof(d));
+    if (ev->kind == XMM_EV_DMA)
+        return snprintf(buf, len, "DMA %s by device %s", ev->aux ? "write" : "read", dev);
+    return snprintf(buf, len, "device %s cached a translation of %s", dev, d);
 }

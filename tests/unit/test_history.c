@@ -239,14 +239,14 @@ static void test_history_count(void **state)
     (void)state;
     c = xmm_history_count(w);
     tu_domain(w, 1, 64);
-    assert_int_equal(xmm_history_count(w), c + 2); /* "d1 is running", its safe range */
+    assert_int_equal(xmm_history_count(w), c + 2); /* its safe range, "d1 is running" */
     {
         struct xmm_event ev[4];
 
         /* The domain's events, oldest first, by sequence number. */
         assert_int_equal(xmm_history_since(w, c, ev, 4), 2);
-        assert_int_equal(ev[0].kind, XMM_EV_DOMAIN);
-        assert_int_equal(ev[1].kind, XMM_EV_SAFE_RANGE);
+        assert_int_equal(ev[0].kind, XMM_EV_SAFE_RANGE);
+        assert_int_equal(ev[1].kind, XMM_EV_DOMAIN);
         assert_int_equal(xmm_history_since(w, c + 1, ev, 4), 1);
     }
     /* The count keeps growing past the ring size. */
