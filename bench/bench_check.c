@@ -186,7 +186,7 @@ int main(int argc, char **argv)
            "check\n\n", (unsigned long long)full_every);
     fflush(stdout);
 
-    rc = xmm_world_new(&b.w, &wo);
+    rc = xmm_world_new(&wo, &b.w);
     for (xmm_domid_t d = 1; !rc && d <= doms; d++) {
         rc = xmm_domain_create(b.w, d, &dopts);
         if (!rc)

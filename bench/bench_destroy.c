@@ -139,7 +139,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     t0 = bench_now_ns();
-    rc = xmm_world_new(&w, &wo);
+    rc = xmm_world_new(&wo, &w);
     if (!rc)
         rc = xmm_domain_create(w, DOM, &dopts);
     if (rc) {

@@ -98,7 +98,7 @@ static void build_radix(struct bench *b)
 
     wo.policy.safe_range = XMM_SAFE_RANGE_NONE;
     wo.seed = BENCH_SEED;
-    if (xmm_world_new(&b->w, &wo) || xmm_domain_create(b->w, DOM, &dopts)) {
+    if (xmm_world_new(&wo, &b->w) || xmm_domain_create(b->w, DOM, &dopts)) {
         fprintf(stderr, "bench_p2m: cannot create the world\n");
         exit(2);
     }

@@ -320,7 +320,7 @@ static int build_world(struct gen *g)
     /* the event history only serves reports: a short ring keeps world setup cheap */
     o.history_events = 1024;
     owned = sim_world_opts(wc, &o);
-    rc = xmm_world_new(&g->x.w, &o);
+    rc = xmm_world_new(&o, &g->x.w);
     g_free(owned);
     if (rc == 0)
         rc = sim_world_attach(g->x.w, wc);

@@ -175,7 +175,7 @@ static bool ld_p2m_type(struct ld *l, const struct yt_node *n, struct sim_val *v
     if (n->kind != YT_SCALAR || yt_is_null(n))
         return ld_fail(l, n, "%s: expected a P2M type name, got %s", what,
                        n->kind == YT_SCALAR ? "nothing" : yt_kind_name(n));
-    if (xmm_p2m_type_parse(&t, n->value) != 0) {
+    if (xmm_p2m_type_parse(n->value, &t) != 0) {
         for (i = 0; i < XMM_P2M_TYPE_COUNT && used < sizeof(list) - 32; i++)
             used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
                                      xmm_p2m_type_name((enum xmm_p2m_type)i));

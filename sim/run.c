@@ -302,7 +302,7 @@ static int run_world(struct run *r, const struct sim_run_opts *opts)
     o.seed = opts->has_seed ? opts->seed : r->sc->seed;
     r->res->seed = o.seed;
     owned = sim_world_opts(wc, &o);
-    rc = xmm_world_new(&r->x.w, &o);
+    rc = xmm_world_new(&o, &r->x.w);
     g_free(owned);
     g_free(mmio);
     if (rc == 0)
