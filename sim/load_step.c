@@ -457,12 +457,6 @@ static bool ld_check_rules(struct ld *l, const struct sim_step *st, const struct
                                      op->args[subj->asserts[k]].key);
         return ld_fail(l, n, "check on '%s' asserts nothing (add one of %s)", subj->key, list);
     }
-    if (!subj->supported) {
-        struct yt_node at = { .line = vals[subj->row].line, .col = vals[subj->row].col };
-
-        ld_defer(l, &at, "check subject '%s' is not supported yet (%s, %s)", subj->key,
-                 subj->module, subj->issue);
-    }
     return true;
 }
 
@@ -545,9 +539,6 @@ bool ld_step(struct ld *l, const struct yt_node *n, struct sim_step *st)
         return false;
     if (st->op == sim_op_check() && !ld_check_rules(l, st, opval))
         return false;
-    if (!sim_op_runnable(st->op))
-        ld_defer(l, opkey, "op '%s' is not supported yet (%s, %s)", st->op->name, st->op->module,
-                 st->op->issue ? st->op->issue : "not written");
     return true;
 }
 
