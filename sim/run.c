@@ -311,6 +311,34 @@ static int run_world(struct run *r, const struct sim_run_opts *opts)
 }
 
 /* Execute one step (number is 1-based); false when the run stops after it. */
+/*
+ * Step `number` failed: a violation stopped the run (stop), its code was
+ * not the one expected (!rc_ok) or its check did not hold.  Record where,
+ * why, and what the op and the step's note said.
+ */
+static void run_step_failed(struct run *r, const struct sim_step *st, size_t number,
+                            const struct sim_res *args, int rc, bool rc_ok, bool stop,
+                            const struct sim_exec_out *out)
+{
+    r->res->where = run_where(st, number, args);
+    if (!rc_ok) {
+        r->res->expected_rc = xmm_rc_name(st->op->family, st->has_expect ? st->expect_rc : 0);
+        r->res->actual_rc = xmm_rc_name(st->op->family, rc);
+        if (stop)
+            g_ptr_array_add(r->res->details, g_strdup_printf("also rc: expected %s, got %s",
+                                                             r->res->expected_rc,
+                                                             r->res->actual_rc));
+        run_fail(r, SIM_FAIL_RC, number, "rc: expected %s, got %s", r->res->expected_rc,
+                 r->res->actual_rc);
+    }
+    if (out->check_failed)
+        run_fail(r, SIM_FAIL_CHECK, number, "check failed: %s", out->msg);
+    else if (out->msg[0])
+        g_ptr_array_add(r->res->details, g_strdup_printf("%s said: %s", st->op->name, out->msg));
+    if (st->note)
+        g_ptr_array_add(r->res->details, g_strdup_printf("note: %s", st->note));
+}
+
 static bool run_step(void *ctx, const struct sim_step *st, size_t number)
 {
     struct run *r = ctx;
@@ -355,23 +383,7 @@ static bool run_step(void *ctx, const struct sim_step *st, size_t number)
         return false;
     }
     if (stop || !ev.rc_ok || out.check_failed) {
-        r->res->where = run_where(st, number, args);
-        if (!ev.rc_ok) {
-            r->res->expected_rc = xmm_rc_name(st->op->family, st->has_expect ? st->expect_rc : 0);
-            r->res->actual_rc = xmm_rc_name(st->op->family, rc);
-            if (stop)
-                g_ptr_array_add(r->res->details, g_strdup_printf("also rc: expected %s, got %s",
-                                                                 r->res->expected_rc,
-                                                                 r->res->actual_rc));
-            run_fail(r, SIM_FAIL_RC, number, "rc: expected %s, got %s", r->res->expected_rc,
-                     r->res->actual_rc);
-        }
-        if (out.check_failed)
-            run_fail(r, SIM_FAIL_CHECK, number, "check failed: %s", out.msg);
-        else if (out.msg[0])
-            g_ptr_array_add(r->res->details, g_strdup_printf("%s said: %s", st->op->name, out.msg));
-        if (st->note)
-            g_ptr_array_add(r->res->details, g_strdup_printf("note: %s", st->note));
+        run_step_failed(r, st, number, args, rc, ev.rc_ok, stop, &out);
         return false;
     }
     r->done = number;

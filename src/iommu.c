@@ -854,6 +854,27 @@ static int dma_fault(struct iommu_world *iw, struct xmm_domain *d, int rc)
     return rc;
 }
 
+/*
+ * A DMA through translation e reached a frame that is no longer the
+ * domain's: flag the isolation violation, in words.
+ */
+static void dma_flag_isolation(struct xmm_world *w, const struct iommu_device *dv,
+                               const struct devtlb_entry *e, bool write)
+{
+    const struct xmm_page *pg = &w->frames[e->mfn - w->ram_base];
+    struct xmm_violation v = {
+        .inv = XMM_INV_ISOLATION, .kind = XMM_SUBJECT_FRAME, .mfn = xmm_mfn(e->mfn),
+        .dom = e->dom, .gfn = xmm_gfn(e->gfn),
+    };
+
+    snprintf(v.detail, sizeof(v.detail),
+             "device %s %s frame %#llx through a stale device-TLB entry (gfn %#llx of d%u), "
+             "frame now %s %u", dv->id, write ? "wrote" : "read", (unsigned long long)e->mfn,
+             (unsigned long long)e->gfn, (unsigned)e->dom,
+             page_is_free(pg) ? "free, owner" : "owned by", (unsigned)pg->owner);
+    xmm_check_flag(w, &v);
+}
+
 int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool write,
                   xmm_mfn_t *out)
 {
@@ -910,19 +931,8 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
     STAT(iw, d ? d->iommu : NULL, dma, 1);
     hist_add(w, idx, XMM_EV_DMA, w->frames[idx].owner, (uint64_t)(dv - iw->dev), write);
     if (iommu_reach_breaks_isolation(w, e)) {
-        struct xmm_violation v = {
-            .inv = XMM_INV_ISOLATION, .kind = XMM_SUBJECT_FRAME, .mfn = xmm_mfn(e->mfn),
-            .dom = e->dom, .gfn = gfn,
-        };
-
         STAT(iw, d ? d->iommu : NULL, isolation, 1);
-        snprintf(v.detail, sizeof(v.detail),
-                 "device %s %s frame %#llx through a stale device-TLB entry (gfn %#llx of d%u), "
-                 "frame now %s %u", dv->id, write ? "wrote" : "read", (unsigned long long)e->mfn,
-                 (unsigned long long)gfn.g, (unsigned)e->dom,
-                 page_is_free(&w->frames[idx]) ? "free, owner" : "owned by",
-                 (unsigned)w->frames[idx].owner);
-        xmm_check_flag(w, &v);
+        dma_flag_isolation(w, dv, e, write);
     }
     if (out)
         *out = xmm_mfn(e->mfn);
