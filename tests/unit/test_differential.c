@@ -160,7 +160,8 @@ static void refill(struct rig *r)
 
     if (left >= CHUNK)
         return;
-    memmove(r->bytes, in->p, left);
+    if (left)
+        memmove(r->bytes, in->p, left);
     for (size_t i = left; i < sizeof(r->bytes); i += sizeof(uint64_t)) {
         uint64_t v = tu_rand(&r->ts);
         size_t n = sizeof(r->bytes) - i < sizeof(v) ? sizeof(r->bytes) - i : sizeof(v);
