@@ -3,7 +3,7 @@
  * on.  Each test fails when one line that keeps the checker's index or the
  * change set up to date is removed (mutation probes):
  *
- *  - src/internal.h frame_set_owner: the owner changes while the frame is
+ *  - src/core.h frame_set_owner: the owner changes while the frame is
  *    still RAM-mapped, so the index must count those mappings as another
  *    domain's (test_owner_change_while_mapped);
  *  - src/frame.c frame_release, domheap branch: the owner's domain joins the
