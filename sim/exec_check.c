@@ -181,7 +181,6 @@ static void ck_count(struct sim_exec *x, const struct sim_res *a, struct sim_exe
                 a[CK_COUNT].u, n);
 }
 
-#if SIM_HAVE_IOMMU
 /* iommu: {dom} with held / holds / hold_ticks / stall_ticks / pending (seed 003). */
 static void ck_iommu(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o)
 {
@@ -213,7 +212,6 @@ static void ck_iommu(struct sim_exec *x, const struct sim_res *a, struct sim_exe
                     f[i].name, a[f[i].row].u, got);
     }
 }
-#endif
 
 /* check: dispatch on the one subject the loader allowed; rc is always 0. */
 int sim_exec_check(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o)
@@ -234,16 +232,12 @@ int sim_exec_check(struct sim_exec *x, const struct sim_res *a, struct sim_exec_
                     free_pages);
     } else if (a[CK_VIOLATIONS].present) {
         ck_violations(x, a, o);
-#if SIM_HAVE_MPU
     } else if (a[CK_MPU].present) {
         sim_check_mpu(x, a, o);
-#endif
     } else if (a[CK_SHARES].present || a[CK_MPU].present) {
         ck_count(x, a, o);
-#if SIM_HAVE_IOMMU
     } else if (a[CK_IOMMU].present) {
         ck_iommu(x, a, o);
-#endif
     } else {
         ck_fail(o, "check subject not supported by this build");
     }

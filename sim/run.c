@@ -277,7 +277,7 @@ static int run_world(struct run *r, const struct sim_run_opts *opts)
     o.seed = opts->has_seed ? opts->seed : r->sc->seed;
     r->res->seed = o.seed;
     owned = sim_world_opts(wc, &o);
-    rc = xmm_world_new(&r->x.w, &o);
+    rc = xmm_world_new(&o, &r->x.w);
     g_free(owned);
     g_free(mmio);
     if (rc == 0)
@@ -286,6 +286,40 @@ static int run_world(struct run *r, const struct sim_run_opts *opts)
 }
 
 /* Execute one step (number is 1-based); false when the run stops after it. */
+/*
+ * Step `number` failed: a violation stopped the run (stop), its code was
+ * not the one expected (!rc_ok) or its check did not hold.  Record where,
+ * why, and what the op and the step's note said.
+ */
+static void run_step_failed(struct run *r, const struct sim_step *st, size_t number,
+                            const struct sim_res *args, int rc, bool rc_ok, bool stop,
+                            const struct sim_exec_out *out, const char *reason)
+{
+    r->res->where = run_where(st, number, args);
+    if (!rc_ok) {
+        r->res->expected_rc = xmm_rc_name(st->op->family, st->has_expect ? st->expect_rc : 0);
+        r->res->actual_rc = xmm_rc_name(st->op->family, rc);
+        if (stop)
+            g_ptr_array_add(r->res->details, g_strdup_printf("also rc: expected %s, got %s",
+                                                             r->res->expected_rc,
+                                                             r->res->actual_rc));
+        run_fail(r, SIM_FAIL_RC, number, "rc: expected %s, got %s", r->res->expected_rc,
+                 r->res->actual_rc);
+        if (reason[0] && r->res->fail == SIM_FAIL_RC && !r->res->reason) {
+            r->res->reason = g_strdup(reason);
+            g_ptr_array_add(r->res->details, g_strdup_printf("because: %s", reason));
+        }
+    }
+    if (out->check_failed) {
+        run_fail(r, SIM_FAIL_CHECK, number, "check failed: %s", out->msg);
+        if (out->has_frame)
+            run_history(r, xmm_mfn(out->frame), NULL);
+    } else if (out->msg[0])
+        g_ptr_array_add(r->res->details, g_strdup_printf("%s said: %s", st->op->name, out->msg));
+    if (st->note)
+        g_ptr_array_add(r->res->details, g_strdup_printf("note: %s", st->note));
+}
+
 static bool run_step(void *ctx, const struct sim_step *st, size_t number)
 {
     struct run *r = ctx;
@@ -338,30 +372,7 @@ static bool run_step(void *ctx, const struct sim_step *st, size_t number)
         return false;
     }
     if (stop || !ev.rc_ok || out.check_failed) {
-        r->res->where = run_where(st, number, args);
-        if (!ev.rc_ok) {
-            r->res->expected_rc = xmm_rc_name(st->op->family, st->has_expect ? st->expect_rc : 0);
-            r->res->actual_rc = xmm_rc_name(st->op->family, rc);
-            if (stop)
-                g_ptr_array_add(r->res->details, g_strdup_printf("also rc: expected %s, got %s",
-                                                                 r->res->expected_rc,
-                                                                 r->res->actual_rc));
-            run_fail(r, SIM_FAIL_RC, number, "rc: expected %s, got %s", r->res->expected_rc,
-                     r->res->actual_rc);
-            if (reason[0] && r->res->fail == SIM_FAIL_RC && !r->res->reason) {
-                r->res->reason = g_strdup(reason);
-                g_ptr_array_add(r->res->details, g_strdup_printf("because: %s", reason));
-            }
-        }
-        if (out.check_failed) {
-            run_fail(r, SIM_FAIL_CHECK, number, "check failed: %s", out.msg);
-            if (out.has_frame)
-                run_history(r, xmm_mfn(out.frame), NULL);
-        }
-        else if (out.msg[0])
-            g_ptr_array_add(r->res->details, g_strdup_printf("%s said: %s", st->op->name, out.msg));
-        if (st->note)
-            g_ptr_array_add(r->res->details, g_strdup_printf("note: %s", st->note));
+        run_step_failed(r, st, number, args, rc, ev.rc_ok, stop, &out, reason);
         return false;
     }
     r->done = number;

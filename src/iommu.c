@@ -842,6 +842,27 @@ static int dma_fault(struct iommu_world *iw, struct xmm_domain *d, int rc)
     return rc;
 }
 
+/*
+ * A DMA through translation e reached a frame that is no longer the
+ * domain's: flag the isolation violation, in words.
+ */
+static void dma_flag_isolation(struct xmm_world *w, const struct iommu_device *dv,
+                               const struct devtlb_entry *e, bool write)
+{
+    const struct xmm_page *pg = &w->frames[e->mfn - w->ram_base];
+    struct xmm_violation v = {
+        .inv = XMM_INV_ISOLATION, .kind = XMM_SUBJECT_FRAME, .mfn = xmm_mfn(e->mfn),
+        .dom = e->dom, .gfn = xmm_gfn(e->gfn),
+    };
+
+    snprintf(v.detail, sizeof(v.detail),
+             "device %s %s frame %#llx through a stale device-TLB entry (gfn %#llx of %s), "
+             "frame now %s %s", dv->id, write ? "wrote" : "read", (unsigned long long)e->mfn,
+             (unsigned long long)e->gfn, DN(e->dom),
+             page_is_free(pg) ? "free, owner" : "owned by", DN(pg->owner));
+    xmm_check_flag(w, &v);
+}
+
 int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool write,
                   xmm_mfn_t *out)
 {
@@ -909,20 +930,8 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
     STAT(iw, d ? iommu_of(d) : NULL, dma, 1);
     hist_add(w, idx, XMM_EV_DMA, w->frames[idx].owner, (uint64_t)(dv - iw->dev), write);
     if (iommu_reach_breaks_isolation(w, e)) {
-        struct xmm_violation v = {
-            .inv = XMM_INV_ISOLATION, .kind = XMM_SUBJECT_FRAME, .mfn = xmm_mfn(e->mfn),
-            .dom = e->dom, .gfn = gfn,
-        };
-
         STAT(iw, d ? iommu_of(d) : NULL, isolation, 1);
-        snprintf(v.detail, sizeof(v.detail),
-                 "device %s %s frame %#llx through a stale device-TLB entry (gfn %#llx of %s), "
-                 "frame now %s %s", dv->id, write ? "wrote" : "read", (unsigned long long)e->mfn,
-                 (unsigned long long)gfn.g, DN(e->dom),
-                 page_is_free(&w->frames[idx]) ? "free, owner" : "owned by",
-                 DN(w->frames[idx].owner));
-
-        xmm_check_flag(w, &v);
+        dma_flag_isolation(w, dv, e, write);
     }
     if (out)
         *out = xmm_mfn(e->mfn);

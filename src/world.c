@@ -173,7 +173,7 @@ static int copy_mmio(struct xmm_world *w, const struct xmm_world_opts *o)
     return 0;
 }
 
-int xmm_world_new(struct xmm_world **out, const struct xmm_world_opts *opts)
+int xmm_world_new(const struct xmm_world_opts *opts, struct xmm_world **out)
 {
     struct xmm_world_opts def = XMM_WORLD_OPTS_INIT;
     struct xmm_allocator a;

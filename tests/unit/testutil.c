@@ -119,7 +119,7 @@ struct xmm_world *tu_world(const struct xmm_world_opts *opts)
     assert_non_null(r->a);
     tu_alloc_init(r->a);
     o.allocator = tu_allocator(r->a);
-    rc = xmm_world_new(&w, &o);
+    rc = xmm_world_new(&o, &w);
     if (rc)
         print_error("xmm_world_new: %s\n", xmm_strerror(rc));
     assert_int_equal(rc, 0);
@@ -433,7 +433,7 @@ uint64_t tu_world_new_fail_drive(const struct xmm_world_opts *opts)
     /* How many allocations a successful xmm_world_new makes. */
     tu_alloc_init(&a);
     o.allocator = tu_allocator(&a);
-    assert_rc(xmm_world_new(&w, &o), 0);
+    assert_rc(xmm_world_new(&o, &w), 0);
     total = a.allocs;
     xmm_world_free(w);
     assert_int_equal(a.live_blocks, 0);
@@ -443,7 +443,7 @@ uint64_t tu_world_new_fail_drive(const struct xmm_world_opts *opts)
             a.fail_at = n;
             a.fail_sticky = sticky;
             w = (struct xmm_world *)&a; /* must be overwritten with NULL */
-            assert_rc(xmm_world_new(&w, &o), -XMM_ENOMEM);
+            assert_rc(xmm_world_new(&o, &w), -XMM_ENOMEM);
             assert_null(w);
             assert_int_equal(a.failures >= 1, 1);
             if (a.live_blocks || a.size_mismatches || a.bad_frees)
