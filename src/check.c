@@ -18,7 +18,7 @@
 
 void dirty_p2m_add(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn)
 {
-    if (w->dirty_p2m_count < DIRTY_P2M_MAX) {
+    if (w->dirty_p2m_count < w->dirty_p2m_cap) {
         w->dirty_p2m[w->dirty_p2m_count].dom = dom;
         w->dirty_p2m[w->dirty_p2m_count].gfn = gfn;
         w->dirty_p2m_count++;

@@ -115,6 +115,9 @@ void domains_free_all(struct xmm_world *w)
     xmm_free(w, w->doms, w->dom_cap * sizeof(*w->doms));
     w->doms = NULL;
     w->dom_count = w->dom_cap = 0;
+    xmm_free(w, w->dom_by_id, w->dom_by_id_cap * sizeof(*w->dom_by_id));
+    w->dom_by_id = NULL;
+    w->dom_by_id_cap = 0;
 }
 
 uint64_t domains_digest(const struct xmm_world *w)
@@ -130,11 +133,54 @@ uint64_t domains_digest(const struct xmm_world *w)
         h = mix64(h ^ d->xenheap_pages ^ ((uint64_t)d->kill_stage << 40) ^ d->kill_cursor);
         h = mix64(h ^ mpu_domain_hash(d));
         h = mix64(h ^ saferange_digest(d));
+        h = mix64(h ^ d->opts.max_pages ^ ((uint64_t)d->opts.direct_map << 62) ^
+                  ((uint64_t)d->opts.ffa << 61) ^ ((uint64_t)d->opts.grant_frames << 32) ^
+                  ((uint64_t)d->opts.maptrack_frames << 44));
+        h = mix64(h ^ d->pages.head ^ ((uint64_t)d->pages.tail << 32) ^ mix64(d->pages.count));
+        h = mix64(h ^ d->xenpages.head ^ ((uint64_t)d->xenpages.tail << 32) ^
+                  mix64(d->xenpages.count));
+        h = mix64(h ^ d->kill_calls);
+        h = mix64(h ^ gnttab_digest(d));
+        h = mix64(h ^ ffa_domain_digest(d));
+        h = mix64(h ^ iommu_domain_digest(d));
     }
     return h;
 }
 
 /* --- create ---------------------------------------------------------------- */
+
+/*
+ * A larger by-id index when `dom` is past it, prepared but not installed
+ * (index_install commits it): *out is NULL when the index is big enough.
+ */
+static int index_prepare(struct xmm_world *w, xmm_domid_t dom, struct xmm_domain ***out,
+                         size_t *cap)
+{
+    size_t ncap = w->dom_by_id_cap ? w->dom_by_id_cap : 16;
+
+    *out = NULL;
+    if (dom < w->dom_by_id_cap)
+        return 0;
+    while (ncap <= dom)
+        ncap *= 2;
+    *out = xmm_alloc(w, ncap * sizeof(**out));
+    if (!*out)
+        return -XMM_ENOMEM;
+    memset(*out, 0, ncap * sizeof(**out));
+    *cap = ncap;
+    return 0;
+}
+
+static void index_install(struct xmm_world *w, struct xmm_domain **idx, size_t cap)
+{
+    if (!idx)
+        return;
+    if (w->dom_by_id_cap)
+        memcpy(idx, w->dom_by_id, w->dom_by_id_cap * sizeof(*idx));
+    xmm_free(w, w->dom_by_id, w->dom_by_id_cap * sizeof(*idx));
+    w->dom_by_id = idx;
+    w->dom_by_id_cap = cap;
+}
 
 /* Room for one more domain in the table. */
 static int domain_table_grow(struct xmm_world *w)
@@ -148,7 +194,8 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     struct xmm_domain_opts def = XMM_DOMAIN_OPTS_INIT;
     struct xmm_domain *d;
     struct saferange sr;
-    size_t slot;
+    struct xmm_domain **idx;
+    size_t slot, idx_cap = 0;
     int sr_rc;
 
     if (!opts)
@@ -168,9 +215,13 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     sr_rc = saferange_pick(w, dom, opts, &sr);
     if (sr_rc)
         return sr_rc;
-    d = xmm_alloc(w, sizeof(*d));
-    if (!d)
+    if (index_prepare(w, dom, &idx, &idx_cap))
         return -XMM_ENOMEM;
+    d = xmm_alloc(w, sizeof(*d));
+    if (!d) {
+        xmm_free(w, idx, idx_cap * sizeof(*idx));
+        return -XMM_ENOMEM;
+    }
     d->id = dom;
     d->inc = w->last_inc + 1; /* taken only once the domain exists (below) */
     d->state = XMM_DOMAIN_RUNNING;
@@ -187,8 +238,10 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
         ffa_domain_free(w, d);
         gnttab_discard(w, d);
         xmm_free(w, d, sizeof(*d));
+        xmm_free(w, idx, idx_cap * sizeof(*idx));
         return -XMM_ENOMEM;
     }
+    index_install(w, idx, idx_cap);
     slot = domain_slot(w, dom);
     memmove(&w->doms[slot + 1], &w->doms[slot], (w->dom_count - slot) * sizeof(*w->doms));
     w->doms[slot] = d;

@@ -838,3 +838,51 @@ void ffa_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
     if (w->ffa && w->ffa->ops && w->ffa->ops->for_each_reach)
         w->ffa->ops->for_each_reach(w->ffa->ctx, reach_one, &r);
 }
+
+/* --- digest ----------------------------------------------------------------- */
+
+static uint64_t share_digest(uint64_t h, const struct ffa_share *s)
+{
+    h = mix64(h ^ s->handle ^ ((uint64_t)s->dom << 48));
+    h = mix64(h ^ s->gfn ^ (s->inc << 40) ^ ((uint64_t)s->sp << 24));
+    /* last_error is not read before the next reclaim attempt overwrites it */
+    h = mix64(h ^ s->retries);
+    h = mix64(h ^ s->count);
+    for (uint32_t i = 0; i < s->count; i++)
+        h = mix64(h ^ s->mfns[i].m);
+    return h;
+}
+
+/* d's mediator context: its share records, VM_DESTROYED and teardown progress. */
+uint64_t ffa_domain_digest(const struct xmm_domain *d)
+{
+    const struct ffa_ctx *c = d->ffa;
+    uint64_t h;
+
+    if (!c)
+        return 0;
+    h = mix64(c->count ^ ((uint64_t)c->leaked << 16) ^ ((uint64_t)c->vmd_pending << 32));
+    h = mix64(h ^ c->teardown_started ^ ((uint64_t)c->holding << 1) ^
+              ((uint64_t)(c->timer != 0) << 2));
+    for (uint32_t i = 0; i < XMM_FFA_MAX_SHARES; i++)
+        if (c->shares[i])
+            h = share_digest(mix64(h ^ i), c->shares[i]);
+    return h;
+}
+
+/* The mediator's world records (parked, leaked, the global count) and the SPMC stub. */
+uint64_t ffa_world_digest(const struct xmm_world *w)
+{
+    const struct ffa_world *f = w->ffa;
+    uint64_t h;
+
+    if (!f)
+        return 0;
+    h = mix64(f->vmd_global_count ^ ((uint64_t)f->parked.count << 32) ^
+              ((uint64_t)f->leaked.count << 48));
+    for (size_t i = 0; i < f->parked.count; i++)
+        h = share_digest(h, f->parked.v[i]);
+    for (size_t i = 0; i < f->leaked.count; i++)
+        h = share_digest(mix64(h ^ 1), f->leaked.v[i]);
+    return mix64(h ^ spmc_stub_digest(w));
+}

@@ -829,3 +829,52 @@ void gnttab_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
         check_granter_of(w, d, i, rep);
     }
 }
+
+/* --- digest ----------------------------------------------------------------- */
+
+/*
+ * Everything of d's table that decides what later calls do: the frames it
+ * has (and where xenheap_gfn=array remembers them), every grant entry and
+ * pin in use, the maptrack frames, every entry in use and the free list
+ * (its order decides which handle the next map gets).
+ */
+uint64_t gnttab_digest(const struct xmm_domain *d)
+{
+    const struct gnttab *gt = d->gt;
+    uint64_t h;
+
+    if (!gt)
+        return 0;
+    h = mix64(gt->nr_frames ^ ((uint64_t)gt->max_frames << 20) ^ ((uint64_t)gt->mt_max << 40));
+    for (uint32_t f = 0; f < gt->nr_frames; f++) {
+        h = mix64(h ^ gt->frames[f].m ^ ((uint64_t)f << 48));
+        if (gt->array_gfn)
+            h = mix64(h ^ gt->array_gfn[f] ^ UINT64_C(0xa11a));
+    }
+    for (uint32_t f = 0; f < gt->max_frames; f++) {
+        for (uint32_t i = 0; gt->shared && gt->shared[f] && i < EPF; i++) {
+            const struct grant_entry *g = &gt->shared[f][i];
+
+            if (g->flags || g->domid || g->frame)
+                h = mix64(h ^ ((uint64_t)(f * EPF + i) << 32) ^ g->flags ^
+                          ((uint64_t)g->domid << 16) ^ mix64(g->frame));
+        }
+        for (uint32_t i = 0; gt->active && gt->active[f] && i < EPF; i++) {
+            const struct active_entry *a = &gt->active[f][i];
+
+            if (a->pin_rw || a->pin_ro || a->mfn)
+                h = mix64(h ^ ((uint64_t)(f * EPF + i) << 32) ^ a->pin_rw ^
+                          ((uint64_t)a->pin_ro << 16) ^ mix64(a->mfn + 1));
+        }
+    }
+    h = mix64(h ^ gt->mt_frames ^ ((uint64_t)gt->mt_head << 16) ^ ((uint64_t)gt->mt_tail << 40));
+    h = mix64(h ^ gt->maptrack_used);
+    for (uint32_t hd = 0; hd < mt_limit(gt); hd++) {
+        const struct maptrack_entry *m = mt_entry(gt, hd);
+
+        h = mix64(h ^ m->gfn ^ ((uint64_t)hd << 44));
+        h = mix64(h ^ m->mfn ^ (m->from_inc << 36));
+        h = mix64(h ^ m->ref ^ ((uint64_t)m->from << 32) ^ ((uint64_t)m->flags << 48));
+    }
+    return h;
+}

@@ -247,8 +247,13 @@ struct xmm_world {
      * one that existed when the checker last settled its change set.
      */
     uint64_t last_inc, inc_checked;
-    /* the same domains indexed by id, for lookups (domain_by_id) */
-    struct xmm_domain *dom_by_id[XMM_DOMID_FIRST_RESERVED];
+    /*
+     * The same domains indexed by id, for lookups (domain_by_id): a direct
+     * table covering ids below dom_by_id_cap, grown to the largest id
+     * created (a world with domains 1 and 2 keeps a few slots, not 32752).
+     */
+    struct xmm_domain **dom_by_id;
+    size_t dom_by_id_cap;
 
     /* clock */
     uint64_t now;
@@ -265,11 +270,16 @@ struct xmm_world {
     uint32_t hist_cap;
     uint64_t hist_total;
 
-    /* change set since the last incremental check */
-    struct dirty_frame dirty_frames[DIRTY_FRAMES_MAX];
-    uint32_t dirty_frame_count;
-    struct dirty_p2m dirty_p2m[DIRTY_P2M_MAX];
-    uint32_t dirty_p2m_count;
+    /*
+     * Change set since the last incremental check, allocated with the world:
+     * at most DIRTY_FRAMES_MAX frames (and no more than the world has), at
+     * most DIRTY_P2M_MAX P2M entries (fewer for a small world); past that,
+     * dirty_overflow makes the next check a full sweep.
+     */
+    struct dirty_frame *dirty_frames;
+    uint32_t dirty_frame_count, dirty_frame_cap;
+    struct dirty_p2m *dirty_p2m;
+    uint32_t dirty_p2m_count, dirty_p2m_cap;
     xmm_domid_t dirty_doms[DIRTY_DOMS_MAX];
     uint32_t dirty_dom_count;
     bool dirty_overflow;
@@ -361,7 +371,7 @@ struct xmm_domain *domain_find_inc(const struct xmm_world *w, xmm_domid_t id, ui
 /* domain_find for hot paths: one load, no call. */
 static inline struct xmm_domain *domain_by_id(const struct xmm_world *w, xmm_domid_t id)
 {
-    return id < XMM_DOMID_FIRST_RESERVED ? w->dom_by_id[id] : NULL;
+    return id < w->dom_by_id_cap ? w->dom_by_id[id] : NULL;
 }
 static inline bool domain_dying(const struct xmm_domain *d)
 {
@@ -462,6 +472,8 @@ int gnttab_release_mappings(struct xmm_world *w, struct xmm_domain *d, uint64_t 
 /* xenheap_gfn and p2m_type rules that need the table. */
 void gnttab_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
                          struct xmm_check_report *rep);
+/* d's table, maptrack and pins, for xmm_world_digest. */
+uint64_t gnttab_digest(const struct xmm_domain *d);
 /* True if mfn is one of d's shared grant-table frames. */
 bool gnttab_is_frame(const struct xmm_domain *d, uint64_t mfn);
 /* isolation/refcount index: every maptrack entry in use holds a page reference. */
@@ -489,6 +501,10 @@ int ffa_teardown(struct xmm_world *w, struct xmm_domain *d);
 /* domain_kill on a zombie: retry what is pending now (may destroy d). */
 void ffa_kill_zombie(struct xmm_world *w, struct xmm_domain *d);
 void ffa_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm);
+/* For xmm_world_digest: one domain's mediator state; the world's records and the SPMC stub. */
+uint64_t ffa_domain_digest(const struct xmm_domain *d);
+uint64_t ffa_world_digest(const struct xmm_world *w);
+uint64_t spmc_stub_digest(const struct xmm_world *w);
 void ffa_check_world(const struct xmm_world *w, struct xmm_check_report *rep);
 
 /* --- MPU regions and shared_info (mpu.c, shinfo.c): seed 004 -------------- */
@@ -564,6 +580,8 @@ void saferange_check_domain(const struct xmm_world *w, const struct xmm_domain *
 int iommu_world_init(struct xmm_world *w, const struct xmm_iommu_opts *o);
 void iommu_world_fini(struct xmm_world *w);
 uint64_t iommu_digest(const struct xmm_world *w);
+/* One domain's IOMMU state (devices, held frames, pause) for xmm_world_digest. */
+uint64_t iommu_domain_digest(const struct xmm_domain *d);
 /* p2m_write hook (d->iommu set): the leaf at gfn went from old to e.  Cannot fail. */
 void iommu_p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t old,
                      uint64_t e);

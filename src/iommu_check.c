@@ -215,3 +215,14 @@ void iommu_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
         }
     }
 }
+
+uint64_t iommu_domain_digest(const struct xmm_domain *d)
+{
+    const struct iommu_dom *id = d->iommu;
+
+    if (!id)
+        return 0;
+    return mix64(id->devices ^ ((uint64_t)id->ats_devices << 16) ^ ((uint64_t)id->ats_ever << 32) ^
+                 ((uint64_t)id->dom_ref << 33) ^ ((uint64_t)id->paused << 40) ^
+                 mix64(id->tlb_held ^ ((uint64_t)id->held_head << 32) ^ id->held_tail));
+}

@@ -208,6 +208,16 @@ int xmm_world_new(struct xmm_world **out, const struct xmm_world_opts *opts)
         if (!w->hist)
             rc = -XMM_ENOMEM;
     }
+    if (!rc) {
+        w->dirty_frame_cap = w->ram_pages < DIRTY_FRAMES_MAX ? (uint32_t)w->ram_pages
+                                                             : DIRTY_FRAMES_MAX;
+        w->dirty_p2m_cap = w->ram_pages < DIRTY_P2M_MAX / 4 ? 4 * (uint32_t)w->ram_pages + 64
+                                                            : DIRTY_P2M_MAX;
+        w->dirty_frames = xmm_alloc(w, w->dirty_frame_cap * sizeof(*w->dirty_frames));
+        w->dirty_p2m = xmm_alloc(w, w->dirty_p2m_cap * sizeof(*w->dirty_p2m));
+        if (!w->dirty_frames || !w->dirty_p2m)
+            rc = -XMM_ENOMEM;
+    }
     if (!rc)
         rc = frame_table_init(w);
     if (!rc)
@@ -230,6 +240,8 @@ void xmm_world_free(struct xmm_world *w)
     ffa_world_fini(w);
     iommu_world_fini(w);
     frame_table_fini(w);
+    xmm_free(w, w->dirty_frames, w->dirty_frame_cap * sizeof(*w->dirty_frames));
+    xmm_free(w, w->dirty_p2m, w->dirty_p2m_cap * sizeof(*w->dirty_p2m));
     xmm_free(w, w->timers, w->timer_cap * sizeof(*w->timers));
     xmm_free(w, w->hist, (size_t)w->hist_cap * sizeof(*w->hist));
     for (size_t i = 0; i < w->mmio_count; i++)
@@ -443,6 +455,34 @@ bool xmm_world_mfn_is_mmio(const struct xmm_world *w, xmm_mfn_t mfn, uint64_t pa
 /* --- digest --------------------------------------------------------------- */
 
 /*
+ * What else decides the future of a world: the pending timers (their ticks
+ * from now, in firing order: the heap's layout and the absolute ids do not
+ * matter), the parked frames, the lock graph, violations flagged and not
+ * yet reported, and the PRNG.  Not included: the order of the free lists
+ * (which free frame the next allocation takes).  A call that fails after
+ * taking frames gives them back, and the buddy allocator's merge may leave
+ * a list in another order than before: such worlds digest alike.
+ */
+static uint64_t world_rest_digest(const struct xmm_world *w)
+{
+    uint64_t h = mix64(w->timer_count ^ UINT64_C(0x7133));
+
+    for (size_t i = 0; i < w->timer_count; i++) {
+        const struct xmm_timer *t = &w->timers[i];
+        size_t before = 0;
+
+        for (size_t j = 0; j < w->timer_count; j++)
+            before += w->timers[j].tick < t->tick ||
+                      (w->timers[j].tick == t->tick && w->timers[j].seq < t->seq);
+        h += mix64((t->tick - w->now) ^ ((uint64_t)before << 40));
+    }
+    h = mix64(h ^ mix64(w->park.count));
+    for (unsigned c = 0; c < LOCK_CLASS_COUNT; c++)
+        h = mix64(h ^ w->lockdep.edges[c] ^ ((uint64_t)c << 40));
+    return mix64(h ^ w->flagged_count ^ mix64(w->rng[0] ^ w->rng[3]));
+}
+
+/*
  * The frame part is kept up to date by frame_touch (old hash recorded) and
  * folded in here; the P2M part by every leaf write.  Domains and the clock
  * are few and hashed on demand.
@@ -462,6 +502,8 @@ uint64_t xmm_world_digest(const struct xmm_world *w)
         }
     }
     d ^= iommu_digest(w);
+    d ^= mix64(ffa_world_digest(w) + 11);
+    d ^= world_rest_digest(w);
     return mix64(d ^ mix64(w->p2m_digest) ^ domains_digest(w) ^ mix64(w->now + 1) ^
                  mix64(w->free_pages + 7));
 }
