@@ -518,8 +518,9 @@ static char *ex_write(struct explore *e, const uint32_t *path, uint32_t d, bool 
         steps[n0 + i] = *e->alpha[path[i]];
         steps[n0 + i].note = NULL;
         rc = ex_op(e, path[i], n0 + i + 1);
-        steps[n0 + i].has_expect = true;
+        steps[n0 + i].has_expect = rc != 0;
         steps[n0 + i].expect_any = false;
+        steps[n0 + i].expect_fam = steps[n0 + i].op->family;
         steps[n0 + i].expect_rc = rc;
     }
     k = n0 + d;
@@ -529,7 +530,8 @@ static char *ex_write(struct explore *e, const uint32_t *path, uint32_t d, bool 
                 ex_step_int(&steps[k], "domain_destroy", DD_DOM, t->doms[r][i]);
                 xmm_world_set_step(e->x.w, (uint32_t)k + 1);
                 rc = ex_destroy(e, t->doms[r][i]);
-                steps[k].has_expect = true;
+                steps[k].has_expect = rc != 0;
+                steps[k].expect_fam = steps[k].op->family;
                 steps[k].expect_rc = rc;
             }
             if (r == 0) {
@@ -687,7 +689,7 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
     }
     /* the initial state */
     ex_replay(e, NULL, 0);
-    ex_add(e, ex_canonical(e, NULL, 0, xmm_world_digest(e->x.w)), EX_NONE, EX_NONE);
+    ex_add(e, xmm_world_digest(e->x.w), EX_NONE, EX_NONE); /* every image is itself */
     if (e->liveness) {
         ex_teardown(e, &td);
         if (td.failed)
