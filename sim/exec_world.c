@@ -303,3 +303,40 @@ int sim_exec_export_dt(struct sim_exec *x, const struct sim_res *a, struct sim_e
     return rc;
 }
 #endif
+
+/*
+ * Build the world a scenario describes: options, then xmm_world_new, then
+ * the stubs.  history_events 0 keeps the library's default ring.
+ */
+int sim_world_build(const struct sim_world_cfg *wc, uint64_t seed, uint32_t history_events,
+                    struct xmm_world **out)
+{
+    struct xmm_world_opts o = XMM_WORLD_OPTS_INIT;
+    struct xmm_mmio_region *mmio = g_new0(struct xmm_mmio_region, wc->mmio_count + 1);
+    void *owned;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < wc->mmio_count; i++) {
+        mmio[i].base = xmm_mfn(wc->mmio[i].base);
+        mmio[i].pages = wc->mmio[i].pages;
+        mmio[i].name = wc->mmio[i].name;
+    }
+    o.ram_pages = wc->ram_pages;
+    o.ram_base = xmm_mfn(wc->ram_base);
+    o.mmio = mmio;
+    o.mmio_count = wc->mmio_count;
+    o.alloc_mode = wc->alloc_mode;
+    o.policy = wc->policy;
+    o.limits = wc->limits;
+    o.seed = seed;
+    if (history_events)
+        o.history_events = history_events;
+    owned = sim_world_opts(wc, &o);
+    rc = xmm_world_new(out, &o);
+    g_free(owned);
+    g_free(mmio);
+    if (rc == 0)
+        rc = sim_world_attach(*out, wc);
+    return rc;
+}

@@ -26,6 +26,7 @@
 
 #define EX_NONE UINT32_MAX
 #define EX_MAX_PERMS 24 /* symmetry: permutations of at most 4 ids */
+#define EX_HISTORY 256  /* history ring of explored worlds (reports only; not in the digest) */
 
 struct ex_rec {
     uint64_t digest;
@@ -49,9 +50,6 @@ struct ex_args {
 
 struct explore {
     struct sim_scenario *sc;
-    struct xmm_world_opts wo;
-    struct xmm_mmio_region *mmio;
-    void *owned;
     struct sim_exec x;
     /* the setup (the scenario's steps), resolved once */
     struct sim_res *setup_res; /* step_count x SIM_MAX_ARGS */
@@ -140,10 +138,8 @@ static int ex_world(struct explore *e)
 {
     struct sim_exec_out out;
     size_t i;
-    int rc = xmm_world_new(&e->x.w, &e->wo);
+    int rc = sim_world_build(&e->sc->world, e->sc->seed, EX_HISTORY, &e->x.w);
 
-    if (rc == 0)
-        rc = sim_world_attach(e->x.w, &e->sc->world);
     if (rc != 0) {
         xmm_world_free(e->x.w);
         e->x.w = NULL;
@@ -239,9 +235,7 @@ static int ex_prepare(struct explore *e, enum xmm_invariant *inv)
     int rc, ret = 0;
 
     e->setup_res = g_new0(struct sim_res, (sc->step_count + 1) * SIM_MAX_ARGS);
-    rc = xmm_world_new(&e->x.w, &e->wo);
-    if (rc == 0)
-        rc = sim_world_attach(e->x.w, &sc->world);
+    rc = sim_world_build(&sc->world, sc->seed, EX_HISTORY, &e->x.w);
     if (rc != 0) {
         fprintf(stderr, "%s: world: setting up the world failed (%s)\n", sc->file,
                 xmm_strerror(rc));
@@ -951,24 +945,6 @@ int sim_cmd_explore(int argc, char **argv)
             sim_policy_knobs[i].set(&e.sc->world.policy, sim_policy_knobs[i].get(&ea.policy));
     e.max_states = ea.max_states;
     e.liveness = ea.has_liveness ? ea.liveness : e.sc->explore->liveness_ticks;
-    /* the world options, made once */
-    e.wo = (struct xmm_world_opts)XMM_WORLD_OPTS_INIT;
-    e.mmio = g_new0(struct xmm_mmio_region, e.sc->world.mmio_count + 1);
-    for (size_t i = 0; i < e.sc->world.mmio_count; i++) {
-        e.mmio[i].base = xmm_mfn(e.sc->world.mmio[i].base);
-        e.mmio[i].pages = e.sc->world.mmio[i].pages;
-        e.mmio[i].name = e.sc->world.mmio[i].name;
-    }
-    e.wo.ram_pages = e.sc->world.ram_pages;
-    e.wo.ram_base = xmm_mfn(e.sc->world.ram_base);
-    e.wo.mmio = e.mmio;
-    e.wo.mmio_count = e.sc->world.mmio_count;
-    e.wo.alloc_mode = e.sc->world.alloc_mode;
-    e.wo.policy = e.sc->world.policy;
-    e.wo.limits = e.sc->world.limits;
-    e.wo.seed = e.sc->seed;
-    e.wo.history_events = 256; /* histories are for reports; the written trace has its own */
-    e.owned = sim_world_opts(&e.sc->world, &e.wo);
     e.x.sc = e.sc;
     e.x.out_dir = ea.out_dir ? ea.out_dir : ".";
     e.alpha_res = g_new0(struct sim_res, (e.nalpha + 1) * SIM_MAX_ARGS);
@@ -981,8 +957,6 @@ out:
     g_free(e.alpha);
     g_free(e.alpha_res);
     g_free(e.setup_res);
-    g_free(e.owned);
-    g_free(e.mmio);
     sim_scenario_free(e.sc);
     return rc;
 }

@@ -485,3 +485,52 @@ xmm_domid_t xmm_domain_id_at(const struct xmm_world *w, size_t i)
 {
     return i < w->dom_count ? w->doms[i]->id : XMM_DOMID_INVALID;
 }
+
+/* --- clone (xmm_world_clone) -------------------------------------------------- */
+
+/*
+ * Copy w's domains into c (c has none): each domain and every module's
+ * state of it, the sorted table and the by-id index.  On failure what was
+ * copied is in c's table, for domains_free_all.
+ */
+int domains_clone(const struct xmm_world *w, struct xmm_world *c)
+{
+    c->doms = NULL;
+    c->dom_count = c->dom_cap = 0;
+    c->dom_by_id = NULL;
+    c->dom_by_id_cap = 0;
+    if (w->dom_cap) {
+        c->doms = xmm_alloc(c, w->dom_cap * sizeof(*c->doms));
+        if (!c->doms)
+            return -XMM_ENOMEM;
+        c->dom_cap = w->dom_cap;
+    }
+    if (w->dom_by_id_cap) {
+        c->dom_by_id = xmm_alloc(c, w->dom_by_id_cap * sizeof(*c->dom_by_id));
+        if (!c->dom_by_id)
+            return -XMM_ENOMEM;
+        memset(c->dom_by_id, 0, w->dom_by_id_cap * sizeof(*c->dom_by_id));
+        c->dom_by_id_cap = w->dom_by_id_cap;
+    }
+    for (size_t i = 0; i < w->dom_count; i++) {
+        const struct xmm_domain *d = w->doms[i];
+        struct xmm_domain *nd = xmm_alloc(c, sizeof(*nd));
+
+        if (!nd)
+            return -XMM_ENOMEM;
+        *nd = *d;
+        nd->gt = NULL;
+        nd->ffa = NULL;
+        nd->mpu = NULL;
+        nd->sr.told = NULL;
+        nd->iommu = NULL;
+        p2m_init(c, &nd->p2m);
+        c->doms[c->dom_count++] = nd;
+        c->dom_by_id[nd->id] = nd;
+        if (p2m_clone(c, w, d, nd) || gnttab_clone(c, d, nd) || ffa_domain_clone(c, d, nd) ||
+            mpu_domain_clone(c, d, nd) || saferange_clone(c, d, nd) ||
+            iommu_domain_clone(c, d, nd))
+            return -XMM_ENOMEM;
+    }
+    return 0;
+}

@@ -886,3 +886,96 @@ uint64_t ffa_world_digest(const struct xmm_world *w)
         h = share_digest(mix64(h ^ 1), f->leaked.v[i]);
     return mix64(h ^ spmc_stub_digest(w));
 }
+
+/* --- clone (xmm_world_clone) -------------------------------------------------- */
+
+static struct ffa_share *share_clone(struct xmm_world *c, const struct ffa_share *s)
+{
+    struct ffa_share *n = xmm_alloc(c, share_size(s->count));
+
+    if (n)
+        memcpy(n, s, share_size(s->count));
+    return n;
+}
+
+/* Copy d's mediator context into nd (nd->ffa is NULL on entry). */
+int ffa_domain_clone(struct xmm_world *c, const struct xmm_domain *d, struct xmm_domain *nd)
+{
+    struct ffa_ctx *n;
+
+    if (!d->ffa)
+        return 0;
+    n = xmm_alloc(c, sizeof(*n));
+    if (!n)
+        return -XMM_ENOMEM;
+    *n = *d->ffa;
+    memset(n->shares, 0, sizeof(n->shares));
+    n->count = 0;
+    nd->ffa = n;
+    for (uint32_t i = 0; i < d->ffa->count; i++) {
+        n->shares[i] = share_clone(c, d->ffa->shares[i]);
+        if (!n->shares[i])
+            return -XMM_ENOMEM;
+        n->count = i + 1;
+    }
+    return 0;
+}
+
+static int list_clone(struct xmm_world *c, const struct ffa_list *l, struct ffa_list *n)
+{
+    n->v = NULL;
+    n->count = n->cap = 0;
+    if (!l->cap)
+        return 0;
+    n->v = xmm_alloc(c, l->cap * sizeof(*n->v));
+    if (!n->v)
+        return -XMM_ENOMEM;
+    n->cap = l->cap;
+    for (size_t i = 0; i < l->count; i++) {
+        n->v[i] = share_clone(c, l->v[i]);
+        if (!n->v[i])
+            return -XMM_ENOMEM;
+        n->count = i + 1;
+    }
+    return 0;
+}
+
+/*
+ * The mediator's world records and the SPMC.  Only the built-in stub can
+ * be copied (spmc_stub_clone); another SPMC's context belongs to its user:
+ * -XMM_ENOSYS.
+ */
+int ffa_world_clone(const struct xmm_world *w, struct xmm_world *c)
+{
+    const struct ffa_world *f = w->ffa;
+    struct ffa_world *n;
+    int rc;
+
+    c->ffa = NULL;
+    if (!f)
+        return 0;
+    n = xmm_alloc(c, sizeof(*n));
+    if (!n)
+        return -XMM_ENOMEM;
+    *n = *f;
+    n->ops = NULL;
+    n->ctx = NULL;
+    n->parked.v = n->leaked.v = NULL;
+    n->parked.count = n->parked.cap = n->leaked.count = n->leaked.cap = 0;
+    c->ffa = n;
+    rc = list_clone(c, &f->parked, &n->parked);
+    if (!rc)
+        rc = list_clone(c, &f->leaked, &n->leaked);
+    if (!rc && f->ops)
+        rc = spmc_stub_clone(w, c, &n->ops, &n->ctx);
+    return rc;
+}
+
+/* A timer argument of w's mediator, as the same object of c (NULL: not one). */
+void *ffa_timer_arg(const struct xmm_world *w, struct xmm_world *c, void *arg)
+{
+    for (size_t i = 0; i < w->dom_count && i < c->dom_count; i++)
+        if (w->doms[i]->ffa && (void *)w->doms[i]->ffa == arg)
+            return c->doms[i]->ffa;
+    return spmc_stub_timer_arg(w, c, arg);
+}

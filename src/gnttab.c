@@ -878,3 +878,68 @@ uint64_t gnttab_digest(const struct xmm_domain *d)
     }
     return h;
 }
+
+/* --- clone (xmm_world_clone) -------------------------------------------------- */
+
+/*
+ * Copy d's table into nd (nd->gt is NULL on entry).  On failure what was
+ * copied stays in nd->gt for gnttab_discard.
+ */
+int gnttab_clone(struct xmm_world *c, const struct xmm_domain *d, struct xmm_domain *nd)
+{
+    const struct gnttab *gt = d->gt;
+    struct gnttab *ng;
+    uint32_t n;
+
+    if (!gt)
+        return 0;
+    ng = xmm_alloc(c, sizeof(*ng));
+    if (!ng)
+        return -XMM_ENOMEM;
+    *ng = *gt;
+    ng->frames = NULL;
+    ng->array_gfn = NULL;
+    ng->shared = NULL;
+    ng->active = NULL;
+    ng->mt = NULL;
+    ng->mt_frames = 0;
+    nd->gt = ng;
+    n = gt->max_frames;
+    if (!(ng->shared = xmm_alloc(c, n * sizeof(*ng->shared))))
+        return -XMM_ENOMEM;
+    memset(ng->shared, 0, n * sizeof(*ng->shared));
+    if (!(ng->active = xmm_alloc(c, n * sizeof(*ng->active))))
+        return -XMM_ENOMEM;
+    memset(ng->active, 0, n * sizeof(*ng->active));
+    if (!(ng->mt = xmm_alloc(c, gt->mt_max * sizeof(*ng->mt))))
+        return -XMM_ENOMEM;
+    memset(ng->mt, 0, gt->mt_max * sizeof(*ng->mt));
+    ng->frames = xmm_alloc(c, n * sizeof(*ng->frames));
+    ng->array_gfn = xmm_alloc(c, n * sizeof(*ng->array_gfn));
+    if (!ng->frames || !ng->array_gfn)
+        return -XMM_ENOMEM;
+    memcpy(ng->frames, gt->frames, n * sizeof(*ng->frames));
+    memcpy(ng->array_gfn, gt->array_gfn, n * sizeof(*ng->array_gfn));
+    for (uint32_t i = 0; i < n; i++) {
+        if (gt->shared[i]) {
+            ng->shared[i] = xmm_alloc(c, EPF * sizeof(struct grant_entry));
+            if (!ng->shared[i])
+                return -XMM_ENOMEM;
+            memcpy(ng->shared[i], gt->shared[i], EPF * sizeof(struct grant_entry));
+        }
+        if (gt->active[i]) {
+            ng->active[i] = xmm_alloc(c, EPF * sizeof(struct active_entry));
+            if (!ng->active[i])
+                return -XMM_ENOMEM;
+            memcpy(ng->active[i], gt->active[i], EPF * sizeof(struct active_entry));
+        }
+    }
+    for (uint32_t i = 0; i < gt->mt_frames; i++) {
+        ng->mt[i] = xmm_alloc(c, MPF * sizeof(struct maptrack_entry));
+        if (!ng->mt[i])
+            return -XMM_ENOMEM;
+        memcpy(ng->mt[i], gt->mt[i], MPF * sizeof(struct maptrack_entry));
+        ng->mt_frames = i + 1;
+    }
+    return 0;
+}

@@ -606,6 +606,30 @@ void timer_arm_reserved(struct xmm_world *w, uint64_t delay, xmm_timer_fn fn, vo
 /* The reserved timer ran or was cancelled: its slot is reserved again. */
 void timer_slot_return(struct xmm_world *w);
 
+/*
+ * --- clone (xmm_world_clone, world.c) -------------------------------------
+ * Each copies one module's state of w (or of domain d) into the new world
+ * c through c's allocator.  On failure they return -XMM_ENOMEM (or
+ * -XMM_ENOSYS: an SPMC other than the built-in stub) and leave what they
+ * copied attached, so that xmm_world_free(c) releases it.
+ */
+int domains_clone(const struct xmm_world *w, struct xmm_world *c);
+int p2m_clone(struct xmm_world *c, const struct xmm_world *w, const struct xmm_domain *d,
+              struct xmm_domain *nd);
+int gnttab_clone(struct xmm_world *c, const struct xmm_domain *d, struct xmm_domain *nd);
+int ffa_domain_clone(struct xmm_world *c, const struct xmm_domain *d, struct xmm_domain *nd);
+int mpu_domain_clone(struct xmm_world *c, const struct xmm_domain *d, struct xmm_domain *nd);
+int saferange_clone(struct xmm_world *c, const struct xmm_domain *d, struct xmm_domain *nd);
+int iommu_domain_clone(struct xmm_world *c, const struct xmm_domain *d, struct xmm_domain *nd);
+int ffa_world_clone(const struct xmm_world *w, struct xmm_world *c);
+int spmc_stub_clone(const struct xmm_world *w, struct xmm_world *c,
+                    const struct xmm_spmc_ops **ops, void **ctx);
+int iommu_world_clone(const struct xmm_world *w, struct xmm_world *c);
+/* A timer argument of w as the same object of c, or NULL when it is not the module's. */
+void *ffa_timer_arg(const struct xmm_world *w, struct xmm_world *c, void *arg);
+void *spmc_stub_timer_arg(const struct xmm_world *w, struct xmm_world *c, void *arg);
+void *iommu_timer_arg(const struct xmm_world *w, struct xmm_world *c, void *arg);
+
 /* --- misc ----------------------------------------------------------------- */
 static inline uint64_t mix64(uint64_t x)
 {

@@ -928,3 +928,59 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
         *out = xmm_mfn(e->mfn);
     return 0;
 }
+
+/* --- clone (xmm_world_clone) -------------------------------------------------- */
+
+/*
+ * Copy w's IOMMU into c: devices with their TLBs, the queue.  An external
+ * IOMMU model (ops, ctx) is shared, not copied: it is its user's.
+ */
+int iommu_world_clone(const struct xmm_world *w, struct xmm_world *c)
+{
+    const struct iommu_world *iw = w->iommu;
+    struct iommu_world *n;
+
+    c->iommu = NULL;
+    if (!iw)
+        return 0;
+    n = xmm_alloc(c, sizeof(*n));
+    if (!n)
+        return -XMM_ENOMEM;
+    *n = *iw;
+    n->dev = NULL;
+    n->q = NULL;
+    n->dev_count = 0;
+    c->iommu = n;
+    n->q = xmm_alloc(c, iw->q_cap * sizeof(*n->q));
+    n->dev = xmm_alloc(c, iw->dev_count * sizeof(*n->dev));
+    if (!n->q || !n->dev)
+        return -XMM_ENOMEM;
+    memcpy(n->q, iw->q, iw->q_cap * sizeof(*n->q));
+    for (uint32_t i = 0; i < iw->dev_count; i++) {
+        size_t len = strlen(iw->dev[i].id) + 1;
+
+        n->dev[i] = iw->dev[i];
+        n->dev[i].id = xmm_alloc(c, len);
+        n->dev_count = i + 1;
+        if (!n->dev[i].id)
+            return -XMM_ENOMEM;
+        memcpy(n->dev[i].id, iw->dev[i].id, len);
+    }
+    return 0;
+}
+
+int iommu_domain_clone(struct xmm_world *c, const struct xmm_domain *d, struct xmm_domain *nd)
+{
+    if (!d->iommu)
+        return 0;
+    nd->iommu = xmm_alloc(c, sizeof(*nd->iommu));
+    if (!nd->iommu)
+        return -XMM_ENOMEM;
+    *nd->iommu = *d->iommu;
+    return 0;
+}
+
+void *iommu_timer_arg(const struct xmm_world *w, struct xmm_world *c, void *arg)
+{
+    return w->iommu && arg == (void *)w->iommu ? c->iommu : NULL;
+}

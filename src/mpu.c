@@ -523,3 +523,15 @@ void mpu_check_full(const struct xmm_world *w, const struct xmm_rmap *rm,
                          (unsigned long long)pieces);
     }
 }
+
+/* xmm_world_clone: d's seed 004 state into nd (plain values). */
+int mpu_domain_clone(struct xmm_world *c, const struct xmm_domain *d, struct xmm_domain *nd)
+{
+    if (!d->mpu)
+        return 0;
+    nd->mpu = xmm_alloc(c, sizeof(*nd->mpu));
+    if (!nd->mpu)
+        return -XMM_ENOMEM;
+    *nd->mpu = *d->mpu;
+    return 0;
+}

@@ -502,3 +502,52 @@ uint64_t xmm_p2m_node_count(const struct xmm_world *w, xmm_domid_t dom)
     const struct xmm_domain *d = p2m_domain(w, dom);
     return d ? d->p2m.nodes : 0;
 }
+
+/* --- clone (xmm_world_clone) -------------------------------------------------- */
+
+/* A copy of real node n of `level` in world c, its empty slots on c's empty nodes. */
+static struct p2m_node *node_clone(struct xmm_world *c, const struct xmm_world *w,
+                                   const struct p2m_node *n, int level)
+{
+    struct p2m_node *m = xmm_alloc(c, sizeof(*m));
+
+    if (!m)
+        return NULL;
+    *m = *n;
+    if (level == 3)
+        return m;
+    for (unsigned i = 0; i < P2M_ENTRIES; i++)
+        m->e[i] = (uint64_t)(uintptr_t)&c->p2m_empty[level + 1];
+    for (unsigned i = 0; i < P2M_ENTRIES; i++) {
+        const struct p2m_node *ch = child_of(n, i);
+
+        if (!is_real(ch))
+            continue;
+        ch = node_clone(c, w, ch, level + 1);
+        if (!ch) {
+            discard_subtree(c, m, level);
+            return NULL;
+        }
+        m->e[i] = (uint64_t)(uintptr_t)ch;
+    }
+    return m;
+}
+
+/* Copy d's P2M into nd (nd's P2M is empty on entry and stays so on failure). */
+int p2m_clone(struct xmm_world *c, const struct xmm_world *w, const struct xmm_domain *d,
+              struct xmm_domain *nd)
+{
+    struct p2m_node *root;
+
+    p2m_init(c, &nd->p2m);
+    if (!is_real(d->p2m.root))
+        return 0;
+    root = node_clone(c, w, d->p2m.root, 0);
+    if (!root)
+        return -XMM_ENOMEM;
+    nd->p2m.root = root;
+    nd->p2m.low = child_of(root, 0);
+    nd->p2m.entries = d->p2m.entries;
+    nd->p2m.nodes = d->p2m.nodes;
+    return 0;
+}

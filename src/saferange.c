@@ -761,3 +761,15 @@ void saferange_check_domain(const struct xmm_world *w, const struct xmm_domain *
             SR_V("told holes %u and %u overlap or are out of order", i - 1, i);
 #undef SR_V
 }
+
+/* xmm_world_clone: d's told holes into nd (nd->sr.told is NULL on entry). */
+int saferange_clone(struct xmm_world *c, const struct xmm_domain *d, struct xmm_domain *nd)
+{
+    if (!d->sr.told)
+        return 0;
+    nd->sr.told = xmm_alloc(c, XMM_SAFERANGE_TOLD_MAX * sizeof(*nd->sr.told));
+    if (!nd->sr.told)
+        return -XMM_ENOMEM;
+    memcpy(nd->sr.told, d->sr.told, XMM_SAFERANGE_TOLD_MAX * sizeof(*nd->sr.told));
+    return 0;
+}

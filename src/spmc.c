@@ -416,3 +416,53 @@ uint64_t spmc_stub_digest(const struct xmm_world *w)
     }
     return h;
 }
+
+/*
+ * Copy w's SPMC into c when it is the built-in stub: its partitions, script
+ * positions and handles.  Return: 0 (*ops, *ctx set), -XMM_ENOMEM, or
+ * -XMM_ENOSYS for another SPMC (its context is its user's).
+ */
+int spmc_stub_clone(const struct xmm_world *w, struct xmm_world *c,
+                    const struct xmm_spmc_ops **ops, void **ctx)
+{
+    const struct spmc_stub *s = ffa_world_spmc_ctx(w, &stub_ops);
+    struct spmc_stub *n;
+
+    if (!s)
+        return -XMM_ENOSYS;
+    n = xmm_alloc(c, sizeof(*n));
+    if (!n)
+        return -XMM_ENOMEM;
+    *n = *s;
+    n->w = c;
+    n->h_count = 0;
+    n->h = xmm_alloc(c, s->h_cap * sizeof(*n->h));
+    if (!n->h) {
+        xmm_free(c, n, sizeof(*n));
+        return -XMM_ENOMEM;
+    }
+    /* attached from here on: ffa_world_fini frees what was copied */
+    *ops = &stub_ops;
+    *ctx = n;
+    for (size_t i = 0; i < s->h_count; i++) {
+        n->h[i] = xmm_alloc(c, handle_size(s->h[i]->count));
+        if (!n->h[i])
+            return -XMM_ENOMEM;
+        memcpy(n->h[i], s->h[i], handle_size(s->h[i]->count));
+        n->h[i]->stub = n;
+        n->h_count = i + 1;
+    }
+    return 0;
+}
+
+/* A relinquish timer's handle in w, as the same handle of c (NULL: not one). */
+void *spmc_stub_timer_arg(const struct xmm_world *w, struct xmm_world *c, void *arg)
+{
+    const struct spmc_stub *s = ffa_world_spmc_ctx(w, &stub_ops);
+    const struct spmc_stub *n = ffa_world_spmc_ctx(c, &stub_ops);
+
+    for (size_t i = 0; s && n && i < s->h_count && i < n->h_count; i++)
+        if ((void *)s->h[i] == arg)
+            return n->h[i];
+    return NULL;
+}

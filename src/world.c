@@ -253,6 +253,114 @@ void xmm_world_free(struct xmm_world *w)
     a.free(a.ctx, w, sizeof(*w));
 }
 
+/* --- clone ----------------------------------------------------------------- */
+
+/* A copy of n bytes at src in c, or NULL (also for n == 0). */
+static void *clone_bytes(struct xmm_world *c, const void *src, size_t n)
+{
+    void *p = n ? xmm_alloc(c, n) : NULL;
+
+    if (p)
+        memcpy(p, src, n);
+    return p;
+}
+
+/*
+ * Timers: the same heap; each argument that is an object of w's modules
+ * becomes the same object of c (a user timer's argument is kept as it is).
+ */
+static void clone_timer_args(const struct xmm_world *w, struct xmm_world *c)
+{
+    for (size_t i = 0; i < c->timer_count; i++) {
+        void *arg = c->timers[i].arg, *n;
+
+        if ((n = ffa_timer_arg(w, c, arg)) || (n = iommu_timer_arg(w, c, arg)))
+            c->timers[i].arg = n;
+    }
+}
+
+int xmm_world_clone(const struct xmm_world *w, struct xmm_world **out)
+{
+    struct xmm_world *c;
+    int rc = -XMM_ENOMEM;
+
+    *out = NULL;
+    if (!w)
+        return -XMM_EINVAL;
+    c = w->allocator.alloc(w->allocator.ctx, sizeof(*c));
+    if (!c)
+        return -XMM_ENOMEM;
+    memcpy(c, w, sizeof(*c));
+    /* nothing owned yet: xmm_world_free(c) releases what is copied below */
+    c->bytes_live = c->blocks_live = 0;
+    c->mmio = NULL;
+    c->mmio_count = 0;
+    c->frames = NULL;
+    c->rmap = NULL;
+    c->doms = NULL;
+    c->dom_count = c->dom_cap = 0;
+    c->dom_by_id = NULL;
+    c->dom_by_id_cap = 0;
+    c->timers = NULL;
+    c->timer_count = c->timer_cap = 0;
+    c->hist = NULL;
+    c->dirty_frames = NULL;
+    c->dirty_p2m = NULL;
+    c->ffa = NULL;
+    c->iommu = NULL;
+    p2m_world_init(c);
+
+    if (w->mmio_count) {
+        c->mmio = xmm_alloc(c, w->mmio_count * sizeof(*c->mmio));
+        if (!c->mmio)
+            goto fail;
+        for (size_t i = 0; i < w->mmio_count; i++) {
+            c->mmio[i] = w->mmio[i];
+            c->mmio[i].name = dup_name(c, w->mmio[i].name);
+            c->mmio_count = i + 1;
+            if (!c->mmio[i].name)
+                goto fail;
+        }
+    }
+    if (!(c->frames = clone_bytes(c, w->frames, w->ram_pages * sizeof(*w->frames))) ||
+        !(c->rmap = clone_bytes(c, w->rmap, w->ram_pages * sizeof(*w->rmap))) ||
+        !(c->dirty_frames = clone_bytes(c, w->dirty_frames,
+                                        w->dirty_frame_cap * sizeof(*w->dirty_frames))) ||
+        !(c->dirty_p2m = clone_bytes(c, w->dirty_p2m, w->dirty_p2m_cap * sizeof(*w->dirty_p2m))))
+        goto fail;
+    c->timers = clone_bytes(c, w->timers, w->timer_cap * sizeof(*w->timers));
+    if (w->timer_cap && !c->timers)
+        goto fail;
+    c->timer_cap = w->timer_cap;
+    c->timer_count = w->timer_count;
+    if (w->hist_cap) {
+        c->hist = clone_bytes(c, w->hist, (size_t)w->hist_cap * sizeof(*w->hist));
+        if (!c->hist)
+            goto fail;
+    }
+    rc = domains_clone(w, c);
+    if (!rc)
+        rc = iommu_world_clone(w, c);
+    if (!rc)
+        rc = ffa_world_clone(w, c);
+    if (rc)
+        goto fail;
+    clone_timer_args(w, c);
+    *out = c;
+    return 0;
+fail:
+    if (!c->frames)
+        c->ram_pages = 0; /* frame_table_fini frees by ram_pages */
+    if (!c->hist)
+        c->hist_cap = 0;
+    if (!c->dirty_frames)
+        c->dirty_frame_cap = 0;
+    if (!c->dirty_p2m)
+        c->dirty_p2m_cap = 0;
+    xmm_world_free(c);
+    return rc ? rc : -XMM_ENOMEM;
+}
+
 const struct xmm_policy *xmm_world_policy(const struct xmm_world *w) { return &w->policy; }
 const struct xmm_limits *xmm_world_limits(const struct xmm_world *w) { return &w->limits; }
 

@@ -162,6 +162,19 @@ int xmm_world_new(struct xmm_world **out, const struct xmm_world_opts *opts);
 /* Release the world and everything it allocated.  NULL is fine. */
 void xmm_world_free(struct xmm_world *w);
 
+/*
+ * An independent deep copy of w in *out: frames, domains, P2Ms, every
+ * module's state (grant tables and maptracks, FF-A records and the built-in
+ * SPMC, IOMMU queue and device TLBs, MPU and safe-range state), pending
+ * timers, history, change set and policy; allocated through w's allocator
+ * (with its failure injection), so it fails cleanly.  The copy has the same
+ * digest and answers every later call as w would.  An external IOMMU model
+ * (xmm_iommu_opts.ops) is shared by both worlds; a timer armed by the user
+ * keeps its argument.  Return: 0, -XMM_ENOMEM, -XMM_ENOSYS (an SPMC other
+ * than the built-in stub is attached: its context is not the world's).
+ */
+int xmm_world_clone(const struct xmm_world *w, struct xmm_world **out);
+
 const struct xmm_policy *xmm_world_policy(const struct xmm_world *w);
 const struct xmm_limits *xmm_world_limits(const struct xmm_world *w);
 
