@@ -12,6 +12,7 @@
  * expansion is usually a prefix of the next one.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <inttypes.h>
@@ -41,6 +42,7 @@ struct ex_args {
     const char *ops;         /* --ops: comma-separated op names */
     const char *out_dir;
     bool no_symmetry;
+    bool replay;
     bool has_liveness;
     uint64_t liveness;
     struct xmm_policy policy;
@@ -70,6 +72,15 @@ struct explore {
     size_t nperm;
     struct xmm_check_report *rep;
     uint32_t path[SIM_EXPLORE_MAX_DEPTH];
+    /*
+     * Expansion by cloning: stack[k] is the world after spath[0..k), its
+     * change set checked; stack[0] is the world after the setup.  NULL
+     * stack[0]: expansion by replay (--replay).
+     */
+    struct xmm_world *stack[SIM_EXPLORE_MAX_DEPTH + 1];
+    uint32_t spath[SIM_EXPLORE_MAX_DEPTH];
+    uint32_t top;
+    bool replay;
 };
 
 /* --- the state store ---------------------------------------------------- */
@@ -163,10 +174,10 @@ static int ex_op(struct explore *e, uint32_t a, size_t number)
     return e->alpha[a]->op->exec(&e->x, &e->alpha_res[(size_t)a * SIM_MAX_ARGS], &out);
 }
 
-/* The world of a path: setup, then path[0..d). */
+/* The world of a path: setup (or a clone of the world after it), then path[0..d). */
 static int ex_replay(struct explore *e, const uint32_t *path, uint32_t d)
 {
-    int rc = ex_world(e);
+    int rc = e->stack[0] ? xmm_world_clone(e->stack[0], &e->x.w) : ex_world(e);
     uint32_t i;
 
     for (i = 0; rc == 0 && i < d; i++)
@@ -179,6 +190,44 @@ static void ex_world_free(struct explore *e)
 {
     xmm_world_free(e->x.w);
     e->x.w = NULL;
+}
+
+/*
+ * Bring the clone stack to path[0..d): keep the worlds of the common prefix
+ * with the path it holds, clone and step the rest.  Return: 0 or an error.
+ */
+static int ex_stack(struct explore *e, const uint32_t *path, uint32_t d)
+{
+    uint32_t j = 0;
+
+    while (j < e->top && j < d && e->spath[j] == path[j])
+        j++;
+    for (; e->top > j; e->top--) {
+        xmm_world_free(e->stack[e->top]);
+        e->stack[e->top] = NULL;
+    }
+    for (; e->top < d; e->top++) {
+        int rc = xmm_world_clone(e->stack[e->top], &e->x.w);
+
+        if (rc)
+            return rc;
+        ex_op(e, path[e->top], e->sc->step_count + e->top + 1);
+        memset(e->rep, 0, sizeof(*e->rep));
+        xmm_check_incremental(e->x.w, e->rep);
+        e->stack[e->top + 1] = e->x.w;
+        e->spath[e->top] = path[e->top];
+        e->x.w = NULL;
+    }
+    return 0;
+}
+
+static void ex_stack_free(struct explore *e)
+{
+    for (uint32_t k = 0; k <= e->top; k++) {
+        xmm_world_free(e->stack[k]);
+        e->stack[k] = NULL;
+    }
+    e->top = 0;
 }
 
 /* --- resolution of the setup and the alphabet ------------------------------ */
@@ -285,6 +334,10 @@ static int ex_prepare(struct explore *e, enum xmm_invariant *inv)
             ret = 2;
         }
 out:
+    if (ret == 0 && !e->replay) {
+        e->stack[0] = e->x.w; /* expansion clones this one */
+        e->x.w = NULL;
+    }
     if (e->x.w)
         ex_world_free(e);
     g_free(var_val);
@@ -677,6 +730,8 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
                e->liveness);
     else
         printf("liveness: off\n");
+    printf("expansion: %s\n", e->replay ? "replay from the initial world (--replay)"
+                                          : "clone of the parent's world");
     if (rc == 1) {
         printf("result: the setup steps already violate %s\n", xmm_invariant_name(inv));
         return 1;
@@ -697,13 +752,18 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
             uint32_t pd = ex_path(e, s, e->path);
             uint64_t base = 0;
 
+            if (!e->replay && ex_stack(e, e->path, pd) != 0) {
+                fprintf(stderr, "xmm-sim explore: out of memory\n");
+                return 2;
+            }
             for (uint32_t a = 0; a < e->nalpha && !found; a++) {
                 uint64_t dig;
                 uint32_t n;
 
                 if (!e->x.w) {
                     /* the world of s, its change set checked (clean: s was) */
-                    if (ex_replay(e, e->path, pd) != 0) {
+                    if (e->replay ? ex_replay(e, e->path, pd) != 0
+                                  : xmm_world_clone(e->stack[pd], &e->x.w) != 0) {
                         fprintf(stderr, "xmm-sim explore: the world could not be built\n");
                         return 2;
                     }
@@ -757,6 +817,7 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
         }
     }
     secs = ex_now() - t0;
+    ex_stack_free(e);
     if (found) {
         bool viol = !found_live || td.violated;
         enum xmm_invariant vinv = found_live ? td.inv : inv;
@@ -846,6 +907,8 @@ static int ex_parse(int argc, char **argv, struct ex_args *ea)
                 return ex_usage("--out needs a directory%s", "");
             ea->out_dir = v;
             i++;
+        } else if (strcmp(a, "--replay") == 0) {
+            ea->replay = true;
         } else if (strcmp(a, "--no-symmetry") == 0) {
             ea->no_symmetry = true;
         } else if (strcmp(a, "--policy") == 0) {
@@ -918,6 +981,11 @@ int sim_cmd_explore(int argc, char **argv)
 
     memset(&ea, 0, sizeof(ea));
     memset(&e, 0, sizeof(e));
+#ifdef M_TRIM_THRESHOLD
+    /* worlds come and go by the million: keep the heap instead of trimming it */
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+#endif
     rc = ex_parse(argc, argv, &ea);
     if (rc >= 0)
         return rc;
@@ -944,12 +1012,14 @@ int sim_cmd_explore(int argc, char **argv)
         if (ea.policy_set & (UINT32_C(1) << i))
             sim_policy_knobs[i].set(&e.sc->world.policy, sim_policy_knobs[i].get(&ea.policy));
     e.max_states = ea.max_states;
+    e.replay = ea.replay;
     e.liveness = ea.has_liveness ? ea.liveness : e.sc->explore->liveness_ticks;
     e.x.sc = e.sc;
     e.x.out_dir = ea.out_dir ? ea.out_dir : ".";
     e.alpha_res = g_new0(struct sim_res, (e.nalpha + 1) * SIM_MAX_ARGS);
     rc = ex_search(&e, &ea);
 out:
+    ex_stack_free(&e);
     g_free(e.st);
     g_free(e.tab);
     g_free(e.perm);

@@ -864,9 +864,8 @@ uint64_t ffa_domain_digest(const struct xmm_domain *d)
     h = mix64(c->count ^ ((uint64_t)c->leaked << 16) ^ ((uint64_t)c->vmd_pending << 32));
     h = mix64(h ^ c->teardown_started ^ ((uint64_t)c->holding << 1) ^
               ((uint64_t)(c->timer != 0) << 2));
-    for (uint32_t i = 0; i < XMM_FFA_MAX_SHARES; i++)
-        if (c->shares[i])
-            h = share_digest(mix64(h ^ i), c->shares[i]);
+    for (uint32_t i = 0; i < c->count; i++)
+        h = share_digest(mix64(h ^ i), c->shares[i]);
     return h;
 }
 
