@@ -343,10 +343,11 @@ static bool ld_top(struct ld *l, const struct yt_node *root)
     n = yt_map_get(root, "expect");
     if (n && !ld_expect(l, n))
         return false;
-    n = yt_map_get(root, "explore");
-    if (n && !ld_explore(l, n))
+    if (!ld_steps(l, yt_map_get(root, "steps")))
         return false;
-    return ld_steps(l, yt_map_get(root, "steps"));
+    /* after the steps: the alphabet may use the variables they bind */
+    n = yt_map_get(root, "explore");
+    return !n || ld_explore(l, n);
 }
 
 /* Defaults of a world when the file says nothing (scenario-format.md). */

@@ -41,6 +41,8 @@ ffa-vm-destroyed ffa_vm_destroyed=global 6 destroy_progress
 gnttab-xenheap-gfn xenheap_gfn=array 4 xenheap_gfn
 iommu-devtlb iotlb=unsafe 6 isolation
 physmap-overwrite physmap_overwrite=replace 5 refcount
+saferange-query safe_range=query 10 safe_range
+mpu-shared-info shared_info=xenheap 18 mpu_regions
 TABLE
 
 # bad input: exit 2, FILE:LINE:COL (or a usage line)
