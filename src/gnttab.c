@@ -914,9 +914,8 @@ int gnttab_clone(struct xmm_world *c, const struct xmm_domain *d, struct xmm_dom
     if (!(ng->mt = xmm_alloc(c, gt->mt_max * sizeof(*ng->mt))))
         return -XMM_ENOMEM;
     memset(ng->mt, 0, gt->mt_max * sizeof(*ng->mt));
-    ng->frames = xmm_alloc(c, n * sizeof(*ng->frames));
-    ng->array_gfn = xmm_alloc(c, n * sizeof(*ng->array_gfn));
-    if (!ng->frames || !ng->array_gfn)
+    if (!(ng->frames = xmm_alloc(c, n * sizeof(*ng->frames))) ||
+        !(ng->array_gfn = xmm_alloc(c, n * sizeof(*ng->array_gfn))))
         return -XMM_ENOMEM;
     memcpy(ng->frames, gt->frames, n * sizeof(*ng->frames));
     memcpy(ng->array_gfn, gt->array_gfn, n * sizeof(*ng->array_gfn));

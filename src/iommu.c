@@ -951,17 +951,18 @@ int iommu_world_clone(const struct xmm_world *w, struct xmm_world *c)
     n->q = NULL;
     n->dev_count = 0;
     c->iommu = n;
-    n->q = xmm_alloc(c, iw->q_cap * sizeof(*n->q));
-    n->dev = xmm_alloc(c, iw->dev_count * sizeof(*n->dev));
-    if (!n->q || !n->dev)
+    if (!(n->q = xmm_alloc(c, iw->q_cap * sizeof(*n->q))) ||
+        !(n->dev = xmm_alloc(c, iw->dev_count * sizeof(*n->dev))))
         return -XMM_ENOMEM;
     memcpy(n->q, iw->q, iw->q_cap * sizeof(*n->q));
+    memcpy(n->dev, iw->dev, iw->dev_count * sizeof(*n->dev));
+    n->dev_count = iw->dev_count;
+    for (uint32_t i = 0; i < iw->dev_count; i++)
+        n->dev[i].id = NULL;
     for (uint32_t i = 0; i < iw->dev_count; i++) {
         size_t len = strlen(iw->dev[i].id) + 1;
 
-        n->dev[i] = iw->dev[i];
         n->dev[i].id = xmm_alloc(c, len);
-        n->dev_count = i + 1;
         if (!n->dev[i].id)
             return -XMM_ENOMEM;
         memcpy(n->dev[i].id, iw->dev[i].id, len);

@@ -516,14 +516,14 @@ static struct p2m_node *node_clone(struct xmm_world *c, const struct xmm_world *
     *m = *n;
     if (level == 3)
         return m;
+    /* every slot empty first: a failure below frees only what was copied */
+    for (unsigned i = 0; i < P2M_ENTRIES; i++)
+        m->e[i] = (uint64_t)(uintptr_t)&c->p2m_empty[level + 1];
     for (unsigned i = 0; i < P2M_ENTRIES; i++) {
         const struct p2m_node *ch = child_of(n, i);
 
-        if (ch == &w->p2m_empty[level + 1]) {
-            m->e[i] = (uint64_t)(uintptr_t)&c->p2m_empty[level + 1];
+        if (ch == &w->p2m_empty[level + 1])
             continue;
-        }
-        m->e[i] = (uint64_t)(uintptr_t)&c->p2m_empty[level + 1]; /* until copied */
         ch = node_clone(c, w, ch, level + 1);
         if (!ch) {
             discard_subtree(c, m, level);

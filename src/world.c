@@ -314,13 +314,14 @@ int xmm_world_clone(const struct xmm_world *w, struct xmm_world **out)
         c->mmio = xmm_alloc(c, w->mmio_count * sizeof(*c->mmio));
         if (!c->mmio)
             goto fail;
+        c->mmio_count = w->mmio_count;
         for (size_t i = 0; i < w->mmio_count; i++) {
             c->mmio[i] = w->mmio[i];
-            c->mmio[i].name = dup_name(c, w->mmio[i].name);
-            c->mmio_count = i + 1;
-            if (!c->mmio[i].name)
-                goto fail;
+            c->mmio[i].name = NULL;
         }
+        for (size_t i = 0; i < w->mmio_count; i++)
+            if (!(c->mmio[i].name = dup_name(c, w->mmio[i].name)))
+                goto fail;
     }
     if (!(c->frames = clone_bytes(c, w->frames, w->ram_pages * sizeof(*w->frames))) ||
         !(c->rmap = clone_bytes(c, w->rmap, w->ram_pages * sizeof(*w->rmap))) ||
