@@ -97,14 +97,14 @@ static size_t ex_slot(const struct explore *e, uint64_t dig)
 static void ex_grow(struct explore *e)
 {
     if (e->n == e->cap) {
-        e->cap = e->cap ? e->cap + e->cap / 2 : 4096;
+        e->cap = e->cap ? e->cap + e->cap / 2 : 256;
         e->st = g_renew(struct ex_rec, e->st, e->cap);
     }
     if ((e->n + 1) * 4 > e->tab_cap * 3) { /* load factor at most 3/4 */
         uint32_t *old = e->tab;
         size_t oldcap = e->tab_cap, i;
 
-        e->tab_cap = e->tab_cap ? e->tab_cap * 2 : 8192;
+        e->tab_cap = e->tab_cap ? e->tab_cap * 2 : 512;
         e->tab = g_new0(uint32_t, e->tab_cap);
         for (i = 0; i < oldcap; i++)
             if (old[i])

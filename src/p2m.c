@@ -319,9 +319,12 @@ int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
 
 static void discard_subtree(struct xmm_world *w, struct p2m_node *n, int level)
 {
-    for (unsigned i = 0; level < 3 && i < P2M_ENTRIES; i++)
-        if (is_real(child_of(n, i)))
+    /* `used` counts the real children of an upper node: stop at the last one */
+    for (unsigned i = 0, found = 0; level < 3 && i < P2M_ENTRIES && found < n->used; i++)
+        if (is_real(child_of(n, i))) {
+            found++;
             discard_subtree(w, child_of(n, i), level + 1);
+        }
     xmm_free(w, n, sizeof(*n));
 }
 
@@ -513,17 +516,24 @@ static struct p2m_node *node_clone(struct xmm_world *c, const struct xmm_world *
 
     if (!m)
         return NULL;
-    *m = *n;
-    if (level == 3)
+    m->used = n->used;
+    m->sentinel = 0;
+    if (level == 3) {
+        memcpy(m->e, n->e, sizeof(m->e));
         return m;
-    /* every slot empty first: a failure below frees only what was copied */
-    for (unsigned i = 0; i < P2M_ENTRIES; i++)
-        m->e[i] = (uint64_t)(uintptr_t)&c->p2m_empty[level + 1];
-    for (unsigned i = 0; i < P2M_ENTRIES; i++) {
+    }
+    /*
+     * Every slot empty first (c's empty node of this level is exactly that),
+     * so a failure below frees only what was copied; then the `used` real
+     * children, found in slot order.
+     */
+    memcpy(m->e, c->p2m_empty[level].e, sizeof(m->e));
+    for (unsigned i = 0, found = 0; i < P2M_ENTRIES && found < n->used; i++) {
         const struct p2m_node *ch = child_of(n, i);
 
         if (ch == &w->p2m_empty[level + 1])
             continue;
+        found++;
         ch = node_clone(c, w, ch, level + 1);
         if (!ch) {
             discard_subtree(c, m, level);
