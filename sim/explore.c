@@ -28,7 +28,7 @@
 
 #define EX_NONE UINT32_MAX
 #define EX_MAX_PERMS 24 /* symmetry: permutations of at most 4 ids */
-#define EX_HISTORY 256  /* history ring of explored worlds (reports only; not in the digest) */
+#define EX_HISTORY 16  /* history ring of explored worlds (reports only; not in the digest) */
 
 struct ex_rec {
     uint64_t digest;
@@ -758,7 +758,7 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
                 fprintf(stderr, "xmm-sim explore: out of memory\n");
                 return 2;
             }
-            for (uint32_t a = 0; a < e->nalpha && !found; a++) {
+            for (uint32_t a = 0; a < e->nalpha && !found && !stopped; a++) {
                 uint64_t dig;
                 uint32_t n;
 

@@ -45,6 +45,14 @@ saferange-query safe_range=query 10 safe_range
 mpu-shared-info shared_info=xenheap 18 mpu_regions
 TABLE
 
+# --max-states stops the search there and says so; --ops keeps a part of the alphabet
+o=$("$sim" explore "$dir/lifecycle.yaml" --max-states 50 2>&1)
+[ $? -eq 0 ] || fail "--max-states: exit status"
+echo "$o" | grep -q '^distinct states: 50$' || fail "--max-states 50: $o"
+echo "$o" | grep -q '^result: clean so far: stopped at 50 states' || fail "--max-states result: $o"
+o=$("$sim" explore "$dir/lifecycle.yaml" --ops domain_create,populate --depth 3 2>&1)
+echo "$o" | grep -q ': 6 ops in the alphabet' || fail "--ops: $o"
+
 # bad input: exit 2, FILE:LINE:COL (or a usage line)
 expect2() {
     want=$1
