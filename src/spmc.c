@@ -23,7 +23,7 @@
  */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "ffa_priv.h"
 
 struct stub_handle {
     xmm_ffa_handle_t handle;
@@ -450,19 +450,9 @@ int spmc_stub_clone(const struct xmm_world *w, struct xmm_world *c,
             return -XMM_ENOMEM;
         memcpy(n->h[i], s->h[i], handle_size(s->h[i]->count));
         n->h[i]->stub = n;
+        if (s->h[i]->timer)
+            timer_arg_move(c, s->h[i], n->h[i]);
         n->h_count = i + 1;
     }
     return 0;
-}
-
-/* A relinquish timer's handle in w, as the same handle of c (NULL: not one). */
-void *spmc_stub_timer_arg(const struct xmm_world *w, struct xmm_world *c, void *arg)
-{
-    const struct spmc_stub *s = ffa_world_spmc_ctx(w, &stub_ops);
-    const struct spmc_stub *n = ffa_world_spmc_ctx(c, &stub_ops);
-
-    for (size_t i = 0; s && n && i < s->h_count && i < n->h_count; i++)
-        if ((void *)s->h[i] == arg)
-            return n->h[i];
-    return NULL;
 }
