@@ -752,12 +752,15 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
     for (d = 0; d < e->depth && !found && !stopped; d++) {
         for (uint32_t s = level[d]; s < level[d + 1] && !found && !stopped; s++) {
             uint32_t pd = ex_path(e, s, e->path);
-            uint64_t base = 0;
+            uint64_t base = 0, base_s = 0;
 
             if (!e->replay && ex_stack(e, e->path, pd) != 0) {
                 fprintf(stderr, "xmm-sim explore: out of memory\n");
                 return 2;
             }
+            /* a clone digests as its original: s's digest once, not per clone */
+            if (!e->replay)
+                base_s = xmm_world_digest(e->stack[pd]);
             for (uint32_t a = 0; a < e->nalpha && !found && !stopped; a++) {
                 uint64_t dig;
                 uint32_t n;
@@ -771,7 +774,7 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
                     }
                     memset(e->rep, 0, sizeof(*e->rep));
                     xmm_check_incremental(e->x.w, e->rep);
-                    base = xmm_world_digest(e->x.w);
+                    base = e->replay ? xmm_world_digest(e->x.w) : base_s;
                 }
                 ex_op(e, a, e->sc->step_count + pd + 1);
                 e->transitions++;

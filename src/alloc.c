@@ -33,7 +33,8 @@ void xmm_allocator_default(struct xmm_allocator *a)
  * n-th one fail (xmm_world_fail_alloc) and the world can report what it
  * still holds.
  */
-void *xmm_alloc(struct xmm_world *w, size_t size)
+/* One allocation of w, counted and subject to the injected failures; raw: not zeroed. */
+static void *alloc_counted(struct xmm_world *w, size_t size, bool raw)
 {
     void *p;
 
@@ -47,11 +48,42 @@ void *xmm_alloc(struct xmm_world *w, size_t size)
         }
         w->alloc_fail_at--;
     }
-    p = w->allocator.alloc(w->allocator.ctx, size ? size : 1);
+    if (raw && w->allocator.alloc == libc_alloc)
+        p = malloc(size ? size : 1);
+    else
+        p = w->allocator.alloc(w->allocator.ctx, size ? size : 1);
     if (p) {
         w->bytes_live += size;
         w->blocks_live++;
     }
+    return p;
+}
+
+void *xmm_alloc(struct xmm_world *w, size_t size)
+{
+    return alloc_counted(w, size, false);
+}
+
+/*
+ * Copies skip the zeroing: with libc's allocator the block comes from
+ * malloc (free() releases it like a calloc'd one); another allocator's
+ * alloc is used as it is.
+ */
+void *xmm_alloc_copy(struct xmm_world *w, size_t size, const void *src, size_t n)
+{
+    void *p = alloc_counted(w, size, true);
+
+    if (p && n)
+        memcpy(p, src, n);
+    return p;
+}
+
+void *xmm_allocator_copy(const struct xmm_allocator *a, size_t size, const void *src, size_t n)
+{
+    void *p = a->alloc == libc_alloc ? malloc(size) : a->alloc(a->ctx, size);
+
+    if (p && n)
+        memcpy(p, src, n);
     return p;
 }
 

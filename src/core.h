@@ -315,7 +315,6 @@ struct xmm_world {
     void (*dom_release)(struct xmm_world *w, struct xmm_domain *d);
 
     struct lockdep lockdep;
-    struct p2m_node p2m_empty[P2M_LEVELS]; /* shared empty node per level (p2m.c) */
 
     /*
      * Registered modules (module.h) and their state; the P2M leaf hooks
@@ -340,6 +339,12 @@ struct xmm_world {
     struct xmm_violation flagged[FLAGGED_MAX];
     uint32_t flagged_count;
     uint64_t check_total;
+
+    /*
+     * Shared empty node per level (p2m.c).  Last, and 16 KiB: xmm_world_clone
+     * copies the fields before it and builds the copy's own (p2m_world_init).
+     */
+    struct p2m_node p2m_empty[P2M_LEVELS];
 };
 
 /* --- allocation (alloc.c) ------------------------------------------------- */
@@ -347,6 +352,16 @@ struct xmm_world {
 void xmm_allocator_default(struct xmm_allocator *a);
 void *xmm_alloc(struct xmm_world *w, size_t size);
 void xmm_free(struct xmm_world *w, void *p, size_t size);
+/*
+ * xmm_alloc for a copy: size bytes whose first n are those at src; the
+ * rest is unspecified (the caller writes it before reading), not zeroed.
+ */
+void *xmm_alloc_copy(struct xmm_world *w, size_t size, const void *src, size_t n);
+/*
+ * xmm_alloc_copy from allocator a, outside any world's count (for the
+ * world structure itself).
+ */
+void *xmm_allocator_copy(const struct xmm_allocator *a, size_t size, const void *src, size_t n);
 /*
  * Make room for `need` elements of `elem` bytes in an array that doubles
  * (starting at `first`), keeping its `count` live elements.  The array and

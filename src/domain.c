@@ -518,13 +518,12 @@ static int domain_clone(const struct xmm_world *w, struct xmm_world *c,
                         const struct xmm_domain *d, struct xmm_domain **out)
 {
     size_t size = domain_size(w);
-    struct xmm_domain *nd = xmm_alloc(c, size);
+    struct xmm_domain *nd = xmm_alloc_copy(c, size, d, size);
     uint32_t k;
     int rc = 0;
 
     if (!nd)
         return -XMM_ENOMEM;
-    memcpy(nd, d, size);
     for (k = 0; k < XMM_MOD_MAX; k++)
         nd->mod[k] = NULL;
     domain_slots(c, nd);

@@ -905,11 +905,7 @@ static uint64_t ffa_world_digest(const struct xmm_world *w)
 
 static struct ffa_share *share_clone(struct xmm_world *c, const struct ffa_share *s)
 {
-    struct ffa_share *n = xmm_alloc(c, share_size(s->count));
-
-    if (n)
-        memcpy(n, s, share_size(s->count));
-    return n;
+    return xmm_alloc_copy(c, share_size(s->count), s, share_size(s->count));
 }
 
 /*

@@ -942,30 +942,30 @@ static int gnttab_clone(struct xmm_world *c, struct xmm_domain *nd, const struct
     if (!(ng->mt = xmm_alloc(c, gt->mt_max * sizeof(*ng->mt))))
         return -XMM_ENOMEM;
     memset(ng->mt, 0, gt->mt_max * sizeof(*ng->mt));
-    if (!(ng->frames = xmm_alloc(c, n * sizeof(*ng->frames))) ||
-        !(ng->array_gfn = xmm_alloc(c, n * sizeof(*ng->array_gfn))))
+    if (!(ng->frames = xmm_alloc_copy(c, n * sizeof(*ng->frames), gt->frames,
+                                      n * sizeof(*ng->frames))) ||
+        !(ng->array_gfn = xmm_alloc_copy(c, n * sizeof(*ng->array_gfn), gt->array_gfn,
+                                         n * sizeof(*ng->array_gfn))))
         return -XMM_ENOMEM;
-    memcpy(ng->frames, gt->frames, n * sizeof(*ng->frames));
-    memcpy(ng->array_gfn, gt->array_gfn, n * sizeof(*ng->array_gfn));
     for (uint32_t i = 0; i < n; i++) {
         if (gt->shared[i]) {
-            ng->shared[i] = xmm_alloc(c, EPF * sizeof(struct grant_entry));
+            ng->shared[i] = xmm_alloc_copy(c, EPF * sizeof(struct grant_entry), gt->shared[i],
+                                           EPF * sizeof(struct grant_entry));
             if (!ng->shared[i])
                 return -XMM_ENOMEM;
-            memcpy(ng->shared[i], gt->shared[i], EPF * sizeof(struct grant_entry));
         }
         if (gt->active[i]) {
-            ng->active[i] = xmm_alloc(c, EPF * sizeof(struct active_entry));
+            ng->active[i] = xmm_alloc_copy(c, EPF * sizeof(struct active_entry), gt->active[i],
+                                           EPF * sizeof(struct active_entry));
             if (!ng->active[i])
                 return -XMM_ENOMEM;
-            memcpy(ng->active[i], gt->active[i], EPF * sizeof(struct active_entry));
         }
     }
     for (uint32_t i = 0; i < gt->mt_frames; i++) {
-        ng->mt[i] = xmm_alloc(c, MPF * sizeof(struct maptrack_entry));
+        ng->mt[i] = xmm_alloc_copy(c, MPF * sizeof(struct maptrack_entry), gt->mt[i],
+                                   MPF * sizeof(struct maptrack_entry));
         if (!ng->mt[i])
             return -XMM_ENOMEM;
-        memcpy(ng->mt[i], gt->mt[i], MPF * sizeof(struct maptrack_entry));
         ng->mt_frames = i + 1;
     }
     return 0;

@@ -946,11 +946,10 @@ static int iommu_world_clone(struct xmm_world *c, const struct xmm_world *w)
     c->mod[XMM_MOD_IOMMU] = n;
     if (iw->timer_armed)
         timer_arg_move(c, iw, n); /* the completion timer */
-    if (!(n->q = xmm_alloc(c, iw->q_cap * sizeof(*n->q))) ||
-        !(n->dev = xmm_alloc(c, iw->dev_count * sizeof(*n->dev))))
+    if (!(n->q = xmm_alloc_copy(c, iw->q_cap * sizeof(*n->q), iw->q, iw->q_cap * sizeof(*n->q))) ||
+        !(n->dev = xmm_alloc_copy(c, iw->dev_count * sizeof(*n->dev), iw->dev,
+                                  iw->dev_count * sizeof(*n->dev))))
         return -XMM_ENOMEM;
-    memcpy(n->q, iw->q, iw->q_cap * sizeof(*n->q));
-    memcpy(n->dev, iw->dev, iw->dev_count * sizeof(*n->dev));
     n->dev_count = iw->dev_count;
     for (uint32_t i = 0; i < iw->dev_count; i++)
         n->dev[i].id = NULL;
@@ -974,10 +973,9 @@ static int iommu_domain_clone(struct xmm_world *c, struct xmm_domain *nd,
     (void)w;
     if (!iommu_of(d))
         return 0;
-    n = xmm_alloc(c, sizeof(*n));
+    n = xmm_alloc_copy(c, sizeof(*n), iommu_of(d), sizeof(*n));
     if (!n)
         return -XMM_ENOMEM;
-    *n = *iommu_of(d);
     nd->mod[XMM_MOD_IOMMU] = n;
     return 0;
 }

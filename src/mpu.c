@@ -562,10 +562,9 @@ static int mpu_domain_clone(struct xmm_world *c, struct xmm_domain *nd, const st
     (void)w;
     if (!mpu_of(d))
         return 0;
-    n = xmm_alloc(c, sizeof(*n));
+    n = xmm_alloc_copy(c, sizeof(*n), mpu_of(d), sizeof(*n));
     if (!n)
         return -XMM_ENOMEM;
-    *n = *mpu_of(d);
     nd->mod[XMM_MOD_MPU] = n;
     return 0;
 }

@@ -539,22 +539,20 @@ uint64_t xmm_p2m_node_count(const struct xmm_world *w, xmm_domid_t dom)
 static struct p2m_node *node_clone(struct xmm_world *c, const struct xmm_world *w,
                                    const struct p2m_node *n, int level)
 {
-    struct p2m_node *m = xmm_alloc(c, sizeof(*m));
+    struct p2m_node *m;
 
+    if (level == 3) /* a leaf node: one copy, not zeroed first */
+        return xmm_alloc_copy(c, sizeof(*m), n, sizeof(*n));
+    m = xmm_alloc_copy(c, sizeof(*m), c->p2m_empty[level].e, sizeof(m->e));
     if (!m)
         return NULL;
     m->used = n->used;
     m->sentinel = 0;
-    if (level == 3) {
-        memcpy(m->e, n->e, sizeof(m->e));
-        return m;
-    }
     /*
      * Every slot empty first (c's empty node of this level is exactly that),
      * so a failure below frees only what was copied; then the `used` real
      * children, found in slot order.
      */
-    memcpy(m->e, c->p2m_empty[level].e, sizeof(m->e));
     for (unsigned i = 0, found = 0; i < P2M_ENTRIES && found < n->used; i++) {
         const struct p2m_node *ch = child_of(n, i);
 

@@ -810,10 +810,10 @@ static int saferange_clone(struct xmm_world *c, struct xmm_domain *nd, const str
     n->told = NULL;
     if (!o->told)
         return 0;
-    n->told = xmm_alloc(c, XMM_SAFERANGE_TOLD_MAX * sizeof(*n->told));
+    n->told = xmm_alloc_copy(c, XMM_SAFERANGE_TOLD_MAX * sizeof(*n->told), o->told,
+                             XMM_SAFERANGE_TOLD_MAX * sizeof(*n->told));
     if (!n->told)
         return -XMM_ENOMEM;
-    memcpy(n->told, o->told, XMM_SAFERANGE_TOLD_MAX * sizeof(*n->told));
     return 0;
 }
 

@@ -445,10 +445,10 @@ int spmc_stub_clone(const struct xmm_world *w, struct xmm_world *c,
     *ops = &stub_ops;
     *ctx = n;
     for (size_t i = 0; i < s->h_count; i++) {
-        n->h[i] = xmm_alloc(c, handle_size(s->h[i]->count));
+        n->h[i] = xmm_alloc_copy(c, handle_size(s->h[i]->count), s->h[i],
+                                 handle_size(s->h[i]->count));
         if (!n->h[i])
             return -XMM_ENOMEM;
-        memcpy(n->h[i], s->h[i], handle_size(s->h[i]->count));
         n->h[i]->stub = n;
         if (s->h[i]->timer)
             timer_arg_move(c, s->h[i], n->h[i]);

@@ -262,11 +262,7 @@ void xmm_world_free(struct xmm_world *w)
 /* A copy of n bytes at src in c, or NULL (also for n == 0). */
 static void *clone_bytes(struct xmm_world *c, const void *src, size_t n)
 {
-    void *p = n ? xmm_alloc(c, n) : NULL;
-
-    if (p)
-        memcpy(p, src, n);
-    return p;
+    return n ? xmm_alloc_copy(c, n, src, n) : NULL;
 }
 
 /*
@@ -325,14 +321,18 @@ static int clone_core(const struct xmm_world *w, struct xmm_world *c)
     c->ram_pages = w->ram_pages;
     if (!(c->rmap = clone_bytes(c, w->rmap, w->ram_pages * sizeof(*w->rmap))))
         return -XMM_ENOMEM;
-    if (!(c->dirty_frames = clone_bytes(c, w->dirty_frames,
-                                        w->dirty_frame_cap * sizeof(*w->dirty_frames))))
+    /* The change sets and the timer heap: only the entries in use are copied. */
+    if (!(c->dirty_frames = xmm_alloc_copy(c, w->dirty_frame_cap * sizeof(*w->dirty_frames),
+                                           w->dirty_frames,
+                                           w->dirty_frame_count * sizeof(*w->dirty_frames))))
         return -XMM_ENOMEM;
     c->dirty_frame_cap = w->dirty_frame_cap;
-    if (!(c->dirty_p2m = clone_bytes(c, w->dirty_p2m, w->dirty_p2m_cap * sizeof(*w->dirty_p2m))))
+    if (!(c->dirty_p2m = xmm_alloc_copy(c, w->dirty_p2m_cap * sizeof(*w->dirty_p2m), w->dirty_p2m,
+                                        w->dirty_p2m_count * sizeof(*w->dirty_p2m))))
         return -XMM_ENOMEM;
     c->dirty_p2m_cap = w->dirty_p2m_cap;
-    if (w->timer_cap && !(c->timers = clone_bytes(c, w->timers, w->timer_cap * sizeof(*w->timers))))
+    if (w->timer_cap && !(c->timers = xmm_alloc_copy(c, w->timer_cap * sizeof(*w->timers), w->timers,
+                                                     w->timer_count * sizeof(*w->timers))))
         return -XMM_ENOMEM;
     c->timer_cap = w->timer_cap;
     c->timer_count = w->timer_count;
@@ -356,10 +356,10 @@ int xmm_world_clone(const struct xmm_world *w, struct xmm_world **out)
     for (MOD_EACH(w, i, m))
         if (!module_clonable(m))
             return -XMM_ENOSYS;
-    c = w->allocator.alloc(w->allocator.ctx, sizeof(*c));
+    /* every field but the empty P2M nodes (the last, rebuilt below) */
+    c = xmm_allocator_copy(&w->allocator, sizeof(*c), w, offsetof(struct xmm_world, p2m_empty));
     if (!c)
         return -XMM_ENOMEM;
-    memcpy(c, w, sizeof(*c));
     /* nothing owned yet: xmm_world_free(c) releases what is copied below */
     c->bytes_live = c->blocks_live = 0;
     c->mmio = NULL;
