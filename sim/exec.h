@@ -115,6 +115,9 @@ int sim_world_attach(struct xmm_world *w, const struct sim_world_cfg *wc);
  */
 int sim_world_build(const struct sim_world_cfg *wc, uint64_t seed, uint32_t history_events,
                     struct xmm_world **out);
+/* The same with the world's allocator (NULL: libc's). */
+int sim_world_build_alloc(const struct sim_world_cfg *wc, uint64_t seed, uint32_t history_events,
+                          const struct xmm_allocator *alloc, struct xmm_world **out);
 /* world.spmc -> the built-in SPMC stub (exec_ffa.c, SIM_HAVE_FFA). */
 int sim_world_attach_spmc(struct xmm_world *w, const struct sim_world_cfg *wc);
 

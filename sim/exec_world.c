@@ -311,6 +311,12 @@ int sim_exec_export_dt(struct sim_exec *x, const struct sim_res *a, struct sim_e
 int sim_world_build(const struct sim_world_cfg *wc, uint64_t seed, uint32_t history_events,
                     struct xmm_world **out)
 {
+    return sim_world_build_alloc(wc, seed, history_events, NULL, out);
+}
+
+int sim_world_build_alloc(const struct sim_world_cfg *wc, uint64_t seed, uint32_t history_events,
+                          const struct xmm_allocator *alloc, struct xmm_world **out)
+{
     struct xmm_world_opts o = XMM_WORLD_OPTS_INIT;
     struct xmm_mmio_region *mmio = g_new0(struct xmm_mmio_region, wc->mmio_count + 1);
     void *owned;
@@ -332,6 +338,8 @@ int sim_world_build(const struct sim_world_cfg *wc, uint64_t seed, uint32_t hist
     o.seed = seed;
     if (history_events)
         o.history_events = history_events;
+    if (alloc)
+        o.allocator = *alloc;
     owned = sim_world_opts(wc, &o);
     rc = xmm_world_new(out, &o);
     g_free(owned);

@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -82,7 +83,91 @@ struct explore {
     uint32_t spath[SIM_EXPLORE_MAX_DEPTH];
     uint32_t top;
     bool replay;
+    struct ex_cache *cache; /* the worlds' allocator */
 };
+
+/* --- the worlds' allocator ------------------------------------------------- */
+
+/*
+ * The worlds of one search are copies of each other: the same few block
+ * sizes are allocated and freed over and over.  Freed blocks are kept on a
+ * list per size and handed out again (zeroed for alloc, as they are for
+ * alloc_raw); they go back to libc with the search.
+ */
+#define EX_CACHE_SIZES 64
+struct ex_cache {
+    struct {
+        size_t size;
+        void *head;
+    } bin[EX_CACHE_SIZES];
+    unsigned nbins;
+};
+
+static void **ex_bin(struct ex_cache *c, size_t size)
+{
+    if (size < sizeof(void *))
+        return NULL;
+    for (unsigned i = 0; i < c->nbins; i++)
+        if (c->bin[i].size == size)
+            return &c->bin[i].head;
+    if (c->nbins == EX_CACHE_SIZES)
+        return NULL;
+    c->bin[c->nbins].size = size;
+    c->bin[c->nbins].head = NULL;
+    return &c->bin[c->nbins++].head;
+}
+
+static void *ex_alloc_raw(void *ctx, size_t size)
+{
+    void **b = ex_bin(ctx, size), *p;
+
+    if (!b || !*b)
+        return malloc(size);
+    p = *b;
+    *b = *(void **)p;
+    return p;
+}
+
+static void *ex_alloc(void *ctx, size_t size)
+{
+    void *p = ex_alloc_raw(ctx, size);
+
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+static void ex_free_block(void *ctx, void *p, size_t size)
+{
+    void **b = ex_bin(ctx, size);
+
+    if (!b) {
+        free(p);
+        return;
+    }
+    *(void **)p = *b;
+    *b = p;
+}
+
+static void ex_cache_free(struct ex_cache *c)
+{
+    for (unsigned i = 0; c && i < c->nbins; i++)
+        while (c->bin[i].head) {
+            void *p = c->bin[i].head;
+
+            c->bin[i].head = *(void **)p;
+            free(p);
+        }
+    g_free(c);
+}
+
+static struct xmm_allocator ex_allocator(struct explore *e)
+{
+    struct xmm_allocator a = { .alloc = ex_alloc, .free = ex_free_block, .ctx = e->cache,
+                               .alloc_raw = ex_alloc_raw };
+
+    return a;
+}
 
 /* --- the state store ---------------------------------------------------- */
 
@@ -150,7 +235,8 @@ static int ex_world(struct explore *e)
 {
     struct sim_exec_out out;
     size_t i;
-    int rc = sim_world_build(&e->sc->world, e->sc->seed, EX_HISTORY, &e->x.w);
+    struct xmm_allocator a = ex_allocator(e);
+    int rc = sim_world_build_alloc(&e->sc->world, e->sc->seed, EX_HISTORY, &a, &e->x.w);
 
     if (rc != 0) {
         xmm_world_free(e->x.w);
@@ -285,7 +371,11 @@ static int ex_prepare(struct explore *e, enum xmm_invariant *inv)
     int rc, ret = 0;
 
     e->setup_res = g_new0(struct sim_res, (sc->step_count + 1) * SIM_MAX_ARGS);
-    rc = sim_world_build(&sc->world, sc->seed, EX_HISTORY, &e->x.w);
+    {
+        struct xmm_allocator a = ex_allocator(e);
+
+        rc = sim_world_build_alloc(&sc->world, sc->seed, EX_HISTORY, &a, &e->x.w);
+    }
     if (rc != 0) {
         fprintf(stderr, "%s: world: setting up the world failed (%s)\n", sc->file,
                 xmm_strerror(rc));
@@ -988,6 +1078,7 @@ int sim_cmd_explore(int argc, char **argv)
 
     memset(&ea, 0, sizeof(ea));
     memset(&e, 0, sizeof(e));
+    e.cache = g_new0(struct ex_cache, 1);
 #ifdef M_TRIM_THRESHOLD
     /* worlds come and go by the million: keep the heap instead of trimming it */
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
@@ -1027,6 +1118,8 @@ int sim_cmd_explore(int argc, char **argv)
     rc = ex_search(&e, &ea);
 out:
     ex_stack_free(&e);
+    xmm_world_free(e.x.w);
+    ex_cache_free(e.cache); /* after the last world */
     g_free(e.st);
     g_free(e.tab);
     g_free(e.perm);

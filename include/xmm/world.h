@@ -117,12 +117,16 @@ struct xmm_mmio_region {
 /*
  * Where the model's own memory comes from.  Every allocation in libxmm goes
  * through these hooks so that a test can make any one of them fail.  `free`
- * receives the size that was asked for.  NULL members mean libc.
+ * receives the size that was asked for.  NULL alloc or free means libc for
+ * all three.  alloc_raw (optional, NULL: alloc) serves blocks the model
+ * writes in full before it reads them (the copies of xmm_world_clone); they
+ * need not be zeroed, and go back through `free` like the others.
  */
 struct xmm_allocator {
     void *(*alloc)(void *ctx, size_t size); /* zeroed memory or NULL */
     void (*free)(void *ctx, void *ptr, size_t size);
     void *ctx;
+    void *(*alloc_raw)(void *ctx, size_t size); /* memory of any content, or NULL */
 };
 
 struct xmm_world_opts {
