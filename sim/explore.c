@@ -1078,7 +1078,6 @@ int sim_cmd_explore(int argc, char **argv)
 
     memset(&ea, 0, sizeof(ea));
     memset(&e, 0, sizeof(e));
-    e.cache = g_new0(struct ex_cache, 1);
 #ifdef M_TRIM_THRESHOLD
     /* worlds come and go by the million: keep the heap instead of trimming it */
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
@@ -1091,6 +1090,7 @@ int sim_cmd_explore(int argc, char **argv)
         fprintf(stderr, "%s:%" PRIu32 ":%" PRIu32 ": %s\n", ea.file, err.line, err.col, err.msg);
         return SIM_EXIT_USAGE;
     }
+    e.cache = g_new0(struct ex_cache, 1); /* freed at out: */
     if (!e.sc->explore) {
         fprintf(stderr, "%s:1:1: explore: the scenario has no `explore` key (the op alphabet)\n",
                 ea.file);
