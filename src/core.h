@@ -556,6 +556,9 @@ int p2m_clone(struct xmm_world *c, const struct xmm_world *w, const struct xmm_d
               struct xmm_domain *nd);
 /* First mapped gfn >= from, or false. */
 bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_t *entry);
+/* First mapped gfn in [from, end), or false: the walk stops at end. */
+bool p2m_next_below(const struct xmm_p2m *p, uint64_t from, uint64_t end, uint64_t *gfn,
+                    uint64_t *entry);
 
 /* --- history (history.c) -------------------------------------------------- */
 void hist_add(struct xmm_world *w, uint32_t idx, enum xmm_event_kind kind, xmm_domid_t dom,

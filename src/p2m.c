@@ -364,14 +364,20 @@ void p2m_discard(struct xmm_world *w, struct xmm_domain *d)
     p2m_init(w, &d->p2m);
 }
 
-/* First leaf at or after `from` inside node n (covering base..). */
+/*
+ * First leaf at or after `from` and before `end` inside node n (covering
+ * base..): the walk stops at the first child that starts at or past `end`.
+ */
 static bool next_in(const struct p2m_node *n, int level, uint64_t base, uint64_t from,
-                    uint64_t *gfn, uint64_t *entry)
+                    uint64_t end, uint64_t *gfn, uint64_t *entry)
 {
     unsigned shift = 9 * (3 - level);
     unsigned start = from > base ? (unsigned)((from - base) >> shift) : 0;
+    /* children that start before end (end > base: the caller's child does) */
+    uint64_t lim = ((end - base - 1) >> shift) + 1;
+    unsigned stop = lim < P2M_ENTRIES ? (unsigned)lim : P2M_ENTRIES;
 
-    for (unsigned i = start; i < P2M_ENTRIES; i++) {
+    for (unsigned i = start; i < stop; i++) {
         uint64_t cbase = base + ((uint64_t)i << shift);
 
         if (!n->e[i])
@@ -382,7 +388,8 @@ static bool next_in(const struct p2m_node *n, int level, uint64_t base, uint64_t
             return true;
         }
         if (child_of(n, i)->used &&
-            next_in(child_of(n, i), level + 1, cbase, from > cbase ? from : cbase, gfn, entry))
+            next_in(child_of(n, i), level + 1, cbase, from > cbase ? from : cbase, end, gfn,
+                    entry))
             return true;
     }
     return false;
@@ -392,7 +399,15 @@ bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_
 {
     if (!p->entries || from >= XMM_FRAME_LIMIT)
         return false;
-    return next_in(p->root, 0, 0, from, gfn, entry);
+    return next_in(p->root, 0, 0, from, XMM_FRAME_LIMIT, gfn, entry);
+}
+
+bool p2m_next_below(const struct xmm_p2m *p, uint64_t from, uint64_t end, uint64_t *gfn,
+                    uint64_t *entry)
+{
+    if (!p->entries || from >= XMM_FRAME_LIMIT || from >= end)
+        return false;
+    return next_in(p->root, 0, 0, from, end, gfn, entry);
 }
 
 /* Last leaf inside node n. */

@@ -17,7 +17,7 @@ static bool range_mapped(const struct xmm_domain *d, uint64_t gfn, uint64_t page
 {
     uint64_t g, e;
 
-    return p2m_next_raw(&d->p2m, gfn, &g, &e) && g < gfn + pages;
+    return p2m_next_below(&d->p2m, gfn, gfn + pages, &g, &e);
 }
 
 /*
