@@ -33,6 +33,18 @@ struct active_entry {
     uint64_t mfn;
 };
 
+/*
+ * One shared frame of the table.  `used` is 1 + the highest index of the
+ * frame handed out for writing (entry_of, active_of), in its shared or its
+ * active entries: every entry at or above it has never been written and is
+ * all zero in both, so the digest stops there.  It only grows (a hint for
+ * the digest, not state of the model: nothing decides on it).
+ */
+struct grant_frame {
+    struct grant_entry e[XMM_GRANT_ENTRIES_PER_FRAME];
+    uint32_t used;
+};
+
 #define MT_INUSE 0x1
 #define MT_RW 0x2
 #define MT_TAIL UINT32_MAX /* MAPTRACK_TAIL: end of the free list */
@@ -54,7 +66,7 @@ struct gnttab {
     uint32_t max_frames, nr_frames;
     xmm_mfn_t *frames;            /* [max_frames] */
     uint64_t *array_gfn;          /* [max_frames], xenheap_gfn=array */
-    struct grant_entry **shared;  /* [max_frames] -> [512] */
+    struct grant_frame **shared;  /* [max_frames] -> 512 entries */
     struct active_entry **active; /* [max_frames] -> [512] */
     /*
      * The maptrack as Xen keeps it for a domain with one vCPU: frames of
@@ -86,7 +98,7 @@ void gnttab_discard(struct xmm_world *w, struct xmm_domain *d)
         return;
     for (uint32_t i = 0; i < gt->max_frames; i++) {
         if (gt->shared)
-            xmm_free(w, gt->shared[i], EPF * sizeof(struct grant_entry));
+            xmm_free(w, gt->shared[i], sizeof(struct grant_frame));
         if (gt->active)
             xmm_free(w, gt->active[i], EPF * sizeof(struct active_entry));
     }
@@ -151,7 +163,7 @@ static void grow_abort(struct xmm_world *w, struct xmm_domain *d, uint32_t want)
     struct gnttab *gt = gnttab_of(d);
 
     for (uint32_t i = gt->nr_frames; i < want; i++) {
-        xmm_free(w, gt->shared[i], EPF * sizeof(struct grant_entry));
+        xmm_free(w, gt->shared[i], sizeof(struct grant_frame));
         xmm_free(w, gt->active[i], EPF * sizeof(struct active_entry));
         gt->shared[i] = NULL;
         gt->active[i] = NULL;
@@ -171,7 +183,7 @@ static int grow_prepare(struct xmm_world *w, struct xmm_domain *d, uint32_t want
     for (uint32_t i = gt->nr_frames; i < want; i++)
         gt->frames[i] = XMM_INVALID_MFN;
     for (uint32_t i = gt->nr_frames; i < want; i++) {
-        gt->shared[i] = xmm_alloc(w, EPF * sizeof(struct grant_entry));
+        gt->shared[i] = xmm_alloc(w, sizeof(struct grant_frame));
         gt->active[i] = xmm_alloc(w, EPF * sizeof(struct active_entry));
         if (!gt->shared[i] || !gt->active[i] || xmm_xenheap_alloc(w, &gt->frames[i])) {
             grow_abort(w, d, want);
@@ -207,13 +219,36 @@ static int grow(struct xmm_world *w, struct xmm_domain *d, uint32_t want)
     return rc;
 }
 
+/* Entry ref of a table that has its frame, to read. */
+static const struct grant_entry *entry_at(const struct gnttab *gt, xmm_grant_ref_t ref)
+{
+    return &gt->shared[ref / EPF]->e[ref % EPF];
+}
+
+static const struct active_entry *active_at(const struct gnttab *gt, xmm_grant_ref_t ref)
+{
+    return &gt->active[ref / EPF][ref % EPF];
+}
+
+/* The frame's high-water mark covers ref: it may be written from now on. */
+static void frame_use(struct gnttab *gt, xmm_grant_ref_t ref)
+{
+    struct grant_frame *f = gt->shared[ref / EPF];
+
+    if (f->used <= ref % EPF)
+        f->used = ref % EPF + 1;
+}
+
+/* Entry ref, to write. */
 static struct grant_entry *entry_of(struct gnttab *gt, xmm_grant_ref_t ref)
 {
-    return &gt->shared[ref / EPF][ref % EPF];
+    frame_use(gt, ref);
+    return &gt->shared[ref / EPF]->e[ref % EPF];
 }
 
 static struct active_entry *active_of(struct gnttab *gt, xmm_grant_ref_t ref)
 {
+    frame_use(gt, ref);
     return &gt->active[ref / EPF][ref % EPF];
 }
 
@@ -238,10 +273,10 @@ int xmm_gnttab_grant(struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t ref, 
     if (gfn.g >= XMM_FRAME_LIMIT)
         return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " is beyond the 40-bit frame limit", gfn.g);
     if (ref < gnttab_of(d)->nr_frames * EPF) {
-        const struct active_entry *a = active_of(gnttab_of(d), ref);
+        const struct active_entry *a = active_at(gnttab_of(d), ref);
         if (a->pin_rw || a->pin_ro)
             return xmm_fail(w, -XMM_EBUSY, "ref %" PRIu32 " of %s is mapped by %s (%u pins): it cannot be rewritten",
-                            ref, DN(dom), DN(entry_of(gnttab_of(d), ref)->domid),
+                            ref, DN(dom), DN(entry_at(gnttab_of(d), ref)->domid),
                             (unsigned)(a->pin_rw + a->pin_ro));
     }
     lock_take(w, LOCK_GRANT);
@@ -260,7 +295,7 @@ int xmm_gnttab_grant(struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t ref, 
 int xmm_gnttab_end(struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t ref)
 {
     struct xmm_domain *d = domain_find(w, dom);
-    struct grant_entry *e;
+    const struct grant_entry *e;
 
     xmm_err_clear(w);
     if (!d)
@@ -268,13 +303,13 @@ int xmm_gnttab_end(struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t ref)
     if (ref >= gnttab_of(d)->nr_frames * EPF)
         return xmm_fail(w, -XMM_EINVAL, "ref %" PRIu32 " is beyond %s's grant table (%u refs in use)",
                         ref, DN(dom), (unsigned)(gnttab_of(d)->nr_frames * EPF));
-    e = entry_of(gnttab_of(d), ref);
+    e = entry_at(gnttab_of(d), ref);
     if (!(e->flags & XMM_GTF_permit_access))
         return xmm_fail(w, -XMM_EINVAL, "ref %" PRIu32 " of %s grants nothing", ref, DN(dom));
     if (e->flags & (XMM_GTF_reading | XMM_GTF_writing))
         return xmm_fail(w, -XMM_EBUSY, "ref %" PRIu32 " of %s is still mapped by %s", ref, DN(dom),
                         DN(e->domid));
-    memset(e, 0, sizeof(*e));
+    memset(entry_of(gnttab_of(d), ref), 0, sizeof(*e));
     domain_touch(w, d);
     return 0;
 }
@@ -409,8 +444,8 @@ static int map_check(struct xmm_world *w, const struct xmm_domain *ld,
     if (ref >= gnttab_of(rd)->nr_frames * EPF)
         return xmm_fail(w, XMM_GNTST_bad_gntref, "ref %" PRIu32 " is beyond %s's grant table (%u refs in use)",
                         ref, DN(rd->id), (unsigned)(gnttab_of(rd)->nr_frames * EPF));
-    e = entry_of(gnttab_of(rd), ref);
-    a = active_of(gnttab_of(rd), ref);
+    e = entry_at(gnttab_of(rd), ref);
+    a = active_at(gnttab_of(rd), ref);
     pinned = a->pin_rw || a->pin_ro;
     /* The entry cannot be rewritten while pinned: its domid is the active one. */
     if (pinned && e->domid != ld->id)
@@ -765,8 +800,8 @@ int xmm_gnttab_entry(const struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t
         return -XMM_ESRCH;
     if (ref >= gnttab_of(d)->nr_frames * EPF)
         return -XMM_EINVAL;
-    e = entry_of(gnttab_of(d), ref);
-    a = active_of(gnttab_of(d), ref);
+    e = entry_at(gnttab_of(d), ref);
+    a = active_at(gnttab_of(d), ref);
     out->flags = e->flags;
     out->domid = e->domid;
     out->frame = xmm_gfn(e->frame);
@@ -947,15 +982,18 @@ static uint64_t gnttab_digest(const struct xmm_world *w, const struct xmm_domain
         if (gt->array_gfn)
             h = mix64(h ^ gt->array_gfn[f] ^ UINT64_C(0xa11a));
     }
+    /* Entries at or above a frame's `used` are all zero: nothing to mix in. */
     for (uint32_t f = 0; f < gt->max_frames; f++) {
-        for (uint32_t i = 0; gt->shared && gt->shared[f] && i < EPF; i++) {
-            const struct grant_entry *g = &gt->shared[f][i];
+        uint32_t used = gt->shared && gt->shared[f] ? gt->shared[f]->used : EPF;
+
+        for (uint32_t i = 0; gt->shared && gt->shared[f] && i < used; i++) {
+            const struct grant_entry *g = &gt->shared[f]->e[i];
 
             if (g->flags || g->domid || g->frame)
                 h = mix64(h ^ ((uint64_t)(f * EPF + i) << 32) ^ g->flags ^
                           ((uint64_t)g->domid << 16) ^ mix64(g->frame));
         }
-        for (uint32_t i = 0; gt->active && gt->active[f] && i < EPF; i++) {
+        for (uint32_t i = 0; gt->active && gt->active[f] && i < used; i++) {
             const struct active_entry *a = &gt->active[f][i];
 
             if (a->pin_rw || a->pin_ro || a->mfn)
@@ -1019,8 +1057,8 @@ static int gnttab_clone(struct xmm_world *c, struct xmm_domain *nd, const struct
         return -XMM_ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
         if (gt->shared[i]) {
-            ng->shared[i] = xmm_alloc_copy(c, EPF * sizeof(struct grant_entry), gt->shared[i],
-                                           EPF * sizeof(struct grant_entry));
+            ng->shared[i] = xmm_alloc_copy(c, sizeof(struct grant_frame), gt->shared[i],
+                                           sizeof(struct grant_frame));
             if (!ng->shared[i])
                 return -XMM_ENOMEM;
         }
