@@ -12,13 +12,30 @@
 
 #include <inttypes.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "xmm/types.h"
 
 #define XMM_REASON_MAX 256
+#define XMM_REASON_ARGS 8
 
+/*
+ * The reason is formatted when it is read, not when a call fails: most
+ * refusals (a generator's or a fuzzer's deliberately bad calls) are never
+ * read.  xmm_fail keeps the format (a string literal) and the values of
+ * its arguments; a %s argument is copied into `text`, which holds the
+ * formatted reason only once `fmt` is NULL again.  A format this cannot
+ * keep (more than XMM_REASON_ARGS arguments, a conversion other than
+ * d i u x X o c s p, strings that do not fit) is formatted at once.
+ */
 struct xmm_reason {
     char text[XMM_REASON_MAX];
+    const char *fmt; /* set: text holds the %s arguments, not the reason yet */
+    union {
+        intmax_t i;
+        uintmax_t u;
+        const void *p;
+    } arg[XMM_REASON_ARGS]; /* %s: offset of the copy in text, or -1 for NULL */
 };
 
 struct xmm_world;

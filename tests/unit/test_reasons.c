@@ -6,9 +6,11 @@
  * call fails with its code, leaves the world as it was and says why in the
  * exact words below.  A success leaves the reason empty.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core.h" /* xmm_fail: the lazy formatting against vsnprintf */
 #include "testutil.h"
 
 #define RAM0 XMM_GUEST_RAM0_GFN
@@ -285,6 +287,75 @@ static void test_ffa_share(void **state)
     xmm_world_free(w);
 }
 
+/* What one vsnprintf of fmt gives, newlines made spaces (the reason's rule). */
+static void eager(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void eager(char *out, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(out, XMM_REASON_MAX, fmt, ap);
+    va_end(ap);
+    for (; *out; out++)
+        if (*out == '\n')
+            *out = ' ';
+}
+
+#define same_text(w, ...)                                                                  \
+    do {                                                                                   \
+        char want_[XMM_REASON_MAX];                                                        \
+        eager(want_, __VA_ARGS__);                                                         \
+        assert_int_equal(xmm_fail((w), -XMM_EINVAL, __VA_ARGS__), -XMM_EINVAL);            \
+        assert_string_equal(xmm_world_last_error(w), want_);                               \
+        assert_string_equal(xmm_world_last_error(w), want_); /* read twice: formatted once */ \
+    } while (0)
+
+/*
+ * xmm_fail keeps the format and the arguments and formats when the reason
+ * is read: the text is byte for byte what vsnprintf gives, truncation to
+ * 255 characters included, whether a format is kept or formatted at once.
+ */
+static void test_lazy_same_text(void **state)
+{
+    struct xmm_world *w = tu_world(NULL);
+    char big[400], mid[120];
+    const char *null = NULL;
+
+    (void)state;
+    memset(big, 'b', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    memset(mid, 'm', sizeof(mid) - 1);
+    mid[sizeof(mid) - 1] = '\0';
+    same_text(w, "there is no domain %s", DN(7));
+    same_text(w, "domain id %#x is reserved (%s), not a guest", 0x7ff0u, DN(0x7ff0));
+    same_text(w, "gfn %#" PRIx64 " of %s, %" PRIu32 " pages, %" PRIu64 " left, %zu bytes, %d", UINT64_MAX,
+              DN(3), UINT32_MAX, (uint64_t)0, (size_t)12345, -42);
+    same_text(w, "%5u|%-6d|%08x|%.3s|%10s|%c|%%|%ld|%lld|%lu|%jd|%ti|%X|%o", 7u, -3, 0xbeefu, "abcdef",
+              "r", 'q', -5L, -6LL, 7UL, (intmax_t)-8, (ptrdiff_t)9, 0xabcu, 8u);
+    same_text(w, "%hhu %hhd %hu %hd", 300, 200, 70000, 40000); /* narrowed as printf narrows */
+    same_text(w, "line one\nline two %s", "with\nnewline");
+    same_text(w, "%s%s%s", mid, mid, mid); /* truncated in the third string */
+    same_text(w, "%s then %u", big, 5u);   /* a string that does not fit: formatted at once */
+    same_text(w, "%u %u %u %u %u %u %u %u %u", 1u, 2u, 3u, 4u, 5u, 6u, 7u, 8u, 9u); /* too many */
+    same_text(w, "%.*s|%e", 2, "xyz", 1.5); /* conversions the lazy path does not keep */
+    same_text(w, "%p %s", (void *)w, null ? null : "(none)");
+    same_text(w, "%s", "");
+    /* A clone carries the kept reason (offsets, not pointers, into its own buffer). */
+    assert_int_equal(xmm_fail(w, -XMM_EBUSY, "%s holds %" PRIu64 " of %s", DN(2), (uint64_t)9, "x"),
+                     -XMM_EBUSY);
+    {
+        struct xmm_world *c = NULL;
+
+        assert_int_equal(xmm_world_clone(w, &c), 0);
+        assert_string_equal(xmm_world_last_error(c), "d2 holds 9 of x");
+        xmm_world_free(c);
+    }
+    assert_string_equal(xmm_world_last_error(w), "d2 holds 9 of x");
+    xmm_err_clear(w);
+    assert_string_equal(xmm_world_last_error(w), "");
+    tu_world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_populate),
         cmocka_unit_test(test_populate_dying),
         cmocka_unit_test(test_ffa_share),
+        cmocka_unit_test(test_lazy_same_text),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
