@@ -1,9 +1,10 @@
 /*
  * libxmm - the reason of the last refusal (private to src/).
  *
- * Every error return in src/ goes through xmm_fail, which writes a one-line
- * reason into the world's fixed buffer (no allocation: writing a reason can
- * never fail the call) and returns the code it was given, so a refusal reads
+ * Every error return in src/ goes through xmm_fail, which keeps a one-line
+ * reason in the world's fixed buffer (no allocation: keeping a reason can
+ * never fail the call; it is formatted when read, struct xmm_reason) and
+ * returns the code it was given, so a refusal reads
  * `return xmm_fail(w, -XMM_EINVAL, "gfn %#llx ...", ...)`.  Public calls
  * start with xmm_err_clear, so xmm_world_last_error describes the last call.
  */
