@@ -28,20 +28,7 @@ static void both_report(struct xmm_world *w, enum xmm_invariant inv)
 }
 
 /* d1 (8 pages at 0x10) and d2 (4 pages at 0x10), upstream policies, clean. */
-static struct xmm_world *pair(void)
-{
-    struct xmm_world_opts o = tu_opts_upstream();
-    struct xmm_world *w;
-
-    o.ram_pages = 4096;
-    w = tu_world(&o);
-    tu_domain(w, 1, 64);
-    tu_domain(w, 2, 64);
-    tu_populate(w, 1, 0x10, 8);
-    tu_populate(w, 2, 0x10, 4);
-    assert_world_clean(w);
-    return w;
-}
+static struct xmm_world *pair(void) { return tu_world_pair(); }
 
 static struct xmm_world *inv_refcount(void)
 {
