@@ -5,8 +5,8 @@
  * dying, zombie and gone domains, grants, handles, an MMIO mapping, a safe
  * range, an FF-A share, an assigned device).  Each cell calls the op's
  * exec with the row's value replaced and every other row at a plausible
- * value, and requires an error code of the op's family and an unchanged
- * digest; once `xmm_world_last_error` exists, a non-empty reason too (one
+ * value, and requires an error code of the op's family (the documented one
+ * where the class has one: `documented`) and an unchanged digest; once `xmm_world_last_error` exists, a non-empty reason too (one
  * line, CELL_REASON below).  A cell the model may accept on purpose is in
  * `accepted` with the reason: it may succeed, and if it fails it is judged
  * like the others.  A new op or row is in the matrix by
@@ -16,6 +16,7 @@
  * failed and the count of cells tried; exit 1 on any failure.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -161,6 +162,50 @@ struct mx {
     unsigned target, seen; /* the cell this run tries; cells enumerated so far */
 };
 
+/*
+ * The documented code, where a class has one (include/xmm headers): an unknown
+ * or gone domain is ESRCH (query_unallocated: ENOSYS first outside policy
+ * query), GNTST_general_error for the caller of a grant op and
+ * GNTST_bad_domain for the granter, FFA_RET_INVALID_PARAMETERS; a bad
+ * handle GNTST_bad_handle or FFA_RET_INVALID_PARAMETERS, an unknown SP the
+ * latter; a gfn past 2^36 EINVAL (grant_map: GNTST_bad_virt_addr,
+ * grant_unmap: GNTST_general_error, ffa_share: FFA_RET_DENIED); 0 pages
+ * EINVAL or FFA_RET_INVALID_PARAMETERS.  Other classes: any error.
+ */
+static bool documented(const struct sim_op *op, const char *row, enum cls c, int rc)
+{
+    bool errno_fam = op->family == XMM_RC_ERRNO, gnt = op->family == XMM_RC_GNTST;
+
+    switch (c) {
+    case C_DOM_UNKNOWN:
+    case C_DOM_GONE:
+        if (strcmp(op->name, "query_unallocated") == 0)
+            return rc == -XMM_ENOSYS;
+        if (errno_fam)
+            return rc == -XMM_ESRCH;
+        if (gnt)
+            return rc == (strcmp(row, "from") == 0 ? XMM_GNTST_bad_domain
+                                                   : XMM_GNTST_general_error);
+        return rc == XMM_FFA_RET_INVALID_PARAMETERS;
+    case C_HANDLE_NEVER:
+    case C_HANDLE_STALE:
+    case C_HANDLE_FOREIGN:
+        return rc == (gnt ? XMM_GNTST_bad_handle : XMM_FFA_RET_INVALID_PARAMETERS);
+    case C_SP_UNKNOWN:
+        return rc == XMM_FFA_RET_INVALID_PARAMETERS;
+    case C_GFN_RANGE:
+        if (strcmp(op->name, "grant_map") == 0)
+            return rc == XMM_GNTST_bad_virt_addr;
+        if (strcmp(op->name, "grant_unmap") == 0)
+            return rc == XMM_GNTST_general_error;
+        return rc == (errno_fam ? -XMM_EINVAL : XMM_FFA_RET_DENIED);
+    case C_PAGES_ZERO:
+        return rc == (errno_fam ? -XMM_EINVAL : XMM_FFA_RET_INVALID_PARAMETERS);
+    default:
+        return true;
+    }
+}
+
 static bool is_accepted(const char *op, const char *row, enum cls c)
 {
     for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
@@ -208,6 +253,8 @@ static void plausible(const struct mx *m, const struct sim_op *op, size_t i, str
         r->u = strcmp(a->key, "dom") == 0 ? 1 : 2;
         if (strcmp(op->name, "grant_map") == 0 || strcmp(op->name, "grant_unmap") == 0)
             r->u = strcmp(a->key, "dom") == 0 ? 2 : 1;
+        if (strcmp(op->name, "domain_create") == 0)
+            r->u = 6; /* a free id */
         break;
     case SIM_T_GFN:
         r->u = 0x103;
@@ -235,7 +282,10 @@ static void plausible(const struct mx *m, const struct sim_op *op, size_t i, str
         r->s = "hostile-matrix.dtb";
         break;
     case SIM_T_U32:
-        r->u = strcmp(a->key, "ref") == 0 ? 8 : 0;
+        /* ref: 8 is granted and mapped; `grant` fills a free one */
+        r->u = a->has_def ? a->def : 0;
+        if (strcmp(a->key, "ref") == 0)
+            r->u = strcmp(op->name, "grant") == 0 ? 10 : 8;
         break;
     case SIM_T_NESTED:
     case SIM_T_ENUM:
@@ -311,9 +361,12 @@ static void run_cell(struct mx *m, struct xmm_world *w, const struct sim_op *op,
         m->ok_accepted++;
         return;
     }
-    ok = rc != 0 && xmm_world_digest(w) == before;
+    ok = rc != 0 && xmm_world_digest(w) == before && documented(op, op->args[row].key, c, rc);
     if (ok)
         CELL_REASON(w);
+    if (getenv("MATRIX_DUMP"))
+        printf("CELL %s.%s %s -> %s\n", op->name, op->args[row].key, cls_name[c],
+               xmm_rc_name(op->family, rc));
     if (!ok) {
         m->failed++;
         printf("FAIL %s.%s = %s: %s%s\n", op->name, op->args[row].key, cls_name[c],
