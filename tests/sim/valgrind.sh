@@ -10,7 +10,7 @@ sim=$1 out=$2 src=$3
 vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
 status=0
 
-# run WANT LABEL FILE...: xmm-sim run under memcheck must exit WANT
+# run WANT LABEL ARG...: xmm-sim run ARG... under memcheck must exit WANT
 run() {
     want=$1 label=$2
     shift 2
@@ -23,7 +23,7 @@ run() {
         grep '^==' "$log" | head -40
         status=1
     else
-        echo "$label: $# files, exit $rc, memcheck clean"
+        echo "$label: $(echo "$@" | wc -w) arguments, exit $rc, memcheck clean"
     fi
 }
 
@@ -33,4 +33,8 @@ run 0 scenarios $(find "$src/scenarios" -name '*.yaml' | LC_ALL=C sort)
 run 1 expect-fail $(find "$src/tests/sim/expect-fail" -name '*.yaml' | LC_ALL=C sort)
 # shellcheck disable=SC2046
 run 2 bad-input $(find "$src/tests/bad-input" -name '*.yaml' | LC_ALL=C sort)
+# The runner's own failure paths (a step failing, unbound variables, teardown
+# retried), through the allocation-failure sweep of one scenario per family.
+run 0 fail-alloc-sweep --fail-alloc-sweep "$src/scenarios/foundation/populate-decrease.yaml" \
+    "$src/scenarios/gnttab/stale-handle.yaml" "$src/scenarios/regress/park-while-mapped.yaml"
 exit $status
