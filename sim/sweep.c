@@ -13,13 +13,10 @@
  *    report that it could not check;
  *  - leave the digest and the blocks the world holds as they were;
  *  - leave every invariant holding (a full sweep, injection off).
- * Two ops are continuations, not calls that fail: domain_destroy (the
- * toolstack's domain_kill loop) and advance (timers).  Xen's domain_kill
- * returns 0 or ERESTART, a timer returns nothing; the model's teardown and
- * timers take an allocation failure as "try again later" (ffa.c: refuse,
- * arm_retry).  For them the step may return anything and change the world;
- * the invariants must still hold, except destroy_progress while every
- * allocation fails (sticky): a teardown that needs memory cannot finish.
+ * No op is exempt: domain_destroy (Xen's domain_kill returns only 0 or
+ * ERESTART) and advance (a timer returns nothing) must not hit an
+ * allocation at all; the sweep found the one teardown path that did
+ * (settling a refused FF-A share, ffa.c: refuse) and it no longer does.
  * From the first hit on, the scenario's own expectations are not judged;
  * the run goes on to its end (invariants still checked as the scenario
  * says), and xmm_world_free must give back every block.
@@ -65,7 +62,6 @@ struct sweep {
     bool hit;          /* an injected failure has happened */
     bool judge_inv;    /* the world is clean before each step: checks every_step or full */
     size_t hit_step;
-    uint64_t cont_hits; /* hits absorbed by continuations */
     bool own;          /* the scenario has fail_alloc steps: it is run, not swept */
     uint64_t later_violations; /* runs stopped by a violation steps after the failure */
     /* the step being run */
@@ -92,17 +88,6 @@ static void sweep_problem(struct sweep *s, size_t step, const char *fmt, ...)
     g_string_append_vprintf(g, fmt, ap);
     va_end(ap);
     g_ptr_array_add(s->problems, g_string_free(g, FALSE));
-}
-
-/* Ops that take an allocation failure as "later" (see the file comment). */
-static const char *const sweep_continuations[] = { "domain_destroy", "advance", NULL };
-
-bool sim_sweep_is_continuation(const char *op)
-{
-    for (size_t i = 0; sweep_continuations[i]; i++)
-        if (strcmp(op, sweep_continuations[i]) == 0)
-            return true;
-    return false;
 }
 
 /* The out-of-memory codes of a family (upstream: see the file comment). */
@@ -140,8 +125,6 @@ static bool sweep_after(void *ctx, const struct sim_step_event *ev)
     struct sweep *s = ctx;
     struct xmm_world *w = ev->w;
     const struct sim_op *op = ev->st->op;
-    bool cont = sim_sweep_is_continuation(op->name);
-    uint32_t i, bad = 0;
     int n;
 
     if (strcmp(op->name, "fail_alloc") == 0)
@@ -155,27 +138,22 @@ static bool sweep_after(void *ctx, const struct sim_step_event *ev)
     if (!s->hit)
         s->hit_step = ev->number;
     s->hit = true;
-    if (cont)
-        s->cont_hits++;
-    else if (op->no_expect ? !ev->check_failed : !sweep_is_oom(op->family, ev->rc))
+    if (op->no_expect ? !ev->check_failed : !sweep_is_oom(op->family, ev->rc))
         sweep_problem(s, ev->number, "%s returned %s, not its out-of-memory code", op->name,
                       xmm_rc_name(op->family, ev->rc));
-    if (!cont && xmm_world_digest(w) != s->dig)
+    if (xmm_world_digest(w) != s->dig)
         sweep_problem(s, ev->number, "%s failed but changed the world (digest)", op->name);
-    if (!cont && xmm_world_blocks_live(w) != s->blocks)
+    if (xmm_world_blocks_live(w) != s->blocks)
         sweep_problem(s, ev->number, "%s failed but the world holds %zu blocks, %zu before",
                       op->name, xmm_world_blocks_live(w), s->blocks);
     memset(&s->rep, 0, sizeof(s->rep));
     n = xmm_check_full(w, &s->rep);
-    if (n < 0) {
+    if (n < 0)
         sweep_problem(s, ev->number, "full sweep after %s could not run (%s)", op->name,
                       xmm_strerror(n));
-        return true;
-    }
-    for (i = 0; s->judge_inv && i < s->rep.kept; i++)
-        if (!(s->sticky && cont && s->rep.v[i].inv == XMM_INV_DESTROY_PROGRESS) && !bad++)
-            sweep_problem(s, ev->number, "after %s: %d violation(s), first %s: %s", op->name, n,
-                          xmm_invariant_name(s->rep.v[i].inv), s->rep.v[i].detail);
+    else if (n > 0 && s->judge_inv)
+        sweep_problem(s, ev->number, "after %s: %d violation(s), first %s: %s", op->name, n,
+                      xmm_invariant_name(s->rep.v[0].inv), s->rep.v[0].detail);
     return true;
 }
 
@@ -253,7 +231,7 @@ static int sweep_run(struct sweep *s, const struct sim_run_opts *base, uint64_t 
 int sim_sweep_alloc(const struct sim_scenario *const *sc, size_t count,
                     const struct sim_run_opts *opts, FILE *out)
 {
-    uint64_t all_points = 0, all_runs = 0, all_problems = 0, all_cont = 0, all_later = 0;
+    uint64_t all_points = 0, all_runs = 0, all_problems = 0, all_later = 0;
     size_t i;
 
     for (i = 0; i < count; i++) {
@@ -277,23 +255,21 @@ int sim_sweep_alloc(const struct sim_scenario *const *sc, size_t count,
         }
         fprintf(out,
                 "%s: %" PRIu64 " allocation point%s, %" PRIu64 " runs (%" PRIu64
-                " hits taken as retry-later, %" PRIu64 " later violations), %u problem%s\n",
-                s.file, points, points == 1 ? "" : "s", 1 + 2 * points, s.cont_hits,
-                s.later_violations, s.problems->len, s.problems->len == 1 ? "" : "s");
+                " later violations), %u problem%s\n",
+                s.file, points, points == 1 ? "" : "s", 1 + 2 * points, s.later_violations,
+                s.problems->len, s.problems->len == 1 ? "" : "s");
         for (k = 0; k < s.problems->len; k++)
             fprintf(out, "  %s\n", (const char *)s.problems->pdata[k]);
         all_points += points;
         all_runs += 1 + 2 * points;
         all_problems += s.problems->len;
-        all_cont += s.cont_hits;
         all_later += s.later_violations;
         g_ptr_array_free(s.problems, TRUE);
     }
     fprintf(out,
             "fail-alloc sweep: %zu scenario%s, %" PRIu64 " allocation points, %" PRIu64
-            " runs (%" PRIu64 " hits taken as retry-later, %" PRIu64 " later violations), %" PRIu64
-            " problem%s\n",
-            count, count == 1 ? "" : "s", all_points, all_runs, all_cont, all_later, all_problems,
+            " runs (%" PRIu64 " later violations), %" PRIu64 " problem%s\n",
+            count, count == 1 ? "" : "s", all_points, all_runs, all_later, all_problems,
             all_problems == 1 ? "" : "s");
     fflush(out);
     return all_problems ? 1 : 0;

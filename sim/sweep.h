@@ -4,7 +4,6 @@
 #ifndef XMM_SIM_SWEEP_H
 #define XMM_SIM_SWEEP_H
 
-#include <stdbool.h>
 #include <stdio.h>
 
 #include "run.h"
@@ -15,9 +14,6 @@
  * per scenario the allocation points and each problem, then the totals.
  * Return: 0, or 1 if any problem was found.
  */
-/* True for the ops that take an allocation failure as "try later" (sweep.c). */
-bool sim_sweep_is_continuation(const char *op);
-
 int sim_sweep_alloc(const struct sim_scenario *const *sc, size_t count,
                     const struct sim_run_opts *opts, FILE *out);
 

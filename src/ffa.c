@@ -40,6 +40,7 @@ struct ffa_share {
     uint32_t retries;
     int last_error;
     uint32_t count;
+    struct ffa_share *next; /* on the parked or leaked list */
     xmm_mfn_t mfns[];
 };
 
@@ -54,10 +55,14 @@ struct ffa_ctx {
     xmm_domid_t dom;
 };
 
-/* Records that left their domain: parked or leaked frames stay pinned. */
+/*
+ * Records that left their domain: parked or leaked frames stay pinned.
+ * Linked through the records themselves, oldest first, so that moving a
+ * record there needs no memory: a teardown can always settle it.
+ */
 struct ffa_list {
-    struct ffa_share **v;
-    size_t count, cap;
+    struct ffa_share *head, *tail;
+    size_t count;
 };
 
 struct ffa_world {
@@ -111,9 +116,13 @@ int xmm_spmc_attach(struct xmm_world *w, const struct xmm_spmc_ops *ops, void *c
 
 static void list_free(struct xmm_world *w, struct ffa_list *l)
 {
-    for (size_t i = 0; i < l->count; i++)
-        xmm_free(w, l->v[i], share_size(l->v[i]->count));
-    xmm_free(w, l->v, l->cap * sizeof(*l->v));
+    struct ffa_share *s = l->head, *next;
+
+    for (; s; s = next) {
+        next = s->next;
+        xmm_free(w, s, share_size(s->count));
+    }
+    memset(l, 0, sizeof(*l));
 }
 
 void ffa_world_fini(struct xmm_world *w)
@@ -430,12 +439,15 @@ static void teardown_start(struct xmm_world *w, struct xmm_domain *d)
     hold_sync(w, d);
 }
 
-static int list_push(struct xmm_world *w, struct ffa_list *l, struct ffa_share *s)
+static void list_push(struct ffa_list *l, struct ffa_share *s)
 {
-    if (xmm_array_grow(w, &l->v, &l->cap, l->count, l->count + 1, sizeof(*l->v), 8))
-        return -XMM_ENOMEM;
-    l->v[l->count++] = s;
-    return 0;
+    s->next = NULL;
+    if (l->tail)
+        l->tail->next = s;
+    else
+        l->head = s;
+    l->tail = s;
+    l->count++;
 }
 
 /*
@@ -485,9 +497,9 @@ static uint32_t pins_on(const struct xmm_world *w, const struct xmm_domain *d, x
         for (uint32_t p = 0; p < d->ffa->shares[i]->count; p++)
             n += xmm_mfn_eq(d->ffa->shares[i]->mfns[p], mfn);
     for (int l = 0; l < 2; l++)
-        for (size_t i = 0; i < lists[l]->count; i++)
-            for (uint32_t p = 0; p < lists[l]->v[i]->count; p++)
-                n += xmm_mfn_eq(lists[l]->v[i]->mfns[p], mfn);
+        for (const struct ffa_share *s = lists[l]->head; s; s = s->next)
+            for (uint32_t p = 0; p < s->count; p++)
+                n += xmm_mfn_eq(s->mfns[p], mfn);
     return n;
 }
 
@@ -515,8 +527,8 @@ static bool park_ready(const struct xmm_world *w, const struct xmm_domain *d,
 /*
  * A share the SP will not give back.  Returns true if the record left the
  * domain (park, leak, free); false if it stays (zombie; park while another
- * reference holds one of its frames; or no memory to record the move: it
- * is tried again later).
+ * reference holds one of its frames: it is tried again later).  Needs no
+ * memory.
  */
 static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
 {
@@ -525,14 +537,14 @@ static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
 
     switch (w->policy.ffa_refused) {
     case XMM_FFA_REFUSED_PARK:
-        if (!park_ready(w, d, s) || list_push(w, &f->parked, s))
+        if (!park_ready(w, d, s))
             return false;
+        list_push(&f->parked, s);
         for (uint32_t p = 0; p < s->count; p++)
             park_frame(w, d, s->mfns[p], s->gfn + p, s->sp);
         break;
     case XMM_FFA_REFUSED_LEAK:
-        if (list_push(w, &f->leaked, s))
-            return false;
+        list_push(&f->leaked, s);
         d->ffa->leaked++;
         f->stats.frames_leaked += s->count;
         break;
@@ -700,9 +712,9 @@ static const struct ffa_share *record_of(const struct xmm_world *w, xmm_ffa_hand
             return w->doms[i]->ffa->shares[j];
     }
     for (int l = 0; l < 2; l++)
-        for (size_t i = 0; i < lists[l]->count; i++)
-            if (lists[l]->v[i]->handle == handle)
-                return lists[l]->v[i];
+        for (const struct ffa_share *s = lists[l]->head; s; s = s->next)
+            if (s->handle == handle)
+                return s;
     return NULL;
 }
 
@@ -782,10 +794,10 @@ void ffa_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
     for (size_t i = 0; i < w->dom_count; i++)
         for (uint32_t j = 0; w->doms[i]->ffa && j < w->doms[i]->ffa->count; j++)
             add_pins(w->doms[i]->ffa->shares[j], w, rm);
-    for (size_t i = 0; i < w->ffa->parked.count; i++)
-        add_pins(w->ffa->parked.v[i], w, rm);
-    for (size_t i = 0; i < w->ffa->leaked.count; i++)
-        add_pins(w->ffa->leaked.v[i], w, rm);
+    for (const struct ffa_share *s = w->ffa->parked.head; s; s = s->next)
+        add_pins(s, w, rm);
+    for (const struct ffa_share *s = w->ffa->leaked.head; s; s = s->next)
+        add_pins(s, w, rm);
 }
 
 struct reach_ctx {
