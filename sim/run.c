@@ -309,8 +309,6 @@ static int run_world(struct run *r, const struct sim_run_opts *opts)
     rc = xmm_world_new(&r->x.w, &o);
     g_free(owned);
     g_free(mmio);
-    if (rc == 0 && r->hooks->world_ready)
-        r->hooks->world_ready(r->hooks->ctx, r->x.w);
     if (rc == 0)
         rc = sim_world_attach(r->x.w, wc);
     return rc;

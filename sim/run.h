@@ -21,8 +21,6 @@ struct sim_step_event;
 struct sim_run_hooks {
     void *ctx;
     struct xmm_allocator allocator; /* the world's allocator (alloc NULL: libc) */
-    /* The world exists (before world.spmc and the steps). */
-    void (*world_ready)(void *ctx, struct xmm_world *w);
     /* Step `number` is about to run (its arguments resolved). */
     void (*before_step)(void *ctx, struct xmm_world *w, size_t number);
     /*
