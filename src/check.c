@@ -14,18 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "internal.h"
-
-void dirty_p2m_add(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn)
-{
-    if (w->dirty_p2m_count < DIRTY_P2M_MAX) {
-        w->dirty_p2m[w->dirty_p2m_count].dom = dom;
-        w->dirty_p2m[w->dirty_p2m_count].gfn = gfn;
-        w->dirty_p2m_count++;
-    } else {
-        w->dirty_overflow = true;
-    }
-}
+#include "module.h"
 
 void check_report(struct xmm_check_report *rep, enum xmm_invariant inv,
                    enum xmm_subject_kind kind, uint64_t mfn, xmm_domid_t dom, uint64_t gfn,
@@ -128,7 +117,7 @@ static void check_owner(const struct xmm_world *w, uint32_t idx, struct xmm_chec
     }
     /* Given back (free_domheap_pages): d's own xenheap frame, off its list, unreferenced. */
     if (xenheap && !(pg->flags & PGF_XEN_LIST) && !(pg->count_info & XMM_PGC_allocated) &&
-        page_count(pg) == 0 && domain_xenheap_frame(d, mfn)) {
+        page_count(pg) == 0 && domain_xenheap_frame(w, d, mfn)) {
         if (pg->flags & PGF_PAGE_LIST)
             FRAME_V(XMM_INV_OWNERSHIP, "given-back xenheap frame is on a page list");
         return;
@@ -200,7 +189,10 @@ static void check_entry(const struct xmm_world *w, xmm_domid_t dom, uint64_t gfn
     const struct xmm_page *pg = frame_valid(w, mfn) ? &w->frames[mfn - w->ram_base] : NULL;
     const char *tn = xmm_p2m_type_name(t);
 
-    saferange_check_entry(w, dom, gfn, e, rep); /* seed 002 */
+    /* The modules' rules for this entry (seed 002's safe range, seed 001's maptrack). */
+    for (unsigned i = 0; i < w->n_check_entry; i++)
+        if (w->check_entry_types[i] & (UINT32_C(1) << t))
+            w->check_entry[i](w, dom, gfn, e, rep);
 #define P2M_V(...) check_report(rep, XMM_INV_P2M_TYPE, XMM_SUBJECT_P2M, mfn, dom, gfn, __VA_ARGS__)
     if (xmm_p2m_is_mmio(t)) {
         if (pg)
@@ -229,17 +221,6 @@ static void check_entry(const struct xmm_world *w, xmm_domid_t dom, uint64_t gfn
          !domain_find(w, pg->owner)))
         P2M_V("%s entry maps frame %#llx owned by %u", tn, (unsigned long long)mfn,
               (unsigned)pg->owner);
-    /*
-     * The page reference of a grant mapping is its maptrack entry's: a
-     * grant entry without one maps a page nothing keeps (the granter may
-     * end the grant and free it).  A maptrack entry whose P2M entry went
-     * (remove_physmap, an overwrite) is no violation: it still holds the
-     * reference, dropped by an unmap or at the mapper's teardown.
-     */
-    if (xmm_p2m_is_grant(t) && domain_find(w, dom) &&
-        !gnttab_mapping_live(domain_find(w, dom), gfn, mfn))
-        P2M_V("%s entry has no live maptrack handle: no reference keeps frame %#llx",
-              tn, (unsigned long long)mfn);
 #undef P2M_V
 }
 
@@ -248,8 +229,12 @@ static void check_domain(const struct xmm_world *w, const struct xmm_domain *d,
                          struct xmm_check_report *rep)
 {
     uint32_t want = (d->state != XMM_DOMAIN_ZOMBIE ? 1u : 0u) + (d->tot_pages ? 1u : 0u) +
-                    (d->xenheap_pages ? 1u : 0u) + ffa_domain_refs(d) + d->ext_refs +
-                    iommu_domain_refs(d);
+                    (d->xenheap_pages ? 1u : 0u) + d->ext_refs;
+    const struct xmm_module *m;
+
+    for (MOD_EACH(w, i, m))
+        if (m->dom_refs)
+            want += m->dom_refs(w, d);
 
 #define DOM_V(inv, ...) check_report(rep, inv, XMM_SUBJECT_DOMAIN, 0, d->id, 0, __VA_ARGS__)
     if (d->tot_pages > d->max_pages && !domain_dying(d))
@@ -271,10 +256,9 @@ static void check_domain(const struct xmm_world *w, const struct xmm_domain *d,
                           "zombie still holds frame %#llx with its allocation reference",
                           (unsigned long long)(w->ram_base + i));
     }
-    gnttab_check_domain(w, d, rep);
-    saferange_check_domain(w, d, rep);
-    mpu_check_domain(w, d, rep);
-    iommu_check_domain(w, d, rep);
+    for (MOD_EACH(w, i, m))
+        if (m->check_domain)
+            m->check_domain(w, d, rep);
 #undef DOM_V
 }
 
@@ -290,6 +274,16 @@ static void check_locks(struct xmm_world *w, bool only_if_changed, struct xmm_ch
                      lock_class_name(b));
     if (only_if_changed)
         w->lockdep.changed = false;
+}
+
+/* The modules' own records (seed 000's shares, seed 003's device TLBs). */
+static void check_modules_world(const struct xmm_world *w, struct xmm_check_report *rep)
+{
+    const struct xmm_module *m;
+
+    for (MOD_EACH(w, i, m))
+        if (m->check_world)
+            m->check_world(w, rep);
 }
 
 static void check_flagged(struct xmm_world *w, struct xmm_check_report *rep)
@@ -388,6 +382,7 @@ static void sweep_heap(const struct xmm_world *w, struct xmm_check_report *rep)
 int xmm_check_full(struct xmm_world *w, struct xmm_check_report *rep)
 {
     struct xmm_check_report local;
+    const struct xmm_module *m;
     struct xmm_rmap *rm;
 
     if (!rep)
@@ -397,10 +392,9 @@ int xmm_check_full(struct xmm_world *w, struct xmm_check_report *rep)
     if (!rm)
         return -XMM_ENOMEM;
     rebuild_rmap(w, rm, rep);
-    ffa_rebuild_rmap(w, rm);
-    gnttab_rebuild_rmap(w, rm);
-    shinfo_rebuild_rmap(w, rm);
-    iommu_rebuild_rmap(w, rm);
+    for (MOD_EACH(w, i, m))
+        if (m->rebuild_rmap)
+            m->rebuild_rmap(w, rm);
     for (uint32_t i = 0; i < w->ram_pages; i++) {
         const struct xmm_rmap *a = &rm[i], *b = &w->rmap[i];
 
@@ -414,7 +408,9 @@ int xmm_check_full(struct xmm_world *w, struct xmm_check_report *rep)
                          a->grant_maps, b->grant_maps, a->reach, b->reach);
         check_frame(w, i, a, rep);
     }
-    mpu_check_full(w, rm, rep);
+    for (MOD_EACH(w, i, m))
+        if (m->check_full)
+            m->check_full(w, rm, rep);
     xmm_free(w, rm, w->ram_pages * sizeof(*rm));
     for (size_t i = 0; i < w->dom_count; i++) {
         const struct xmm_domain *d = w->doms[i];
@@ -425,8 +421,7 @@ int xmm_check_full(struct xmm_world *w, struct xmm_check_report *rep)
     }
     walk_list(w, &w->park, PGF_PARK_LIST, XMM_DOMID_PARK, rep);
     sweep_heap(w, rep);
-    ffa_check_world(w, rep);
-    iommu_check_world(w, rep);
+    check_modules_world(w, rep);
     check_locks(w, false, rep);
     check_flagged(w, rep);
     w->check_total += rep->count;
@@ -469,6 +464,7 @@ static void settle(struct xmm_world *w)
 uint32_t xmm_check_incremental(struct xmm_world *w, struct xmm_check_report *rep)
 {
     struct xmm_check_report local;
+    const struct xmm_module *m;
 
     if (!rep)
         rep = &local;
@@ -512,10 +508,11 @@ uint32_t xmm_check_incremental(struct xmm_world *w, struct xmm_check_report *rep
             check_domain(w, d, rep);
         /* An incarnation went (or a new one took the id): records naming the old one. */
         if (!d || d->inc > w->inc_checked)
-            gnttab_check_granter(w, w->dirty_doms[i], rep);
+            for (MOD_EACH(w, j, m))
+                if (m->check_gone)
+                    m->check_gone(w, w->dirty_doms[i], rep);
     }
-    ffa_check_world(w, rep);
-    iommu_check_world(w, rep);
+    check_modules_world(w, rep);
     check_locks(w, true, rep);
     check_flagged(w, rep);
     w->check_total += rep->count;

@@ -16,7 +16,7 @@
  * model's order means no freed frame is ever reachable through a P2M, even
  * between two preempted calls, so `free_clean` can be checked at every step.
  */
-#include "internal.h"
+#include "module.h"
 
 /* --- the domain table, sorted by id --------------------------------------- */
 
@@ -35,35 +35,13 @@ static size_t domain_slot(const struct xmm_world *w, xmm_domid_t id)
     return lo;
 }
 
-/* By id: the table indexed by id, kept next to the sorted one. */
-struct xmm_domain *domain_find(const struct xmm_world *w, xmm_domid_t id)
-{
-    return domain_by_id(w, id);
-}
+static size_t domain_size(const struct xmm_world *w);
 
-struct xmm_domain *domain_find_inc(const struct xmm_world *w, xmm_domid_t id, uint64_t inc)
-{
-    struct xmm_domain *d = domain_find(w, id);
-
-    return (d && d->inc == inc) ? d : NULL;
-}
-
-void domain_touch(struct xmm_world *w, struct xmm_domain *d)
-{
-    if (d->dirty)
-        return;
-    if (w->dirty_dom_count < DIRTY_DOMS_MAX) {
-        w->dirty_doms[w->dirty_dom_count++] = d->id;
-        d->dirty = true;
-    } else {
-        w->dirty_overflow = true;
-    }
-}
-
-/* The structure goes: the last reference was dropped. */
-static void domain_destroy_final(struct xmm_world *w, struct xmm_domain *d)
+/* The structure goes: the last reference was dropped (domain_ref_put, core.h). */
+void domain_destroy_final(struct xmm_world *w, struct xmm_domain *d)
 {
     size_t i = domain_slot(w, d->id);
+    const struct xmm_module *m;
 
     assert(i < w->dom_count && w->doms[i] == d);
     assert(d->tot_pages == 0 && d->xenheap_pages == 0 && d->p2m.entries == 0);
@@ -72,45 +50,29 @@ static void domain_destroy_final(struct xmm_world *w, struct xmm_domain *d)
     else if (!d->dirty)
         w->dirty_overflow = true;
     hist_domain(w, d->id, XMM_DOMAIN_GONE);
-    gnttab_destroy(w, d);
-    ffa_domain_free(w, d);
-    mpu_domain_destroy(w, d);
-    saferange_destroy(w, d);
-    iommu_domain_free(w, d);
+    for (MOD_EACH(w, m_i, m))
+        if (m->dom_free)
+            m->dom_free(w, d);
     memmove(&w->doms[i], &w->doms[i + 1], (w->dom_count - i - 1) * sizeof(*w->doms));
     w->dom_count--;
     w->dom_by_id[d->id] = NULL;
-    xmm_free(w, d, sizeof(*d));
-}
-
-void domain_ref_get(struct xmm_world *w, struct xmm_domain *d)
-{
-    domain_touch(w, d);
-    d->refs++;
-}
-
-void domain_ref_put(struct xmm_world *w, struct xmm_domain *d)
-{
-    assert(d->refs > 0);
-    domain_touch(w, d);
-    if (--d->refs == 0)
-        domain_destroy_final(w, d);
+    xmm_free(w, d, domain_size(w));
 }
 
 void domains_free_all(struct xmm_world *w)
 {
+    const struct xmm_module *m;
+
     for (size_t i = 0; i < w->dom_count; i++) {
         struct xmm_domain *d = w->doms[i];
 
         /* World teardown: nodes are freed, leaves need no accounting. */
         p2m_discard(w, d);
-        gnttab_discard(w, d);
-        ffa_domain_free(w, d);
-        mpu_domain_discard(w, d);
-        saferange_destroy(w, d);
-        iommu_domain_free(w, d);
+        for (MOD_EACH(w, m_i, m))
+            if (m->dom_discard)
+                m->dom_discard(w, d);
         w->dom_by_id[d->id] = NULL;
-        xmm_free(w, d, sizeof(*d));
+        xmm_free(w, d, domain_size(w));
     }
     xmm_free(w, w->doms, w->dom_cap * sizeof(*w->doms));
     w->doms = NULL;
@@ -120,6 +82,7 @@ void domains_free_all(struct xmm_world *w)
 uint64_t domains_digest(const struct xmm_world *w)
 {
     uint64_t h = mix64(w->dom_count ^ (w->last_inc << 32));
+    const struct xmm_module *m;
 
     for (size_t i = 0; i < w->dom_count; i++) {
         const struct xmm_domain *d = w->doms[i];
@@ -128,13 +91,47 @@ uint64_t domains_digest(const struct xmm_world *w)
         h = mix64(h ^ ((uint64_t)d->state << 32) ^ d->refs ^ ((uint64_t)d->ext_refs << 48));
         h = mix64(h ^ d->tot_pages ^ (d->max_pages << 20));
         h = mix64(h ^ d->xenheap_pages ^ ((uint64_t)d->kill_stage << 40) ^ d->kill_cursor);
-        h = mix64(h ^ mpu_domain_hash(d));
-        h = mix64(h ^ saferange_digest(d));
+        for (MOD_EACH(w, m_i, m))
+            if (m->dom_digest)
+                h = mix64(h ^ m->dom_digest(w, d));
     }
     return h;
 }
 
 /* --- create ---------------------------------------------------------------- */
+
+/*
+ * The domain structure and, behind it, the per-domain state of every module
+ * that asks for some (dom_size): one allocation, d->mod[] pointing into it.
+ */
+static size_t domain_size(const struct xmm_world *w)
+{
+    size_t size = sizeof(struct xmm_domain);
+
+    for (uint32_t i = 0; i < w->mod_count; i++)
+        size += (w->mods[i]->dom_size + 7) & ~(size_t)7;
+    return size;
+}
+
+static void domain_slots(const struct xmm_world *w, struct xmm_domain *d)
+{
+    unsigned char *p = (unsigned char *)(d + 1);
+
+    for (uint32_t i = 0; i < w->mod_count; i++) {
+        if (!w->mods[i]->dom_size)
+            continue;
+        d->mod[i] = p;
+        p += (w->mods[i]->dom_size + 7) & ~(size_t)7;
+    }
+}
+
+/* A module's dom_init failed (no memory): undo those that ran, in reverse. */
+static void domain_unwind(struct xmm_world *w, struct xmm_domain *d, uint32_t ran)
+{
+    while (ran--)
+        if (w->mods[ran]->dom_discard)
+            w->mods[ran]->dom_discard(w, d);
+}
 
 /* Room for one more domain in the table. */
 static int domain_table_grow(struct xmm_world *w)
@@ -146,10 +143,11 @@ static int domain_table_grow(struct xmm_world *w)
 int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_domain_opts *opts)
 {
     struct xmm_domain_opts def = XMM_DOMAIN_OPTS_INIT;
+    const struct xmm_module *m;
     struct xmm_domain *d;
-    struct saferange sr;
     size_t slot;
-    int sr_rc;
+    uint32_t ran;
+    int rc = 0;
 
     if (!opts)
         opts = &def;
@@ -158,19 +156,19 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     if (opts->grant_frames == 0 || opts->grant_frames > XMM_GRANT_FRAMES_MAX ||
         opts->maptrack_frames == 0 || opts->maptrack_frames > XMM_MAPTRACK_FRAMES_MAX)
         return -XMM_EINVAL;
-    if (opts->safe_range == XMM_SAFE_RANGE_GIVEN &&
-        (opts->safe_range_pages == 0 || opts->safe_range_gfn.g >= XMM_FRAME_LIMIT ||
-         opts->safe_range_pages > XMM_FRAME_LIMIT - opts->safe_range_gfn.g))
-        return -XMM_EINVAL;
+    for (MOD_EACH(w, m_i, m))
+        if (m->dom_args && m->dom_args(opts))
+            return -XMM_EINVAL;
     if (domain_find(w, dom))
         return -XMM_EEXIST;
-    /* Seed 002: the toolstack's safe range is chosen before anything exists. */
-    sr_rc = saferange_pick(w, dom, opts, &sr);
-    if (sr_rc)
-        return sr_rc;
-    d = xmm_alloc(w, sizeof(*d));
+    /* Module choices made before anything exists (seed 002: the safe range). */
+    for (MOD_EACH(w, m_i, m))
+        if (m->dom_check && (rc = m->dom_check(w, dom, opts)) != 0)
+            return rc;
+    d = xmm_alloc(w, domain_size(w));
     if (!d)
         return -XMM_ENOMEM;
+    domain_slots(w, d);
     d->id = dom;
     d->inc = w->last_inc + 1; /* taken only once the domain exists (below) */
     d->state = XMM_DOMAIN_RUNNING;
@@ -180,13 +178,12 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     d->xenpages.head = d->xenpages.tail = XMM_NIL;
     p2m_init(w, &d->p2m);
     d->opts = *opts;
-    d->sr = sr;
-    if (gnttab_init(w, d) || ffa_domain_init(w, d) || mpu_domain_init(w, d) ||
-        domain_table_grow(w)) {
-        mpu_domain_discard(w, d);
-        ffa_domain_free(w, d);
-        gnttab_discard(w, d);
-        xmm_free(w, d, sizeof(*d));
+    for (ran = 0; ran < w->mod_count && !rc; ran++)
+        if (w->mods[ran]->dom_init)
+            rc = w->mods[ran]->dom_init(w, d);
+    if (rc || domain_table_grow(w)) {
+        domain_unwind(w, d, ran);
+        xmm_free(w, d, domain_size(w));
         return -XMM_ENOMEM;
     }
     slot = domain_slot(w, dom);
@@ -202,14 +199,45 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
 
 /* --- kill stages ------------------------------------------------------------ */
 
+/* A module needs the P2M stage to preempt first (seed 003: no free invalidation-queue slot). */
+static bool kill_must_wait(const struct xmm_world *w, const struct xmm_domain *d)
+{
+    const struct xmm_module *m;
+
+    for (MOD_EACH(w, i, m))
+        if (m->kill_must_wait && m->kill_must_wait(w, d))
+            return true;
+    return false;
+}
+
+/* The module stages: each module's teardown, in registration order, at its stage. */
+static int kill_modules(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
+{
+    enum kill_stage s = d->kill_stage;
+    xmm_domid_t id = d->id;
+    const struct xmm_module *m;
+
+    for (MOD_EACH(w, i, m)) {
+        if (m->kill_stage != s || !m->teardown)
+            continue;
+        int rc = m->teardown(w, d, budget);
+
+        if (rc)
+            return rc;
+        /* A teardown may not destroy d (it holds a reference to keep it). */
+        assert(domain_find(w, id) == d);
+        (void)id;
+    }
+    return 0;
+}
+
 /* Remove up to *budget P2M leaves, in gfn order from the saved cursor. */
 static int kill_p2m_mappings(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
 {
     uint64_t gfn, e;
 
     while (p2m_next_raw(&d->p2m, d->kill_cursor, &gfn, &e)) {
-        /* Seed 003: no free invalidation-queue slot: preempt rather than spin. */
-        if (*budget == 0 || iommu_kill_must_wait(w, d))
+        if (*budget == 0 || kill_must_wait(w, d))
             return -XMM_ERESTART;
         (*budget)--;
         p2m_write(w, d, gfn, 0);
@@ -279,18 +307,6 @@ static int kill_run(struct xmm_world *w, struct xmm_domain *d)
 
     while (d->kill_stage != KILL_DONE) {
         switch (d->kill_stage) {
-        case KILL_FFA:
-            rc = ffa_teardown(w, d);
-            break;
-        case KILL_GNTTAB:
-            rc = gnttab_release_mappings(w, d, &budget);
-            break;
-        case KILL_GUEST_AREAS:
-            rc = shinfo_release(w, d, &budget);
-            break;
-        case KILL_IOMMU:
-            rc = iommu_release_devices(w, d);
-            break;
         case KILL_P2M_MAPPINGS:
             lock_take(w, LOCK_P2M);
             rc = kill_p2m_mappings(w, d, &budget);
@@ -307,9 +323,11 @@ static int kill_run(struct xmm_world *w, struct xmm_domain *d)
             break;
         case KILL_NOT_STARTED:
         case KILL_DONE:
-        default:
             assert(!"bad kill stage");
             return -XMM_EINVAL;
+        default: /* KILL_MODULES_FIRST .. KILL_MODULES_LAST: the modules' stages */
+            rc = kill_modules(w, d, &budget);
+            break;
         }
         if (rc)
             return rc;
@@ -321,6 +339,7 @@ static int kill_run(struct xmm_world *w, struct xmm_domain *d)
 int xmm_domain_kill(struct xmm_world *w, xmm_domid_t dom)
 {
     struct xmm_domain *d = domain_find(w, dom);
+    const struct xmm_module *m;
     int rc;
 
     if (!d)
@@ -328,12 +347,15 @@ int xmm_domain_kill(struct xmm_world *w, xmm_domid_t dom)
     d->kill_calls++;
     domain_touch(w, d);
     if (d->state == XMM_DOMAIN_ZOMBIE) {
-        ffa_kill_zombie(w, d); /* `xl destroy` again retries the reclaim */
+        /* `xl destroy` again: seed 000 retries the reclaim (d may go). */
+        for (MOD_EACH(w, m_i, m))
+            if (m->kill_zombie && domain_find(w, dom) == d)
+                m->kill_zombie(w, d);
         return 0;
     }
     if (d->state == XMM_DOMAIN_RUNNING) {
         d->state = XMM_DOMAIN_DYING;
-        kill_enter(w, d, KILL_FFA);
+        kill_enter(w, d, KILL_MODULES_FIRST);
         hist_domain(w, dom, XMM_DOMAIN_DYING);
     }
     lock_take(w, LOCK_DOMAIN);

@@ -28,7 +28,7 @@
 
 #include <libfdt.h>
 
-#include "internal.h"
+#include "saferange_priv.h"
 
 #define DT_PAGE_SHIFT 12
 #define DT_MAX_RANGES XMM_SAFERANGE_TOLD_MAX

@@ -29,7 +29,7 @@
  */
 #include <stdio.h>
 
-#include "internal.h"
+#include "ffa_priv.h"
 
 struct ffa_share {
     xmm_ffa_handle_t handle;
@@ -83,11 +83,11 @@ static size_t share_size(uint32_t count)
 
 /* --- world attach / fini ---------------------------------------------------- */
 
-bool ffa_world_has_spmc(const struct xmm_world *w) { return w->ffa && w->ffa->ops; }
+bool ffa_world_has_spmc(const struct xmm_world *w) { return ffa_world_of(w) && ffa_world_of(w)->ops; }
 
 const void *ffa_world_spmc_ctx(const struct xmm_world *w, const struct xmm_spmc_ops *ops)
 {
-    return (w->ffa && w->ffa->ops == ops) ? w->ffa->ctx : NULL;
+    return (ffa_world_of(w) && ffa_world_of(w)->ops == ops) ? ffa_world_of(w)->ctx : NULL;
 }
 
 int xmm_spmc_attach(struct xmm_world *w, const struct xmm_spmc_ops *ops, void *ctx)
@@ -101,16 +101,16 @@ int xmm_spmc_attach(struct xmm_world *w, const struct xmm_spmc_ops *ops, void *c
         return -XMM_EBUSY;
     if (ops->sp_count(ctx) > XMM_FFA_MAX_SPS)
         return -XMM_EINVAL;
-    if (!w->ffa) {
-        w->ffa = xmm_alloc(w, sizeof(*w->ffa));
-        if (!w->ffa)
+    if (!ffa_world_of(w)) {
+        w->mod[XMM_MOD_FFA] = xmm_alloc(w, sizeof(*ffa_world_of(w)));
+        if (!ffa_world_of(w))
             return -XMM_ENOMEM;
     }
-    w->ffa->ops = ops;
-    w->ffa->ctx = ctx;
+    ffa_world_of(w)->ops = ops;
+    ffa_world_of(w)->ctx = ctx;
     for (uint32_t i = 0; i < ops->sp_count(ctx); i++)
         subscribed += ops->sp_subscribed(ctx, i);
-    w->ffa->vmd_global_count = subscribed;
+    ffa_world_of(w)->vmd_global_count = subscribed;
     return 0;
 }
 
@@ -127,14 +127,14 @@ static void list_free(struct xmm_world *w, struct ffa_list *l)
 
 void ffa_world_fini(struct xmm_world *w)
 {
-    if (!w->ffa)
+    if (!ffa_world_of(w))
         return;
-    if (w->ffa->ops && w->ffa->ops->fini)
-        w->ffa->ops->fini(w->ffa->ctx, w);
-    list_free(w, &w->ffa->parked);
-    list_free(w, &w->ffa->leaked);
-    xmm_free(w, w->ffa, sizeof(*w->ffa));
-    w->ffa = NULL;
+    if (ffa_world_of(w)->ops && ffa_world_of(w)->ops->fini)
+        ffa_world_of(w)->ops->fini(ffa_world_of(w)->ctx, w);
+    list_free(w, &ffa_world_of(w)->parked);
+    list_free(w, &ffa_world_of(w)->leaked);
+    xmm_free(w, ffa_world_of(w), sizeof(*ffa_world_of(w)));
+    w->mod[XMM_MOD_FFA] = NULL;
 }
 
 /* --- per domain ------------------------------------------------------------- */
@@ -143,28 +143,28 @@ int ffa_domain_init(struct xmm_world *w, struct xmm_domain *d)
 {
     if (!d->opts.ffa)
         return 0;
-    d->ffa = xmm_alloc(w, sizeof(*d->ffa));
-    if (!d->ffa)
+    d->mod[XMM_MOD_FFA] = xmm_alloc(w, sizeof(*ffa_of(d)));
+    if (!ffa_of(d))
         return -XMM_ENOMEM;
-    d->ffa->dom = d->id;
+    ffa_of(d)->dom = d->id;
     return 0;
 }
 
 void ffa_domain_free(struct xmm_world *w, struct xmm_domain *d)
 {
-    if (!d->ffa)
+    if (!ffa_of(d))
         return;
-    for (uint32_t i = 0; i < d->ffa->count; i++)
-        xmm_free(w, d->ffa->shares[i], share_size(d->ffa->shares[i]->count));
-    if (d->ffa->timer)
-        xmm_timer_cancel(w, d->ffa->timer);
-    xmm_free(w, d->ffa, sizeof(*d->ffa));
-    d->ffa = NULL;
+    for (uint32_t i = 0; i < ffa_of(d)->count; i++)
+        xmm_free(w, ffa_of(d)->shares[i], share_size(ffa_of(d)->shares[i]->count));
+    if (ffa_of(d)->timer)
+        xmm_timer_cancel(w, ffa_of(d)->timer);
+    xmm_free(w, ffa_of(d), sizeof(*ffa_of(d)));
+    d->mod[XMM_MOD_FFA] = NULL;
 }
 
 uint32_t ffa_domain_refs(const struct xmm_domain *d)
 {
-    return (d->ffa && d->ffa->holding) ? 1 : 0;
+    return (ffa_of(d) && ffa_of(d)->holding) ? 1 : 0;
 }
 
 /*
@@ -174,7 +174,7 @@ uint32_t ffa_domain_refs(const struct xmm_domain *d)
  */
 static bool hold_sync(struct xmm_world *w, struct xmm_domain *d)
 {
-    struct ffa_ctx *c = d->ffa;
+    struct ffa_ctx *c = ffa_of(d);
     bool want = c->count || c->leaked || c->vmd_pending;
 
     if (want == c->holding)
@@ -223,7 +223,7 @@ static void unpin(struct xmm_world *w, const struct ffa_share *s)
 /* Take record i out of d's context (the caller syncs the domain reference). */
 static struct ffa_share *ctx_take(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
 {
-    struct ffa_ctx *c = d->ffa;
+    struct ffa_ctx *c = ffa_of(d);
     struct ffa_share *s = c->shares[i];
 
     memmove(&c->shares[i], &c->shares[i + 1], (c->count - i - 1) * sizeof(*c->shares));
@@ -250,7 +250,7 @@ static int share_check_descr(const struct xmm_domain *d, uint32_t pages, uint16_
         return XMM_FFA_RET_NOT_SUPPORTED;
     if (pages == 0)
         return XMM_FFA_RET_INVALID_PARAMETERS;
-    if (pages > XMM_FFA_MAX_SHARE_PAGES || d->ffa->count >= XMM_FFA_MAX_SHARES)
+    if (pages > XMM_FFA_MAX_SHARE_PAGES || ffa_of(d)->count >= XMM_FFA_MAX_SHARES)
         return XMM_FFA_RET_NO_MEMORY;
     return XMM_FFA_RET_OK;
 }
@@ -292,7 +292,7 @@ int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t 
         return XMM_FFA_RET_NOT_SUPPORTED;
     if (!d || domain_dying(d))
         return XMM_FFA_RET_INVALID_PARAMETERS;
-    if (!d->ffa)
+    if (!ffa_of(d))
         return XMM_FFA_RET_NOT_SUPPORTED;
     rc = share_check_descr(d, pages, sp);
     if (rc != XMM_FFA_RET_OK)
@@ -302,7 +302,7 @@ int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t 
         return XMM_FFA_RET_NO_MEMORY;
     rc = share_check_pages(w, d, gfn.g, pages, s->mfns);
     if (rc == XMM_FFA_RET_OK)
-        rc = w->ffa->ops->mem_share(w->ffa->ctx, w, dom, sp, s->mfns, pages, &s->handle);
+        rc = ffa_world_of(w)->ops->mem_share(ffa_world_of(w)->ctx, w, dom, sp, s->mfns, pages, &s->handle);
     if (rc != XMM_FFA_RET_OK) {
         xmm_free(w, s, share_size(pages));
         return rc;
@@ -315,17 +315,17 @@ int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t 
     pin(w, s);
     if (XMM_CANARY(XMM_CANARY_FFA_PIN))
         (void)xmm_page_put(w, s->mfns[0]);
-    d->ffa->shares[d->ffa->count++] = s;
+    ffa_of(d)->shares[ffa_of(d)->count++] = s;
     hold_sync(w, d);
-    w->ffa->stats.shares++;
+    ffa_world_of(w)->stats.shares++;
     *handle = s->handle;
     return XMM_FFA_RET_OK;
 }
 
 static int find_share(const struct xmm_domain *d, xmm_ffa_handle_t handle)
 {
-    for (uint32_t i = 0; d->ffa && i < d->ffa->count; i++)
-        if (d->ffa->shares[i]->handle == handle)
+    for (uint32_t i = 0; ffa_of(d) && i < ffa_of(d)->count; i++)
+        if (ffa_of(d)->shares[i]->handle == handle)
             return (int)i;
     return -1;
 }
@@ -333,8 +333,8 @@ static int find_share(const struct xmm_domain *d, xmm_ffa_handle_t handle)
 /* Reclaim record i of d at the SPMC; on success unpin and forget it. */
 static int reclaim_one(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
 {
-    struct ffa_share *s = d->ffa->shares[i];
-    int rc = w->ffa->ops->mem_reclaim(w->ffa->ctx, w, s->handle);
+    struct ffa_share *s = ffa_of(d)->shares[i];
+    int rc = ffa_world_of(w)->ops->mem_reclaim(ffa_world_of(w)->ctx, w, s->handle);
 
     if (rc != XMM_FFA_RET_OK) {
         s->last_error = rc;
@@ -360,7 +360,7 @@ int xmm_ffa_reclaim(struct xmm_world *w, xmm_domid_t dom, xmm_ffa_handle_t handl
         return XMM_FFA_RET_INVALID_PARAMETERS;
     rc = reclaim_one(w, d, (uint32_t)i);
     if (rc == XMM_FFA_RET_OK) {
-        w->ffa->stats.reclaims++;
+        ffa_world_of(w)->stats.reclaims++;
         hold_sync(w, d); /* may destroy d: a running domain keeps its creation ref */
     }
     return rc;
@@ -394,12 +394,12 @@ static bool give_up(const struct xmm_world *w, const struct ffa_share *s, int rc
 /* Tell the SPs still pending that d is gone. */
 static void notify(struct xmm_world *w, struct xmm_domain *d)
 {
-    struct ffa_world *f = w->ffa;
+    struct ffa_world *f = ffa_world_of(w);
 
     for (uint32_t i = 0; i < f->ops->sp_count(f->ctx); i++) {
         int rc;
 
-        if (!(d->ffa->vmd_pending & (UINT32_C(1) << i)))
+        if (!(ffa_of(d)->vmd_pending & (UINT32_C(1) << i)))
             continue;
         rc = f->ops->vm_destroyed(f->ctx, w, f->ops->sp_id(f->ctx, i), d->id);
         if (rc == XMM_FFA_RET_OK) {
@@ -411,17 +411,17 @@ static void notify(struct xmm_world *w, struct xmm_domain *d)
         } else {
             f->stats.vm_destroyed_failed++;
         }
-        d->ffa->vmd_pending &= ~(UINT32_C(1) << i);
+        ffa_of(d)->vmd_pending &= ~(UINT32_C(1) << i);
     }
 }
 
 /* First teardown call: who must be told. */
 static void teardown_start(struct xmm_world *w, struct xmm_domain *d)
 {
-    struct ffa_world *f = w->ffa;
+    struct ffa_world *f = ffa_world_of(w);
     uint32_t left = f->vmd_global_count;
 
-    d->ffa->teardown_started = true;
+    ffa_of(d)->teardown_started = true;
     for (uint32_t i = 0; i < f->ops->sp_count(f->ctx); i++) {
         if (!f->ops->sp_subscribed(f->ctx, i))
             continue;
@@ -431,7 +431,7 @@ static void teardown_start(struct xmm_world *w, struct xmm_domain *d)
                 continue;
             left--;
         }
-        d->ffa->vmd_pending |= UINT32_C(1) << i;
+        ffa_of(d)->vmd_pending |= UINT32_C(1) << i;
     }
     /* ... and then zeroed that count for every domain to come. */
     if (w->policy.ffa_vm_destroyed == XMM_FFA_VMD_GLOBAL)
@@ -481,7 +481,7 @@ static void park_frame(struct xmm_world *w, struct xmm_domain *d, xmm_mfn_t mfn,
     pg->flags |= PGF_PARK_LIST;
     plist_push_tail(w, &w->park, idx);
     hist_add(w, idx, XMM_EV_PARK, d->id, sp, 0);
-    w->ffa->stats.frames_parked++;
+    ffa_world_of(w)->stats.frames_parked++;
     domain_touch(w, d);
     if (--d->tot_pages == 0)
         domain_ref_put(w, d); /* the FF-A reference still holds d */
@@ -490,12 +490,12 @@ static void park_frame(struct xmm_world *w, struct xmm_domain *d, xmm_mfn_t mfn,
 /* FF-A pins on a frame: records of d, parked and leaked ones. */
 static uint32_t pins_on(const struct xmm_world *w, const struct xmm_domain *d, xmm_mfn_t mfn)
 {
-    const struct ffa_list *lists[2] = { &w->ffa->parked, &w->ffa->leaked };
+    const struct ffa_list *lists[2] = { &ffa_world_of(w)->parked, &ffa_world_of(w)->leaked };
     uint32_t n = 0;
 
-    for (uint32_t i = 0; i < d->ffa->count; i++)
-        for (uint32_t p = 0; p < d->ffa->shares[i]->count; p++)
-            n += xmm_mfn_eq(d->ffa->shares[i]->mfns[p], mfn);
+    for (uint32_t i = 0; i < ffa_of(d)->count; i++)
+        for (uint32_t p = 0; p < ffa_of(d)->shares[i]->count; p++)
+            n += xmm_mfn_eq(ffa_of(d)->shares[i]->mfns[p], mfn);
     for (int l = 0; l < 2; l++)
         for (const struct ffa_share *s = lists[l]->head; s; s = s->next)
             for (uint32_t p = 0; p < s->count; p++)
@@ -532,8 +532,8 @@ static bool park_ready(const struct xmm_world *w, const struct xmm_domain *d,
  */
 static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
 {
-    struct ffa_share *s = d->ffa->shares[i];
-    struct ffa_world *f = w->ffa;
+    struct ffa_share *s = ffa_of(d)->shares[i];
+    struct ffa_world *f = ffa_world_of(w);
 
     switch (w->policy.ffa_refused) {
     case XMM_FFA_REFUSED_PARK:
@@ -545,7 +545,7 @@ static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
         break;
     case XMM_FFA_REFUSED_LEAK:
         list_push(&f->leaked, s);
-        d->ffa->leaked++;
+        ffa_of(d)->leaked++;
         f->stats.frames_leaked += s->count;
         break;
     case XMM_FFA_REFUSED_FREE:
@@ -569,12 +569,12 @@ static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
  */
 static bool attempt(struct xmm_world *w, struct xmm_domain *d, bool settle)
 {
-    struct ffa_world *f = w->ffa;
+    struct ffa_world *f = ffa_world_of(w);
     uint32_t i = 0;
 
     notify(w, d);
-    while (i < d->ffa->count) {
-        struct ffa_share *s = d->ffa->shares[i];
+    while (i < ffa_of(d)->count) {
+        struct ffa_share *s = ffa_of(d)->shares[i];
         int rc;
 
         f->stats.reclaim_attempts++;
@@ -596,7 +596,7 @@ static bool attempt(struct xmm_world *w, struct xmm_domain *d, bool settle)
      * timer requeues the context every period forever (each pass finds
      * nothing to do); the RFC's restart looked at the list only.
      */
-    return hold_sync(w, d) && (d->ffa->count || d->ffa->leaked || d->ffa->vmd_pending);
+    return hold_sync(w, d) && (ffa_of(d)->count || ffa_of(d)->leaked || ffa_of(d)->vmd_pending);
 }
 
 static void retry_timer(struct xmm_world *w, void *arg);
@@ -625,13 +625,13 @@ static void retry_timer(struct xmm_world *w, void *arg)
     bool pending;
 
     c->timer = 0;
-    if (!d || d->ffa != c)
+    if (!d || ffa_of(d) != c)
         return;
     /* attempt() may destroy d and free c: only `id` is safe to use after it. */
     pending = attempt(w, d, may_settle(d));
     d = pending ? domain_find(w, id) : NULL;
     if (d) {
-        c = d->ffa;
+        c = ffa_of(d);
         bool permanent_zombie = w->policy.ffa_refused == XMM_FFA_REFUSED_ZOMBIE && c->count &&
                                 !c->vmd_pending;
 
@@ -648,9 +648,9 @@ int ffa_teardown(struct xmm_world *w, struct xmm_domain *d)
     xmm_domid_t id = d->id;
     bool pending;
 
-    if (!d->ffa || !ffa_world_has_spmc(w))
+    if (!ffa_of(d) || !ffa_world_has_spmc(w))
         return 0;
-    if (!d->ffa->teardown_started)
+    if (!ffa_of(d)->teardown_started)
         teardown_start(w, d);
     /* The FF-A reference keeps d alive until attempt() lets it go. */
     pending = attempt(w, d, may_settle(d));
@@ -658,9 +658,9 @@ int ffa_teardown(struct xmm_world *w, struct xmm_domain *d)
     if (!d || !pending)
         return 0;
     if (w->policy.ffa_teardown == XMM_FFA_TEARDOWN_RESTART)
-        return (d->ffa->count || d->ffa->vmd_pending) ? -XMM_ERESTART : 0;
-    if (!d->ffa->timer)
-        arm_retry(w, d->ffa);
+        return (ffa_of(d)->count || ffa_of(d)->vmd_pending) ? -XMM_ERESTART : 0;
+    if (!ffa_of(d)->timer)
+        arm_retry(w, ffa_of(d));
     return 0;
 }
 
@@ -671,30 +671,30 @@ int ffa_teardown(struct xmm_world *w, struct xmm_domain *d)
  */
 void ffa_kill_zombie(struct xmm_world *w, struct xmm_domain *d)
 {
-    if (!d->ffa || !ffa_world_has_spmc(w) || !(d->ffa->count || d->ffa->vmd_pending) ||
+    if (!ffa_of(d) || !ffa_world_has_spmc(w) || !(ffa_of(d)->count || ffa_of(d)->vmd_pending) ||
         w->policy.ffa_refused == XMM_FFA_REFUSED_LEAK)
         return;
-    if (d->ffa->timer) {
-        xmm_timer_cancel(w, d->ffa->timer);
-        d->ffa->timer = 0;
+    if (ffa_of(d)->timer) {
+        xmm_timer_cancel(w, ffa_of(d)->timer);
+        ffa_of(d)->timer = 0;
     }
-    retry_timer(w, d->ffa);
+    retry_timer(w, ffa_of(d));
 }
 
 /* --- SP side ------------------------------------------------------------ */
 
 int xmm_sp_retrieve(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
 {
-    if (!ffa_world_has_spmc(w) || !w->ffa->ops->retrieve)
+    if (!ffa_world_has_spmc(w) || !ffa_world_of(w)->ops->retrieve)
         return XMM_FFA_RET_NOT_SUPPORTED;
-    return w->ffa->ops->retrieve(w->ffa->ctx, w, sp, handle);
+    return ffa_world_of(w)->ops->retrieve(ffa_world_of(w)->ctx, w, sp, handle);
 }
 
 int xmm_sp_relinquish(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
 {
-    if (!ffa_world_has_spmc(w) || !w->ffa->ops->relinquish)
+    if (!ffa_world_has_spmc(w) || !ffa_world_of(w)->ops->relinquish)
         return XMM_FFA_RET_NOT_SUPPORTED;
-    return w->ffa->ops->relinquish(w->ffa->ctx, w, sp, handle);
+    return ffa_world_of(w)->ops->relinquish(ffa_world_of(w)->ctx, w, sp, handle);
 }
 
 /*
@@ -703,13 +703,13 @@ int xmm_sp_relinquish(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
  */
 static const struct ffa_share *record_of(const struct xmm_world *w, xmm_ffa_handle_t handle)
 {
-    const struct ffa_list *lists[2] = { &w->ffa->parked, &w->ffa->leaked };
+    const struct ffa_list *lists[2] = { &ffa_world_of(w)->parked, &ffa_world_of(w)->leaked };
 
     for (size_t i = 0; i < w->dom_count; i++) {
         int j = find_share(w->doms[i], handle);
 
         if (j >= 0)
-            return w->doms[i]->ffa->shares[j];
+            return ffa_of(w->doms[i])->shares[j];
     }
     for (int l = 0; l < 2; l++)
         for (const struct ffa_share *s = lists[l]->head; s; s = s->next)
@@ -740,9 +740,9 @@ int xmm_sp_access(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle, uin
     xmm_mfn_t mfn;
     int rc;
 
-    if (!ffa_world_has_spmc(w) || !w->ffa->ops->access)
+    if (!ffa_world_has_spmc(w) || !ffa_world_of(w)->ops->access)
         return XMM_FFA_RET_NOT_SUPPORTED;
-    rc = w->ffa->ops->access(w->ffa->ctx, w, sp, handle, page, write, &mfn);
+    rc = ffa_world_of(w)->ops->access(ffa_world_of(w)->ctx, w, sp, handle, page, write, &mfn);
     if (rc != XMM_FFA_RET_OK)
         return rc;
     if (!frame_valid(w, mfn.m))
@@ -767,13 +767,13 @@ int xmm_sp_access(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle, uin
 uint32_t xmm_ffa_share_count(const struct xmm_world *w, xmm_domid_t dom)
 {
     const struct xmm_domain *d = domain_find(w, dom);
-    return (d && d->ffa) ? d->ffa->count : 0;
+    return (d && ffa_of(d)) ? ffa_of(d)->count : 0;
 }
 
 void xmm_ffa_stats(const struct xmm_world *w, struct xmm_ffa_stats *out)
 {
-    if (w->ffa)
-        *out = w->ffa->stats;
+    if (ffa_world_of(w))
+        *out = ffa_world_of(w)->stats;
     else
         memset(out, 0, sizeof(*out));
 }
@@ -789,14 +789,14 @@ static void add_pins(const struct ffa_share *s, const struct xmm_world *w, struc
 
 void ffa_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
 {
-    if (!w->ffa)
+    if (!ffa_world_of(w))
         return;
     for (size_t i = 0; i < w->dom_count; i++)
-        for (uint32_t j = 0; w->doms[i]->ffa && j < w->doms[i]->ffa->count; j++)
-            add_pins(w->doms[i]->ffa->shares[j], w, rm);
-    for (const struct ffa_share *s = w->ffa->parked.head; s; s = s->next)
+        for (uint32_t j = 0; ffa_of(w->doms[i]) && j < ffa_of(w->doms[i])->count; j++)
+            add_pins(ffa_of(w->doms[i])->shares[j], w, rm);
+    for (const struct ffa_share *s = ffa_world_of(w)->parked.head; s; s = s->next)
         add_pins(s, w, rm);
-    for (const struct ffa_share *s = w->ffa->leaked.head; s; s = s->next)
+    for (const struct ffa_share *s = ffa_world_of(w)->leaked.head; s; s = s->next)
         add_pins(s, w, rm);
 }
 
@@ -847,6 +847,37 @@ void ffa_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
 {
     struct reach_ctx r = { w, rep, XMM_FFA_HANDLE_INVALID, NULL };
 
-    if (w->ffa && w->ffa->ops && w->ffa->ops->for_each_reach)
-        w->ffa->ops->for_each_reach(w->ffa->ctx, reach_one, &r);
+    if (ffa_world_of(w) && ffa_world_of(w)->ops && ffa_world_of(w)->ops->for_each_reach)
+        ffa_world_of(w)->ops->for_each_reach(ffa_world_of(w)->ctx, reach_one, &r);
 }
+
+/* --- the module (module.h) ------------------------------------------------ */
+
+static int ffa_teardown_stage(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
+{
+    (void)budget; /* one reclaim attempt per share and call, as the mediator makes */
+    return ffa_teardown(w, d);
+}
+
+static uint32_t ffa_dom_refs(const struct xmm_world *w, const struct xmm_domain *d)
+{
+    (void)w;
+    return ffa_domain_refs(d);
+}
+
+static const char *const ffa_events[] = { "ffa_share", "ffa_reclaim", "sp_access", "park", NULL };
+
+const struct xmm_module xmm_mod_ffa = {
+    .name = "ffa",
+    .world_free = ffa_world_fini,
+    .dom_init = ffa_domain_init,
+    .dom_free = ffa_domain_free,
+    .dom_discard = ffa_domain_free,
+    .kill_stage = KILL_FFA,
+    .teardown = ffa_teardown_stage,
+    .kill_zombie = ffa_kill_zombie,
+    .dom_refs = ffa_dom_refs,
+    .rebuild_rmap = ffa_rebuild_rmap,
+    .check_world = ffa_check_world,
+    .events = ffa_events,
+};

@@ -7,35 +7,23 @@
  * handed out next (the adversarial reuse pattern behind use-after-free bugs).
  * Reference counting follows common/page_alloc.c and arch/arm/mm.c.
  */
-#include "internal.h"
+#include "ilist.h"
+#include "module.h"
 
 /* --- frame lists (page lists, free lists) ---------------------------------- */
 
+/* A page list of the frame table, linked through each frame's next/prev. */
+#define PLIST(w, l) ILIST((w)->frames, struct xmm_page, next, prev, &(l)->head, &(l)->tail)
+
 void plist_push_tail(struct xmm_world *w, struct xmm_plist *l, uint32_t idx)
 {
-    struct xmm_page *pg = &w->frames[idx];
-
-    pg->next = XMM_NIL;
-    pg->prev = l->tail;
-    if (l->tail != XMM_NIL)
-        w->frames[l->tail].next = idx;
-    else
-        l->head = idx;
-    l->tail = idx;
+    ilist_push_tail(&PLIST(w, l), idx);
     l->count++;
 }
 
 static void plist_push_head(struct xmm_world *w, struct xmm_plist *l, uint32_t idx)
 {
-    struct xmm_page *pg = &w->frames[idx];
-
-    pg->prev = XMM_NIL;
-    pg->next = l->head;
-    if (l->head != XMM_NIL)
-        w->frames[l->head].prev = idx;
-    else
-        l->tail = idx;
-    l->head = idx;
+    ilist_push_head(&PLIST(w, l), idx);
     l->count++;
 }
 
@@ -44,14 +32,7 @@ void plist_remove(struct xmm_world *w, struct xmm_plist *l, uint32_t idx)
     struct xmm_page *pg = &w->frames[idx];
 
     assert(l->count > 0);
-    if (pg->prev != XMM_NIL)
-        w->frames[pg->prev].next = pg->next;
-    else
-        l->head = pg->next;
-    if (pg->next != XMM_NIL)
-        w->frames[pg->next].prev = pg->prev;
-    else
-        l->tail = pg->prev;
+    ilist_unlink(&PLIST(w, l), idx);
     pg->next = pg->prev = XMM_NIL;
     l->count--;
 }
@@ -292,7 +273,7 @@ static void frame_release(struct xmm_world *w, uint32_t idx)
              * back") until d is freed, which frees them; any other shared
              * frame is back with Xen, for its allocator to free.
              */
-            if (!domain_xenheap_frame(d, w->ram_base + idx)) {
+            if (!domain_xenheap_frame(w, d, w->ram_base + idx)) {
                 frame_set_owner(w, idx, XMM_DOMID_XEN);
                 pg->type_info = XMM_PGT_INVALID_GFN;
             }
@@ -513,4 +494,14 @@ int xmm_xenheap_share(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom, bool 
         domain_ref_get(w, d);
     hist_add(w, idx, XMM_EV_XENHEAP_SHARE, dom, 0, 0);
     return 0;
+}
+
+bool domain_xenheap_frame(const struct xmm_world *w, const struct xmm_domain *d, uint64_t mfn)
+{
+    const struct xmm_module *m;
+
+    for (MOD_EACH(w, i, m))
+        if (m->xenheap_own && m->xenheap_own(w, d, mfn))
+            return true;
+    return false;
 }

@@ -11,7 +11,9 @@
  * or in a side array (xenheap_gfn=array, earlier Arm), which goes stale
  * when the guest removes the mapping itself (seed 001).
  */
-#include "internal.h"
+#include "gnttab_priv.h"
+#include "physmap_priv.h"
+#include "saferange_priv.h"
 
 /*
  * Xen's pin counters are 8 bits per kind (host/device, read/write), and
@@ -78,7 +80,7 @@ static inline struct maptrack_entry *mt_entry(const struct gnttab *gt, uint32_t 
 
 void gnttab_discard(struct xmm_world *w, struct xmm_domain *d)
 {
-    struct gnttab *gt = d->gt;
+    struct gnttab *gt = gnttab_of(d);
 
     if (!gt)
         return;
@@ -96,7 +98,7 @@ void gnttab_discard(struct xmm_world *w, struct xmm_domain *d)
         xmm_free(w, gt->mt[i], MPF * sizeof(struct maptrack_entry));
     xmm_free(w, gt->mt, gt->mt_max * sizeof(*gt->mt));
     xmm_free(w, gt, sizeof(*gt));
-    d->gt = NULL;
+    d->mod[XMM_MOD_GNTTAB] = NULL;
 }
 
 int gnttab_init(struct xmm_world *w, struct xmm_domain *d)
@@ -106,7 +108,7 @@ int gnttab_init(struct xmm_world *w, struct xmm_domain *d)
 
     if (!gt)
         return -XMM_ENOMEM;
-    d->gt = gt;
+    d->mod[XMM_MOD_GNTTAB] = gt;
     gt->max_frames = n;
     gt->mt_max = d->opts.maptrack_frames;
     gt->mt_head = gt->mt_tail = MT_TAIL;
@@ -126,7 +128,7 @@ int gnttab_init(struct xmm_world *w, struct xmm_domain *d)
 
 void gnttab_destroy(struct xmm_world *w, struct xmm_domain *d)
 {
-    struct gnttab *gt = d->gt;
+    struct gnttab *gt = gnttab_of(d);
 
     if (!gt)
         return;
@@ -146,7 +148,7 @@ void gnttab_destroy(struct xmm_world *w, struct xmm_domain *d)
  */
 static void grow_abort(struct xmm_world *w, struct xmm_domain *d, uint32_t want)
 {
-    struct gnttab *gt = d->gt;
+    struct gnttab *gt = gnttab_of(d);
 
     for (uint32_t i = gt->nr_frames; i < want; i++) {
         xmm_free(w, gt->shared[i], EPF * sizeof(struct grant_entry));
@@ -161,7 +163,7 @@ static void grow_abort(struct xmm_world *w, struct xmm_domain *d, uint32_t want)
 
 static int grow_prepare(struct xmm_world *w, struct xmm_domain *d, uint32_t want)
 {
-    struct gnttab *gt = d->gt;
+    struct gnttab *gt = gnttab_of(d);
 
     if (want > gt->max_frames)
         return -XMM_EINVAL;
@@ -180,7 +182,7 @@ static int grow_prepare(struct xmm_world *w, struct xmm_domain *d, uint32_t want
 
 static void grow_commit(struct xmm_world *w, struct xmm_domain *d, uint32_t want)
 {
-    struct gnttab *gt = d->gt;
+    struct gnttab *gt = gnttab_of(d);
 
     for (uint32_t i = gt->nr_frames; i < want; i++) {
         int rc = xmm_xenheap_share(w, gt->frames[i], d->id, false);
@@ -195,7 +197,7 @@ static int grow(struct xmm_world *w, struct xmm_domain *d, uint32_t want)
 {
     int rc;
 
-    if (want <= d->gt->nr_frames)
+    if (want <= gnttab_of(d)->nr_frames)
         return 0;
     rc = grow_prepare(w, d, want);
     if (!rc)
@@ -224,17 +226,17 @@ int xmm_gnttab_grant(struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t ref, 
 
     if (!d)
         return -XMM_ESRCH;
-    if (domain_dying(d) || ref >= (uint64_t)d->gt->max_frames * EPF || gfn.g >= XMM_FRAME_LIMIT)
+    if (domain_dying(d) || ref >= (uint64_t)gnttab_of(d)->max_frames * EPF || gfn.g >= XMM_FRAME_LIMIT)
         return -XMM_EINVAL;
-    if (ref < d->gt->nr_frames * EPF) {
-        const struct active_entry *a = active_of(d->gt, ref);
+    if (ref < gnttab_of(d)->nr_frames * EPF) {
+        const struct active_entry *a = active_of(gnttab_of(d), ref);
         if (a->pin_rw || a->pin_ro)
             return -XMM_EBUSY;
     }
     lock_take(w, LOCK_GRANT);
     rc = grow(w, d, ref / EPF + 1);
     if (!rc) {
-        e = entry_of(d->gt, ref);
+        e = entry_of(gnttab_of(d), ref);
         e->flags = XMM_GTF_permit_access | (readonly ? XMM_GTF_readonly : 0);
         e->domid = to;
         e->frame = gfn.g;
@@ -251,9 +253,9 @@ int xmm_gnttab_end(struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t ref)
 
     if (!d)
         return -XMM_ESRCH;
-    if (ref >= d->gt->nr_frames * EPF)
+    if (ref >= gnttab_of(d)->nr_frames * EPF)
         return -XMM_EINVAL;
-    e = entry_of(d->gt, ref);
+    e = entry_of(gnttab_of(d), ref);
     if (!(e->flags & XMM_GTF_permit_access))
         return -XMM_EINVAL;
     if (e->flags & (XMM_GTF_reading | XMM_GTF_writing))
@@ -377,10 +379,10 @@ static int map_check(const struct xmm_world *w, const struct xmm_domain *ld,
     const struct active_entry *a;
     bool pinned;
 
-    if (ref >= rd->gt->nr_frames * EPF)
+    if (ref >= gnttab_of(rd)->nr_frames * EPF)
         return XMM_GNTST_bad_gntref;
-    e = entry_of(rd->gt, ref);
-    a = active_of(rd->gt, ref);
+    e = entry_of(gnttab_of(rd), ref);
+    a = active_of(gnttab_of(rd), ref);
     pinned = a->pin_rw || a->pin_ro;
     /* The entry cannot be rewritten while pinned: its domid is the active one. */
     if (pinned && (e->domid != ld->id || ((readonly ? a->pin_ro : a->pin_rw) & GNTPIN_OFLOW)))
@@ -439,7 +441,7 @@ int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_g
     if (!rd)
         return XMM_GNTST_bad_domain;
     /* The handle comes first: a full maptrack wins over a bad ref. */
-    rc = mt_claim(w, ld->gt, &claim);
+    rc = mt_claim(w, gnttab_of(ld), &claim);
     if (rc == XMM_GNTST_okay)
         rc = map_check(w, ld, rd, ref, gfn.g, readonly, &mfn);
     if (rc == XMM_GNTST_okay && p2m_reserve(w, ld, gfn.g, 1))
@@ -452,7 +454,7 @@ int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_g
     if (!xmm_page_get(w, xmm_mfn(mfn), from))
         assert(!"get_page failed after map_check");
     lock_take(w, LOCK_GRANT);
-    a = active_of(rd->gt, ref);
+    a = active_of(gnttab_of(rd), ref);
     if (readonly)
         a->pin_ro++;
     else
@@ -460,12 +462,12 @@ int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_g
     if (XMM_CANARY(XMM_CANARY_GRANT_PIN))
         readonly ? a->pin_ro-- : a->pin_rw--;
     a->mfn = mfn;
-    entry_of(rd->gt, ref)->flags |= XMM_GTF_reading | (readonly ? 0 : XMM_GTF_writing);
+    entry_of(gnttab_of(rd), ref)->flags |= XMM_GTF_reading | (readonly ? 0 : XMM_GTF_writing);
     domain_touch(w, rd);
     lock_release(w, LOCK_GRANT);
 
-    mt_take(ld->gt, &claim);
-    m = mt_entry(ld->gt, claim.handle);
+    mt_take(gnttab_of(ld), &claim);
+    m = mt_entry(gnttab_of(ld), claim.handle);
     m->gfn = gfn.g;
     m->mfn = mfn;
     m->ref = ref;
@@ -489,15 +491,15 @@ int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_g
  */
 static void unmap_complete(struct xmm_world *w, struct xmm_domain *ld, uint32_t h)
 {
-    struct maptrack_entry *m = mt_entry(ld->gt, h);
+    struct maptrack_entry *m = mt_entry(gnttab_of(ld), h);
     struct xmm_domain *rd = domain_find_inc(w, m->from, m->from_inc);
     uint64_t mfn = m->mfn, gfn = m->gfn;
     bool rw = m->flags & MT_RW;
     int rc;
 
-    if (rd && rd->gt && m->ref < rd->gt->nr_frames * EPF) {
-        struct active_entry *a = active_of(rd->gt, m->ref);
-        struct grant_entry *ge = entry_of(rd->gt, m->ref);
+    if (rd && gnttab_of(rd) && m->ref < gnttab_of(rd)->nr_frames * EPF) {
+        struct active_entry *a = active_of(gnttab_of(rd), m->ref);
+        struct grant_entry *ge = entry_of(gnttab_of(rd), m->ref);
 
         lock_take(w, LOCK_GRANT);
         if (rw && a->pin_rw)
@@ -511,7 +513,7 @@ static void unmap_complete(struct xmm_world *w, struct xmm_domain *ld, uint32_t 
         domain_touch(w, rd);
         lock_release(w, LOCK_GRANT);
     }
-    mt_put(ld->gt, h);
+    mt_put(gnttab_of(ld), h);
     domain_touch(w, ld);
     /* A grant entry left at the handle's gfn is now unreferenced: recheck it. */
     dirty_p2m_add(w, ld->id, gfn);
@@ -537,7 +539,7 @@ static void unmap_leaf(struct xmm_world *w, struct xmm_domain *ld, uint64_t gfn)
 /* Teardown of one mapping the domain holds (gnttab_release_mappings). */
 static void unmap_one(struct xmm_world *w, struct xmm_domain *ld, uint32_t h)
 {
-    const struct maptrack_entry *m = mt_entry(ld->gt, h);
+    const struct maptrack_entry *m = mt_entry(gnttab_of(ld), h);
     uint64_t e = p2m_get(&ld->p2m, m->gfn);
 
     if (e && xmm_p2m_is_grant(p2m_entry_type(e)) && p2m_entry_mfn(e) == m->mfn)
@@ -556,9 +558,9 @@ static int unmap_at(struct xmm_world *w, struct xmm_domain *ld, xmm_grant_handle
     const struct maptrack_entry *m;
     uint64_t e;
 
-    if (handle >= mt_limit(ld->gt) || !(mt_entry(ld->gt, handle)->flags & MT_INUSE))
+    if (handle >= mt_limit(gnttab_of(ld)) || !(mt_entry(gnttab_of(ld), handle)->flags & MT_INUSE))
         return XMM_GNTST_bad_handle;
-    m = mt_entry(ld->gt, handle);
+    m = mt_entry(gnttab_of(ld), handle);
     /* Xen crashes the caller here; a mapping keeps its granter, so never. */
     if (!domain_find_inc(w, m->from, m->from_inc))
         return XMM_GNTST_general_error;
@@ -600,12 +602,12 @@ int xmm_gnttab_unmap(struct xmm_world *w, xmm_domid_t dom, xmm_grant_handle_t ha
         return XMM_GNTST_general_error;
     /* The guest names the gfn it mapped at. */
     return unmap_at(w, ld, handle,
-                    handle < mt_limit(ld->gt) ? mt_entry(ld->gt, handle)->gfn : 0, false);
+                    handle < mt_limit(gnttab_of(ld)) ? mt_entry(gnttab_of(ld), handle)->gfn : 0, false);
 }
 
 int gnttab_release_mappings(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
 {
-    struct gnttab *gt = d->gt;
+    struct gnttab *gt = gnttab_of(d);
 
     for (; d->kill_cursor < mt_limit(gt); d->kill_cursor++) {
         if (!(mt_entry(gt, (uint32_t)d->kill_cursor)->flags & MT_INUSE))
@@ -623,26 +625,9 @@ int gnttab_release_mappings(struct xmm_world *w, struct xmm_domain *d, uint64_t 
 /* The P2M side, under the P2M lock: map, record the GFN.  Cannot fail. */
 static void map_frame_p2m(struct xmm_world *w, struct xmm_domain *d, uint32_t idx, uint64_t gfn)
 {
-    struct gnttab *gt = d->gt;
-    uint64_t mfn = gt->frames[idx].m;
-    uint32_t fi = (uint32_t)(mfn - w->ram_base);
+    struct gnttab *gt = gnttab_of(d);
 
-    if (w->policy.xenheap_gfn == XMM_XENHEAP_GFN_ARRAY &&
-        gt->array_gfn[idx] != XMM_INVALID_GFN_RAW) {
-        /* Pre-2022: remove by the remembered GFN, whatever is there now. */
-        if (p2m_get(&d->p2m, gt->array_gfn[idx]))
-            p2m_write(w, d, gt->array_gfn[idx], 0);
-        gt->array_gfn[idx] = XMM_INVALID_GFN_RAW;
-    }
-    p2m_write(w, d, gfn, p2m_pack(mfn, XMM_P2M_RAM_RW));
-    if (w->policy.xenheap_gfn == XMM_XENHEAP_GFN_ARRAY) {
-        gt->array_gfn[idx] = gfn;
-    } else {
-        struct xmm_page *pg = frame_touch(w, fi);
-
-        pg->type_info = (pg->type_info & ~XMM_PGT_gfn_mask) | gfn;
-    }
-    hist_add(w, fi, XMM_EV_SET_GFN, d->id, gfn, 0);
+    xenheap_gfn_map(w, d, gt->frames[idx].m, &gt->array_gfn[idx], gfn);
     domain_touch(w, d);
 }
 
@@ -654,7 +639,7 @@ int xmm_gnttab_map_frame(struct xmm_world *w, xmm_domid_t dom, uint32_t idx, xmm
 
     if (!d)
         return -XMM_ESRCH;
-    if (idx >= d->gt->max_frames || gfn.g >= XMM_FRAME_LIMIT)
+    if (idx >= gnttab_of(d)->max_frames || gfn.g >= XMM_FRAME_LIMIT)
         return -XMM_EINVAL;
     /* Seed 002: the safe range is sized for grant-table frames: they may go there. */
     rc = physmap_replaceable(w, d, gfn.g);
@@ -665,21 +650,21 @@ int xmm_gnttab_map_frame(struct xmm_world *w, xmm_domid_t dom, uint32_t idx, xmm
      * back (decrease_reservation), and for a new frame of a dying domain
      * (shared without a reference).
      */
-    if (idx < d->gt->nr_frames ? !physmap_own_page(w, d->id, d->gt->frames[idx].m)
+    if (idx < gnttab_of(d)->nr_frames ? !physmap_own_page(w, d->id, gnttab_of(d)->frames[idx].m)
                                : domain_dying(d))
         return -XMM_EBUSY;
     /* page_info: the frame records where it is mapped; unmap it first. */
-    if (idx < d->gt->nr_frames && w->policy.xenheap_gfn == XMM_XENHEAP_GFN_PAGE_INFO &&
-        !xmm_gfn_eq(xmm_page_xenheap_gfn(w, d->gt->frames[idx]), XMM_INVALID_GFN))
+    if (idx < gnttab_of(d)->nr_frames && w->policy.xenheap_gfn == XMM_XENHEAP_GFN_PAGE_INFO &&
+        !xmm_gfn_eq(xmm_page_xenheap_gfn(w, gnttab_of(d)->frames[idx]), XMM_INVALID_GFN))
         return -XMM_EBUSY;
     if (domain_dying(d))
         return -XMM_ENOMEM; /* p2m_set_entry */
     lock_take(w, LOCK_GRANT);
-    rc = grow_prepare(w, d, idx + 1 > d->gt->nr_frames ? idx + 1 : d->gt->nr_frames);
+    rc = grow_prepare(w, d, idx + 1 > gnttab_of(d)->nr_frames ? idx + 1 : gnttab_of(d)->nr_frames);
     if (!rc) {
         rc = p2m_reserve(w, d, gfn.g, 1);
         if (rc)
-            grow_abort(w, d, idx + 1 > d->gt->nr_frames ? idx + 1 : d->gt->nr_frames);
+            grow_abort(w, d, idx + 1 > gnttab_of(d)->nr_frames ? idx + 1 : gnttab_of(d)->nr_frames);
         else
             grow_commit(w, d, idx + 1);
     }
@@ -708,10 +693,10 @@ int xmm_gnttab_entry(const struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t
     memset(out, 0, sizeof(*out));
     if (!d)
         return -XMM_ESRCH;
-    if (ref >= d->gt->nr_frames * EPF)
+    if (ref >= gnttab_of(d)->nr_frames * EPF)
         return -XMM_EINVAL;
-    e = entry_of(d->gt, ref);
-    a = active_of(d->gt, ref);
+    e = entry_of(gnttab_of(d), ref);
+    a = active_of(gnttab_of(d), ref);
     out->flags = e->flags;
     out->domid = e->domid;
     out->frame = xmm_gfn(e->frame);
@@ -723,25 +708,25 @@ int xmm_gnttab_entry(const struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t
 uint32_t xmm_gnttab_nr_frames(const struct xmm_world *w, xmm_domid_t dom)
 {
     const struct xmm_domain *d = domain_find(w, dom);
-    return d ? d->gt->nr_frames : 0;
+    return d ? gnttab_of(d)->nr_frames : 0;
 }
 
 uint32_t xmm_gnttab_maptrack_used(const struct xmm_world *w, xmm_domid_t dom)
 {
     const struct xmm_domain *d = domain_find(w, dom);
-    return d ? d->gt->maptrack_used : 0;
+    return d ? gnttab_of(d)->maptrack_used : 0;
 }
 
 xmm_mfn_t xmm_gnttab_frame_mfn(const struct xmm_world *w, xmm_domid_t dom, uint32_t idx)
 {
     const struct xmm_domain *d = domain_find(w, dom);
-    return (d && idx < d->gt->nr_frames) ? d->gt->frames[idx] : XMM_INVALID_MFN;
+    return (d && idx < gnttab_of(d)->nr_frames) ? gnttab_of(d)->frames[idx] : XMM_INVALID_MFN;
 }
 
 void gnttab_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
 {
     for (size_t i = 0; i < w->dom_count; i++) {
-        const struct gnttab *gt = w->doms[i]->gt;
+        const struct gnttab *gt = gnttab_of(w->doms[i]);
 
         for (uint32_t h = 0; gt && h < mt_limit(gt); h++) {
             const struct maptrack_entry *m = mt_entry(gt, h);
@@ -754,15 +739,15 @@ void gnttab_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
 
 bool gnttab_is_frame(const struct xmm_domain *d, uint64_t mfn)
 {
-    for (uint32_t i = 0; d->gt && i < d->gt->nr_frames; i++)
-        if (d->gt->frames[i].m == mfn)
+    for (uint32_t i = 0; gnttab_of(d) && i < gnttab_of(d)->nr_frames; i++)
+        if (gnttab_of(d)->frames[i].m == mfn)
             return true;
     return false;
 }
 
 bool gnttab_mapping_live(const struct xmm_domain *d, uint64_t gfn, uint64_t mfn)
 {
-    const struct gnttab *gt = d->gt;
+    const struct gnttab *gt = gnttab_of(d);
 
     for (uint32_t i = 0; gt && i < mt_limit(gt); i++) {
         const struct maptrack_entry *m = mt_entry(gt, i);
@@ -776,7 +761,7 @@ bool gnttab_mapping_live(const struct xmm_domain *d, uint64_t gfn, uint64_t mfn)
 static void check_granter_of(const struct xmm_world *w, const struct xmm_domain *d, uint32_t h,
                              struct xmm_check_report *rep)
 {
-    const struct maptrack_entry *m = mt_entry(d->gt, h);
+    const struct maptrack_entry *m = mt_entry(gnttab_of(d), h);
     const struct xmm_domain *rd = domain_find(w, m->from);
 
     if (rd && rd->inc == m->from_inc)
@@ -793,8 +778,8 @@ void gnttab_check_granter(const struct xmm_world *w, xmm_domid_t id,
     for (size_t i = 0; i < w->dom_count; i++) {
         const struct xmm_domain *d = w->doms[i];
 
-        for (uint32_t h = 0; d->gt && h < mt_limit(d->gt); h++) {
-            const struct maptrack_entry *m = mt_entry(d->gt, h);
+        for (uint32_t h = 0; gnttab_of(d) && h < mt_limit(gnttab_of(d)); h++) {
+            const struct maptrack_entry *m = mt_entry(gnttab_of(d), h);
 
             if ((m->flags & MT_INUSE) && m->from == id)
                 check_granter_of(w, d, h, rep);
@@ -805,7 +790,7 @@ void gnttab_check_granter(const struct xmm_world *w, xmm_domid_t id,
 void gnttab_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
                          struct xmm_check_report *rep)
 {
-    const struct gnttab *gt = d->gt;
+    const struct gnttab *gt = gnttab_of(d);
 
     if (!gt)
         return;
@@ -829,3 +814,58 @@ void gnttab_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
         check_granter_of(w, d, i, rep);
     }
 }
+
+/* --- the module (module.h) ------------------------------------------------ */
+
+static bool gnttab_xenheap_own(const struct xmm_world *w, const struct xmm_domain *d,
+                               uint64_t mfn)
+{
+    (void)w;
+    return gnttab_is_frame(d, mfn);
+}
+
+static int gnttab_teardown(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
+{
+    return gnttab_release_mappings(w, d, budget);
+}
+
+/*
+ * p2m_type: the page reference of a grant mapping is its maptrack entry's:
+ * a grant entry without one maps a page nothing keeps (the granter may end
+ * the grant and free it).  A maptrack entry whose P2M entry went
+ * (remove_physmap, an overwrite) is no violation: it still holds the
+ * reference, dropped by an unmap or at the mapper's teardown.  (Entries of
+ * a free or non-RAM frame are the core's violations.)
+ */
+static void gnttab_check_entry(const struct xmm_world *w, xmm_domid_t dom, uint64_t gfn,
+                               uint64_t e, struct xmm_check_report *rep)
+{
+    enum xmm_p2m_type t = p2m_entry_type(e);
+    uint64_t mfn = p2m_entry_mfn(e);
+    const struct xmm_domain *d;
+
+    if (!xmm_p2m_is_grant(t) || !frame_valid(w, mfn) ||
+        page_is_free(&w->frames[mfn - w->ram_base]))
+        return;
+    d = domain_find(w, dom);
+    if (!d || gnttab_mapping_live(d, gfn, mfn))
+        return;
+    check_report(rep, XMM_INV_P2M_TYPE, XMM_SUBJECT_P2M, mfn, dom, gfn,
+                 "%s entry has no live maptrack handle: no reference keeps frame %#llx",
+                 xmm_p2m_type_name(t), (unsigned long long)mfn);
+}
+
+const struct xmm_module xmm_mod_gnttab = {
+    .name = "gnttab",
+    .dom_init = gnttab_init,
+    .dom_free = gnttab_destroy,
+    .dom_discard = gnttab_discard,
+    .kill_stage = KILL_GNTTAB,
+    .teardown = gnttab_teardown,
+    .xenheap_own = gnttab_xenheap_own,
+    .rebuild_rmap = gnttab_rebuild_rmap,
+    .check_entry = gnttab_check_entry,
+    .check_entry_types = (1u << XMM_P2M_GRANT_MAP_RW) | (1u << XMM_P2M_GRANT_MAP_RO),
+    .check_domain = gnttab_check_domain,
+    .check_gone = gnttab_check_granter,
+};

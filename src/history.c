@@ -8,7 +8,7 @@
  */
 #include <stdio.h>
 
-#include "internal.h"
+#include "core.h"
 
 static struct hist_event *hist_append(struct xmm_world *w, uint32_t *seq)
 {

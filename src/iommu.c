@@ -43,6 +43,7 @@
  */
 #include <stdio.h>
 
+#include "ilist.h"
 #include "iommu_priv.h"
 
 /* --- lifetime ------------------------------------------------------------- */
@@ -85,7 +86,7 @@ int iommu_world_init(struct xmm_world *w, const struct xmm_iommu_opts *o)
     iw = xmm_alloc(w, sizeof(*iw));
     if (!iw)
         return -XMM_ENOMEM;
-    w->iommu = iw;
+    w->mod[XMM_MOD_IOMMU] = iw;
     iw->ops = o->ops;
     iw->ctx = o->ctx;
     iw->latency = o->flush_latency;
@@ -117,28 +118,28 @@ int iommu_world_init(struct xmm_world *w, const struct xmm_iommu_opts *o)
 
 void iommu_world_fini(struct xmm_world *w)
 {
-    if (w->iommu)
-        world_free(w, w->iommu);
-    w->iommu = NULL;
+    if (iommu_world_of(w))
+        world_free(w, iommu_world_of(w));
+    w->mod[XMM_MOD_IOMMU] = NULL;
 }
 
 void iommu_domain_free(struct xmm_world *w, struct xmm_domain *d)
 {
-    struct iommu_world *iw = w->iommu;
+    struct iommu_world *iw = iommu_world_of(w);
 
-    if (!d->iommu)
+    if (!iommu_of(d))
         return;
     /* Kill deassigned the devices and the domain reference kept holds away. */
     for (uint32_t i = 0; iw && i < iw->dev_count; i++)
         if (iw->dev[i].dom == d->id)
             iw->dev[i].dom = XMM_DOMID_INVALID;
-    xmm_free(w, d->iommu, sizeof(*d->iommu));
-    d->iommu = NULL;
+    xmm_free(w, iommu_of(d), sizeof(*iommu_of(d)));
+    d->mod[XMM_MOD_IOMMU] = NULL;
 }
 
 uint32_t iommu_domain_refs(const struct xmm_domain *d)
 {
-    return d->iommu && d->iommu->dom_ref ? 1u : 0u;
+    return iommu_of(d) && iommu_of(d)->dom_ref ? 1u : 0u;
 }
 
 /* --- small helpers ------------------------------------------------------- */
@@ -207,7 +208,7 @@ static struct devtlb_entry *tlb_find(struct iommu_device *dv, uint64_t gfn)
  */
 static void dom_ref_sync(struct xmm_world *w, struct xmm_domain *d)
 {
-    struct iommu_dom *io = d->iommu;
+    struct iommu_dom *io = iommu_of(d);
     bool need = io->st.held > 0;
 
     if (need == io->dom_ref)
@@ -251,7 +252,7 @@ static void hold_ended(struct iommu_world *iw, struct iommu_dom *io, uint64_t ti
 static bool tlb_hold_take(struct xmm_world *w, struct iommu_world *iw, struct xmm_domain *d,
                           struct devtlb_entry *e)
 {
-    struct iommu_dom *io = d->iommu;
+    struct iommu_dom *io = iommu_of(d);
     uint32_t idx = (uint32_t)(e->mfn - w->ram_base);
 
     if (!xmm_page_get(w, xmm_mfn(e->mfn), w->frames[idx].owner))
@@ -277,14 +278,14 @@ static bool tlb_hold_take(struct xmm_world *w, struct iommu_world *iw, struct xm
  */
 static void tlb_hold_release(struct xmm_world *w, struct devtlb_entry *e)
 {
-    struct iommu_world *iw = w->iommu;
+    struct iommu_world *iw = iommu_world_of(w);
     struct xmm_domain *d = domain_find(w, e->dom); /* kept by the IOMMU's reference */
     uint32_t idx = (uint32_t)(e->mfn - w->ram_base);
     int rc;
 
-    assert(d && d->iommu && d->iommu->tlb_held > 0);
-    hold_ended(iw, d->iommu, w->now - e->held_since);
-    d->iommu->tlb_held--;
+    assert(d && iommu_of(d) && iommu_of(d)->tlb_held > 0);
+    hold_ended(iw, iommu_of(d), w->now - e->held_since);
+    iommu_of(d)->tlb_held--;
     domain_touch(w, d);
     frame_touch(w, idx);
     w->rmap[idx].refs--;
@@ -405,18 +406,15 @@ static void arm_timer(struct xmm_world *w, struct iommu_world *iw)
     iw->timer_due = due;
 }
 
+/* The pending flushes in (due, id) order, and one domain's held frames, oldest first. */
+#define PEND_LIST(iw)                                                                              \
+    ILIST((iw)->q, struct iommu_flush, next, prev, &(iw)->pend_head, &(iw)->pend_tail)
+#define HELD_LIST(iw, io)                                                                          \
+    ILIST((iw)->q, struct iommu_flush, dnext, dprev, &(io)->held_head, &(io)->held_tail)
+
 static void pend_unlink(struct iommu_world *iw, uint32_t s)
 {
-    struct iommu_flush *r = &iw->q[s];
-
-    if (r->prev != XMM_NIL)
-        iw->q[r->prev].next = r->next;
-    else
-        iw->pend_head = r->next;
-    if (r->next != XMM_NIL)
-        iw->q[r->next].prev = r->prev;
-    else
-        iw->pend_tail = r->prev;
+    ilist_unlink(&PEND_LIST(iw), s);
 }
 
 /* Insert in (due, id) order; with one latency that is always the tail. */
@@ -427,30 +425,12 @@ static void pend_insert(struct iommu_world *iw, uint32_t s)
 
     while (after != XMM_NIL && iw->q[after].due > r->due)
         after = iw->q[after].prev;
-    r->prev = after;
-    r->next = after == XMM_NIL ? iw->pend_head : iw->q[after].next;
-    if (after == XMM_NIL)
-        iw->pend_head = s;
-    else
-        iw->q[after].next = s;
-    if (r->next == XMM_NIL)
-        iw->pend_tail = s;
-    else
-        iw->q[r->next].prev = s;
+    ilist_insert_after(&PEND_LIST(iw), after, s);
 }
 
 static void held_unlink(struct iommu_world *iw, struct iommu_dom *io, uint32_t s)
 {
-    struct iommu_flush *r = &iw->q[s];
-
-    if (r->dprev != XMM_NIL)
-        iw->q[r->dprev].dnext = r->dnext;
-    else
-        io->held_head = r->dnext;
-    if (r->dnext != XMM_NIL)
-        iw->q[r->dnext].dprev = r->dprev;
-    else
-        io->held_tail = r->dprev;
+    ilist_unlink(&HELD_LIST(iw, io), s);
 }
 
 /*
@@ -461,7 +441,7 @@ static void held_unlink(struct iommu_world *iw, struct iommu_dom *io, uint32_t s
 static void hold_release(struct xmm_world *w, struct iommu_world *iw, struct xmm_domain *d,
                          const struct iommu_flush *r)
 {
-    struct iommu_dom *io = d->iommu;
+    struct iommu_dom *io = iommu_of(d);
     uint32_t idx = (uint32_t)(r->mfn - w->ram_base);
     int rc;
 
@@ -485,7 +465,7 @@ static void complete(struct xmm_world *w, struct iommu_world *iw, uint32_t s)
 {
     struct iommu_flush r = iw->q[s];
     struct xmm_domain *d = domain_find(w, r.dom);
-    struct iommu_dom *io = d ? d->iommu : NULL;
+    struct iommu_dom *io = d ? iommu_of(d) : NULL;
 
     pend_unlink(iw, s);
     assert(io || !(r.flags & FL_HOLD)); /* a hold keeps its domain */
@@ -601,7 +581,7 @@ static void submit(struct xmm_world *w, struct iommu_world *iw, struct iommu_dom
 static bool hold_take(struct xmm_world *w, struct iommu_world *iw, struct xmm_domain *d,
                       uint32_t s)
 {
-    struct iommu_dom *io = d->iommu;
+    struct iommu_dom *io = iommu_of(d);
     struct iommu_flush *r = &iw->q[s];
     uint32_t idx = (uint32_t)(r->mfn - w->ram_base);
 
@@ -614,12 +594,7 @@ static bool hold_take(struct xmm_world *w, struct iommu_world *iw, struct xmm_do
     frame_touch(w, idx);
     w->rmap[idx].refs++;
     hist_add(w, idx, XMM_EV_DEVTLB_HOLD, d->id, r->id, 0);
-    r->dprev = io->held_tail;
-    if (io->held_tail != XMM_NIL)
-        iw->q[io->held_tail].dnext = s;
-    else
-        io->held_head = s;
-    io->held_tail = s;
+    ilist_push_tail(&HELD_LIST(iw, io), s);
     hold_started(iw, io);
     dom_ref_sync(w, d);
     return true;
@@ -634,7 +609,7 @@ static bool hold_take(struct xmm_world *w, struct iommu_world *iw, struct xmm_do
 static void invalidate(struct xmm_world *w, struct iommu_world *iw, struct xmm_domain *d,
                        uint64_t gfn, uint64_t mfn)
 {
-    struct iommu_dom *io = d->iommu;
+    struct iommu_dom *io = iommu_of(d);
     enum xmm_iotlb_policy pol = w->policy.iotlb;
     bool running = !domain_dying(d);
     bool hold = pol != XMM_IOTLB_UNSAFE && (pol != XMM_IOTLB_SYNC || !running);
@@ -669,7 +644,7 @@ static void invalidate(struct xmm_world *w, struct iommu_world *iw, struct xmm_d
 void iommu_p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t old,
                      uint64_t e)
 {
-    struct iommu_world *iw = w->iommu;
+    struct iommu_world *iw = iommu_world_of(w);
     uint64_t om = 0, nm = 0;
     bool ow = false, nw = false;
     bool ov = iommu_leaf_visible(w, old, &om, &ow), nv = iommu_leaf_visible(w, e, &nm, &nw);
@@ -682,15 +657,15 @@ void iommu_p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, ui
     if (ov) {
         if (iw->ops && iw->ops->unmap)
             iw->ops->unmap(iw->ctx, d->id, xmm_gfn(gfn), xmm_mfn(om));
-        if (d->iommu->ats_devices)
+        if (iommu_of(d)->ats_devices)
             invalidate(w, iw, d, gfn, om);
-        else if (d->iommu->ats_ever)
+        else if (iommu_of(d)->ats_ever)
             /*
              * Deassigned at teardown: the device's whole-TLB invalidation
              * is on its way (or done); what it still caches of this leaf
              * is stale from now on, covered when the entry holds its frame.
              */
-            tlb_mark_stale(w, iw, d->iommu, d->id, gfn, om, false);
+            tlb_mark_stale(w, iw, iommu_of(d), d->id, gfn, om, false);
     }
     if (nv && iw->ops && iw->ops->map)
         iw->ops->map(iw->ctx, d->id, xmm_gfn(gfn), xmm_mfn(nm), nw);
@@ -698,7 +673,7 @@ void iommu_p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, ui
 
 bool iommu_kill_must_wait(const struct xmm_world *w, const struct xmm_domain *d)
 {
-    return w->iommu && d->iommu && d->iommu->ats_devices && w->iommu->q_free == XMM_NIL;
+    return iommu_world_of(w) && iommu_of(d) && iommu_of(d)->ats_devices && iommu_world_of(w)->q_free == XMM_NIL;
 }
 
 /*
@@ -720,7 +695,7 @@ bool iommu_kill_must_wait(const struct xmm_world *w, const struct xmm_domain *d)
 static void device_flush(struct xmm_world *w, struct iommu_world *iw, struct xmm_domain *d,
                          uint32_t i)
 {
-    struct iommu_dom *io = d->iommu;
+    struct iommu_dom *io = iommu_of(d);
     struct iommu_device *dv = &iw->dev[i];
     enum xmm_iotlb_policy pol = w->policy.iotlb;
     bool wait = pol == XMM_IOTLB_SYNC || pol == XMM_IOTLB_PAUSE;
@@ -758,8 +733,8 @@ static void device_flush(struct xmm_world *w, struct iommu_world *iw, struct xmm
 
 int iommu_release_devices(struct xmm_world *w, struct xmm_domain *d)
 {
-    struct iommu_world *iw = w->iommu;
-    struct iommu_dom *io = d->iommu;
+    struct iommu_world *iw = iommu_world_of(w);
+    struct iommu_dom *io = iommu_of(d);
 
     if (!iw || !io)
         return 0;
@@ -786,7 +761,7 @@ int iommu_release_devices(struct xmm_world *w, struct xmm_domain *d)
 
 int xmm_iommu_assign(struct xmm_world *w, xmm_domid_t dom, const char *dev)
 {
-    struct iommu_world *iw = w->iommu;
+    struct iommu_world *iw = iommu_world_of(w);
     struct xmm_domain *d = domain_find(w, dom);
     struct iommu_device *dv;
     uint64_t gfn = 0, g, e;
@@ -804,17 +779,17 @@ int xmm_iommu_assign(struct xmm_world *w, xmm_domid_t dom, const char *dev)
         return -XMM_EEXIST;
     if (dv->dom != XMM_DOMID_INVALID || dv->tlb_used || dv->flushing)
         return -XMM_EBUSY;
-    if (!d->iommu) {
-        d->iommu = xmm_alloc(w, sizeof(*d->iommu));
-        if (!d->iommu)
+    if (!iommu_of(d)) {
+        d->mod[XMM_MOD_IOMMU] = xmm_alloc(w, sizeof(*iommu_of(d)));
+        if (!iommu_of(d))
             return -XMM_ENOMEM;
-        d->iommu->held_head = d->iommu->held_tail = XMM_NIL;
+        iommu_of(d)->held_head = iommu_of(d)->held_tail = XMM_NIL;
     }
     dv->dom = dom;
-    d->iommu->devices++;
+    iommu_of(d)->devices++;
     if (dv->ats) {
-        d->iommu->ats_devices++;
-        d->iommu->ats_ever = true;
+        iommu_of(d)->ats_devices++;
+        iommu_of(d)->ats_ever = true;
     }
     domain_touch(w, d);
     /* The IOMMU tables start as a copy of what the P2M maps now. */
@@ -850,14 +825,14 @@ bool iommu_reach_breaks_isolation(const struct xmm_world *w, const struct devtlb
 
 static int dma_fault(struct iommu_world *iw, struct xmm_domain *d, int rc)
 {
-    STAT(iw, d ? d->iommu : NULL, dma_faults, 1);
+    STAT(iw, d ? iommu_of(d) : NULL, dma_faults, 1);
     return rc;
 }
 
 int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool write,
                   xmm_mfn_t *out)
 {
-    struct iommu_world *iw = w->iommu;
+    struct iommu_world *iw = iommu_world_of(w);
     struct iommu_device *dv;
     struct devtlb_entry *e, *refetch = NULL, tmp;
     struct xmm_domain *d;
@@ -879,9 +854,9 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
     }
     if (e) {
         e->lru = ++dv->lru_clock;
-        STAT(iw, d ? d->iommu : NULL, tlb_hits, 1);
+        STAT(iw, d ? iommu_of(d) : NULL, tlb_hits, 1);
         if (e->flags & TLB_STALE)
-            STAT(iw, d ? d->iommu : NULL, stale_hits, 1);
+            STAT(iw, d ? iommu_of(d) : NULL, stale_hits, 1);
     } else {
         uint64_t m;
         bool wr;
@@ -907,7 +882,7 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
             tlb_insert(w, dv, gfn.g, m, wr, d->id);
     }
     idx = (uint32_t)(e->mfn - w->ram_base);
-    STAT(iw, d ? d->iommu : NULL, dma, 1);
+    STAT(iw, d ? iommu_of(d) : NULL, dma, 1);
     hist_add(w, idx, XMM_EV_DMA, w->frames[idx].owner, (uint64_t)(dv - iw->dev), write);
     if (iommu_reach_breaks_isolation(w, e)) {
         struct xmm_violation v = {
@@ -915,7 +890,7 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
             .dom = e->dom, .gfn = gfn,
         };
 
-        STAT(iw, d ? d->iommu : NULL, isolation, 1);
+        STAT(iw, d ? iommu_of(d) : NULL, isolation, 1);
         snprintf(v.detail, sizeof(v.detail),
                  "device %s %s frame %#llx through a stale device-TLB entry (gfn %#llx of d%u), "
                  "frame now %s %u", dv->id, write ? "wrote" : "read", (unsigned long long)e->mfn,
@@ -928,3 +903,43 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
         *out = xmm_mfn(e->mfn);
     return 0;
 }
+
+/* --- the module (module.h): iommu.c and iommu_check.c ----------------------- */
+
+static int iommu_mod_world_init(struct xmm_world *w, const struct xmm_world_opts *o)
+{
+    return iommu_world_init(w, &o->iommu);
+}
+
+static int iommu_teardown(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
+{
+    (void)budget; /* one whole-TLB flush per device, bounded by the device count */
+    return iommu_release_devices(w, d);
+}
+
+static uint32_t iommu_dom_refs(const struct xmm_world *w, const struct xmm_domain *d)
+{
+    (void)w;
+    return iommu_domain_refs(d);
+}
+
+static const char *const iommu_events[] = { "dma", "devtlb_hold", "devtlb_release", NULL };
+
+const struct xmm_module xmm_mod_iommu = {
+    .name = "iommu",
+    .world_init = iommu_mod_world_init,
+    .world_free = iommu_world_fini,
+    .dom_free = iommu_domain_free,
+    .dom_discard = iommu_domain_free,
+    .kill_stage = KILL_IOMMU,
+    .teardown = iommu_teardown,
+    .kill_must_wait = iommu_kill_must_wait,
+    .dom_refs = iommu_dom_refs,
+    .p2m_before = iommu_p2m_write,
+    .p2m_slot_only = true, /* only domains with a device assigned follow the P2M */
+    .rebuild_rmap = iommu_rebuild_rmap,
+    .check_domain = iommu_check_domain,
+    .check_world = iommu_check_world,
+    .world_digest = iommu_digest,
+    .events = iommu_events,
+};

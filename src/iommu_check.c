@@ -13,28 +13,28 @@ int xmm_iommu_stats(const struct xmm_world *w, xmm_domid_t dom, struct xmm_iommu
     const struct xmm_domain *d;
 
     memset(out, 0, sizeof(*out));
-    if (!w->iommu)
+    if (!iommu_world_of(w))
         return -XMM_ENOSYS;
     if (dom == XMM_DOMID_INVALID) {
-        *out = w->iommu->st;
+        *out = iommu_world_of(w)->st;
         return 0;
     }
     d = domain_find(w, dom);
     if (!d)
         return -XMM_ESRCH;
-    if (d->iommu)
-        *out = d->iommu->st;
+    if (iommu_of(d))
+        *out = iommu_of(d)->st;
     return 0;
 }
 
 size_t xmm_iommu_device_count(const struct xmm_world *w)
 {
-    return w->iommu ? w->iommu->dev_count : 0;
+    return iommu_world_of(w) ? iommu_world_of(w)->dev_count : 0;
 }
 
 const char *xmm_iommu_device_id(const struct xmm_world *w, size_t i)
 {
-    return w->iommu && i < w->iommu->dev_count ? w->iommu->dev[i].id : NULL;
+    return iommu_world_of(w) && i < iommu_world_of(w)->dev_count ? iommu_world_of(w)->dev[i].id : NULL;
 }
 
 int xmm_iommu_device_info(const struct xmm_world *w, const char *dev, xmm_domid_t *dom,
@@ -42,9 +42,9 @@ int xmm_iommu_device_info(const struct xmm_world *w, const char *dev, xmm_domid_
 {
     const struct iommu_device *dv;
 
-    if (!w->iommu)
+    if (!iommu_world_of(w))
         return -XMM_ENOSYS;
-    dv = iommu_dev_find(w->iommu, dev);
+    dv = iommu_dev_find(iommu_world_of(w), dev);
     if (!dv)
         return -XMM_EINVAL;
     if (dom)
@@ -58,14 +58,14 @@ bool xmm_iommu_domain_paused(const struct xmm_world *w, xmm_domid_t dom)
 {
     const struct xmm_domain *d = domain_find(w, dom);
 
-    return d && d->iommu && d->iommu->paused > 0;
+    return d && iommu_of(d) && iommu_of(d)->paused > 0;
 }
 
 /* --- checker ------------------------------------------------------------ */
 
 uint64_t iommu_digest(const struct xmm_world *w)
 {
-    const struct iommu_world *iw = w->iommu;
+    const struct iommu_world *iw = iommu_world_of(w);
     uint64_t h;
 
     if (!iw)
@@ -98,7 +98,7 @@ uint64_t iommu_digest(const struct xmm_world *w)
 
 void iommu_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
 {
-    const struct iommu_world *iw = w->iommu;
+    const struct iommu_world *iw = iommu_world_of(w);
 
     if (!iw)
         return;
@@ -119,8 +119,8 @@ void iommu_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
 void iommu_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
                         struct xmm_check_report *rep)
 {
-    const struct iommu_world *iw = w->iommu;
-    const struct iommu_dom *io = d->iommu;
+    const struct iommu_world *iw = iommu_world_of(w);
+    const struct iommu_dom *io = iommu_of(d);
     uint64_t n = 0, t = 0;
 
     if (!iw || !io)
@@ -167,7 +167,7 @@ void iommu_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
 
 void iommu_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
 {
-    const struct iommu_world *iw = w->iommu;
+    const struct iommu_world *iw = iommu_world_of(w);
 
     if (!iw)
         return;

@@ -5,7 +5,7 @@
 #ifndef XMM_IOMMU_PRIV_H
 #define XMM_IOMMU_PRIV_H
 
-#include "internal.h"
+#include "module.h"
 
 #define TLB_VALID 0x01
 #define TLB_WRITE 0x02
@@ -80,5 +80,37 @@ struct iommu_device *iommu_dev_find(const struct iommu_world *iw, const char *id
 bool iommu_leaf_visible(const struct xmm_world *w, uint64_t e, uint64_t *mfn, bool *writable);
 /* A stale entry nothing protects reaches a frame that is free or changed hands. */
 bool iommu_reach_breaks_isolation(const struct xmm_world *w, const struct devtlb_entry *e);
+
+/* --- IOMMU and device TLBs (iommu.c): seed 003 ---------------------------- */
+int iommu_world_init(struct xmm_world *w, const struct xmm_iommu_opts *o);
+void iommu_world_fini(struct xmm_world *w);
+uint64_t iommu_digest(const struct xmm_world *w);
+/* p2m_write hook (d->iommu set): the leaf at gfn went from old to e.  Cannot fail. */
+void iommu_p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t old,
+                     uint64_t e);
+/* Kill: unmapping now would wait for an invalidation-queue slot (preempt instead). */
+bool iommu_kill_must_wait(const struct xmm_world *w, const struct xmm_domain *d);
+/* Kill stage: deassign d's devices, one whole-TLB flush each; 0, -XMM_ERESTART (queue full). */
+int iommu_release_devices(struct xmm_world *w, struct xmm_domain *d);
+/* Domain references the IOMMU holds (one while frames of d's unmaps are held). */
+uint32_t iommu_domain_refs(const struct xmm_domain *d);
+/* The domain structure goes (or the world): free d's IOMMU state. */
+void iommu_domain_free(struct xmm_world *w, struct xmm_domain *d);
+void iommu_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm);
+void iommu_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
+                        struct xmm_check_report *rep);
+/* Device TLBs against the frames they reach (O(devices x TLB entries)). */
+void iommu_check_world(const struct xmm_world *w, struct xmm_check_report *rep);
+
+
+/* The module's slots (module.h). */
+static inline struct iommu_world *iommu_world_of(const struct xmm_world *w)
+{
+    return (struct iommu_world *)w->mod[XMM_MOD_IOMMU];
+}
+static inline struct iommu_dom *iommu_of(const struct xmm_domain *d)
+{
+    return (struct iommu_dom *)d->mod[XMM_MOD_IOMMU];
+}
 
 #endif /* XMM_IOMMU_PRIV_H */

@@ -16,7 +16,7 @@
  */
 #include <stdio.h>
 
-#include "internal.h"
+#include "core.h"
 
 static const char *const class_names[LOCK_CLASS_COUNT] = {
     [LOCK_DOMAIN] = "domain_lock",

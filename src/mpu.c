@@ -25,7 +25,8 @@
  * there).  The full sweep recounts both from the P2M and the rebuilt
  * holder index; the two must agree.
  */
-#include "internal.h"
+#include "mpu_priv.h"
+#include "physmap_priv.h"
 
 /* --- accounting --------------------------------------------------------- */
 
@@ -37,7 +38,7 @@
  */
 static uint32_t mpu_reserved(const struct xmm_world *w)
 {
-    if (w->mpu.cross_domain != XMM_MPU_XDOM_MAP)
+    if (mpu_world_of(w)->opts.cross_domain != XMM_MPU_XDOM_MAP)
         return 0;
     return w->policy.shared_info == XMM_SHARED_INFO_GUEST_PAGE ? 2 : 1;
 }
@@ -49,19 +50,19 @@ static uint64_t heap_splits(const struct mpu_domain *m)
 
 uint64_t mpu_need(const struct xmm_world *w, const struct xmm_domain *d)
 {
-    const struct mpu_domain *m = d->mpu;
+    const struct mpu_domain *m = mpu_of(d);
 
     if (!m || !d->opts.direct_map)
         return 0;
-    return w->mpu.xen_regions + m->runs + heap_splits(m) + mpu_reserved(w);
+    return mpu_world_of(w)->opts.xen_regions + m->runs + heap_splits(m) + mpu_reserved(w);
 }
 
 static void note_peak(const struct xmm_world *w, struct xmm_domain *d)
 {
     uint64_t n = mpu_need(w, d);
 
-    if (n > d->mpu->peak)
-        d->mpu->peak = n;
+    if (n > mpu_of(d)->peak)
+        mpu_of(d)->peak = n;
 }
 
 /* Leaves a (at gfn) and b (at gfn + 1) fall in one MPU region. */
@@ -74,7 +75,7 @@ static bool leaves_join(uint64_t a, uint64_t b)
 void mpu_p2m_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t old,
                   uint64_t e)
 {
-    struct mpu_domain *m = d->mpu;
+    struct mpu_domain *m = mpu_of(d);
     uint64_t l, r;
     int64_t delta;
 
@@ -184,7 +185,7 @@ static int piece_starts(const struct xmm_world *w, const struct xmm_domain *v, u
 static void heap_recut(struct xmm_world *w, struct xmm_domain *v, uint64_t m,
                        const struct leaf_state *b, const struct leaf_state *a)
 {
-    struct mpu_domain *mp = v->mpu;
+    struct mpu_domain *mp = mpu_of(v);
     int64_t delta = 0;
 
     for (uint64_t i = m; i <= m + 1 && i < w->ram_pages; i++)
@@ -201,7 +202,7 @@ static struct xmm_domain *counted_view(struct xmm_world *w, xmm_domid_t dom)
 {
     struct xmm_domain *v = domain_find(w, dom);
 
-    return v && v->opts.direct_map && v->mpu ? v : NULL;
+    return v && v->opts.direct_map && mpu_of(v) ? v : NULL;
 }
 
 void mpu_p2m_rmap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t e, int delta)
@@ -253,7 +254,7 @@ int mpu_domain_init(struct xmm_world *w, struct xmm_domain *d)
         m->vcpu_mfn[v] = XMM_INVALID_MFN_RAW;
         m->vcpu_gfn[v] = XMM_INVALID_GFN_RAW;
     }
-    d->mpu = m;
+    d->mod[XMM_MOD_MPU] = m;
     if (d->opts.direct_map)
         m->peak = mpu_need(w, d);
     return 0;
@@ -261,13 +262,13 @@ int mpu_domain_init(struct xmm_world *w, struct xmm_domain *d)
 
 void mpu_domain_discard(struct xmm_world *w, struct xmm_domain *d)
 {
-    xmm_free(w, d->mpu, sizeof(*d->mpu));
-    d->mpu = NULL;
+    xmm_free(w, mpu_of(d), sizeof(*mpu_of(d)));
+    d->mod[XMM_MOD_MPU] = NULL;
 }
 
 void mpu_domain_destroy(struct xmm_world *w, struct xmm_domain *d)
 {
-    struct mpu_domain *m = d->mpu;
+    struct mpu_domain *m = mpu_of(d);
 
     if (!m)
         return;
@@ -283,7 +284,7 @@ void mpu_domain_destroy(struct xmm_world *w, struct xmm_domain *d)
 /* The registration records are model state; the counts derive from the P2M. */
 uint64_t mpu_domain_hash(const struct xmm_domain *d)
 {
-    const struct mpu_domain *m = d->mpu;
+    const struct mpu_domain *m = mpu_of(d);
     uint64_t h;
 
     if (!m)
@@ -302,30 +303,30 @@ int xmm_mpu_usage(const struct xmm_world *w, xmm_domid_t dom, struct xmm_mpu_usa
     const struct xmm_domain *d = domain_find(w, dom);
 
     memset(out, 0, sizeof(*out));
-    out->limit = w->mpu.regions;
+    out->limit = mpu_world_of(w)->opts.regions;
     if (!d)
         return -XMM_ESRCH;
     out->direct_map = d->opts.direct_map;
-    if (!d->mpu)
+    if (!mpu_of(d))
         return 0;
-    out->cost = d->mpu->cost;
+    out->cost = mpu_of(d)->cost;
     if (!d->opts.direct_map)
         return 0;
-    out->xen = w->mpu.xen_regions;
-    out->p2m_runs = d->mpu->runs;
-    out->heap_splits = heap_splits(d->mpu);
+    out->xen = mpu_world_of(w)->opts.xen_regions;
+    out->p2m_runs = mpu_of(d)->runs;
+    out->heap_splits = heap_splits(mpu_of(d));
     out->reserved = mpu_reserved(w);
     out->total = mpu_need(w, d);
-    out->peak = d->mpu->peak;
+    out->peak = mpu_of(d)->peak;
     out->cost.reserved = out->reserved;
     return 0;
 }
 
-const struct xmm_mpu_opts *xmm_mpu_opts(const struct xmm_world *w) { return &w->mpu; }
+const struct xmm_mpu_opts *xmm_mpu_opts(const struct xmm_world *w) { return &mpu_world_of(w)->opts; }
 
 void xmm_mpu_stats(const struct xmm_world *w, struct xmm_mpu_stats *out)
 {
-    *out = w->mpu_stats;
+    *out = mpu_world_of(w)->stats;
     out->reserved = 0;
     for (size_t i = 0; i < w->dom_count; i++)
         if (w->doms[i]->opts.direct_map)
@@ -366,8 +367,8 @@ static unsigned regions_for(const uint64_t *mfn, unsigned n)
  */
 static void cost_switch(struct xmm_world *w, struct xmm_domain *d)
 {
-    uint64_t guest = mpu_need(w, d) - w->mpu.xen_regions;
-    struct xmm_mpu_stats *s[2] = { &w->mpu_stats, &d->mpu->cost };
+    uint64_t guest = mpu_need(w, d) - mpu_world_of(w)->opts.xen_regions;
+    struct xmm_mpu_stats *s[2] = { &mpu_world_of(w)->stats, &mpu_of(d)->cost };
 
     for (int i = 0; i < 2; i++) {
         s[i]->switches++;
@@ -378,7 +379,7 @@ static void cost_switch(struct xmm_world *w, struct xmm_domain *d)
 /* Approach 1: each remote page range gets a region, removed after the call. */
 static void cost_temp(struct xmm_world *w, struct xmm_domain *d, unsigned regions)
 {
-    struct xmm_mpu_stats *s[2] = { &w->mpu_stats, &d->mpu->cost };
+    struct xmm_mpu_stats *s[2] = { &mpu_world_of(w)->stats, &mpu_of(d)->cost };
 
     for (int i = 0; i < 2; i++) {
         s[i]->temp_maps++;
@@ -397,19 +398,19 @@ int xmm_mpu_evtchn_send(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t to, ui
         return -XMM_ESRCH;
     if (vcpu >= XMM_VCPUS_MAX || domain_dying(d) || domain_dying(t))
         return -XMM_EINVAL;
-    w->mpu_stats.sends++;
-    d->mpu->cost.sends++;
+    mpu_world_of(w)->stats.sends++;
+    mpu_of(d)->cost.sends++;
     if (dom != to)
-        regions = regions_for(mfn, remote_pages(t->mpu, vcpu, mfn));
+        regions = regions_for(mfn, remote_pages(mpu_of(t), vcpu, mfn));
     /* An MMU host, or an MMU guest: Xen has its own translation regime at EL2. */
-    if (!w->mpu.regions || !d->opts.direct_map || !regions) {
-        w->mpu_stats.sends_free++;
-        d->mpu->cost.sends_free++;
+    if (!mpu_world_of(w)->opts.regions || !d->opts.direct_map || !regions) {
+        mpu_world_of(w)->stats.sends_free++;
+        mpu_of(d)->cost.sends_free++;
         return 0;
     }
     need = mpu_need(w, d);
-    free_regions = need < w->mpu.regions ? w->mpu.regions - need : 0;
-    switch (w->mpu.cross_domain) {
+    free_regions = need < mpu_world_of(w)->opts.regions ? mpu_world_of(w)->opts.regions - need : 0;
+    switch (mpu_world_of(w)->opts.cross_domain) {
     case XMM_MPU_XDOM_MAP:
         /* The reservation (counted in `need`) covers the worst send. */
         assert(regions <= mpu_reserved(w));
@@ -435,19 +436,19 @@ int xmm_mpu_evtchn_send(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t to, ui
 void mpu_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
                       struct xmm_check_report *rep)
 {
-    const struct mpu_domain *m = d->mpu;
+    const struct mpu_domain *m = mpu_of(d);
     uint64_t need;
 
     shinfo_check_domain(w, d, rep);
-    if (!m || !d->opts.direct_map || !w->mpu.regions || d->state != XMM_DOMAIN_RUNNING)
+    if (!m || !d->opts.direct_map || !mpu_world_of(w)->opts.regions || d->state != XMM_DOMAIN_RUNNING)
         return;
     need = mpu_need(w, d);
-    if (need > w->mpu.regions)
+    if (need > mpu_world_of(w)->opts.regions)
         check_report(rep, XMM_INV_MPU_REGIONS, XMM_SUBJECT_DOMAIN, 0, d->id, 0,
                      "d%u needs %llu of %u MPU regions: %u Xen, %llu P2M runs, %llu heap "
                      "splits, %u reserved",
-                     (unsigned)d->id, (unsigned long long)need, w->mpu.regions,
-                     w->mpu.xen_regions, (unsigned long long)m->runs,
+                     (unsigned)d->id, (unsigned long long)need, mpu_world_of(w)->opts.regions,
+                     mpu_world_of(w)->opts.xen_regions, (unsigned long long)m->runs,
                      (unsigned long long)heap_splits(m), mpu_reserved(w));
 }
 
@@ -510,16 +511,55 @@ void mpu_check_full(const struct xmm_world *w, const struct xmm_rmap *rm,
         const struct xmm_domain *d = w->doms[i];
         uint64_t runs, pieces;
 
-        if (!d->mpu || !d->opts.direct_map)
+        if (!mpu_of(d) || !d->opts.direct_map)
             continue;
         runs = recount_runs(d);
         pieces = recount_pieces(w, rm, d);
-        if (runs != d->mpu->runs || pieces != d->mpu->heap_pieces)
+        if (runs != mpu_of(d)->runs || pieces != mpu_of(d)->heap_pieces)
             check_report(rep, XMM_INV_MPU_REGIONS, XMM_SUBJECT_DOMAIN, 0, d->id, 0,
                          "d%u region counts kept %llu runs / %llu heap pieces, recounted "
                          "%llu / %llu",
-                         (unsigned)d->id, (unsigned long long)d->mpu->runs,
-                         (unsigned long long)d->mpu->heap_pieces, (unsigned long long)runs,
+                         (unsigned)d->id, (unsigned long long)mpu_of(d)->runs,
+                         (unsigned long long)mpu_of(d)->heap_pieces, (unsigned long long)runs,
                          (unsigned long long)pieces);
     }
 }
+
+/* --- the module (module.h): mpu.c and shinfo.c ----------------------------- */
+
+static int mpu_world_check(const struct xmm_world_opts *o)
+{
+    return o->mpu.regions > XMM_MPU_REGIONS_MAX || o->mpu.xen_regions > XMM_MPU_REGIONS_MAX ||
+           (unsigned)o->mpu.cross_domain > XMM_MPU_XDOM_MAP_OR_SWITCH;
+}
+
+static int mpu_world_init(struct xmm_world *w, const struct xmm_world_opts *o)
+{
+    mpu_world_of(w)->opts = o->mpu;
+    return 0;
+}
+
+static uint64_t mpu_dom_digest(const struct xmm_world *w, const struct xmm_domain *d)
+{
+    (void)w;
+    return mpu_domain_hash(d);
+}
+
+const struct xmm_module xmm_mod_mpu = {
+    .name = "mpu",
+    .world_size = sizeof(struct mpu_world),
+    .world_check = mpu_world_check,
+    .world_init = mpu_world_init,
+    .dom_init = mpu_domain_init,
+    .dom_free = mpu_domain_destroy,
+    .dom_discard = mpu_domain_discard,
+    .kill_stage = KILL_GUEST_AREAS,
+    .teardown = shinfo_release,
+    .xenheap_own = shinfo_xenheap_own,
+    .p2m_index = mpu_p2m_rmap,
+    .p2m_after = mpu_p2m_leaf,
+    .rebuild_rmap = shinfo_rebuild_rmap,
+    .check_domain = mpu_check_domain,
+    .check_full = mpu_check_full,
+    .dom_digest = mpu_dom_digest,
+};

@@ -2,7 +2,7 @@
  * libxmm - names of codes, types, states and invariants, and their parsers.
  * These are the names scenario files use, so they never change.
  */
-#include "internal.h"
+#include "core.h"
 
 struct code_name {
     int rc;

@@ -12,7 +12,7 @@
  * (never NULL), so lookups walk four levels without a branch; only writers
  * ask whether a child is real (is_real).
  */
-#include "internal.h"
+#include "module.h"
 
 static inline unsigned level_index(uint64_t gfn, int level)
 {
@@ -134,6 +134,18 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
     return 0;
 }
 
+/* Record a changed entry in the checker's change set (frame_touch's twin). */
+void dirty_p2m_add(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn)
+{
+    if (w->dirty_p2m_count < DIRTY_P2M_MAX) {
+        w->dirty_p2m[w->dirty_p2m_count].dom = dom;
+        w->dirty_p2m[w->dirty_p2m_count].gfn = gfn;
+        w->dirty_p2m_count++;
+    } else {
+        w->dirty_overflow = true;
+    }
+}
+
 static uint64_t entry_hash(xmm_domid_t dom, uint64_t gfn, uint64_t e)
 {
     if (!e)
@@ -142,12 +154,13 @@ static uint64_t entry_hash(xmm_domid_t dom, uint64_t gfn, uint64_t e)
 }
 
 /*
- * Account a leaf appearing (delta +1) or going (-1) in the checker's index.
+ * Account a leaf appearing (delta +1) or going (-1) in the checker's index
+ * (false: it names no RAM frame, the index has nothing to count).
  * Foreign entries own a page reference; grant entries do not (their
  * maptrack entry does) and RAM entries do not, but both make the frame
  * reachable.
  */
-static void rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int delta)
+static bool rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int delta)
 {
     enum xmm_p2m_type t = p2m_entry_type(e);
     uint64_t mfn = p2m_entry_mfn(e);
@@ -155,7 +168,7 @@ static void rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int d
     uint32_t idx;
 
     if (!frame_valid(w, mfn))
-        return;
+        return false;
     idx = (uint32_t)(mfn - w->ram_base);
     r = &w->rmap[idx];
     frame_touch(w, idx);
@@ -175,6 +188,7 @@ static void rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int d
     } else if (t == XMM_P2M_IOMMU_MAP_RW || t == XMM_P2M_IOMMU_MAP_RO) {
         r->reach = (uint8_t)(r->reach + delta);
     }
+    return true;
 }
 
 /*
@@ -213,6 +227,12 @@ static void put_leaf(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn, uint64_
     }
 }
 
+/* A module's P2M hook runs for d (module.h, p2m_slot_only). */
+static inline bool hook_runs(const struct xmm_domain *d, uint8_t slot)
+{
+    return slot == XMM_MOD_ALWAYS || d->mod[slot];
+}
+
 static void write_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t entry,
                        bool same_keeps)
 {
@@ -244,27 +264,34 @@ static void write_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, 
     dirty_p2m_add(w, d->id, gfn);
     domain_touch(w, d);
     /*
-     * Seed 003: the IOMMU follows the P2M.  Called before the old leaf is
-     * put, so a frame the device TLB may cache can be held while it still
-     * has the references this leaf's owner had.
+     * The modules follow the P2M (seed 003: the IOMMU).  Called before the
+     * old leaf is put, so a frame a device TLB may cache can be held while
+     * it still has the references this leaf's owner had.
      */
-    if (d->iommu)
-        iommu_p2m_write(w, d, gfn, old, entry);
+    for (unsigned k = 0; k < w->n_p2m_before; k++)
+        if (hook_runs(d, w->p2m_before[k].slot))
+            w->p2m_before[k].fn(w, d, gfn, old, entry);
     if (old) {
-        rmap_account(w, d->id, old, -1);
-        mpu_p2m_rmap(w, d, gfn, old, -1);
+        if (rmap_account(w, d->id, old, -1))
+            for (unsigned k = 0; k < w->n_p2m_index; k++)
+                if (hook_runs(d, w->p2m_index[k].slot))
+                    w->p2m_index[k].fn(w, d, gfn, old, -1);
         if (put_old)
             put_leaf(w, d->id, gfn, old);
     }
     if (entry) {
-        rmap_account(w, d->id, entry, +1);
-        mpu_p2m_rmap(w, d, gfn, entry, +1);
+        if (rmap_account(w, d->id, entry, +1))
+            for (unsigned k = 0; k < w->n_p2m_index; k++)
+                if (hook_runs(d, w->p2m_index[k].slot))
+                    w->p2m_index[k].fn(w, d, gfn, entry, +1);
         if (frame_valid(w, p2m_entry_mfn(entry)))
             hist_add(w, (uint32_t)(p2m_entry_mfn(entry) - w->ram_base), XMM_EV_MAP, d->id, gfn,
                      (uint8_t)p2m_entry_type(entry));
     }
     /* Seed 004: MPU region counts of a direct-mapped domain, O(1) per leaf. */
-    mpu_p2m_leaf(w, d, gfn, old, entry);
+    for (unsigned k = 0; k < w->n_p2m_after; k++)
+        if (hook_runs(d, w->p2m_after[k].slot))
+            w->p2m_after[k].fn(w, d, gfn, old, entry);
 }
 
 void p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t entry)

@@ -4,7 +4,8 @@
  * Each call validates everything, reserves the P2M nodes it needs, then
  * commits in steps that cannot fail: an error leaves the world unchanged.
  */
-#include "internal.h"
+#include "physmap_priv.h"
+#include "saferange_priv.h"
 
 static int range_ok(uint64_t gfn, uint64_t pages)
 {
@@ -392,4 +393,27 @@ int xmm_physmap_remove(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
                               : !physmap_own_page(w, dom, mfn))
         return -XMM_ENOENT;
     return xmm_p2m_remove(w, dom, gfn);
+}
+
+void xenheap_gfn_map(struct xmm_world *w, struct xmm_domain *d, uint64_t mfn, uint64_t *array_gfn,
+                     uint64_t gfn)
+{
+    bool array = w->policy.xenheap_gfn == XMM_XENHEAP_GFN_ARRAY;
+    uint32_t fi = (uint32_t)(mfn - w->ram_base);
+
+    if (array && *array_gfn != XMM_INVALID_GFN_RAW) {
+        /* Pre-2022: remove by the remembered GFN, whatever is there now. */
+        if (p2m_get(&d->p2m, *array_gfn))
+            p2m_write(w, d, *array_gfn, 0);
+        *array_gfn = XMM_INVALID_GFN_RAW;
+    }
+    p2m_write(w, d, gfn, p2m_pack(mfn, XMM_P2M_RAM_RW));
+    if (array) {
+        *array_gfn = gfn;
+    } else {
+        struct xmm_page *pg = frame_touch(w, fi);
+
+        pg->type_info = (pg->type_info & ~XMM_PGT_gfn_mask) | gfn;
+    }
+    hist_add(w, fi, XMM_EV_SET_GFN, d->id, gfn, 0);
 }

@@ -24,7 +24,7 @@
  * instead, since rounding down would break the bound it was sized from; a
  * range the toolstack gives is taken exactly as given (docs/semantics.md).
  */
-#include "internal.h"
+#include "saferange_priv.h"
 
 /* An interval of frames [start, end). */
 struct span {
@@ -396,34 +396,34 @@ int saferange_pick(const struct xmm_world *w, xmm_domid_t dom, const struct xmm_
 
 void saferange_destroy(struct xmm_world *w, struct xmm_domain *d)
 {
-    xmm_free(w, d->sr.told, XMM_SAFERANGE_TOLD_MAX * sizeof(*d->sr.told));
-    d->sr.told = NULL;
-    d->sr.told_count = 0;
+    xmm_free(w, saferange_of(d)->told, XMM_SAFERANGE_TOLD_MAX * sizeof(*saferange_of(d)->told));
+    saferange_of(d)->told = NULL;
+    saferange_of(d)->told_count = 0;
 }
 
 /* d has a range the toolstack chose, and the policy enforces it. */
 static bool toolstack_range(const struct xmm_world *w, const struct xmm_domain *d)
 {
-    return w->policy.safe_range == XMM_SAFE_RANGE_TOOLSTACK && d->sr.pages;
+    return w->policy.safe_range == XMM_SAFE_RANGE_TOOLSTACK && saferange_of(d)->pages;
 }
 
 static struct span range_span(const struct xmm_domain *d)
 {
-    return (struct span){ d->sr.gfn, d->sr.gfn + d->sr.pages };
+    return (struct span){ saferange_of(d)->gfn, saferange_of(d)->gfn + saferange_of(d)->pages };
 }
 
 static struct span told_span(const struct xmm_domain *d, uint32_t i)
 {
-    return (struct span){ d->sr.told[i].gfn.g, d->sr.told[i].gfn.g + d->sr.told[i].pages };
+    return (struct span){ saferange_of(d)->told[i].gfn.g, saferange_of(d)->told[i].gfn.g + saferange_of(d)->told[i].pages };
 }
 
 /* True when gfn lies in d's safe range(s): the toolstack range, or a told hole. */
 static bool in_safe(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn)
 {
     if (w->policy.safe_range == XMM_SAFE_RANGE_TOOLSTACK)
-        return d->sr.pages && span_has(range_span(d), gfn);
+        return saferange_of(d)->pages && span_has(range_span(d), gfn);
     if (w->policy.safe_range == XMM_SAFE_RANGE_QUERY)
-        for (uint32_t i = 0; i < d->sr.told_count; i++)
+        for (uint32_t i = 0; i < saferange_of(d)->told_count; i++)
             if (span_has(told_span(d, i), gfn))
                 return true;
     return false;
@@ -448,21 +448,21 @@ size_t saferange_list(const struct xmm_world *w, const struct xmm_domain *d,
     size_t n = 0;
 
     if (toolstack_range(w, d) && max > 0) {
-        out[n].gfn = xmm_gfn(d->sr.gfn);
-        out[n++].pages = d->sr.pages;
+        out[n].gfn = xmm_gfn(saferange_of(d)->gfn);
+        out[n++].pages = saferange_of(d)->pages;
     } else if (w->policy.safe_range == XMM_SAFE_RANGE_QUERY) {
-        for (uint32_t i = 0; i < d->sr.told_count && n < max; i++)
-            out[n++] = d->sr.told[i];
+        for (uint32_t i = 0; i < saferange_of(d)->told_count && n < max; i++)
+            out[n++] = saferange_of(d)->told[i];
     }
     return n;
 }
 
 uint64_t saferange_digest(const struct xmm_domain *d)
 {
-    uint64_t h = mix64(d->sr.gfn ^ (d->sr.pages << 20) ^ d->sr.told_count);
+    uint64_t h = mix64(saferange_of(d)->gfn ^ (saferange_of(d)->pages << 20) ^ saferange_of(d)->told_count);
 
-    for (uint32_t i = 0; i < d->sr.told_count; i++)
-        h = mix64(h ^ d->sr.told[i].gfn.g ^ (d->sr.told[i].pages << 24));
+    for (uint32_t i = 0; i < saferange_of(d)->told_count; i++)
+        h = mix64(h ^ saferange_of(d)->told[i].gfn.g ^ (saferange_of(d)->told[i].pages << 24));
     return h;
 }
 
@@ -558,7 +558,7 @@ static size_t told_union(const struct xmm_domain *d, const struct span *add, siz
     struct span all[2 * XMM_SAFERANGE_TOLD_MAX];
     size_t n = 0, m = 0;
 
-    for (uint32_t i = 0; i < d->sr.told_count; i++)
+    for (uint32_t i = 0; i < saferange_of(d)->told_count; i++)
         all[n++] = told_span(d, i);
     for (size_t i = 0; i < n_add; i++)
         all[n++] = add[i];
@@ -614,17 +614,17 @@ int xmm_saferange_query(struct xmm_world *w, xmm_domid_t dom, struct xmm_saferan
     m = told_union(d, holes, n, merged, XMM_SAFERANGE_TOLD_MAX);
     if (m > XMM_SAFERANGE_TOLD_MAX)
         return -XMM_ENOSPC;
-    if (!d->sr.told) {
-        d->sr.told = xmm_alloc(w, XMM_SAFERANGE_TOLD_MAX * sizeof(*d->sr.told));
-        if (!d->sr.told)
+    if (!saferange_of(d)->told) {
+        saferange_of(d)->told = xmm_alloc(w, XMM_SAFERANGE_TOLD_MAX * sizeof(*saferange_of(d)->told));
+        if (!saferange_of(d)->told)
             return -XMM_ENOMEM;
     }
     /* commit: nothing below can fail */
     for (size_t i = 0; i < m; i++) {
-        d->sr.told[i].gfn = xmm_gfn(merged[i].start);
-        d->sr.told[i].pages = merged[i].end - merged[i].start;
+        saferange_of(d)->told[i].gfn = xmm_gfn(merged[i].start);
+        saferange_of(d)->told[i].pages = merged[i].end - merged[i].start;
     }
-    d->sr.told_count = (uint32_t)m;
+    saferange_of(d)->told_count = (uint32_t)m;
     domain_touch(w, d);
     for (size_t i = 0; i < n; i++) {
         out[i].gfn = xmm_gfn(holes[i].start);
@@ -662,14 +662,14 @@ int xmm_saferange_info(const struct xmm_world *w, xmm_domid_t dom,
     if (!d)
         return -XMM_ESRCH;
     if (toolstack_range(w, d)) {
-        out->range.gfn = xmm_gfn(d->sr.gfn);
-        out->range.pages = d->sr.pages;
-        out->capacity = d->sr.pages;
+        out->range.gfn = xmm_gfn(saferange_of(d)->gfn);
+        out->range.pages = saferange_of(d)->pages;
+        out->capacity = saferange_of(d)->pages;
     }
-    out->told_count = d->sr.told_count;
+    out->told_count = saferange_of(d)->told_count;
     if (w->policy.safe_range == XMM_SAFE_RANGE_QUERY)
-        for (uint32_t i = 0; i < d->sr.told_count; i++)
-            out->capacity += d->sr.told[i].pages;
+        for (uint32_t i = 0; i < saferange_of(d)->told_count; i++)
+            out->capacity += saferange_of(d)->told[i].pages;
     while (p2m_next_raw(&d->p2m, gfn, &g, &e)) {
         enum xmm_p2m_type t = p2m_entry_type(e);
 
@@ -700,9 +700,9 @@ int xmm_saferange_told(const struct xmm_world *w, xmm_domid_t dom, uint32_t i,
 
     if (!d)
         return -XMM_ESRCH;
-    if (i >= d->sr.told_count)
+    if (i >= saferange_of(d)->told_count)
         return -XMM_ENOENT;
-    *out = d->sr.told[i];
+    *out = saferange_of(d)->told[i];
     return 0;
 }
 
@@ -733,7 +733,7 @@ void saferange_check_entry(const struct xmm_world *w, xmm_domid_t dom, uint64_t 
         check_report(rep, XMM_INV_SAFE_RANGE, XMM_SUBJECT_P2M, p2m_entry_mfn(e), dom, gfn,
                      "%s entry at gfn %#llx outside d%u's safe range [%#llx, %#llx)",
                      xmm_p2m_type_name(t), (unsigned long long)gfn, (unsigned)dom,
-                     (unsigned long long)d->sr.gfn, (unsigned long long)(d->sr.gfn + d->sr.pages));
+                     (unsigned long long)saferange_of(d)->gfn, (unsigned long long)(saferange_of(d)->gfn + saferange_of(d)->pages));
 }
 
 /* The domain's own record: a well-formed range, told holes sorted and disjoint. */
@@ -744,20 +744,67 @@ void saferange_check_domain(const struct xmm_world *w, const struct xmm_domain *
     struct layout l;
 
     layout_of_domain(w, d, &l);
-    if (d->sr.pages && (d->sr.gfn >= XMM_FRAME_LIMIT || d->sr.pages > XMM_FRAME_LIMIT - d->sr.gfn))
-        SR_V("safe range [%#llx, +%#llx) is out of bounds", (unsigned long long)d->sr.gfn,
-             (unsigned long long)d->sr.pages);
+    if (saferange_of(d)->pages && (saferange_of(d)->gfn >= XMM_FRAME_LIMIT || saferange_of(d)->pages > XMM_FRAME_LIMIT - saferange_of(d)->gfn))
+        SR_V("safe range [%#llx, +%#llx) is out of bounds", (unsigned long long)saferange_of(d)->gfn,
+             (unsigned long long)saferange_of(d)->pages);
     else if (toolstack_range(w, d) && d->opts.direct_map &&
-             !clear_of_obstacles(w, &l, d->sr.gfn, d->sr.pages))
+             !clear_of_obstacles(w, &l, saferange_of(d)->gfn, saferange_of(d)->pages))
         SR_V("direct-mapped d%u's safe range [%#llx, +%#llx) covers host RAM, MMIO or a "
              "fixed guest region",
-             (unsigned)d->id, (unsigned long long)d->sr.gfn, (unsigned long long)d->sr.pages);
-    if (d->sr.told_count > XMM_SAFERANGE_TOLD_MAX || (d->sr.told_count && !d->sr.told)) {
-        SR_V("%u told holes recorded", d->sr.told_count);
+             (unsigned)d->id, (unsigned long long)saferange_of(d)->gfn, (unsigned long long)saferange_of(d)->pages);
+    if (saferange_of(d)->told_count > XMM_SAFERANGE_TOLD_MAX || (saferange_of(d)->told_count && !saferange_of(d)->told)) {
+        SR_V("%u told holes recorded", saferange_of(d)->told_count);
         return;
     }
-    for (uint32_t i = 1; i < d->sr.told_count; i++)
+    for (uint32_t i = 1; i < saferange_of(d)->told_count; i++)
         if (told_span(d, i).start <= told_span(d, i - 1).end)
             SR_V("told holes %u and %u overlap or are out of order", i - 1, i);
 #undef SR_V
 }
+
+/* --- the module (module.h) ------------------------------------------------ */
+
+static bool saferange_args(const struct xmm_domain_opts *o)
+{
+    return o->safe_range == XMM_SAFE_RANGE_GIVEN &&
+           (o->safe_range_pages == 0 || o->safe_range_gfn.g >= XMM_FRAME_LIMIT ||
+            o->safe_range_pages > XMM_FRAME_LIMIT - o->safe_range_gfn.g);
+}
+
+/* Seed 002: the toolstack's safe range is chosen before anything exists. */
+static int saferange_check(const struct xmm_world *w, xmm_domid_t id,
+                           const struct xmm_domain_opts *o)
+{
+    struct saferange sr;
+
+    return saferange_pick(w, id, o, &sr);
+}
+
+/* The same choice again (saferange_check accepted it): cannot fail. */
+static int saferange_init(struct xmm_world *w, struct xmm_domain *d)
+{
+    int rc = saferange_pick(w, d->id, &d->opts, saferange_of(d));
+
+    (void)rc;
+    assert(rc == 0);
+    return 0;
+}
+
+static uint64_t saferange_dom_digest(const struct xmm_world *w, const struct xmm_domain *d)
+{
+    (void)w;
+    return saferange_digest(d);
+}
+
+const struct xmm_module xmm_mod_saferange = {
+    .name = "saferange",
+    .dom_size = sizeof(struct saferange),
+    .dom_args = saferange_args,
+    .dom_check = saferange_check,
+    .dom_init = saferange_init,
+    .dom_free = saferange_destroy,
+    .dom_discard = saferange_destroy,
+    .check_entry = saferange_check_entry,
+    .check_domain = saferange_check_domain,
+    .dom_digest = saferange_dom_digest,
+};

@@ -18,7 +18,8 @@
  * policies (VCPUOP_register_vcpu_info).  The references are dropped by the
  * KILL_GUEST_AREAS stage of domain_kill, before the page list is released.
  */
-#include "internal.h"
+#include "mpu_priv.h"
+#include "physmap_priv.h"
 
 /* --- guest pages ------------------------------------------------------------ */
 
@@ -97,10 +98,8 @@ static int guest_page_register(struct xmm_world *w, struct xmm_domain *d, uint64
 
 static int map_xenheap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn)
 {
-    struct mpu_domain *m = d->mpu;
+    struct mpu_domain *m = mpu_of(d);
     bool array = w->policy.xenheap_gfn == XMM_XENHEAP_GFN_ARRAY;
-    struct xmm_page *pg;
-    uint32_t fi;
     int rc;
 
     /* Seed 002: the safe range is sized for shared_info too: it may go there. */
@@ -129,31 +128,18 @@ static int map_xenheap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn)
         m->shinfo_mfn = mfn.m;
         m->shinfo_xenheap = true;
     }
-    fi = (uint32_t)(m->shinfo_mfn - w->ram_base);
     lock_take(w, LOCK_P2M);
-    if (array && m->shinfo_gfn != XMM_INVALID_GFN_RAW) {
-        /* Pre-2022: remove by the remembered GFN, whatever is there now. */
-        if (p2m_get(&d->p2m, m->shinfo_gfn))
-            p2m_write(w, d, m->shinfo_gfn, 0);
-        m->shinfo_gfn = XMM_INVALID_GFN_RAW;
-    }
-    p2m_write(w, d, gfn, p2m_pack(m->shinfo_mfn, XMM_P2M_RAM_RW));
-    if (array) {
-        m->shinfo_gfn = gfn;
-    } else {
-        pg = frame_touch(w, fi);
-        pg->type_info = (pg->type_info & ~XMM_PGT_gfn_mask) | gfn;
-    }
-    hist_add(w, fi, XMM_EV_SET_GFN, d->id, gfn, 0);
+    xenheap_gfn_map(w, d, m->shinfo_mfn, &m->shinfo_gfn, gfn);
     lock_release(w, LOCK_P2M);
     domain_touch(w, d);
     return 0;
 }
 
-bool domain_xenheap_frame(const struct xmm_domain *d, uint64_t mfn)
+/* xenheap_own hook: d's xenheap shared_info frame (the grant frames are gnttab.c's). */
+bool shinfo_xenheap_own(const struct xmm_world *w, const struct xmm_domain *d, uint64_t mfn)
 {
-    return (d->mpu && d->mpu->shinfo_xenheap && d->mpu->shinfo_mfn == mfn) ||
-           gnttab_is_frame(d, mfn);
+    (void)w;
+    return mpu_of(d) && mpu_of(d)->shinfo_xenheap && mpu_of(d)->shinfo_mfn == mfn;
 }
 
 int xmm_shinfo_map(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
@@ -166,7 +152,7 @@ int xmm_shinfo_map(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
         return -XMM_ESRCH;
     if (gfn.g >= XMM_FRAME_LIMIT)
         return -XMM_EINVAL;
-    m = d->mpu;
+    m = mpu_of(d);
     if (w->policy.shared_info == XMM_SHARED_INFO_XENHEAP)
         return map_xenheap(w, d, gfn.g); /* dying: ENOMEM, as p2m_set_entry */
     if (domain_dying(d))
@@ -186,14 +172,14 @@ int xmm_shinfo_register_vcpu_info(struct xmm_world *w, xmm_domid_t dom, uint32_t
         return -XMM_ESRCH;
     if (vcpu >= XMM_VCPUS_MAX || domain_dying(d) || gfn.g >= XMM_FRAME_LIMIT)
         return -XMM_EINVAL;
-    return guest_page_register(w, d, gfn.g, &d->mpu->vcpu_mfn[vcpu], &d->mpu->vcpu_gfn[vcpu]);
+    return guest_page_register(w, d, gfn.g, &mpu_of(d)->vcpu_mfn[vcpu], &mpu_of(d)->vcpu_gfn[vcpu]);
 }
 
 /* --- teardown, checks, queries ------------------------------------------------ */
 
 int shinfo_release(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
 {
-    struct mpu_domain *m = d->mpu;
+    struct mpu_domain *m = mpu_of(d);
     uint64_t *slots[1 + XMM_VCPUS_MAX];
 
     slots[0] = m->shinfo_xenheap ? NULL : &m->shinfo_mfn;
@@ -220,7 +206,7 @@ static void for_each_guest_page(const struct xmm_domain *d,
                                 void (*fn)(const struct xmm_domain *d, uint64_t mfn, void *arg),
                                 void *arg)
 {
-    const struct mpu_domain *m = d->mpu;
+    const struct mpu_domain *m = mpu_of(d);
 
     if (!m)
         return;
@@ -273,7 +259,7 @@ static void check_one(const struct xmm_domain *d, uint64_t mfn, void *arg)
 void shinfo_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
                          struct xmm_check_report *rep)
 {
-    const struct mpu_domain *m = d->mpu;
+    const struct mpu_domain *m = mpu_of(d);
     struct check_arg a = { w, rep };
     uint64_t e;
 
@@ -303,9 +289,9 @@ int xmm_shinfo_info(const struct xmm_world *w, xmm_domid_t dom, struct xmm_shinf
     out->gfn = XMM_INVALID_GFN;
     for (uint32_t v = 0; v < XMM_VCPUS_MAX; v++)
         out->vcpu_info[v] = XMM_INVALID_MFN;
-    if (!d || !d->mpu)
+    if (!d || !mpu_of(d))
         return -XMM_ESRCH;
-    m = d->mpu;
+    m = mpu_of(d);
     out->xenheap = m->shinfo_xenheap;
     out->guest_page = !m->shinfo_xenheap && m->shinfo_mfn != XMM_INVALID_MFN_RAW;
     if (m->shinfo_mfn != XMM_INVALID_MFN_RAW)

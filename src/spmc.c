@@ -23,7 +23,7 @@
  */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "ffa_priv.h"
 
 struct stub_handle {
     xmm_ffa_handle_t handle;

@@ -1,97 +1,12 @@
 /*
- * libxmm - the world: allocator, clock and timers, PRNG, host layout, digest.
+ * libxmm - the world: creation and teardown (the lifecycle root), PRNG, host
+ * layout, digest.  The allocator is alloc.c, the clock clock.c.
  */
-#include <stdlib.h>
-
-#include "internal.h"
+#include "module.h"
 
 #ifdef XMM_CANARIES
 unsigned xmm_canary; /* tests only: the planted bug that is on */
 #endif
-
-/* --- allocator ------------------------------------------------------------ */
-
-static void *libc_alloc(void *ctx, size_t size)
-{
-    (void)ctx;
-    return calloc(1, size);
-}
-
-static void libc_free(void *ctx, void *p, size_t size)
-{
-    (void)ctx;
-    (void)size;
-    free(p);
-}
-
-/*
- * Every allocation of the model comes through here, so a test can make the
- * n-th one fail (xmm_world_fail_alloc) and the world can report what it
- * still holds.
- */
-void *xmm_alloc(struct xmm_world *w, size_t size)
-{
-    void *p;
-
-    w->alloc_calls++;
-    if (w->alloc_fail_at) {
-        if (w->alloc_fail_at == 1) {
-            w->alloc_failures++;
-            if (!w->alloc_fail_sticky)
-                w->alloc_fail_at = 0;
-            return NULL;
-        }
-        w->alloc_fail_at--;
-    }
-    p = w->allocator.alloc(w->allocator.ctx, size ? size : 1);
-    if (p) {
-        w->bytes_live += size;
-        w->blocks_live++;
-    }
-    return p;
-}
-
-void xmm_free(struct xmm_world *w, void *p, size_t size)
-{
-    if (!p)
-        return;
-    w->bytes_live -= size;
-    w->blocks_live--;
-    w->allocator.free(w->allocator.ctx, p, size ? size : 1);
-}
-
-int xmm_array_grow(struct xmm_world *w, void *arrp, size_t *cap, size_t count, size_t need,
-                   size_t elem, size_t first)
-{
-    void **arr = arrp;
-    size_t ncap = *cap ? *cap : first;
-    void *n;
-
-    if (need <= *cap)
-        return 0;
-    while (ncap < need)
-        ncap *= 2;
-    n = xmm_alloc(w, ncap * elem);
-    if (!n)
-        return -XMM_ENOMEM;
-    if (count)
-        memcpy(n, *arr, count * elem);
-    xmm_free(w, *arr, *cap * elem);
-    *arr = n;
-    *cap = ncap;
-    return 0;
-}
-
-void xmm_world_fail_alloc(struct xmm_world *w, uint64_t n, bool sticky)
-{
-    w->alloc_fail_at = n;
-    w->alloc_fail_sticky = sticky;
-}
-
-uint64_t xmm_world_alloc_count(const struct xmm_world *w) { return w->alloc_calls; }
-uint64_t xmm_world_alloc_failures(const struct xmm_world *w) { return w->alloc_failures; }
-size_t xmm_world_bytes_live(const struct xmm_world *w) { return w->bytes_live; }
-size_t xmm_world_blocks_live(const struct xmm_world *w) { return w->blocks_live; }
 
 /* --- creation ------------------------------------------------------------- */
 
@@ -111,9 +26,9 @@ static int check_layout(const struct xmm_world_opts *o)
         return -XMM_EINVAL;
     if (o->mmio_count && !o->mmio)
         return -XMM_EINVAL;
-    if (o->mpu.regions > XMM_MPU_REGIONS_MAX || o->mpu.xen_regions > XMM_MPU_REGIONS_MAX ||
-        (unsigned)o->mpu.cross_domain > XMM_MPU_XDOM_MAP_OR_SWITCH)
-        return -XMM_EINVAL;
+    for (int i = 0; i < XMM_MOD_BUILTIN; i++)
+        if (xmm_builtin_modules[i]->world_check && xmm_builtin_modules[i]->world_check(o))
+            return -XMM_EINVAL;
     for (size_t i = 0; i < o->mmio_count; i++) {
         const struct xmm_mmio_region *r = &o->mmio[i];
         uint64_t end = r->base.m + r->pages;
@@ -129,6 +44,98 @@ static int check_layout(const struct xmm_world_opts *o)
         }
     }
     return 0;
+}
+
+/* --- modules ------------------------------------------------------------- */
+
+/* Gather m's P2M hooks into the hot-path arrays. */
+static void hooks_add(struct xmm_world *w, const struct xmm_module *m, uint32_t id)
+{
+    uint8_t slot = m->p2m_slot_only ? (uint8_t)id : XMM_MOD_ALWAYS;
+
+    if (m->p2m_before)
+        w->p2m_before[w->n_p2m_before++] = (struct p2m_hook){ m->p2m_before, slot };
+    if (m->p2m_index)
+        w->p2m_index[w->n_p2m_index++] = (struct p2m_index_hook){ m->p2m_index, slot };
+    if (m->p2m_after)
+        w->p2m_after[w->n_p2m_after++] = (struct p2m_hook){ m->p2m_after, slot };
+    if (m->world_digest)
+        w->world_digest[w->n_world_digest++] = m;
+    if (m->check_entry) {
+        w->check_entry_types[w->n_check_entry] = m->check_entry_types ? m->check_entry_types
+                                                                      : UINT32_MAX;
+        w->check_entry[w->n_check_entry++] = m->check_entry;
+    }
+}
+
+/* Register m in the next slot: its world state, then world_init.  Return: slot or error. */
+static int module_register(struct xmm_world *w, const struct xmm_module *m,
+                           const struct xmm_world_opts *o)
+{
+    uint32_t id = w->mod_count;
+    int rc;
+
+    if (id >= XMM_MOD_MAX || w->dom_count)
+        return -XMM_EINVAL;
+    if (m->world_size) {
+        w->mod[id] = xmm_alloc(w, m->world_size);
+        if (!w->mod[id])
+            return -XMM_ENOMEM;
+    }
+    w->mods[id] = m;
+    w->mod_count++;
+    rc = m->world_init ? m->world_init(w, o) : 0;
+    if (rc) {
+        /* Unregistered again: world_free undoes what world_init did, the slot goes. */
+        if (m->world_free)
+            m->world_free(w);
+        xmm_free(w, w->mod[id], m->world_size);
+        w->mod[id] = NULL;
+        w->mods[id] = NULL;
+        w->mod_count--;
+        return rc;
+    }
+    hooks_add(w, m, id);
+    return (int)id;
+}
+
+static int modules_init(struct xmm_world *w, const struct xmm_world_opts *o)
+{
+    for (int i = 0; i < XMM_MOD_BUILTIN; i++) {
+        int rc = module_register(w, xmm_builtin_modules[i], o);
+
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void modules_fini(struct xmm_world *w)
+{
+    const struct xmm_module *m;
+
+    for (MOD_EACH(w, i, m)) {
+        if (m->world_free)
+            m->world_free(w);
+        xmm_free(w, w->mod[i], m->world_size);
+        w->mod[i] = NULL;
+    }
+    w->mod_count = 0;
+}
+
+int xmm_world_add_module(struct xmm_world *w, const struct xmm_module *m)
+{
+    struct xmm_world_opts def = XMM_WORLD_OPTS_INIT;
+
+    return module_register(w, m, &def);
+}
+
+int xmm_module_slot(const struct xmm_world *w, const struct xmm_module *m)
+{
+    for (uint32_t i = 0; i < w->mod_count; i++)
+        if (w->mods[i] == m)
+            return (int)i;
+    return -1;
 }
 
 static char *dup_name(struct xmm_world *w, const char *s)
@@ -174,9 +181,7 @@ int xmm_world_new(struct xmm_world **out, const struct xmm_world_opts *opts)
         return rc;
     a = opts->allocator;
     if (!a.alloc || !a.free) {
-        a.alloc = libc_alloc;
-        a.free = libc_free;
-        a.ctx = NULL;
+        xmm_allocator_default(&a);
     }
     w = a.alloc(a.ctx, sizeof(*w));
     if (!w)
@@ -185,8 +190,8 @@ int xmm_world_new(struct xmm_world **out, const struct xmm_world_opts *opts)
     w->allocator = a;
     w->policy = opts->policy;
     w->limits = opts->limits;
-    w->mpu = opts->mpu;
     w->alloc_mode = opts->alloc_mode;
+    w->dom_release = domain_destroy_final;
     w->ram_base = opts->ram_base.m;
     w->ram_pages = opts->ram_pages;
     s = opts->seed;
@@ -211,7 +216,7 @@ int xmm_world_new(struct xmm_world **out, const struct xmm_world_opts *opts)
     if (!rc)
         rc = frame_table_init(w);
     if (!rc)
-        rc = iommu_world_init(w, &opts->iommu);
+        rc = modules_init(w, opts);
     if (rc) {
         xmm_world_free(w);
         return rc;
@@ -227,8 +232,7 @@ void xmm_world_free(struct xmm_world *w)
     if (!w)
         return;
     domains_free_all(w);
-    ffa_world_fini(w);
-    iommu_world_fini(w);
+    modules_fini(w);
     frame_table_fini(w);
     xmm_free(w, w->timers, w->timer_cap * sizeof(*w->timers));
     xmm_free(w, w->hist, (size_t)w->hist_cap * sizeof(*w->hist));
@@ -261,159 +265,6 @@ uint64_t xmm_world_random(struct xmm_world *w)
     s[2] ^= t;
     s[3] = rotl(s[3], 45);
     return r;
-}
-
-/* --- timers: a binary min-heap on (tick, seq) ------------------------------ */
-
-static bool timer_before(const struct xmm_timer *a, const struct xmm_timer *b)
-{
-    return a->tick < b->tick || (a->tick == b->tick && a->seq < b->seq);
-}
-
-static void timer_swap(struct xmm_timer *a, struct xmm_timer *b)
-{
-    struct xmm_timer t = *a;
-    *a = *b;
-    *b = t;
-}
-
-static void timer_sift_up(struct xmm_world *w, size_t i)
-{
-    while (i > 0 && timer_before(&w->timers[i], &w->timers[(i - 1) / 2])) {
-        timer_swap(&w->timers[i], &w->timers[(i - 1) / 2]);
-        i = (i - 1) / 2;
-    }
-}
-
-static void timer_sift_down(struct xmm_world *w, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-
-        if (l < w->timer_count && timer_before(&w->timers[l], &w->timers[m]))
-            m = l;
-        if (r < w->timer_count && timer_before(&w->timers[r], &w->timers[m]))
-            m = r;
-        if (m == i)
-            return;
-        timer_swap(&w->timers[i], &w->timers[m]);
-        i = m;
-    }
-}
-
-/* Make room for one more timer beside the reserved slots. */
-static int timer_grow(struct xmm_world *w)
-{
-    return xmm_array_grow(w, &w->timers, &w->timer_cap, w->timer_count,
-                          w->timer_count + w->timer_reserved + 1, sizeof(*w->timers), 16);
-}
-
-static void timer_insert(struct xmm_world *w, uint64_t delay, xmm_timer_fn fn, void *arg,
-                         uint64_t *id)
-{
-    struct xmm_timer *t = &w->timers[w->timer_count];
-
-    assert(w->timer_count < w->timer_cap);
-    t->tick = w->now + delay;
-    t->seq = ++w->timer_seq;
-    t->id = t->seq;
-    t->fn = fn;
-    t->arg = arg;
-    if (id)
-        *id = t->id;
-    timer_sift_up(w, w->timer_count++);
-}
-
-/*
- * Seed 003: the IOMMU arms its completion timer from inside a P2M write,
- * where nothing may fail.  It reserves a heap slot when the world is made;
- * xmm_timer_arm keeps reserved slots free, timer_arm_reserved uses one, and
- * the slot is reserved again once that timer ran or was cancelled.
- */
-int timer_reserve(struct xmm_world *w)
-{
-    int rc = timer_grow(w);
-
-    if (!rc)
-        w->timer_reserved++;
-    return rc;
-}
-
-void timer_arm_reserved(struct xmm_world *w, uint64_t delay, xmm_timer_fn fn, void *arg,
-                        uint64_t *id)
-{
-    assert(w->timer_reserved > 0 && delay > 0);
-    w->timer_reserved--;
-    timer_insert(w, delay, fn, arg, id);
-}
-
-void timer_slot_return(struct xmm_world *w)
-{
-    w->timer_reserved++;
-    assert(w->timer_count + w->timer_reserved <= w->timer_cap);
-}
-
-int xmm_timer_arm(struct xmm_world *w, uint64_t delay, xmm_timer_fn fn, void *arg, uint64_t *id)
-{
-    if (!fn || delay == 0)
-        return -XMM_EINVAL;
-    if (timer_grow(w))
-        return -XMM_ENOMEM;
-    timer_insert(w, delay, fn, arg, id);
-    return 0;
-}
-
-static void timer_remove_at(struct xmm_world *w, size_t i)
-{
-    w->timer_count--;
-    if (i == w->timer_count)
-        return;
-    w->timers[i] = w->timers[w->timer_count];
-    timer_sift_down(w, i);
-    timer_sift_up(w, i);
-}
-
-void xmm_timer_cancel(struct xmm_world *w, uint64_t id)
-{
-    for (size_t i = 0; i < w->timer_count; i++)
-        if (w->timers[i].id == id) {
-            timer_remove_at(w, i);
-            return;
-        }
-}
-
-void xmm_timer_cancel_arg(struct xmm_world *w, void *arg)
-{
-    size_t i = 0;
-
-    while (i < w->timer_count) {
-        if (w->timers[i].arg == arg)
-            timer_remove_at(w, i);
-        else
-            i++;
-    }
-}
-
-size_t xmm_timer_pending(const struct xmm_world *w) { return w->timer_count; }
-uint64_t xmm_world_now(const struct xmm_world *w) { return w->now; }
-
-int xmm_world_advance(struct xmm_world *w, uint64_t ticks)
-{
-    for (uint64_t i = 0; i < ticks; i++) {
-        w->now++;
-        while (w->timer_count && w->timers[0].tick <= w->now) {
-            struct xmm_timer t = w->timers[0];
-
-            timer_remove_at(w, 0);
-            t.fn(w, t.arg);
-        }
-        /* Nothing left to happen: jump the clock to the end. */
-        if (!w->timer_count) {
-            w->now += ticks - i - 1;
-            break;
-        }
-    }
-    return 0;
 }
 
 /* --- step label and host layout ------------------------------------------- */
@@ -461,7 +312,8 @@ uint64_t xmm_world_digest(const struct xmm_world *w)
             d ^= f->old_hash ^ frame_hash(w, f->idx);
         }
     }
-    d ^= iommu_digest(w);
+    for (uint32_t i = 0; i < w->n_world_digest; i++)
+        d ^= w->world_digest[i]->world_digest(w);
     return mix64(d ^ mix64(w->p2m_digest) ^ domains_digest(w) ^ mix64(w->now + 1) ^
                  mix64(w->free_pages + 7));
 }

@@ -102,7 +102,7 @@ static inline void corrupt_mpu_runs(struct xmm_world *w, xmm_domid_t dom, uint64
 {
     struct xmm_domain *d = domain_find(w, dom);
 
-    d->mpu->runs += extra;
+    mpu_of(d)->runs += extra;
     domain_touch(w, d);
 }
 
