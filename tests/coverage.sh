@@ -47,6 +47,7 @@ report "coverage by the corpora and every test" || status=1
 echo "lines not covered by the corpora and every test, by function:"
 (cd "$objs" && for f in "$src"/src/*.c; do
     gcov -o "$(basename "$f").gcda" "$f" >/dev/null 2>&1
+    [ -e "$(basename "$f").gcov" ] || continue # no executable line (modules.c)
     awk -F: -v file="src/$(basename "$f")" '
         { line = $0; sub(/^[^:]*:[^:]*:/, "", line) }
         line ~ /^[a-z][a-z0-9_ *]*[ *][a-z_0-9]+\(/ && line !~ /;$/ {
