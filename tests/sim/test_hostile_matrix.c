@@ -7,10 +7,10 @@
  * exec with the row's value replaced and every other row at a plausible
  * value, and requires an error code of the op's family (the documented one
  * where the class has one: `documented`), an unchanged digest and a
- * non-empty reason (xmm_world_last_error, CELL_REASON below).  A cell the model may accept on purpose is in
- * `accepted` with the reason: it may succeed, and if it fails it is judged
- * like the others.  A new op or row is in the matrix by
- * construction: its rows' types decide its cells.
+ * non-empty reason (xmm_world_last_error, CELL_REASON below).  A cell the
+ * model may accept on purpose is in `accepted` with the reason: it may
+ * succeed, and if it fails it is judged like the others.  A new op or row
+ * is in the matrix by construction: its rows' types decide its cells.
  *
  * Each cell runs in a fresh copy of the world.  Prints every cell that
  * failed and the count of cells tried; exit 1 on any failure.
