@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Line coverage of src/ (gcc --coverage, gcov): first by the fuzz corpora
 # alone (tests/fuzz/corpus replayed by the standalone drivers), then by the
-# corpora and every test.  Fails when either total is under MIN percent
+# corpora and every test.  Fails when the second total is under MIN percent
 # (default 90).  Prints a line per file and the lines not covered by the
 # whole run, by function.  Used by .ci/run; docs/reliability.md has the
 # figures of the last run.
@@ -39,7 +39,8 @@ report() {
 status=0
 find "$b" -name '*.gcda' -delete
 (cd "$b" && ctest -L fuzz-replay >/dev/null)
-report "coverage by the fuzz corpora" || status=1
+# The corpora alone: a figure (docs/reliability.md), not a gate.
+report "coverage by the fuzz corpora" || true
 # docs/readme-c links the examples itself (no --coverage): not a coverage run.
 (cd "$b" && ctest -j "${JOBS:-2}" -E 'valgrind|sweep|docs/' >/dev/null)
 report "coverage by the corpora and every test" || status=1
