@@ -18,17 +18,7 @@ static struct xmm_world *world_up(uint64_t ram_pages)
 }
 
 /* A world with d1 (8 pages at gfn 0x10) and d2 (4 pages at gfn 0x10). */
-static struct xmm_world *base_world(void)
-{
-    struct xmm_world *w = world_up(4096);
-
-    tu_domain(w, 1, 64);
-    tu_domain(w, 2, 64);
-    tu_populate(w, 1, 0x10, 8);
-    tu_populate(w, 2, 0x10, 4);
-    assert_world_clean(w);
-    return w;
-}
+static struct xmm_world *base_world(void) { return tu_world_pair(); }
 
 static struct xmm_page *touch(struct xmm_world *w, xmm_mfn_t m)
 {
