@@ -484,15 +484,46 @@ static inline uint64_t p2m_entry_mfn(uint64_t e) { return e & P2M_MFN_MASK; }
  * slots point at the next empty node, the last one is all zeros), so the
  * walk is four loads without a branch.
  */
-static inline uint64_t p2m_get(const struct xmm_p2m *p, uint64_t gfn)
+/* The level-2 node on gfn's path (the world's empty one if there is none). */
+static inline const struct p2m_node *p2m_level2(const struct xmm_p2m *p, uint64_t gfn)
 {
     const struct p2m_node *n = (gfn >> 27) ? (const struct p2m_node *)(uintptr_t)
                                                   p->root->e[(gfn >> 27) & (P2M_ENTRIES - 1)]
                                             : p->low;
 
-    n = (const struct p2m_node *)(uintptr_t)n->e[(gfn >> 18) & (P2M_ENTRIES - 1)];
+    return (const struct p2m_node *)(uintptr_t)n->e[(gfn >> 18) & (P2M_ENTRIES - 1)];
+}
+static inline uint64_t p2m_get(const struct xmm_p2m *p, uint64_t gfn)
+{
+    const struct p2m_node *n = p2m_level2(p, gfn);
+
     n = (const struct p2m_node *)(uintptr_t)n->e[(gfn >> 9) & (P2M_ENTRIES - 1)];
     return n->e[gfn & (P2M_ENTRIES - 1)];
+}
+/*
+ * xmm_p2m_lookup's body, inline so a benchmark can compile the same code
+ * into its loop.  The common case first: a known domain (one load: the
+ * table by id), a gfn in range, a mapping.
+ */
+static inline int p2m_lookup_one(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
+                                 struct xmm_p2m_entry *out)
+{
+    const struct xmm_domain *d = domain_by_id(w, dom);
+    uint64_t e;
+
+    if (__builtin_expect(d != NULL && gfn.g < XMM_FRAME_LIMIT, 1)) {
+        e = p2m_get(&d->p2m, gfn.g);
+        if (__builtin_expect(e != 0, 1)) {
+            out->mfn = xmm_mfn(p2m_entry_mfn(e));
+            out->type = p2m_entry_type(e);
+            return 0;
+        }
+    }
+    out->mfn = XMM_INVALID_MFN;
+    out->type = XMM_P2M_INVALID;
+    if (!d)
+        return -XMM_ESRCH;
+    return gfn.g >= XMM_FRAME_LIMIT ? -XMM_EINVAL : -XMM_ENOENT;
 }
 /* Set up the world's empty node of each level (once, at world creation). */
 void p2m_world_init(struct xmm_world *w);
