@@ -404,7 +404,7 @@ int main(int argc, char **argv)
            "dependent on the last result),\n           splitmix64 seed %#llx, best of %u\n",
            (unsigned long long)b.lookups, (unsigned long long)b.dep_lookups,
            (unsigned long long)seed, reps);
-    printf("radix      4 levels, node %zu bytes (512 x 8-byte entries + count)\n",
+    printf("radix      4 levels, node %zu bytes (512 x 8-byte entries)\n",
            sizeof(struct p2m_node));
     printf("flat range %llu gfns; THP: %s\n", (unsigned long long)b.range, thp);
 #ifndef XMM_BENCH_HAVE_JUDY

@@ -69,18 +69,30 @@ static_assert(sizeof(struct xmm_page) <= 32, "a frame table entry must fit in 32
  * leaf writes, module records); the full sweep recomputes it from scratch.
  */
 struct xmm_rmap {
-    uint32_t refs;      /* foreign P2M entries, maptrack entries, pins, holds */
-    uint16_t ram_maps;  /* RAM-typed P2M entries pointing here (saturates) */
+    /*
+     * Foreign P2M entries, maptrack entries, pins, holds: 24 bits.  A frame
+     * with more holders than that (the count itself goes to 2^32 - 1) wraps
+     * the field and both checks report a `refcount` mismatch: loud, never
+     * silent.
+     */
+    uint32_t refs : 24;
+    uint32_t reach : 8; /* unreferenced reachers: stale device TLB entries ... */
+    /* RAM-typed P2M entries pointing here (saturates at RMAP_RAM_MAX, reported) */
+    uint32_t ram_maps : 12;
+    uint32_t ram_other : 4; /* of those, by a domain that is not the owner (saturates) */
     /*
      * Grant P2M entries pointing here (saturates).  They hold no reference:
      * the maptrack entry does (grant_table.c), and the P2M entry may go
      * first (remove_physmap, an overwrite) or outlive it (unmap_common at
      * another host address).
      */
-    uint16_t grant_maps;
-    uint8_t ram_other;  /* of those, by a domain that is not the owner (saturates) */
-    uint8_t reach;      /* unreferenced reachers: stale device TLB entries ... */
+    uint32_t grant_maps : 16;
 };
+static_assert(sizeof(struct xmm_rmap) == 8, "the checker's index is 8 bytes per frame");
+#define RMAP_RAM_MAX 4095u  /* ram_maps saturates here: the checker reports the frame */
+#define RMAP_OTHER_MAX 15u  /* ram_other saturates here (any non-zero value is a violation) */
+#define RMAP_GRANT_MAX 65535u
+#define RMAP_REACH_MAX 255u
 
 struct xmm_plist {
     uint32_t head, tail;
@@ -96,11 +108,16 @@ struct xmm_plist {
 #define P2M_TYPE_MASK (UINT64_C(0xF) << P2M_TYPE_SHIFT)
 #define P2M_MFN_MASK ((UINT64_C(1) << 40) - 1)
 
+/*
+ * Exactly one 4 KiB page, as Arm's tables: whether a node is the world's
+ * empty one is known from its address (struct xmm_p2m's `empty`), and
+ * whether a real node holds anything from its slots, so a node keeps no
+ * count beside them.
+ */
 struct p2m_node {
     uint64_t e[P2M_ENTRIES]; /* levels 0-2: child pointer; level 3: leaf */
-    uint32_t used;           /* non-empty slots (children that are not the empty node) */
-    uint32_t sentinel;       /* 1: the world's shared empty node of its level */
 };
+static_assert(sizeof(struct p2m_node) == 4096, "a P2M node is one 4 KiB page");
 
 struct xmm_p2m {
     struct p2m_node *root;
@@ -110,6 +127,7 @@ struct xmm_p2m {
      * guests whose address space fits (VTCR_EL2.SL0).
      */
     struct p2m_node *low;
+    const struct p2m_node *empty; /* the world's empty node of each level */
     uint64_t entries;
     uint64_t nodes;
 };
@@ -387,7 +405,7 @@ static inline void frame_set_owner(struct xmm_world *w, uint32_t idx, xmm_domid_
     struct xmm_rmap *r = &w->rmap[idx];
 
     w->frames[idx].owner = owner;
-    r->ram_other = (uint8_t)(r->ram_maps > UINT8_MAX ? UINT8_MAX : r->ram_maps);
+    r->ram_other = r->ram_maps > RMAP_OTHER_MAX ? RMAP_OTHER_MAX : r->ram_maps;
 }
 /* Give a free frame to dom: PGC_allocated|1, page list, tot_pages, domain ref. */
 void frame_assign(struct xmm_world *w, struct xmm_domain *d, uint32_t idx);
