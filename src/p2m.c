@@ -443,8 +443,8 @@ int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
  * far fewer of them: bench/bench_p2m.c).  An out-of-range gfn walks the
  * world's empty nodes and reads 0.
  */
-#define LOOKUP_AHEAD 8
-#define LOOKUP_RING 32 /* a power of two > 2 x LOOKUP_AHEAD */
+#define LOOKUP_AHEAD 16
+#define LOOKUP_RING 64 /* a power of two > 2 x LOOKUP_AHEAD */
 
 int xmm_p2m_lookup_many(const struct xmm_world *w, xmm_domid_t dom, const xmm_gfn_t *gfns,
                         size_t n, struct xmm_p2m_entry *out)
