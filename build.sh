@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# libxml2-utils: xmllint validates `xmm-sim run --format junit` in the tests;
+# libxml2-utils: xmllint validates `xmm-sim run --format junit` and the SVG of
+# `xmm-sim plot` in the tests;
 # man-db: `man -l` renders the generated xmm-sim(1) in the tests.
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
           libglib2.0-dev libfdt-dev libyaml-dev device-tree-compiler libjudy-dev
@@ -66,7 +67,13 @@ check_install() {
     cat > "$tmp/consumer/CMakeLists.txt" <<'CM'
 cmake_minimum_required(VERSION 3.18)
 project(consumer C)
-find_package(libxmm REQUIRED COMPONENTS test)
+# 0.2 changed the API (outputs last): a consumer written for 0.1 must not
+# find it.
+find_package(libxmm 0.1 QUIET)
+if(libxmm_FOUND)
+  message(FATAL_ERROR "libxmm 0.2 accepted by find_package(libxmm 0.1)")
+endif()
+find_package(libxmm 0.2 REQUIRED COMPONENTS test)
 add_executable(consumer-test unit_test_example.c)
 target_link_libraries(consumer-test PRIVATE libxmm::test)
 add_executable(consumer-plain plain_example.c)
@@ -78,6 +85,12 @@ CM
     "$tmp/consumer/build/consumer-test"
     "$tmp/consumer/build/consumer-plain"
     pcpath=$prefix/lib/pkgconfig:$prefix/lib/$(gcc -print-multiarch)/pkgconfig
+    # The package versions are the header's, and the soname carries 0.2.
+    local hv
+    hv=$(sed -n 's/^#define XMM_VERSION_STRING "\(.*\)"$/\1/p' include/xmm/xmm.h)
+    [ "$(PKG_CONFIG_PATH=$pcpath pkg-config --modversion libxmm)" = "$hv" ]
+    [ "$(PKG_CONFIG_PATH=$pcpath pkg-config --modversion libxmm-test)" = "$hv" ]
+    ls "$(PKG_CONFIG_PATH=$pcpath pkg-config --variable=libdir libxmm)/libxmm.so.${hv%.*}" >/dev/null
     # The README's lines: the shared libraries with an rpath ...
     flags=$(PKG_CONFIG_PATH=$pcpath pkg-config --cflags --libs libxmm-test)
     # shellcheck disable=SC2086

@@ -123,129 +123,159 @@ static void print_violations(const struct xmm_check_report *rep)
         printf("  violation %s: %s\n", xmm_invariant_name(rep->v[i].inv), rep->v[i].detail);
 }
 
-int main(int argc, char **argv)
-{
-    struct xmm_world_opts wo = XMM_WORLD_OPTS_INIT;
-    struct xmm_domain_opts dopts = XMM_DOMAIN_OPTS_INIT;
-    uint64_t frames = UINT64_C(1) << 20, pages = UINT64_C(256) << 10, steps = 4000;
-    uint64_t full_every = 20, seed = BENCH_SEED, doms = 3, t0, t1;
-    uint64_t full_ns = 0, full_n = 0, full_viol = 0, inc_viol = 0;
-    struct stats st[K_COUNT], all;
-    struct xmm_check_report rep;
-    struct bench b;
-    bool quick = false, ok = true;
-    uint32_t v;
-    int rc;
+/* The command line. */
+struct args {
+    uint64_t frames, pages, steps, full_every, seed, doms;
+};
 
+/* Parse the command line (usage() on anything wrong). */
+static void parse_args(int argc, char **argv, struct args *a)
+{
+    bool quick = false, ok = true;
+
+    *a = (struct args){ .frames = UINT64_C(1) << 20, .pages = UINT64_C(256) << 10, .steps = 4000,
+                        .full_every = 20, .seed = BENCH_SEED, .doms = 3 };
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             quick = true;
         else if (i + 1 < argc && !strcmp(argv[i], "--frames"))
-            ok &= bench_parse_count(argv[++i], &frames) == 0;
+            ok &= bench_parse_count(argv[++i], &a->frames) == 0;
         else if (i + 1 < argc && !strcmp(argv[i], "--domains"))
-            ok &= bench_parse_count(argv[++i], &doms) == 0;
+            ok &= bench_parse_count(argv[++i], &a->doms) == 0;
         else if (i + 1 < argc && !strcmp(argv[i], "--pages"))
-            ok &= bench_parse_count(argv[++i], &pages) == 0;
+            ok &= bench_parse_count(argv[++i], &a->pages) == 0;
         else if (i + 1 < argc && !strcmp(argv[i], "--steps"))
-            ok &= bench_parse_count(argv[++i], &steps) == 0;
+            ok &= bench_parse_count(argv[++i], &a->steps) == 0;
         else if (i + 1 < argc && !strcmp(argv[i], "--full-every"))
-            ok &= bench_parse_count(argv[++i], &full_every) == 0;
+            ok &= bench_parse_count(argv[++i], &a->full_every) == 0;
         else if (i + 1 < argc && !strcmp(argv[i], "--seed"))
-            seed = strtoull(argv[++i], NULL, 0);
+            a->seed = strtoull(argv[++i], NULL, 0);
         else
             ok = false;
     }
     if (quick) {
-        frames = UINT64_C(64) << 10;
-        pages = UINT64_C(16) << 10;
-        steps = 400;
+        a->frames = UINT64_C(64) << 10;
+        a->pages = UINT64_C(16) << 10;
+        a->steps = 400;
     }
-    if (!ok || doms < 2 || doms > 1000 || frames >= UINT32_MAX || pages > (UINT64_C(64) << 20) ||
-        doms * pages > frames)
+    if (!ok || a->doms < 2 || a->doms > 1000 || a->frames >= UINT32_MAX ||
+        a->pages > (UINT64_C(64) << 20) || a->doms * a->pages > a->frames)
         usage();
+}
 
-    memset(&b, 0, sizeof(b));
-    memset(st, 0, sizeof(st));
-    b.rng = seed;
-    b.doms = (uint32_t)doms;
-    b.region = pages + pages / 4; /* room to populate into; ends below FOREIGN_GFN */
-    wo.ram_pages = frames;
+/* What the measured loop found and how long it took. */
+struct measured {
+    struct stats st[K_COUNT];
+    uint64_t full_ns, full_n, full_viol, inc_viol;
+};
+
+/* The world: doms domains of `pages` pages each, then the first (timed) check. */
+static int setup(const struct args *a, struct bench *b, struct measured *m)
+{
+    struct xmm_world_opts wo = XMM_WORLD_OPTS_INIT;
+    struct xmm_domain_opts dopts = XMM_DOMAIN_OPTS_INIT;
+    struct xmm_check_report rep;
+    uint64_t t0;
+    uint32_t v;
+    int rc;
+
+    memset(b, 0, sizeof(*b));
+    b->rng = a->seed;
+    b->doms = (uint32_t)a->doms;
+    b->region = a->pages + a->pages / 4; /* room to populate into; ends below FOREIGN_GFN */
+    wo.ram_pages = a->frames;
     wo.policy.safe_range = XMM_SAFE_RANGE_NONE;
-    wo.seed = seed;
-    dopts.max_pages = frames;
+    wo.seed = a->seed;
+    dopts.max_pages = a->frames;
     dopts.safe_range = XMM_SAFE_RANGE_OFF;
 
     printf("== xmm-bench-check: incremental checker vs full sweep, per step\n");
     printf("host       %llu frames; %llu domains x %llu pages (RAM region %llu gfns at %#llx); "
-           "free %llu\n", (unsigned long long)frames, (unsigned long long)doms,
-           (unsigned long long)pages, (unsigned long long)b.region,
-           (unsigned long long)RAM_GFN, (unsigned long long)(frames - doms * pages));
+           "free %llu\n", (unsigned long long)a->frames, (unsigned long long)a->doms,
+           (unsigned long long)a->pages, (unsigned long long)b->region,
+           (unsigned long long)RAM_GFN, (unsigned long long)(a->frames - a->doms * a->pages));
     printf("steps      %llu, uniform mix of populate 1 / map_foreign / remove / decrease 1; "
-           "splitmix64 seed %#llx\n", (unsigned long long)steps, (unsigned long long)seed);
+           "splitmix64 seed %#llx\n", (unsigned long long)a->steps, (unsigned long long)a->seed);
     printf("full sweep timed every %llu steps, on the same state as that step's incremental "
-           "check\n\n", (unsigned long long)full_every);
+           "check\n\n", (unsigned long long)a->full_every);
     fflush(stdout);
 
-    rc = xmm_world_new(&b.w, &wo);
-    for (xmm_domid_t d = 1; !rc && d <= doms; d++) {
-        rc = xmm_domain_create(b.w, d, &dopts);
+    rc = xmm_world_new(&wo, &b->w);
+    for (xmm_domid_t d = 1; !rc && d <= a->doms; d++) {
+        rc = xmm_domain_create(b->w, d, &dopts);
         if (!rc)
-            rc = xmm_physmap_populate(b.w, d, xmm_gfn(RAM_GFN), pages);
+            rc = xmm_physmap_populate(b->w, d, xmm_gfn(RAM_GFN), a->pages);
     }
     if (rc) {
         fprintf(stderr, "bench_check: setup failed: %s\n", xmm_strerror(rc));
-        return 1;
+        return rc;
     }
     t0 = bench_now_ns();
-    v = xmm_check_incremental(b.w, &rep); /* the setup overflowed the change set: a full sweep */
+    v = xmm_check_incremental(b->w, &rep); /* the setup overflowed the change set: a full sweep */
     printf("setup check (falls back to the full sweep): %.3f ms, %u violation(s)\n",
            (double)(bench_now_ns() - t0) / 1e6, v);
     print_violations(&rep);
-    inc_viol += v;
+    m->inc_viol += v;
+    return 0;
+}
 
-    for (uint64_t step = 0; step < steps; step++) {
-        enum kind k = (enum kind)bench_below(&b.rng, K_COUNT);
-        xmm_domid_t d = (xmm_domid_t)(1 + bench_below(&b.rng, b.doms));
+/* The random steps, each followed by the timed checks. */
+static void measure(const struct args *a, struct bench *b, struct measured *m)
+{
+    struct xmm_check_report rep;
+    uint64_t t0, t1;
+    uint32_t v;
+    int rc;
+
+    for (uint64_t step = 0; step < a->steps; step++) {
+        enum kind k = (enum kind)bench_below(&b->rng, K_COUNT);
+        xmm_domid_t d = (xmm_domid_t)(1 + bench_below(&b->rng, b->doms));
         struct stats *s;
 
-        xmm_world_set_step(b.w, (uint32_t)step + 1);
+        xmm_world_set_step(b->w, (uint32_t)step + 1);
         t0 = bench_now_ns();
-        rc = do_step(&b, &k, d);
+        rc = do_step(b, &k, d);
         t1 = bench_now_ns();
-        s = &st[k];
+        s = &m->st[k];
         s->n++;
         s->failed += rc != 0;
         s->op_ns += t1 - t0;
-        if (step % full_every == 0) {
+        if (step % a->full_every == 0) {
             int n;
 
             t0 = bench_now_ns();
-            n = xmm_check_full(b.w, &rep);
-            full_ns += bench_now_ns() - t0;
-            full_n++;
+            n = xmm_check_full(b->w, &rep);
+            m->full_ns += bench_now_ns() - t0;
+            m->full_n++;
             if (n) {
                 printf("step %llu (%s): full sweep returned %d\n", (unsigned long long)step,
                        kind_name[k], n);
                 print_violations(&rep);
-                full_viol += n > 0 ? (uint64_t)n : 1;
+                m->full_viol += n > 0 ? (uint64_t)n : 1;
             }
         }
         t0 = bench_now_ns();
-        v = xmm_check_incremental(b.w, &rep);
+        v = xmm_check_incremental(b->w, &rep);
         s->inc_ns += bench_now_ns() - t0;
         if (v) {
             printf("step %llu (%s): incremental check found %u\n", (unsigned long long)step,
                    kind_name[k], v);
             print_violations(&rep);
-            inc_viol += v;
+            m->inc_viol += v;
         }
     }
+}
+
+/* The table per kind of step, the ratio, the verdict. */
+static void report(const struct args *a, const struct measured *m)
+{
+    struct stats all;
 
     memset(&all, 0, sizeof(all));
     printf("\n%-14s %8s %8s %14s %18s\n", "step", "count", "failed", "op ns/step",
            "incremental ns/step");
     for (int k = 0; k < K_COUNT; k++) {
-        const struct stats *s = &st[k];
+        const struct stats *s = &m->st[k];
 
         all.n += s->n;
         all.failed += s->failed;
@@ -260,15 +290,29 @@ int main(int argc, char **argv)
            (unsigned long long)all.failed, (double)all.op_ns / (double)all.n,
            (double)all.inc_ns / (double)all.n);
     printf("\nper step:   incremental %12.0f ns   full sweep %14.0f ns (%llu sweeps)\n",
-           (double)all.inc_ns / (double)all.n, (double)full_ns / (double)full_n,
-           (unsigned long long)full_n);
+           (double)all.inc_ns / (double)all.n, (double)m->full_ns / (double)m->full_n,
+           (unsigned long long)m->full_n);
     printf("ratio:      full sweep / incremental = %.0fx  (full sweep ns per host frame: %.2f)\n",
-           ((double)full_ns / (double)full_n) / ((double)all.inc_ns / (double)all.n),
-           (double)full_ns / (double)full_n / (double)frames);
+           ((double)m->full_ns / (double)m->full_n) / ((double)all.inc_ns / (double)all.n),
+           (double)m->full_ns / (double)m->full_n / (double)a->frames);
     printf("violations: incremental %llu (%llu checks), full sweep %llu (%llu sweeps): %s\n",
-           (unsigned long long)inc_viol, (unsigned long long)all.n + 1,
-           (unsigned long long)full_viol, (unsigned long long)full_n,
-           inc_viol || full_viol ? "FAILED" : "ok");
+           (unsigned long long)m->inc_viol, (unsigned long long)all.n + 1,
+           (unsigned long long)m->full_viol, (unsigned long long)m->full_n,
+           m->inc_viol || m->full_viol ? "FAILED" : "ok");
+}
+
+int main(int argc, char **argv)
+{
+    struct measured m;
+    struct bench b;
+    struct args a;
+
+    parse_args(argc, argv, &a);
+    memset(&m, 0, sizeof(m));
+    if (setup(&a, &b, &m))
+        return 1;
+    measure(&a, &b, &m);
+    report(&a, &m);
     xmm_world_free(b.w);
-    return inc_viol || full_viol ? 1 : 0;
+    return m.inc_viol || m.full_viol ? 1 : 0;
 }

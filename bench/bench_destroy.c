@@ -86,52 +86,69 @@ static int parse_ram(const char *s, uint64_t *frames)
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    struct xmm_world_opts wo = XMM_WORLD_OPTS_INIT;
-    struct xmm_domain_opts dopts = XMM_DOMAIN_OPTS_INIT;
-    uint64_t frames = UINT64_C(16) << 20, chunk = UINT64_C(256) << 10, history = 65536;
-    uint64_t t0, pop_ns, kill_ns, done = 0, nodes, chunks = 0;
-    size_t bytes0, bytes1, bytes2, frame_bytes, node_bytes, hist_bytes;
-    struct xmm_world *w;
-    uint32_t calls = 0;
-    bool quick = false, ok = true;
-    double per_frame;
-    int rc;
+/* The command line. */
+struct args {
+    uint64_t frames, chunk, history;
+};
 
+/* Parse the command line (usage() on anything wrong). */
+static void parse_args(int argc, char **argv, struct args *a)
+{
+    bool quick = false, ok = true;
+
+    *a = (struct args){ .frames = UINT64_C(16) << 20, .chunk = UINT64_C(256) << 10,
+                        .history = 65536 };
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             quick = true;
         else if (i + 1 < argc && !strcmp(argv[i], "--frames"))
-            ok &= bench_parse_count(argv[++i], &frames) == 0;
+            ok &= bench_parse_count(argv[++i], &a->frames) == 0;
         else if (i + 1 < argc && !strcmp(argv[i], "--ram"))
-            ok &= parse_ram(argv[++i], &frames) == 0;
+            ok &= parse_ram(argv[++i], &a->frames) == 0;
         else if (i + 1 < argc && !strcmp(argv[i], "--chunk"))
-            ok &= bench_parse_count(argv[++i], &chunk) == 0;
+            ok &= bench_parse_count(argv[++i], &a->chunk) == 0;
         else if (i + 1 < argc && !strcmp(argv[i], "--history"))
-            history = strtoull(argv[++i], NULL, 0);
+            a->history = strtoull(argv[++i], NULL, 0);
         else
             ok = false;
     }
     if (quick)
-        frames = UINT64_C(1) << 20;
-    if (!ok || frames >= UINT32_MAX || history > UINT32_MAX)
+        a->frames = UINT64_C(1) << 20;
+    if (!ok || a->frames >= UINT32_MAX || a->history > UINT32_MAX)
         usage();
+}
 
-    wo.ram_pages = frames;
+/* What was measured. */
+struct measured {
+    uint64_t pop_ns, kill_ns, nodes, chunks;
+    size_t bytes0, bytes1, bytes2;
+    uint32_t calls;
+    bool ok;
+};
+
+/* The header, the world and the empty domain (NULL on failure). */
+static struct xmm_world *setup(const struct args *a, struct measured *m)
+{
+    struct xmm_world_opts wo = XMM_WORLD_OPTS_INIT;
+    struct xmm_domain_opts dopts = XMM_DOMAIN_OPTS_INIT;
+    struct xmm_world *w;
+    uint64_t t0;
+    int rc;
+
+    wo.ram_pages = a->frames;
     wo.policy.safe_range = XMM_SAFE_RANGE_NONE;
     wo.seed = BENCH_SEED;
-    wo.history_events = (uint32_t)history;
-    dopts.max_pages = frames;
+    wo.history_events = (uint32_t)a->history;
+    dopts.max_pages = a->frames;
     dopts.safe_range = XMM_SAFE_RANGE_OFF;
 
     printf("== xmm-bench-destroy: populate a whole host into one domain, then destroy it\n");
     printf("host       %llu frames (%.2f GiB) at mfn %#llx; history ring %llu events; seed %#llx\n",
-           (unsigned long long)frames, (double)frames / 262144.0,
-           (unsigned long long)xmm_mfn_x(wo.ram_base), (unsigned long long)history,
+           (unsigned long long)a->frames, (double)a->frames / 262144.0,
+           (unsigned long long)xmm_mfn_x(wo.ram_base), (unsigned long long)a->history,
            (unsigned long long)BENCH_SEED);
     printf("domain     d%u, %llu pages populated in chunks of %llu (RAM0 gfn %#llx.., then RAM1 "
-           "gfn %#llx..)\n", DOM, (unsigned long long)frames, (unsigned long long)chunk,
+           "gfn %#llx..)\n", DOM, (unsigned long long)a->frames, (unsigned long long)a->chunk,
            (unsigned long long)XMM_GUEST_RAM0_GFN, (unsigned long long)XMM_GUEST_RAM1_GFN);
     printf("sizes      frame %zu + checker index %zu bytes per frame, radix node %zu, "
            "history entry %zu\n\n", sizeof(struct xmm_page), sizeof(struct xmm_rmap),
@@ -139,20 +156,28 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     t0 = bench_now_ns();
-    rc = xmm_world_new(&w, &wo);
+    rc = xmm_world_new(&wo, &w);
     if (!rc)
         rc = xmm_domain_create(w, DOM, &dopts);
     if (rc) {
         fprintf(stderr, "bench_destroy: cannot create the world: %d\n", rc);
-        return 1;
+        return NULL;
     }
     printf("world_new + domain_create %8.3f s\n", bench_secs(bench_now_ns() - t0));
-    bytes0 = xmm_world_bytes_live(w);
+    m->bytes0 = xmm_world_bytes_live(w);
+    return w;
+}
+
+/* Populate every frame in chunks, then destroy, both timed.  Return: 0 or 1. */
+static int measure(const struct args *a, struct xmm_world *w, struct measured *m)
+{
+    uint64_t t0, done = 0;
+    int rc;
 
     t0 = bench_now_ns();
-    while (done < frames) {
+    while (done < a->frames) {
         /* A chunk never straddles the RAM0/RAM1 boundary. */
-        uint64_t n = frames - done < chunk ? frames - done : chunk;
+        uint64_t n = a->frames - done < a->chunk ? a->frames - done : a->chunk;
 
         if (done < XMM_GUEST_RAM0_PAGES && done + n > XMM_GUEST_RAM0_PAGES)
             n = XMM_GUEST_RAM0_PAGES - done;
@@ -163,43 +188,52 @@ int main(int argc, char **argv)
             return 1;
         }
         done += n;
-        chunks++;
+        m->chunks++;
     }
-    pop_ns = bench_now_ns() - t0;
-    bytes1 = xmm_world_bytes_live(w);
-    nodes = xmm_p2m_node_count(w, DOM);
+    m->pop_ns = bench_now_ns() - t0;
+    m->bytes1 = xmm_world_bytes_live(w);
+    m->nodes = xmm_p2m_node_count(w, DOM);
     printf("populate   %8.3f s  %7.1f ns/page  (%llu calls, %llu radix nodes, host free %llu)\n",
-           bench_secs(pop_ns), (double)pop_ns / (double)frames, (unsigned long long)chunks,
-           (unsigned long long)nodes, (unsigned long long)xmm_heap_free_pages(w));
+           bench_secs(m->pop_ns), (double)m->pop_ns / (double)a->frames,
+           (unsigned long long)m->chunks, (unsigned long long)m->nodes,
+           (unsigned long long)xmm_heap_free_pages(w));
     fflush(stdout);
-    ok &= check_world(w, "after populate");
+    m->ok &= check_world(w, "after populate");
 
     t0 = bench_now_ns();
-    rc = xmm_domain_destroy(w, DOM, UINT32_MAX, &calls);
-    kill_ns = bench_now_ns() - t0;
-    bytes2 = xmm_world_bytes_live(w);
+    rc = xmm_domain_destroy(w, DOM, UINT32_MAX, &m->calls);
+    m->kill_ns = bench_now_ns() - t0;
+    m->bytes2 = xmm_world_bytes_live(w);
     printf("destroy    %8.3f s  %7.1f ns/page  (%u domain_kill calls of <= %u units, rc %d, "
-           "d%u %s, host free %llu)\n", bench_secs(kill_ns), (double)kill_ns / (double)frames,
-           calls, XMM_KILL_BATCH, rc, DOM, xmm_domain_state_name(xmm_domain_state(w, DOM)),
+           "d%u %s, host free %llu)\n", bench_secs(m->kill_ns),
+           (double)m->kill_ns / (double)a->frames,
+           m->calls, XMM_KILL_BATCH, rc, DOM, xmm_domain_state_name(xmm_domain_state(w, DOM)),
            (unsigned long long)xmm_heap_free_pages(w));
-    ok &= rc == 0 && xmm_domain_state(w, DOM) == XMM_DOMAIN_GONE &&
-          xmm_heap_free_pages(w) == frames;
+    m->ok &= rc == 0 && xmm_domain_state(w, DOM) == XMM_DOMAIN_GONE &&
+             xmm_heap_free_pages(w) == a->frames;
     fflush(stdout);
-    ok &= check_world(w, "after destroy");
+    m->ok &= check_world(w, "after destroy");
+    return 0;
+}
 
-    frame_bytes = (size_t)frames * (sizeof(struct xmm_page) + sizeof(struct xmm_rmap));
-    node_bytes = (size_t)nodes * sizeof(struct p2m_node);
-    hist_bytes = (size_t)history * sizeof(struct hist_event);
-    per_frame = (double)bytes1 / (double)frames;
+/* Memory breakdown, the design targets, the verdict. */
+static void report(const struct args *a, const struct measured *m)
+{
+    uint64_t frames = a->frames;
+    size_t frame_bytes = (size_t)frames * (sizeof(struct xmm_page) + sizeof(struct xmm_rmap));
+    size_t node_bytes = (size_t)m->nodes * sizeof(struct p2m_node);
+    size_t hist_bytes = (size_t)a->history * sizeof(struct hist_event);
+    double per_frame = (double)m->bytes1 / (double)frames;
+
     printf("\nmodel memory (xmm_world_bytes_live; the world struct itself, %zu bytes, excluded)\n",
            sizeof(struct xmm_world));
-    mem_line("empty domain (after create)", bytes0, frames);
-    mem_line("populated (peak)", bytes1, frames);
+    mem_line("empty domain (after create)", m->bytes0, frames);
+    mem_line("populated (peak)", m->bytes1, frames);
     mem_line("  frame table + checker index", frame_bytes, frames);
     mem_line("  P2M radix nodes", node_bytes, frames);
     mem_line("  history ring", hist_bytes, frames);
-    mem_line("  other", bytes1 - frame_bytes - node_bytes - hist_bytes, frames);
-    mem_line("after destroy", bytes2, frames);
+    mem_line("  other", m->bytes1 - frame_bytes - node_bytes - hist_bytes, frames);
+    mem_line("after destroy", m->bytes2, frames);
 
     printf("\ntargets\n");
     printf("  model bytes per frame (peak) %7.3f   target <= %.0f: %s", per_frame, BYTES_TARGET,
@@ -208,11 +242,24 @@ int main(int argc, char **argv)
         printf(" (by %.3f bytes/frame, %.2f%%)", per_frame - BYTES_TARGET,
                100.0 * (per_frame - BYTES_TARGET) / BYTES_TARGET);
     printf("\n  (without the history ring, which --history 0 turns off: %.3f bytes/frame)",
-           (double)(bytes1 - hist_bytes) / (double)frames);
+           (double)(m->bytes1 - hist_bytes) / (double)frames);
     printf("\n  populate + destroy           %7.3f s target: seconds, not minutes (< %.0f s): %s\n",
-           bench_secs(pop_ns + kill_ns), SECONDS_TARGET,
-           bench_secs(pop_ns + kill_ns) < SECONDS_TARGET ? "met" : "MISSED");
-    printf("result: %s\n", ok ? "ok (0 violations, every frame back on the heap)" : "FAILED");
+           bench_secs(m->pop_ns + m->kill_ns), SECONDS_TARGET,
+           bench_secs(m->pop_ns + m->kill_ns) < SECONDS_TARGET ? "met" : "MISSED");
+    printf("result: %s\n", m->ok ? "ok (0 violations, every frame back on the heap)" : "FAILED");
+}
+
+int main(int argc, char **argv)
+{
+    struct measured m = { .ok = true };
+    struct xmm_world *w;
+    struct args a;
+
+    parse_args(argc, argv, &a);
+    w = setup(&a, &m);
+    if (!w || measure(&a, w, &m))
+        return 1;
+    report(&a, &m);
     xmm_world_free(w);
-    return ok ? 0 : 1;
+    return m.ok ? 0 : 1;
 }

@@ -101,7 +101,7 @@ static void build_radix(struct bench *b)
 
     wo.policy.safe_range = XMM_SAFE_RANGE_NONE;
     wo.seed = BENCH_SEED;
-    if (xmm_world_new(&b->w, &wo) || xmm_domain_create(b->w, DOM, &dopts)) {
+    if (xmm_world_new(&wo, &b->w) || xmm_domain_create(b->w, DOM, &dopts)) {
         fprintf(stderr, "bench_p2m: cannot create the world\n");
         exit(2);
     }
@@ -352,61 +352,64 @@ static void ratio_line(const struct bench *b, int radix, int peer, double target
     printf("\n");
 }
 
-int main(int argc, char **argv)
+/* Parse the command line into b (sizes), *seed and *reps (usage() on anything wrong). */
+static void parse_args(int argc, char **argv, struct bench *b, uint64_t *seed, unsigned *reps)
 {
-    struct bench b;
-    uint64_t seed = BENCH_SEED, s, ref, dref;
-    unsigned reps = 3;
-    bool quick = false, bad = false;
-    char thp[128];
+    bool quick = false;
 
-    memset(&b, 0, sizeof(b));
-    b.n = UINT64_C(16) << 20;
+    b->n = UINT64_C(16) << 20;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
             quick = true;
         } else if (i + 1 < argc && !strcmp(argv[i], "--mappings")) {
-            if (bench_parse_count(argv[++i], &b.n))
+            if (bench_parse_count(argv[++i], &b->n))
                 usage();
         } else if (i + 1 < argc && !strcmp(argv[i], "--lookups")) {
-            if (bench_parse_count(argv[++i], &b.lookups))
+            if (bench_parse_count(argv[++i], &b->lookups))
                 usage();
         } else if (i + 1 < argc && !strcmp(argv[i], "--reps")) {
             uint64_t r;
             if (bench_parse_count(argv[++i], &r) || r > 100)
                 usage();
-            reps = (unsigned)r;
+            *reps = (unsigned)r;
         } else if (i + 1 < argc && !strcmp(argv[i], "--seed")) {
-            seed = strtoull(argv[++i], NULL, 0);
+            *seed = strtoull(argv[++i], NULL, 0);
         } else {
             usage();
         }
     }
     if (quick) {
-        b.n = UINT64_C(1) << 20;
-        reps = 1;
+        b->n = UINT64_C(1) << 20;
+        *reps = 1;
     }
-    if (b.n > XMM_GUEST_RAM0_PAGES + XMM_GUEST_RAM1_PAGES)
+    if (b->n > XMM_GUEST_RAM0_PAGES + XMM_GUEST_RAM1_PAGES)
         usage();
-    if (!b.lookups)
-        b.lookups = b.n;
+    if (!b->lookups)
+        b->lookups = b->n;
     /* Dependent lookups wait for each miss in turn: a shorter run gives the same mean. */
-    b.dep_lookups = b.lookups < (UINT64_C(1) << 20) ? b.lookups : UINT64_C(1) << 20;
-    b.range = gfn_of(b.n - 1) + 1 - XMM_GUEST_RAM0_GFN;
+    b->dep_lookups = b->lookups < (UINT64_C(1) << 20) ? b->lookups : UINT64_C(1) << 20;
+    b->range = gfn_of(b->n - 1) + 1 - XMM_GUEST_RAM0_GFN;
+}
+
+/* The header, the lookup sequence, and every structure built (insert timed). */
+static void setup(struct bench *b, uint64_t seed, unsigned reps)
+{
+    char thp[128];
+    uint64_t s;
 
     bench_thp_mode(thp, sizeof(thp));
     printf("== xmm-bench-p2m: P2M random lookup and insert\n");
     printf("mappings   %llu (%.1f GiB of 4 KiB pages): RAM0 gfn %#llx.., RAM1 gfn %#llx..; "
            "inserted in ascending gfn order\n",
-           (unsigned long long)b.n, (double)b.n / 262144.0,
+           (unsigned long long)b->n, (double)b->n / 262144.0,
            (unsigned long long)XMM_GUEST_RAM0_GFN, (unsigned long long)XMM_GUEST_RAM1_GFN);
     printf("lookups    %llu uniform over the mapped gfns (latency: the first %llu, each gfn "
            "dependent on the last result),\n           splitmix64 seed %#llx, best of %u\n",
-           (unsigned long long)b.lookups, (unsigned long long)b.dep_lookups,
+           (unsigned long long)b->lookups, (unsigned long long)b->dep_lookups,
            (unsigned long long)seed, reps);
     printf("radix      4 levels, node %zu bytes (512 x 8-byte entries)\n",
            sizeof(struct p2m_node));
-    printf("flat range %llu gfns; THP: %s\n", (unsigned long long)b.range, thp);
+    printf("flat range %llu gfns; THP: %s\n", (unsigned long long)b->range, thp);
 #ifndef XMM_BENCH_HAVE_JUDY
     printf("note: Judy.h/libJudy not found at build time: the JudyL peer is skipped "
            "(apt-get install -y libjudy-dev)\n");
@@ -416,45 +419,54 @@ int main(int argc, char **argv)
 #endif
     fflush(stdout);
 
-    b.seq = bench_xcalloc(b.lookups, sizeof(*b.seq));
+    b->seq = bench_xcalloc(b->lookups, sizeof(*b->seq));
     s = seed;
-    for (uint64_t i = 0; i < b.lookups; i++)
-        b.seq[i] = gfn_of(bench_below(&s, b.n));
-    b.gseq = bench_xcalloc(b.lookups, sizeof(*b.gseq));
-    for (uint64_t i = 0; i < b.lookups; i++)
-        b.gseq[i] = xmm_gfn(b.seq[i]);
+    for (uint64_t i = 0; i < b->lookups; i++)
+        b->seq[i] = gfn_of(bench_below(&s, b->n));
+    b->gseq = bench_xcalloc(b->lookups, sizeof(*b->gseq));
+    for (uint64_t i = 0; i < b->lookups; i++)
+        b->gseq[i] = xmm_gfn(b->seq[i]);
 
-    build_radix(&b);
-    build_flat(&b);
-    build_judy(&b);
-    build_ghash(&b);
+    build_radix(b);
+    build_flat(b);
+    build_judy(b);
+    build_ghash(b);
+}
 
+/* Time every structure once per repetition; keep the best. */
+static void measure(struct bench *b, unsigned reps)
+{
     for (unsigned rep = 0; rep < reps; rep++)
         for (int k = 0; k < S_COUNT; k++) {
-            struct result *r = &b.r[k];
+            struct result *r = &b->r[k];
             uint64_t t0, t1, t2;
 
             if (!r->present)
                 continue;
             t0 = bench_now_ns();
-            r->checksum = runner[k](&b, false, b.lookups);
+            r->checksum = runner[k](b, false, b->lookups);
             t1 = bench_now_ns();
-            r->dep_checksum = runner[k](&b, true, b.dep_lookups);
+            r->dep_checksum = runner[k](b, true, b->dep_lookups);
             t2 = bench_now_ns();
-            if (rep == 0 || (double)(t1 - t0) / (double)b.lookups < r->lookup_ns)
-                r->lookup_ns = (double)(t1 - t0) / (double)b.lookups;
-            if (rep == 0 || (double)(t2 - t1) / (double)b.dep_lookups < r->latency_ns)
-                r->latency_ns = (double)(t2 - t1) / (double)b.dep_lookups;
+            if (rep == 0 || (double)(t1 - t0) / (double)b->lookups < r->lookup_ns)
+                r->lookup_ns = (double)(t1 - t0) / (double)b->lookups;
+            if (rep == 0 || (double)(t2 - t1) / (double)b->dep_lookups < r->latency_ns)
+                r->latency_ns = (double)(t2 - t1) / (double)b->dep_lookups;
         }
+}
+
+/* The table, the ratios against the targets.  Return: true when a checksum disagrees. */
+static bool report(const struct bench *b)
+{
+    uint64_t ref = b->r[S_FLAT].checksum, dref = b->r[S_FLAT].dep_checksum;
+    bool bad = false;
 
     printf("\n%-22s %8s %8s %10s %9s %14s %14s\n", "structure", "insert", "lookup",
            "Mlookup/s", "latency", "bytes/mapping", "bytes/mapping");
     printf("%-22s %8s %8s %10s %9s %14s %14s\n", "", "ns/op", "ns/op", "", "ns/op",
            "(own account)", "(mallinfo2)");
-    ref = b.r[S_FLAT].checksum;
-    dref = b.r[S_FLAT].dep_checksum;
     for (int k = 0; k < S_COUNT; k++) {
-        const struct result *r = &b.r[k];
+        const struct result *r = &b->r[k];
 
         if (!r->present) {
             printf("%-22s %10s\n", s_name[k], "skipped");
@@ -473,17 +485,32 @@ int main(int argc, char **argv)
     printf("\nratios: peer ns/op / radix ns/op (higher is better for the radix); the targets are on "
            "throughput\n");
     for (int k = S_RADIX; k <= S_MANY; k++) {
-        ratio_line(&b, k, S_FLAT, 0.7);
-        ratio_line(&b, k, S_JUDY, 5.0);
-        ratio_line(&b, k, S_GHASH, 0.0);
+        ratio_line(b, k, S_FLAT, 0.7);
+        ratio_line(b, k, S_JUDY, 5.0);
+        ratio_line(b, k, S_GHASH, 0.0);
     }
     printf("  (not targets: the same radix with the walk, and with xmm_p2m_lookup's whole body,\n"
            "   inlined into the caller)\n");
-    ratio_line(&b, S_INLINE, S_FLAT, 0.0);
-    ratio_line(&b, S_LOOKUP_INL, S_FLAT, 0.0);
-    if (!b.r[S_JUDY].present)
+    ratio_line(b, S_INLINE, S_FLAT, 0.0);
+    ratio_line(b, S_LOOKUP_INL, S_FLAT, 0.0);
+    if (!b->r[S_JUDY].present)
         printf("  radix vs JudyL: not measured (JudyL skipped)\n");
     printf("lookup checksums: %s\n", bad ? "MISMATCH" : "all equal");
+    return bad;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t seed = BENCH_SEED;
+    unsigned reps = 3;
+    struct bench b;
+    bool bad;
+
+    memset(&b, 0, sizeof(b));
+    parse_args(argc, argv, &b, &seed, &reps);
+    setup(&b, seed, reps);
+    measure(&b, reps);
+    bad = report(&b);
 
 #ifdef XMM_BENCH_HAVE_GLIB
     g_hash_table_destroy(b.ghash);

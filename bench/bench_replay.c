@@ -178,41 +178,153 @@ static struct measure replay(const char *path, enum loader ld, enum sim_checks c
     return m;
 }
 
-int main(int argc, char **argv)
+/* The command line. */
+struct args {
+    const uint64_t *sizes;
+    size_t nsizes;
+    int reps;
+    bool all;
+    const char *dir; /* --dir, or NULL: a temporary one */
+};
+
+/* Parse the command line (usage() on anything wrong). */
+static void parse_args(int argc, char **argv, struct args *a)
 {
     static const uint64_t full_sizes[] = { 10000, 100000, 1000000 };
     static const uint64_t quick_sizes[] = { 1000, 10000 };
-    static const enum sim_checks checks[] = { SIM_CHECKS_EVERY_STEP, SIM_CHECKS_END,
-                                              SIM_CHECKS_FULL };
-    const uint64_t *sizes = full_sizes;
-    size_t nsizes = 3, s, c;
-    bool quick = false, all = false, failed = false;
-    int reps = 3, i;
-    const char *dir_arg = NULL;
-    char *dir;
-    double best_yaml = 0, best_unique = 0, rss_small = 0, rss_large = 0;
+    bool quick = false;
 
-    for (i = 1; i < argc; i++) {
+    *a = (struct args){ .sizes = full_sizes, .nsizes = 3, .reps = 3 };
+    for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             quick = true;
         } else if (strcmp(argv[i], "--all") == 0) {
-            all = true;
+            a->all = true;
         } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
-            reps = atoi(argv[++i]);
-            if (reps < 1 || reps > 15)
+            a->reps = atoi(argv[++i]);
+            if (a->reps < 1 || a->reps > 15)
                 usage();
         } else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
-            dir_arg = argv[++i];
+            a->dir = argv[++i];
         } else {
             usage();
         }
     }
     if (quick) {
-        sizes = quick_sizes;
-        nsizes = 2;
-        reps = 1;
+        a->sizes = quick_sizes;
+        a->nsizes = 2;
+        a->reps = 1;
     }
-    dir = dir_arg ? g_strdup(dir_arg) : g_dir_make_tmp("xmm-bench-replay-XXXXXX", NULL);
+}
+
+/* What the targets are judged on. */
+struct totals {
+    double best_yaml, best_unique, rss_small, rss_large;
+    bool failed;
+};
+
+/*
+ * One row of the table after its first three columns: the rates, the RSS,
+ * and the tree loader's CPU time over this one's.  Return: false when the
+ * replay was refused or failed (the row says so).
+ */
+static bool print_measure(const struct measure *m, uint64_t steps, enum loader l,
+                          const struct measure *tree)
+{
+    if (m->refused || !m->ok) {
+        printf("%12s\n", m->refused ? "refused (over its 100,000-step cap)" : "FAILED");
+        return false;
+    }
+    printf("%12.0f %12.0f %6.1f MiB %12.1f", (double)steps / m->secs, (double)steps / m->cpu,
+           (double)m->rss_kb / 1024.0, (double)m->rss_kb * 1000.0 / (double)steps);
+    if (l != L_TREE && tree->ok)
+        printf(" %13.2fx", tree->cpu / m->cpu);
+    printf("\n");
+    return true;
+}
+
+/* Every loader and check on a trace of `steps` steps, then on one with no repeated line. */
+static void measure_size(const struct args *a, const char *path, size_t s, struct totals *t)
+{
+    static const enum sim_checks checks[] = { SIM_CHECKS_EVERY_STEP, SIM_CHECKS_END,
+                                              SIM_CHECKS_FULL };
+    uint64_t steps = a->sizes[s];
+    struct measure tree[3] = { { 0 } };
+
+    write_trace(path, steps, false);
+    for (size_t c = 0; c < 3; c++) {
+        bool skip_full = checks[c] == SIM_CHECKS_FULL && steps > 10000 && !a->all;
+
+        tree[c] = replay(path, L_TREE, checks[c], a->reps);
+        for (int l = 0; l < L_COUNT; l++) {
+            struct measure m = l == L_TREE ? tree[c] : (struct measure){ 0 };
+
+            if (skip_full) {
+                if (l == L_YAML)
+                    printf("%-16s %-11s %8llu %12s\n", "(all loaders)",
+                           sim_checks_name(checks[c]), (unsigned long long)steps,
+                           "skipped (--all)");
+                continue;
+            }
+            if (l != L_TREE)
+                m = replay(path, (enum loader)l, checks[c], a->reps);
+            printf("%-16s %-11s %8llu ", loader_names[l], sim_checks_name(checks[c]),
+                   (unsigned long long)steps);
+            if (!print_measure(&m, steps, (enum loader)l, &tree[c])) {
+                t->failed |= !m.refused;
+                continue;
+            }
+            if (l == L_YAML && checks[c] == SIM_CHECKS_EVERY_STEP) {
+                if ((double)steps / m.cpu > t->best_yaml && steps >= 10000)
+                    t->best_yaml = (double)steps / m.cpu;
+                if (s == 0 || steps == 10000)
+                    t->rss_small = (double)m.rss_kb;
+                t->rss_large = (double)m.rss_kb;
+            }
+        }
+    }
+    /* the same length with no line repeated: every_step only */
+    write_trace(path, steps, true);
+    tree[0] = replay(path, L_TREE, SIM_CHECKS_EVERY_STEP, a->reps);
+    for (int l = 0; l < L_COUNT; l++) {
+        struct measure m = l == L_TREE ? tree[0]
+                                       : replay(path, (enum loader)l, SIM_CHECKS_EVERY_STEP,
+                                                a->reps);
+
+        printf("%-16s %-11s %8llu ", loader_names[l], "every_step*", (unsigned long long)steps);
+        if (!print_measure(&m, steps, (enum loader)l, &tree[0])) {
+            t->failed |= !m.refused;
+            continue;
+        }
+        if (l == L_YAML && (double)steps / m.cpu > t->best_unique && steps >= 10000)
+            t->best_unique = (double)steps / m.cpu;
+    }
+}
+
+/* The targets, met or missed. */
+static void report(const struct totals *t)
+{
+    printf("\ntargets (every_step, YAML; CPU time):\n");
+    printf("  steps/s from YAML, best of 10k+: %.0f  (>= %.0f: %s; %.0f: %s)\n", t->best_yaml,
+           YAML_TARGET, t->best_yaml >= YAML_TARGET ? "met" : "MISSED", STEPS_TARGET,
+           t->best_yaml >= STEPS_TARGET ? "met" : "MISSED");
+    printf("  steps/s from YAML, no repeated line, best of 10k+: %.0f  (>= %.0f: %s; %.0f: %s)\n",
+           t->best_unique, YAML_TARGET, t->best_unique >= YAML_TARGET ? "met" : "MISSED",
+           STEPS_TARGET, t->best_unique >= STEPS_TARGET ? "met" : "MISSED");
+    if (t->rss_small > 0)
+        printf("  peak RSS, largest / smallest trace: %.2fx  (<= %.1fx: %s)\n",
+               t->rss_large / t->rss_small, RSS_RATIO_TARGET,
+               t->rss_large / t->rss_small <= RSS_RATIO_TARGET ? "met" : "MISSED");
+}
+
+int main(int argc, char **argv)
+{
+    struct totals t = { 0 };
+    struct args a;
+    char *dir;
+
+    parse_args(argc, argv, &a);
+    dir = a.dir ? g_strdup(a.dir) : g_dir_make_tmp("xmm-bench-replay-XXXXXX", NULL);
     if (!dir) {
         fprintf(stderr, "cannot make a temporary directory\n");
         return 1;
@@ -220,97 +332,20 @@ int main(int argc, char **argv)
     printf("== xmm-bench-replay: generated 1-page populate/decrease traces, load + run end to end\n");
     printf("time: median of %d run%s per row of the child process: wall clock, and CPU time\n"
            "(user + system, what a shared machine does not inflate); RSS: peak of the child\n\n",
-           reps, reps > 1 ? "s" : "");
+           a.reps, a.reps > 1 ? "s" : "");
     printf("%-16s %-11s %8s %12s %12s %10s %12s %14s\n", "loader", "check", "steps",
            "steps/s", "steps/s CPU", "peak RSS", "KiB/1k steps", "tree CPU/this");
-    for (s = 0; s < nsizes; s++) {
-        char *path = g_strdup_printf("%s/replay-%llu.yaml", dir, (unsigned long long)sizes[s]);
-        struct measure tree[3] = { { 0 } };
+    for (size_t s = 0; s < a.nsizes; s++) {
+        char *path = g_strdup_printf("%s/replay-%llu.yaml", dir, (unsigned long long)a.sizes[s]);
 
-        write_trace(path, sizes[s], false);
-        for (c = 0; c < 3; c++) {
-            bool skip_full = checks[c] == SIM_CHECKS_FULL && sizes[s] > 10000 && !all;
-
-            tree[c] = replay(path, L_TREE, checks[c], reps);
-            for (int l = 0; l < L_COUNT; l++) {
-                struct measure m = l == L_TREE ? tree[c] : (struct measure){ 0 };
-
-                if (skip_full) {
-                    if (l == L_YAML)
-                        printf("%-16s %-11s %8llu %12s\n", "(all loaders)",
-                               sim_checks_name(checks[c]), (unsigned long long)sizes[s],
-                               "skipped (--all)");
-                    continue;
-                }
-                if (l != L_TREE)
-                    m = replay(path, (enum loader)l, checks[c], reps);
-                printf("%-16s %-11s %8llu ", loader_names[l], sim_checks_name(checks[c]),
-                       (unsigned long long)sizes[s]);
-                if (m.refused) {
-                    printf("%12s\n", "refused (over its 100,000-step cap)");
-                    continue;
-                }
-                if (!m.ok) {
-                    printf("%12s\n", "FAILED");
-                    failed = true;
-                    continue;
-                }
-                printf("%12.0f %12.0f %6.1f MiB %12.1f", (double)sizes[s] / m.secs,
-                       (double)sizes[s] / m.cpu, (double)m.rss_kb / 1024.0,
-                       (double)m.rss_kb * 1000.0 / (double)sizes[s]);
-                if (l != L_TREE && tree[c].ok)
-                    printf(" %13.2fx", tree[c].cpu / m.cpu);
-                printf("\n");
-                if (l == L_YAML && checks[c] == SIM_CHECKS_EVERY_STEP) {
-                    if ((double)sizes[s] / m.cpu > best_yaml && sizes[s] >= 10000)
-                        best_yaml = (double)sizes[s] / m.cpu;
-                    if (s == 0 || sizes[s] == 10000)
-                        rss_small = (double)m.rss_kb;
-                    rss_large = (double)m.rss_kb;
-                }
-            }
-        }
-        /* the same length with no line repeated: every_step only */
-        write_trace(path, sizes[s], true);
-        tree[0] = replay(path, L_TREE, SIM_CHECKS_EVERY_STEP, reps);
-        for (int l = 0; l < L_COUNT; l++) {
-            struct measure m = l == L_TREE ? tree[0]
-                                           : replay(path, (enum loader)l, SIM_CHECKS_EVERY_STEP,
-                                                    reps);
-
-            printf("%-16s %-11s %8llu ", loader_names[l], "every_step*",
-                   (unsigned long long)sizes[s]);
-            if (m.refused || !m.ok) {
-                printf("%12s\n", m.refused ? "refused (over its 100,000-step cap)" : "FAILED");
-                failed |= !m.refused;
-                continue;
-            }
-            printf("%12.0f %12.0f %6.1f MiB %12.1f", (double)sizes[s] / m.secs,
-                   (double)sizes[s] / m.cpu, (double)m.rss_kb / 1024.0,
-                   (double)m.rss_kb * 1000.0 / (double)sizes[s]);
-            if (l != L_TREE && tree[0].ok)
-                printf(" %13.2fx", tree[0].cpu / m.cpu);
-            printf("\n");
-            if (l == L_YAML && (double)sizes[s] / m.cpu > best_unique && sizes[s] >= 10000)
-                best_unique = (double)sizes[s] / m.cpu;
-        }
+        measure_size(&a, path, s, &t);
         remove(path);
         g_free(path);
     }
     printf("\n* every_step*: the same length with no line repeated (a new gfn per pair)\n");
-    if (!dir_arg)
+    if (!a.dir)
         g_rmdir(dir);
     g_free(dir);
-    printf("\ntargets (every_step, YAML; CPU time):\n");
-    printf("  steps/s from YAML, best of 10k+: %.0f  (>= %.0f: %s; %.0f: %s)\n", best_yaml, YAML_TARGET,
-           best_yaml >= YAML_TARGET ? "met" : "MISSED", STEPS_TARGET,
-           best_yaml >= STEPS_TARGET ? "met" : "MISSED");
-    printf("  steps/s from YAML, no repeated line, best of 10k+: %.0f  (>= %.0f: %s; %.0f: %s)\n",
-           best_unique, YAML_TARGET, best_unique >= YAML_TARGET ? "met" : "MISSED", STEPS_TARGET,
-           best_unique >= STEPS_TARGET ? "met" : "MISSED");
-    if (rss_small > 0)
-        printf("  peak RSS, largest / smallest trace: %.2fx  (<= %.1fx: %s)\n",
-               rss_large / rss_small, RSS_RATIO_TARGET,
-               rss_large / rss_small <= RSS_RATIO_TARGET ? "met" : "MISSED");
-    return failed ? 1 : 0;
+    report(&t);
+    return t.failed ? 1 : 0;
 }

@@ -13,7 +13,7 @@ int main(void)
     int bad = 0;
 
     wo.policy.safe_range = XMM_SAFE_RANGE_NONE; /* map anywhere */
-    if (xmm_world_new(&w, &wo))
+    if (xmm_world_new(&wo, &w))
         return 1;
     d0.max_pages = d1.max_pages = 256;
     bad |= xmm_domain_create(w, 0, &d0) || xmm_domain_create(w, 1, &d1);

@@ -31,7 +31,7 @@ static void foreign_mapping_keeps_zombie(void **state)
 
     (void)state;
     wo.policy.safe_range = XMM_SAFE_RANGE_NONE;          /* map anywhere */
-    assert_int_equal(xmm_world_new(&w, &wo), 0);
+    assert_int_equal(xmm_world_new(&wo, &w), 0);
     d0.max_pages = d1.max_pages = 256;
     xmm_test_step(w, xmm_domain_create(w, 0, &d0));
     xmm_test_step(w, xmm_domain_create(w, 1, &d1));
@@ -58,7 +58,7 @@ static void history_of_a_frame(void **state)
     FILE *f;
 
     (void)state;
-    assert_int_equal(xmm_world_new(&w, &wo), 0);
+    assert_int_equal(xmm_world_new(&wo, &w), 0);
     d1.max_pages = 16;
     xmm_test_step(w, xmm_domain_create(w, 1, &d1));
     xmm_test_step(w, xmm_physmap_populate(w, 1, xmm_gfn(0x40000), 1));

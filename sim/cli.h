@@ -38,6 +38,8 @@ extern const struct sim_cli_cmd sim_cli_gen;      /* cli_gen.c */
 extern const struct sim_cli_cmd sim_cli_fuzz;
 extern const struct sim_cli_cmd sim_cli_shrink;
 extern const struct sim_cli_cmd sim_cli_export_c;
+extern const struct sim_cli_cmd sim_cli_explain;  /* explain.c */
+extern const struct sim_cli_cmd sim_cli_plot;     /* plot.c */
 
 /* The table of main.c. */
 const struct sim_cli_cmd *const *sim_cli_cmds(size_t *count);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <glib.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,9 @@ static const struct sim_cli_opt run_opts[] = {
       "directory for the files scenarios write (export_dt); created with its parents when "
       "missing (default: the current directory)" },
     { "--seed", "N", "seed every world with N (decimal or 0x hex) instead of the scenario's seed" },
+    { "--dump-at", "STEP",
+      "after step STEP (1-based) print the whole world: frames by state, every domain with its "
+      "P2M, every device (text), or a {\"type\":\"dump\"} object with --format json" },
     { "-j, --jobs", "N",
       "run N files at a time on worker threads (default, and 0: one per online CPU); each "
       "file's report is held until the files before it are printed, so the output is the "
@@ -49,7 +53,7 @@ static int cmd_run(int argc, char **argv);
 const struct sim_cli_cmd sim_cli_run = {
     .name = "run",
     .fn = cmd_run,
-    .synopsis = "[--format text|tap|json|junit] [--check MODE] [--out DIR] [--seed N] [-j N] [-v] FILE...",
+    .synopsis = "[--format text|tap|json|junit] [--check MODE] [--out DIR] [--seed N] [--dump-at STEP] [-j N] [-v] FILE...",
     .summary = "run scenario files and report each verdict",
     .description =
         "Each FILE is validated in full first; a file that does not load is reported (text: "
@@ -155,6 +159,15 @@ static int run_parse(int argc, char **argv, struct run_args *ra)
                 return sim_cli_usage_error(c, "-j '%s' is not a number of jobs (0 to 4096; 0 = "
                                               "one per CPU)", v);
             ra->jobs = n ? (unsigned)n : sim_online_cpus();
+        } else if (opt_is(a, "--dump-at")) {
+            uint64_t n;
+
+            if (!(v = opt_value(argc, argv, &i, "--dump-at")))
+                return sim_cli_usage_error(c, "--dump-at needs a step number");
+            if (sim_parse_u64(v, &n) != SIM_NUM_OK || n == 0 || n > SIZE_MAX)
+                return sim_cli_usage_error(c, "--dump-at '%s' is not a step number (1, 2, ...)",
+                                           v);
+            ra->rep.dump_at = (size_t)n;
         } else if (opt_is(a, "--seed")) {
             if (!(v = opt_value(argc, argv, &i, "--seed")))
                 return sim_cli_usage_error(c, "--seed needs a number");

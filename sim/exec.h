@@ -49,6 +49,8 @@ enum { IA_DOM, IA_DEV, IA_ROWS };
 enum { DMA_DEV, DMA_GFN, DMA_WRITE, DMA_ROWS };
 enum { QU_DOM, QU_ROWS };
 enum { DT_DOM, DT_FILE, DT_ROWS };
+enum { SH_FRAME, SH_FRAME_DOM, SH_FRAME_GFN, SH_DOMAIN, SH_P2M, SH_P2M_DOM, SH_P2M_GFN, SH_SHARE,
+       SH_DEVICE, SH_ROWS };
 enum {
     CK_DOMAIN, CK_STATE, CK_TOT_PAGES, CK_REFS,
     CK_FRAME, CK_FRAME_DOM, CK_FRAME_GFN, CK_OWNER, CK_REFCOUNT,
@@ -78,8 +80,10 @@ int sim_exec_map_mmio(struct sim_exec *x, const struct sim_res *a, struct sim_ex
 int sim_exec_remove_physmap(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
 int sim_exec_lookup(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
 int sim_exec_check(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
+int sim_exec_show(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
 
-/* Ops of modules behind a SIM_HAVE_* switch (defined only when it is 1). */
+/* Ops of the seed modules (exec_gnttab.c, exec_shinfo.c, exec_mpu.c, exec_ffa.c,
+ * exec_iommu.c, exec_saferange.c, exec_dt.c). */
 int sim_exec_map_grant_frame(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
 int sim_exec_grant(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
 int sim_exec_grant_end(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
@@ -108,21 +112,21 @@ int sim_exec_export_dt(struct sim_exec *x, const struct sim_res *a, struct sim_e
  */
 void *sim_world_opts(const struct sim_world_cfg *wc, struct xmm_world_opts *o);
 int sim_world_attach(struct xmm_world *w, const struct sim_world_cfg *wc);
-/* world.spmc -> the built-in SPMC stub (exec_ffa.c, SIM_HAVE_FFA). */
+/* world.spmc -> the built-in SPMC stub (exec_ffa.c). */
 int sim_world_attach_spmc(struct xmm_world *w, const struct sim_world_cfg *wc);
 
 /*
- * Figures for the end of a run (exec_world.c): with an MPU, each
+ * Figures for the end of a run (exec_mpu.c): with an MPU, each
  * direct-mapped domain's regions now / peak and the cross-domain cost.
  * g_free the result; NULL when there is nothing to say.
  */
 char *sim_world_summary(struct xmm_world *w);
 
-/* check subjects of switched modules: shares / mpu_regions -> the count now. */
+/* check subjects shares / mpu_regions -> the count now (exec_mpu_check.c). */
 int sim_check_count(struct sim_exec *x, int subject_row, xmm_domid_t dom, uint64_t *count);
 /*
  * mpu_regions: {dom} with count / switches / temp_regions / region_writes
- * (exec_world.c, SIM_HAVE_MPU): failures go to o; a holding check leaves
+ * (exec_mpu_check.c): failures go to o; a holding check leaves
  * the domain's breakdown in o->msg.
  */
 void sim_check_mpu(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);

@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "exec.h"
+#include "inspect.h"
 
 /* Append one failed assertion to o->msg. */
 static void ck_fail(struct sim_exec_out *o, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -28,21 +29,6 @@ static void ck_fail(struct sim_exec_out *o, const char *fmt, ...)
     vsnprintf(o->msg + used, sizeof(o->msg) - used, fmt, ap);
     va_end(ap);
     o->check_failed = true;
-}
-
-/* "d1", "xen", "park", "io", "none": a frame owner in words. */
-static void owner_name(xmm_domid_t d, char *buf, size_t len)
-{
-    if (d == XMM_DOMID_XEN)
-        snprintf(buf, len, "xen");
-    else if (d == XMM_DOMID_PARK)
-        snprintf(buf, len, "park");
-    else if (d == XMM_DOMID_IO)
-        snprintf(buf, len, "io");
-    else if (d == XMM_DOMID_INVALID)
-        snprintf(buf, len, "none");
-    else
-        snprintf(buf, len, "d%u", (unsigned)d);
 }
 
 /* domain: state / tot_pages / refs */
@@ -99,13 +85,15 @@ static void ck_frame(struct sim_exec *x, const struct sim_res *a, struct sim_exe
         ck_fail(o, "frame 0x%" PRIx64 " is not a RAM frame of this world", xmm_mfn_x(mfn));
         return;
     }
+    o->has_frame = true;
+    o->frame = xmm_mfn_x(mfn);
     if (a[CK_OWNER].present) {
         bool ok;
 
         if (fi.free)
             snprintf(got, sizeof(got), "free");
         else
-            owner_name(fi.owner, got, sizeof(got));
+            xmm_domid_name(fi.owner, got, sizeof(got));
         if (a[CK_OWNER].kind == SIM_V_ENUM) {
             static const char *const names[] = { "xen", "park", "free" };
 
@@ -114,7 +102,7 @@ static void ck_frame(struct sim_exec *x, const struct sim_res *a, struct sim_exe
                  : a[CK_OWNER].u == SIM_OWNER_XEN ? !fi.free && fi.owner == XMM_DOMID_XEN
                                                   : !fi.free && fi.owner == XMM_DOMID_PARK;
         } else {
-            owner_name((xmm_domid_t)a[CK_OWNER].u, want, sizeof(want));
+            xmm_domid_name((xmm_domid_t)a[CK_OWNER].u, want, sizeof(want));
             ok = !fi.free && fi.owner == a[CK_OWNER].u;
         }
         if (!ok)
@@ -142,6 +130,14 @@ static void ck_p2m(struct sim_exec *x, const struct sim_res *a, struct sim_exec_
     if (rc == -XMM_ENOENT) {
         e.type = XMM_P2M_INVALID;
         e.mfn = XMM_INVALID_MFN;
+    }
+    /* A failed assertion prints the history of the frame mapped there, and of the expected one. */
+    if (rc == 0 && xmm_world_mfn_is_ram(x->w, e.mfn)) {
+        o->has_frame = true;
+        o->frame = xmm_mfn_x(e.mfn);
+    } else if (a[CK_MFN].present && xmm_world_mfn_is_ram(x->w, xmm_mfn(a[CK_MFN].u))) {
+        o->has_frame = true;
+        o->frame = a[CK_MFN].u;
     }
     if (a[CK_TYPE].present && e.type != (enum xmm_p2m_type)a[CK_TYPE].u)
         ck_fail(o, "p2m d%u gfn 0x%" PRIx64 " type: expected %s, got %s", (unsigned)dom, gfn,
@@ -185,7 +181,6 @@ static void ck_count(struct sim_exec *x, const struct sim_res *a, struct sim_exe
                 a[CK_COUNT].u, n);
 }
 
-#if SIM_HAVE_IOMMU
 /* iommu: {dom} with held / holds / hold_ticks / stall_ticks / pending (seed 003). */
 static void ck_iommu(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o)
 {
@@ -217,7 +212,6 @@ static void ck_iommu(struct sim_exec *x, const struct sim_res *a, struct sim_exe
                     f[i].name, a[f[i].row].u, got);
     }
 }
-#endif
 
 /* check: dispatch on the one subject the loader allowed; rc is always 0. */
 int sim_exec_check(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o)
@@ -238,18 +232,53 @@ int sim_exec_check(struct sim_exec *x, const struct sim_res *a, struct sim_exec_
                     free_pages);
     } else if (a[CK_VIOLATIONS].present) {
         ck_violations(x, a, o);
-#if SIM_HAVE_MPU
     } else if (a[CK_MPU].present) {
         sim_check_mpu(x, a, o);
-#endif
     } else if (a[CK_SHARES].present || a[CK_MPU].present) {
         ck_count(x, a, o);
-#if SIM_HAVE_IOMMU
     } else if (a[CK_IOMMU].present) {
         ck_iommu(x, a, o);
-#endif
     } else {
         ck_fail(o, "check subject not supported by this build");
     }
+    return 0;
+}
+
+/* show: the subject's state in words, no assertion. */
+int sim_exec_show(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o)
+{
+    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+
+    if (a[SH_FRAME].present) {
+        xmm_mfn_t mfn = xmm_mfn(a[SH_FRAME].u);
+
+        if (a[SH_FRAME].kind == SIM_V_MAP) {
+            struct xmm_p2m_entry e;
+
+            if (xmm_p2m_lookup(x->w, (xmm_domid_t)a[SH_FRAME_DOM].u,
+                               xmm_gfn(a[SH_FRAME_GFN].u), &e) != 0)
+                mfn = XMM_INVALID_MFN;
+            else
+                mfn = e.mfn;
+        }
+        if (xmm_mfn_eq(mfn, XMM_INVALID_MFN)) {
+            sim_show_p2m(x->w, (xmm_domid_t)a[SH_FRAME_DOM].u, a[SH_FRAME_GFN].u, lines);
+        } else {
+            sim_show_frame(x->w, mfn, lines);
+            o->has_frame = xmm_world_mfn_is_ram(x->w, mfn);
+            o->frame = xmm_mfn_x(mfn);
+        }
+    } else if (a[SH_DOMAIN].present) {
+        sim_show_domain(x->w, (xmm_domid_t)a[SH_DOMAIN].u, lines);
+    } else if (a[SH_P2M].present) {
+        sim_show_p2m(x->w, (xmm_domid_t)a[SH_P2M_DOM].u, a[SH_P2M_GFN].u, lines);
+    } else if (a[SH_SHARE].present) {
+        sim_show_share(x->w, (xmm_ffa_handle_t)a[SH_SHARE].u, lines);
+    } else if (a[SH_DEVICE].present) {
+        sim_show_device(x->w, a[SH_DEVICE].s, lines);
+    }
+    g_ptr_array_add(lines, NULL);
+    o->show = g_strjoinv("\n", (char **)lines->pdata);
+    g_ptr_array_free(lines, TRUE);
     return 0;
 }

@@ -1,14 +1,12 @@
 /*
  * xmm-sim - exec functions of the FF-A ops (include/xmm/ffa.h) and the
- * world's SPMC stub, compiled when SIM_HAVE_FFA is 1.  Every op returns an
+ * world's SPMC stub.  Every op returns an
  * FFA_RET code.
  */
 #include <glib.h>
 #include <inttypes.h>
 
 #include "exec.h"
-
-#if SIM_HAVE_FFA
 
 /* ffa_share -> xmm_ffa_share (FFA_MEM_SHARE); binds the handle. */
 int sim_exec_ffa_share(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o)
@@ -87,6 +85,3 @@ int sim_world_attach_spmc(struct xmm_world *w, const struct sim_world_cfg *wc)
     return rc;
 }
 
-#else
-typedef int sim_exec_ffa_disabled; /* keep the translation unit non-empty */
-#endif

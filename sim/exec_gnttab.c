@@ -1,11 +1,9 @@
 /*
  * xmm-sim - exec functions of the grant-table ops (include/xmm/gnttab.h),
- * compiled when SIM_HAVE_GNTTAB is 1.  grant / grant_end / map_grant_frame
+ * grant / grant_end / map_grant_frame
  * return errno codes; grant_map / grant_unmap GNTST codes.
  */
 #include "exec.h"
-
-#if SIM_HAVE_GNTTAB
 
 /* A handle from a variable: anything past 32 bits is no handle at all. */
 static xmm_grant_handle_t grant_handle(uint64_t v)
@@ -65,6 +63,3 @@ int sim_exec_grant_unmap(struct sim_exec *x, const struct sim_res *a, struct sim
     return xmm_gnttab_unmap(x->w, (xmm_domid_t)a[GU_DOM].u, grant_handle(a[GU_HANDLE].u));
 }
 
-#else
-typedef int sim_exec_gnttab_disabled; /* keep the translation unit non-empty */
-#endif

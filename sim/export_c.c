@@ -331,7 +331,7 @@ static void ex_world(struct ex *e)
             g_string_append_printf(o, "    o.iommu.flush_latency = UINT64_C(%" PRIu64 ");\n",
                                    wc->flush_latency);
     }
-    g_string_append(o, "    assert_int_equal(xmm_world_new(&w, &o), 0);\n");
+    g_string_append(o, "    assert_int_equal(xmm_world_new(&o, &w), 0);\n");
     if (wc->has_spmc) {
         static const char *const relinq[] = {
             [SIM_RELINQ_ON_VMD] = "XMM_SP_RELINQUISH_ON_VM_DESTROYED",

@@ -241,7 +241,7 @@ static void draw_world(struct gen *g)
             wc->mmio[i].name = g_strdup_printf("dev%zu", i);
         }
     }
-    if (SIM_HAVE_FFA && (p == SIM_PROF_FFA || mixed || g_chance(&g->rng, 1, 8))) {
+    if (p == SIM_PROF_FFA || mixed || g_chance(&g->rng, 1, 8)) {
         n = g_range(&g->rng, 1, 2);
         wc->has_spmc = true;
         wc->partitions = g_new0(struct sim_partition, n + 1);
@@ -274,7 +274,7 @@ static void draw_world(struct gen *g)
             }
         }
     }
-    if (SIM_HAVE_IOMMU && (p == SIM_PROF_IOMMU || mixed)) {
+    if (p == SIM_PROF_IOMMU || mixed) {
         n = g_range(&g->rng, 1, 2);
         wc->has_iommu = true;
         wc->has_flush_latency = true;
@@ -286,7 +286,7 @@ static void draw_world(struct gen *g)
             wc->devices[i].ats = i == 0 || g_chance(&g->rng, 1, 2);
         }
     }
-    if (SIM_HAVE_MPU && p == SIM_PROF_MPU) {
+    if (p == SIM_PROF_MPU) {
         wc->has_mpu = true;
         wc->mpu_regions = (uint32_t)g_range(&g->rng, 12, 20);
         wc->mpu_cross_domain = XMM_MPU_XDOM_SWITCH;
@@ -320,7 +320,7 @@ static int build_world(struct gen *g)
     /* the event history only serves reports: a short ring keeps world setup cheap */
     o.history_events = 1024;
     owned = sim_world_opts(wc, &o);
-    rc = xmm_world_new(&g->x.w, &o);
+    rc = xmm_world_new(&o, &g->x.w);
     g_free(owned);
     if (rc == 0)
         rc = sim_world_attach(g->x.w, wc);
@@ -336,7 +336,7 @@ static void draw_swarm(struct gen *g)
     for (k = 0; k < K_COUNT; k++) {
         g->op[k] = sim_op_find(kind_op[k]);
         g->weight[k] = 0;
-        if (!(kinds & KB(k)) || !g->op[k] || !sim_op_runnable(g->op[k]))
+        if (!(kinds & KB(k)) || !g->op[k])
             continue;
         /* domain_create and populate carry every story; the rest may be off */
         if (k != K_DCREATE && k != K_POPULATE && g_chance(&g->rng, 1, 4))

@@ -30,21 +30,6 @@ bool ld_fail(struct ld *l, const struct yt_node *n, const char *fmt, ...)
     return false;
 }
 
-/* Keep the first "not supported yet" error for the end of validation. */
-void ld_defer(struct ld *l, const struct yt_node *n, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (l->deferred)
-        return;
-    l->deferred = true;
-    l->deferred_err.line = n->line;
-    l->deferred_err.col = n->col;
-    va_start(ap, fmt);
-    vsnprintf(l->deferred_err.msg, sizeof(l->deferred_err.msg), fmt, ap);
-    va_end(ap);
-}
-
 /* --- mappings ------------------------------------------------------------ */
 
 bool ld_keys(struct ld *l, const struct yt_node *n, const char *const *allowed, const char *where)
@@ -371,7 +356,7 @@ void ld_begin(struct ld *l, const char *name, struct sim_error *err)
     l->vars = g_ptr_array_new();
 }
 
-/* Validate the document root; the first error wins, then deferred ones. */
+/* Validate the document root; the first error wins. */
 bool ld_validate(struct ld *l, const struct yt_node *root)
 {
     if (!root) {
@@ -380,9 +365,8 @@ bool ld_validate(struct ld *l, const struct yt_node *root)
         g_strlcpy(l->err->msg, "empty file: a scenario is a mapping with name and steps",
                   sizeof(l->err->msg));
         l->failed = true;
-    } else if (ld_top(l, root) && l->deferred) {
-        *l->err = l->deferred_err;
-        l->failed = true;
+    } else {
+        ld_top(l, root);
     }
     return !l->failed;
 }

@@ -17,10 +17,6 @@ struct ld {
     struct sim_scenario *sc;
     GHashTable *var_index; /* name -> GINT_TO_POINTER(index + 1) */
     GPtrArray *vars;       /* names, by index (moved into sc at the end) */
-    /* The first use of a module that does not exist yet, reported only
-     * once the whole file validated (so it is checked in full meanwhile). */
-    bool deferred;
-    struct sim_error deferred_err;
     struct ld_stream *stream; /* streamed steps (load_stream.c), or NULL */
 };
 
@@ -37,8 +33,6 @@ bool ld_stream_steps(struct ld *l, const struct yt_node *n);
 
 /* Record an error at node n (the first one wins); returns false. */
 bool ld_fail(struct ld *l, const struct yt_node *n, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-/* Remember a "not supported yet" error for the end of validation. */
-void ld_defer(struct ld *l, const struct yt_node *n, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 /*
  * Check a mapping's keys: n must be a mapping (`where` names it in

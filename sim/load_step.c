@@ -175,7 +175,7 @@ static bool ld_p2m_type(struct ld *l, const struct yt_node *n, struct sim_val *v
     if (n->kind != YT_SCALAR || yt_is_null(n))
         return ld_fail(l, n, "%s: expected a P2M type name, got %s", what,
                        n->kind == YT_SCALAR ? "nothing" : yt_kind_name(n));
-    if (xmm_p2m_type_parse(&t, n->value) != 0) {
+    if (xmm_p2m_type_parse(n->value, &t) != 0) {
         for (i = 0; i < XMM_P2M_TYPE_COUNT && used < sizeof(list) - 32; i++)
             used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
                                      xmm_p2m_type_name((enum xmm_p2m_type)i));
@@ -402,6 +402,31 @@ static int ld_subject_of_row(int r)
     return -1;
 }
 
+/* `show`: exactly one subject. */
+static bool ld_show_rules(struct ld *l, const struct sim_step *st, const struct yt_node *n)
+{
+    const struct sim_op *op = st->op;
+    const struct sim_arg *first = NULL;
+    size_t i;
+
+    for (i = 0; i < op->arg_count; i++) {
+        const struct sim_val *v = &st->vals[i];
+
+        if (op->args[i].parent != -1 || v->kind == SIM_V_ABSENT)
+            continue;
+        if (first) {
+            struct yt_node at = { .line = v->line, .col = v->col };
+
+            return ld_fail(l, &at, "show has two subjects, '%s' and '%s' (one per show)",
+                           first->key, op->args[i].key);
+        }
+        first = &op->args[i];
+    }
+    if (!first)
+        return ld_fail(l, n, "show needs a subject: one of frame, domain, p2m, share, device");
+    return true;
+}
+
 /* `check`: exactly one subject, and only the assertions it takes. */
 static bool ld_check_rules(struct ld *l, const struct sim_step *st, const struct yt_node *n)
 {
@@ -456,12 +481,6 @@ static bool ld_check_rules(struct ld *l, const struct sim_step *st, const struct
             used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", k ? ", " : "",
                                      op->args[subj->asserts[k]].key);
         return ld_fail(l, n, "check on '%s' asserts nothing (add one of %s)", subj->key, list);
-    }
-    if (!subj->supported) {
-        struct yt_node at = { .line = vals[subj->row].line, .col = vals[subj->row].col };
-
-        ld_defer(l, &at, "check subject '%s' is not supported yet (%s, %s)", subj->key,
-                 subj->module, subj->issue);
     }
     return true;
 }
@@ -545,9 +564,8 @@ bool ld_step(struct ld *l, const struct yt_node *n, struct sim_step *st)
         return false;
     if (st->op == sim_op_check() && !ld_check_rules(l, st, opval))
         return false;
-    if (!sim_op_runnable(st->op))
-        ld_defer(l, opkey, "op '%s' is not supported yet (%s, %s)", st->op->name, st->op->module,
-                 st->op->issue ? st->op->issue : "not written");
+    if (st->op == sim_op_show() && !ld_show_rules(l, st, opval))
+        return false;
     return true;
 }
 

@@ -8,8 +8,7 @@
  * devices): when `world` comes after `steps` in the file, the steps are
  * validated in a second read once the world is known.  Errors are ranked
  * as the tree loader ranks them: YAML errors anywhere first, then the
- * top-level keys, name, seed, world and expect, then the first bad step,
- * then the first "not supported yet".
+ * top-level keys, name, seed, world and expect, then the first bad step.
  *
  * The run (sim_stream_steps) reads the file again and builds each step
  * with the same validator, so variables get the same indices.
@@ -24,7 +23,7 @@
 
 /* Step validation state of one read. */
 struct ld_stream {
-    struct ld steps;             /* variables, deferred errors, first error of the steps */
+    struct ld steps;             /* variables, first error of the steps */
     struct sim_error err;
     struct sim_scenario *wsc;    /* holds the world the steps are checked against */
     const struct yt_doc *doc;
@@ -244,10 +243,6 @@ bool ld_stream_steps(struct ld *l, const struct yt_node *n)
         *l->err = s->err;
         l->failed = true;
         return false;
-    }
-    if (s->steps.deferred && !l->deferred) {
-        l->deferred = true;
-        l->deferred_err = s->steps.deferred_err;
     }
     l->sc->step_count = s->count;
     return true;

@@ -1,7 +1,6 @@
 /*
  * xmm-sim - loader: the `world` mapping (host layout, allocator, policies,
- * stubs, limits, checks).  Stubs of modules that do not exist yet (spmc,
- * iommu, mpu) are validated in full and then reported as not supported.
+ * stubs, limits, checks).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -298,26 +297,7 @@ static bool ld_ram(struct ld *l, const struct yt_node *n)
     return true;
 }
 
-/* Modules a world key needs: report once the file validated. */
-static void ld_world_support(struct ld *l, const struct yt_node *n)
-{
-    static const struct { const char *key; bool have; const char *module, *issue; } need[] = {
-        { "spmc", SIM_HAVE_FFA, "FF-A", "seed 000" },
-        { "iommu", SIM_HAVE_IOMMU, "IOMMU", "seed 003" },
-        { "mpu", SIM_HAVE_MPU, "MPU", "seed 004" },
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
-        const struct yt_node *k = ld_key_node(n, need[i].key);
-
-        if (k && !need[i].have)
-            ld_defer(l, k, "world.%s is not supported yet (%s, %s)", need[i].key,
-                     need[i].module, need[i].issue);
-    }
-}
-
-/* world: every key, then the modules it needs. */
+/* world: every key. */
 bool ld_world(struct ld *l, const struct yt_node *n)
 {
     static const char *const keys[] = { "ram", "ram_base", "mmio", "allocator", "policy", "spmc",
@@ -352,6 +332,5 @@ bool ld_world(struct ld *l, const struct yt_node *n)
             return false;
         wc->checks = (enum sim_checks)x;
     }
-    ld_world_support(l, n);
     return true;
 }

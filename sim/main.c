@@ -30,6 +30,8 @@ static const struct sim_cli_cmd *const cmds[] = {
     &sim_cli_fuzz,
     &sim_cli_shrink,
     &sim_cli_export_c,
+    &sim_cli_explain,
+    &sim_cli_plot,
     &sim_cli_ops,
     &sim_cli_man,
 };

@@ -264,68 +264,36 @@ static const struct sim_arg check_rows[CK_ROWS] = {
                            "invalidations requested and not completed"),
 };
 
+static const struct sim_arg show_rows[SH_ROWS] = {
+    [SH_FRAME] = { .key = "frame", .type = SIM_T_NESTED, .parent = -1, .int_alt = SIM_T_MFN,
+                   .doc = "subject: a frame, by mfn or `{dom, gfn}` (the frame mapped there)" },
+    [SH_FRAME_DOM] = ROW_CHILD("dom", SIM_T_DOMID, SH_FRAME, 0, 0, "domain"),
+    [SH_FRAME_GFN] = ROW_CHILD("gfn", SIM_T_GFN, SH_FRAME, 0, 0, "gfn"),
+    [SH_DOMAIN] = ROW_OPT("domain", SIM_T_DOMID, 0, 0, "subject: a domain"),
+    [SH_P2M] = { .key = "p2m", .type = SIM_T_NESTED, .parent = -1,
+                 .doc = "subject: a P2M entry `{dom, gfn}`" },
+    [SH_P2M_DOM] = ROW_CHILD("dom", SIM_T_DOMID, SH_P2M, 0, 0, "domain"),
+    [SH_P2M_GFN] = ROW_CHILD("gfn", SIM_T_GFN, SH_P2M, 0, 0, "gfn"),
+    [SH_SHARE] = { .key = "share", .type = SIM_T_HANDLE, .parent = -1,
+                   .doc = "subject: an FF-A share, by its handle" },
+    [SH_DEVICE] = { .key = "device", .type = SIM_T_DEVICE, .parent = -1,
+                    .doc = "subject: a device of world.iommu.devices" },
+};
+
 /* --- the table ----------------------------------------------------------- */
 
-/* An op of a module that may not exist yet: supported once its switch is 1. */
-#define MODULE(have, mod, iss) .supported = (have), .module = (mod), .issue = (iss)
-
-#define IN_GNTTAB MODULE(SIM_HAVE_GNTTAB, "grant tables", "seed 001")
-#define IN_SHARED_INFO MODULE(SIM_HAVE_SHARED_INFO, "shared_info", "seed 004")
-#define IN_MPU MODULE(SIM_HAVE_MPU, "MPU", "seed 004")
-#define IN_FFA MODULE(SIM_HAVE_FFA, "FF-A", "seed 000")
-#define IN_IOMMU MODULE(SIM_HAVE_IOMMU, "IOMMU", "seed 003")
-#define IN_SAFERANGE_QUERY MODULE(SIM_HAVE_SAFERANGE_QUERY, "safe range query", "seed 002")
-#define IN_DT MODULE(SIM_HAVE_DT, "device tree", "seed 002")
-
-/* Exec functions of a module exist only when its switch is 1 (exec_*.c). */
-#if SIM_HAVE_GNTTAB
-#define EXEC_GNTTAB(fn) .exec = (fn)
-#else
-#define EXEC_GNTTAB(fn) .exec = NULL
-#endif
-#if SIM_HAVE_SHARED_INFO
-#define EXEC_SHARED_INFO(fn) .exec = (fn)
-#else
-#define EXEC_SHARED_INFO(fn) .exec = NULL
-#endif
-#if SIM_HAVE_MPU
-#define EXEC_MPU(fn) .exec = (fn)
-#else
-#define EXEC_MPU(fn) .exec = NULL
-#endif
-#if SIM_HAVE_FFA
-#define EXEC_FFA(fn) .exec = (fn)
-#else
-#define EXEC_FFA(fn) .exec = NULL
-#endif
-#if SIM_HAVE_IOMMU
-#define EXEC_IOMMU(fn) .exec = (fn)
-#else
-#define EXEC_IOMMU(fn) .exec = NULL
-#endif
-#if SIM_HAVE_SAFERANGE_QUERY
-#define EXEC_SAFERANGE_QUERY(fn) .exec = (fn)
-#else
-#define EXEC_SAFERANGE_QUERY(fn) .exec = NULL
-#endif
-#if SIM_HAVE_DT
-#define EXEC_DT(fn) .exec = (fn)
-#else
-#define EXEC_DT(fn) .exec = NULL
-#endif
-
 const struct sim_op sim_ops[] = {
-    { .name = "advance", .module = "world", .supported = true, .scalar = true,
+    { .name = "advance", .module = "world", .scalar = true,
       OP_ROWS(advance_rows), .exec = sim_exec_advance,
       .summary = "advance the clock: run due timers, SP scripts, IOMMU completions",
       .example = "advance: 100" },
-    { .name = "domain_create", .module = "domain", .supported = true,
+    { .name = "domain_create", .module = "domain",
       OP_ROWS(domain_create_rows), .exec = sim_exec_domain_create,
       .summary = "domain_create, with the toolstack's choice of safe range; EEXIST if the id "
                  "is taken; ENOSPC if a direct-mapped domain has no host range for its "
                  "grant-table region (or the toolstack finds no hole for its safe range)",
       .example = "domain_create: {dom: 1, max_pages: 4MiB}" },
-    { .name = "populate", .module = "physmap", .supported = true, .binds = SIM_BIND_GFN,
+    { .name = "populate", .module = "physmap", .binds = SIM_BIND_GFN,
       OP_ROWS(populate_rows), .exec = sim_exec_populate,
       .summary = "XENMEM_populate_physmap, all or nothing: EPERM past max_pages, ENOMEM when the "
                  "host is out of frames, EINVAL once the domain is dying, EEXIST if a gfn is "
@@ -334,34 +302,34 @@ const struct sim_op sim_ops[] = {
                  "with gfn, no allocation: mfn == gfn must be the domain's own page (ENOMEM "
                  "otherwise), e.g. one it decreased",
       .example = "populate: {dom: 1, gfn: 0x100, pages: 16}" },
-    { .name = "decrease", .module = "physmap", .supported = true,
+    { .name = "decrease", .module = "physmap",
       OP_ROWS(decrease_rows), .exec = sim_exec_decrease,
       .summary = "XENMEM_decrease_reservation, all or nothing: each gfn must map the domain's "
                  "own page (a xenheap page shared with it included; ENOENT for a hole, EINVAL "
                  "otherwise); ENOMEM once the domain is dying.  A direct-mapped domain keeps the "
                  "page (allocated, unmapped, in tot_pages)",
       .example = "decrease: {dom: 1, gfn: 0x100, pages: 4}" },
-    { .name = "domain_destroy", .module = "domain", .supported = true,
+    { .name = "domain_destroy", .module = "domain",
       OP_ROWS(domain_destroy_rows), .exec = sim_exec_domain_destroy,
       .summary = "the toolstack loop: domain_kill again while ERESTART, one tick apart, up to "
                  "limits.destroy_retries (running out is a destroy_progress violation)",
       .example = "domain_destroy: {dom: 1}" },
-    { .name = "map_foreign", .module = "physmap", .supported = true,
+    { .name = "map_foreign", .module = "physmap",
       OP_ROWS(map_foreign_rows), .exec = sim_exec_map_foreign,
       .summary = "XENMAPSPACE_gmfn_foreign: the source must be RAM (EINVAL); replaces what is "
                  "at gfn but a grant mapping (EBUSY) under physmap_overwrite: refuse; ENOMEM once "
                  "the mapping domain is dying",
       .example = "map_foreign: {dom: 2, gfn: 0x80000, from: 1, from_gfn: 0x100}" },
-    { .name = "map_mmio", .module = "physmap", .supported = true,
+    { .name = "map_mmio", .module = "physmap",
       OP_ROWS(map_mmio_rows), .exec = sim_exec_map_mmio,
       .summary = "mmio_direct mapping of a world.mmio region: EEXIST over a mapped gfn "
                  "(physmap_overwrite: refuse); ENOMEM once the domain is dying",
       .example = "map_mmio: {dom: 1, gfn: 0x9000, mfn: 0x9000, pages: 1}" },
-    { .name = "map_grant_frame", IN_GNTTAB, EXEC_GNTTAB(sim_exec_map_grant_frame),
+    { .name = "map_grant_frame", .module = "grant tables", .exec = sim_exec_map_grant_frame,
       OP_ROWS(map_grant_frame_rows),
       .summary = "XENMAPSPACE_grant_table",
       .example = "map_grant_frame: {dom: 1, idx: 0, gfn: 0x38000}" },
-    { .name = "map_shared_info", IN_SHARED_INFO, EXEC_SHARED_INFO(sim_exec_map_shared_info),
+    { .name = "map_shared_info", .module = "shared_info", .exec = sim_exec_map_shared_info,
       OP_ROWS(map_shared_info_rows),
       .summary = "XENMAPSPACE_shared_info, or the guest-page registration under "
                  "shared_info: guest_page.  xenheap: Xen's page (allocated on first use) mapped "
@@ -370,75 +338,75 @@ const struct sim_op sim_ops[] = {
                  "domain's own ram_rw page (else EINVAL); Xen keeps a reference, copies the "
                  "initial data, the P2M is unchanged; registering again moves it",
       .example = "map_shared_info: {dom: 1, gfn: 0x39000}" },
-    { .name = "register_vcpu_info", IN_SHARED_INFO,
-      EXEC_SHARED_INFO(sim_exec_register_vcpu_info), OP_ROWS(register_vcpu_info_rows),
+    { .name = "register_vcpu_info", .module = "shared_info",
+      .exec = sim_exec_register_vcpu_info, OP_ROWS(register_vcpu_info_rows),
       .summary = "VCPUOP_register_vcpu_info: vcpu_info moves out of shared_info into the guest's "
                  "RAM page at gfn (ram_rw, its own, not a xenheap page; else EINVAL); Xen holds a "
                  "reference until the domain dies; registering again moves it",
       .example = "register_vcpu_info: {dom: 1, vcpu: 0, gfn: 0x40001}" },
-    { .name = "evtchn_send", IN_MPU, EXEC_MPU(sim_exec_evtchn_send), OP_ROWS(evtchn_send_rows),
+    { .name = "evtchn_send", .module = "MPU", .exec = sim_exec_evtchn_send, OP_ROWS(evtchn_send_rows),
       .summary = "EVTCHNOP_send: Xen writes the pending bits in `to`'s shared_info and vCPU "
                  "`vcpu`'s vcpu_info; on an MPU host, from a direct-mapped domain, guest pages of "
                  "another domain cost temporary regions or a switch to Xen's full view "
                  "(world.mpu.cross_domain); ESRCH: no such domain, EINVAL: one is dying",
       .example = "evtchn_send: {dom: 1, to: 2}" },
-    { .name = "remove_physmap", .module = "physmap", .supported = true,
+    { .name = "remove_physmap", .module = "physmap",
       OP_ROWS(remove_physmap_rows), .exec = sim_exec_remove_physmap,
       .summary = "XENMEM_remove_physmap: removes a RAM or grant entry of the domain's own page, "
                  "or a foreign entry; ENOENT for anything else (a hole, MMIO, another domain's "
                  "page); ENOMEM once the domain is dying",
       .example = "remove_physmap: {dom: 2, gfn: 0x80000}" },
-    { .name = "lookup", .module = "p2m", .supported = true, .binds = SIM_BIND_MFN,
+    { .name = "lookup", .module = "p2m", .binds = SIM_BIND_MFN,
       OP_ROWS(lookup_rows), .exec = sim_exec_lookup,
       .summary = "read the P2M entry at gfn; `as` binds its mfn; ENOENT if nothing is mapped",
       .example = "lookup: {dom: 1, gfn: 0x100}\n  as: m" },
-    { .name = "grant", IN_GNTTAB, EXEC_GNTTAB(sim_exec_grant), OP_ROWS(grant_rows),
+    { .name = "grant", .module = "grant tables", .exec = sim_exec_grant, OP_ROWS(grant_rows),
       .summary = "the granting guest fills entry `ref`",
       .example = "grant: {dom: 1, ref: 8, to: 2, gfn: 0x100}" },
-    { .name = "grant_end", IN_GNTTAB, EXEC_GNTTAB(sim_exec_grant_end), OP_ROWS(grant_end_rows),
+    { .name = "grant_end", .module = "grant tables", .exec = sim_exec_grant_end, OP_ROWS(grant_end_rows),
       .summary = "the granting guest revokes entry `ref` (EBUSY while mapped)",
       .example = "grant_end: {dom: 1, ref: 8}" },
-    { .name = "grant_map", IN_GNTTAB, EXEC_GNTTAB(sim_exec_grant_map), OP_ROWS(grant_map_rows),
+    { .name = "grant_map", .module = "grant tables", .exec = sim_exec_grant_map, OP_ROWS(grant_map_rows),
       .family = XMM_RC_GNTST, .binds = SIM_BIND_HANDLE,
       .summary = "GNTTABOP_map_grant_ref; `as` binds the handle",
       .example = "grant_map: {dom: 2, from: 1, ref: 8, gfn: 0x38010}\n  as: h" },
-    { .name = "grant_unmap", IN_GNTTAB, EXEC_GNTTAB(sim_exec_grant_unmap),
+    { .name = "grant_unmap", .module = "grant tables", .exec = sim_exec_grant_unmap,
       OP_ROWS(grant_unmap_rows), .family = XMM_RC_GNTST,
       .summary = "GNTTABOP_unmap_grant_ref; with `gfn`, Arm's replace_grant_host_mapping checks "
                  "at that gfn (another frame there: GNTST_general_error)",
       .example = "grant_unmap: {dom: 2, handle: $h}" },
-    { .name = "ffa_share", IN_FFA, EXEC_FFA(sim_exec_ffa_share), OP_ROWS(ffa_share_rows),
+    { .name = "ffa_share", .module = "FF-A", .exec = sim_exec_ffa_share, OP_ROWS(ffa_share_rows),
       .family = XMM_RC_FFA, .binds = SIM_BIND_HANDLE,
       .summary = "FFA_MEM_SHARE; `as` binds the handle",
       .example = "ffa_share: {dom: 1, gfn: 0x100, pages: 2, sp: 0x8001}\n  as: s" },
-    { .name = "ffa_reclaim", IN_FFA, EXEC_FFA(sim_exec_ffa_reclaim), OP_ROWS(ffa_reclaim_rows),
+    { .name = "ffa_reclaim", .module = "FF-A", .exec = sim_exec_ffa_reclaim, OP_ROWS(ffa_reclaim_rows),
       .family = XMM_RC_FFA,
       .summary = "FFA_MEM_RECLAIM",
       .example = "ffa_reclaim: {dom: 1, handle: $s}" },
-    { .name = "sp_retrieve", IN_FFA, EXEC_FFA(sim_exec_sp_retrieve), OP_ROWS(sp_handle_rows),
+    { .name = "sp_retrieve", .module = "FF-A", .exec = sim_exec_sp_retrieve, OP_ROWS(sp_handle_rows),
       .family = XMM_RC_FFA,
       .summary = "the SP retrieves a share (`manual` SPs)",
       .example = "sp_retrieve: {sp: 0x8001, handle: $s}" },
-    { .name = "sp_relinquish", IN_FFA, EXEC_FFA(sim_exec_sp_relinquish), OP_ROWS(sp_handle_rows),
+    { .name = "sp_relinquish", .module = "FF-A", .exec = sim_exec_sp_relinquish, OP_ROWS(sp_handle_rows),
       .family = XMM_RC_FFA,
       .summary = "the SP relinquishes a share (`manual` SPs)",
       .example = "sp_relinquish: {sp: 0x8001, handle: $s}" },
-    { .name = "sp_access", IN_FFA, EXEC_FFA(sim_exec_sp_access), OP_ROWS(sp_access_rows),
+    { .name = "sp_access", .module = "FF-A", .exec = sim_exec_sp_access, OP_ROWS(sp_access_rows),
       .family = XMM_RC_FFA,
       .summary = "the SP touches page N of a share",
       .example = "sp_access: {sp: 0x8001, handle: $s, page: 1}" },
-    { .name = "iommu_assign", IN_IOMMU, EXEC_IOMMU(sim_exec_iommu_assign),
+    { .name = "iommu_assign", .module = "IOMMU", .exec = sim_exec_iommu_assign,
       OP_ROWS(iommu_assign_rows),
       .summary = "assign an ATS device; the IOMMU follows the domain's P2M",
       .example = "iommu_assign: {dom: 1, dev: nic0}" },
-    { .name = "dma", IN_IOMMU, EXEC_IOMMU(sim_exec_dma), OP_ROWS(dma_rows),
+    { .name = "dma", .module = "IOMMU", .exec = sim_exec_dma, OP_ROWS(dma_rows),
       .binds = SIM_BIND_MFN,
       .summary = "the device accesses gfn through its device TLB (stale entries honoured), "
                  "else the IOMMU; `as` binds the frame reached; EPERM: unassigned device, "
                  "ENOENT: nothing translated (IOMMU fault), EACCES: write to read-only",
       .example = "dma: {dev: nic0, gfn: 0x100}\n  as: m" },
-    { .name = "query_unallocated", IN_SAFERANGE_QUERY,
-      EXEC_SAFERANGE_QUERY(sim_exec_query_unallocated), OP_ROWS(query_unallocated_rows),
+    { .name = "query_unallocated", .module = "safe range query",
+      .exec = sim_exec_query_unallocated, OP_ROWS(query_unallocated_rows),
       .binds = SIM_BIND_GFN,
       .summary = "the racy hypercall (proposed XENMEM_get_unallocated_space; policy query only, "
                  "ENOSYS otherwise): reports up to 16 holes of the P2M inside the guest RAM "
@@ -446,15 +414,21 @@ const struct sim_op sim_ops[] = {
                  "first, and remembers them as the domain's safe range; `as` binds the first gfn; "
                  "ENOSPC when there is none or more than 16 would be remembered",
       .example = "query_unallocated: {dom: 1}\n  as: hole" },
-    { .name = "export_dt", IN_DT, EXEC_DT(sim_exec_export_dt), OP_ROWS(export_dt_rows),
+    { .name = "export_dt", .module = "device tree", .exec = sim_exec_export_dt, OP_ROWS(export_dt_rows),
       .summary = "write the guest's DTB (relative to --out DIR, default the current directory): "
                  "/memory (its RAM banks), /hypervisor (reg: grant-table region, then its safe "
                  "ranges), /reserved-memory (one xen,safe-range child per range)",
       .example = "export_dt: {dom: 1, file: d1.dtb}" },
-    { .name = "check", .module = "check", .supported = true, .no_expect = true,
+    { .name = "check", .module = "check", .no_expect = true,
       OP_ROWS(check_rows), .exec = sim_exec_check,
       .summary = "assertions on the model; no state change (subjects below)",
       .example = "check: {domain: 1, state: zombie}" },
+    { .name = "show", .module = "check", .no_expect = true,
+      OP_ROWS(show_rows), .exec = sim_exec_show,
+      .summary = "print the state of one subject (`frame`, `domain`, `p2m`, `share` or "
+                 "`device`) without asserting anything: owner, references, every mapping, "
+                 "FF-A pins and SP reach of a frame; a domain's state and counts",
+      .example = "show: {frame: {dom: 1, gfn: 0x40000}}" },
 };
 const size_t sim_op_count = sizeof(sim_ops) / sizeof(sim_ops[0]);
 
@@ -468,20 +442,20 @@ static const int mpu_asserts[] = { CK_COUNT, CK_SWITCHES, CK_TEMP_REGIONS, CK_RE
 static const int iommu_asserts[] = { CK_HELD, CK_HOLDS, CK_HOLD_TICKS, CK_STALL_TICKS,
                                      CK_PENDING };
 
-#define SUBJ(k, r, a, sup, mod, iss) \
+#define SUBJ(k, r, a, mod) \
     { .key = (k), .row = (r), .asserts = (a), .assert_count = sizeof(a) / sizeof((a)[0]), \
-      .supported = (sup), .module = (mod), .issue = (iss) }
+      .module = (mod) }
 
 const struct sim_check_subject sim_check_subjects[] = {
-    SUBJ("domain", CK_DOMAIN, domain_asserts, true, "domain", NULL),
-    SUBJ("frame", CK_FRAME, frame_asserts, true, "frame", NULL),
-    SUBJ("p2m", CK_P2M, p2m_asserts, true, "p2m", NULL),
-    { .key = "free_pages", .row = CK_FREE_PAGES, .value_asserts = true, .supported = true,
+    SUBJ("domain", CK_DOMAIN, domain_asserts, "domain"),
+    SUBJ("frame", CK_FRAME, frame_asserts, "frame"),
+    SUBJ("p2m", CK_P2M, p2m_asserts, "p2m"),
+    { .key = "free_pages", .row = CK_FREE_PAGES, .value_asserts = true,
       .module = "frame" },
-    SUBJ("shares", CK_SHARES, count_asserts, SIM_HAVE_FFA, "FF-A", "seed 000"),
-    SUBJ("mpu_regions", CK_MPU, mpu_asserts, SIM_HAVE_MPU, "MPU", "seed 004"),
-    SUBJ("iommu", CK_IOMMU, iommu_asserts, SIM_HAVE_IOMMU, "IOMMU", "seed 003"),
-    { .key = "violations", .row = CK_VIOLATIONS, .value_asserts = true, .supported = true,
+    SUBJ("shares", CK_SHARES, count_asserts, "FF-A"),
+    SUBJ("mpu_regions", CK_MPU, mpu_asserts, "MPU"),
+    SUBJ("iommu", CK_IOMMU, iommu_asserts, "IOMMU"),
+    { .key = "violations", .row = CK_VIOLATIONS, .value_asserts = true,
       .module = "check" },
 };
 const size_t sim_check_subject_count = sizeof(sim_check_subjects) / sizeof(sim_check_subjects[0]);
@@ -551,11 +525,6 @@ const size_t sim_policy_knob_count = sizeof(sim_policy_knobs) / sizeof(sim_polic
 
 /* --- lookups ------------------------------------------------------------- */
 
-bool sim_op_runnable(const struct sim_op *op)
-{
-    return op->supported && op->exec != NULL;
-}
-
 /* Op by name. */
 const struct sim_op *sim_op_find(const char *name)
 {
@@ -568,6 +537,15 @@ const struct sim_op *sim_op_find(const char *name)
 }
 
 /* The check op, found once. */
+const struct sim_op *sim_op_show(void)
+{
+    static const struct sim_op *show;
+
+    if (!show)
+        show = sim_op_find("show");
+    return show;
+}
+
 const struct sim_op *sim_op_check(void)
 {
     static const struct sim_op *check;

@@ -24,34 +24,6 @@
 
 #include "xmm/xmm.h"
 
-/*
- * Module switches: set one to 1 once the library module exists (the exec
- * functions of its ops are in sim/exec_*.c, compiled under the switch); the
- * ops, check subjects and world keys of that module are then accepted.
- * `-DSIM_HAVE_FFA=1` on the compiler command line flips one for a trial.
- */
-#ifndef SIM_HAVE_GNTTAB
-#define SIM_HAVE_GNTTAB 1 /* grant tables: map_grant_frame, grant* (seed 001) */
-#endif
-#ifndef SIM_HAVE_SHARED_INFO
-#define SIM_HAVE_SHARED_INFO 1 /* map_shared_info, register_vcpu_info (seed 004) */
-#endif
-#ifndef SIM_HAVE_FFA
-#define SIM_HAVE_FFA 1 /* FF-A mediator + SPMC stub: ffa_*, sp_*, world.spmc, shares (seed 000) */
-#endif
-#ifndef SIM_HAVE_IOMMU
-#define SIM_HAVE_IOMMU 1 /* IOMMU + device TLB: iommu_assign, dma, world.iommu (seed 003) */
-#endif
-#ifndef SIM_HAVE_SAFERANGE_QUERY
-#define SIM_HAVE_SAFERANGE_QUERY 1 /* query_unallocated (seed 002) */
-#endif
-#ifndef SIM_HAVE_DT
-#define SIM_HAVE_DT 1 /* export_dt (libfdt, seed 002) */
-#endif
-#ifndef SIM_HAVE_MPU
-#define SIM_HAVE_MPU 1 /* MPU region accounting: world.mpu, mpu_regions, evtchn_send (seed 004) */
-#endif
-
 /* Maximum rows (arguments, nested included) of one op. */
 #define SIM_MAX_ARGS 32
 
@@ -129,6 +101,9 @@ struct sim_exec_out {
     uint64_t bind;
     bool check_failed;   /* check op: an assertion did not hold */
     char msg[320];       /* check failure, or a note for -v ("3 kill calls") */
+    bool has_frame;      /* check / show: the host frame the step is about */
+    uint64_t frame;
+    char *show;          /* show: what it prints, lines joined by '\n' (the runner frees it) */
 };
 
 /*
@@ -139,9 +114,7 @@ typedef int (*sim_exec_fn)(struct sim_exec *x, const struct sim_res *a, struct s
 
 struct sim_op {
     const char *name;
-    const char *module;  /* library module, for "not supported yet (MODULE)" */
-    const char *issue;   /* which seed / work item adds it, when unsupported */
-    bool supported;
+    const char *module;  /* library module that runs it */
     enum xmm_rc_family family;
     enum sim_bind binds;
     bool scalar;         /* written `op: VALUE` with one row (advance) */
@@ -160,9 +133,7 @@ struct sim_check_subject {
     const int *asserts;    /* assertion rows allowed with it */
     size_t assert_count;
     bool value_asserts;    /* the subject's own value is the assertion (free_pages: N) */
-    bool supported;
     const char *module;
-    const char *issue;
 };
 
 /* A policy knob: its values in enum order (value 0 is the safe default). */
@@ -182,12 +153,11 @@ extern const size_t sim_check_subject_count;
 extern const struct sim_policy_knob sim_policy_knobs[];
 extern const size_t sim_policy_knob_count;
 
-/* True when the op's module exists and its exec is written. */
-bool sim_op_runnable(const struct sim_op *op);
 /* Op by name, or NULL. */
 const struct sim_op *sim_op_find(const char *name);
 /* The check op (its rows are the check keys). */
 const struct sim_op *sim_op_check(void);
+const struct sim_op *sim_op_show(void);
 /* Row index of `key` among an op's rows with the given parent, or -1. */
 int sim_op_arg(const struct sim_op *op, const char *key, int parent);
 /* Policy knob by name, or NULL; index of a value name, or -1. */

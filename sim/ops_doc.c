@@ -96,10 +96,6 @@ static void doc_op(const struct sim_op *op, GString *s)
     size_t i;
 
     g_string_append_printf(s, "### `%s`\n\n%s.\n\n", op->name, op->summary);
-    if (!sim_op_runnable(op))
-        g_string_append_printf(s, "**Not supported yet** (%s, %s): a step using it is validated "
-                               "in full, then the file is rejected.\n\n",
-                               op->module, op->issue ? op->issue : "not written");
     if (op->no_expect)
         g_string_append(s, "Returns no code (`expect` is not allowed).");
     else
@@ -133,8 +129,8 @@ static void doc_check_subjects(GString *s)
     size_t i, k;
 
     g_string_append(s, "#### check subjects\n\nA check names exactly one subject and asserts "
-                       "at least one thing about it.\n\n| subject | asserts | status |\n"
-                       "|---|---|---|\n");
+                       "at least one thing about it.\n\n| subject | asserts |\n"
+                       "|---|---|\n");
     for (i = 0; i < sim_check_subject_count; i++) {
         const struct sim_check_subject *c = &sim_check_subjects[i];
 
@@ -143,10 +139,7 @@ static void doc_check_subjects(GString *s)
             g_string_append(s, "its own value");
         for (k = 0; k < c->assert_count; k++)
             g_string_append_printf(s, "%s`%s`", k ? ", " : "", ck->args[c->asserts[k]].key);
-        if (c->supported)
-            g_string_append(s, " | supported |\n");
-        else
-            g_string_append_printf(s, " | not supported yet (%s, %s) |\n", c->module, c->issue);
+        g_string_append(s, " |\n");
     }
     g_string_append(s, "\n");
 }
@@ -177,18 +170,13 @@ char *sim_ops_markdown(void)
 
     g_string_append(s, "## Op reference\n\n"
                        "Generated from the op table (sim/ops.c) by `xmm-sim ops`.\n\n"
-                       "| op | returns | `as` binds | status |\n|---|---|---|---|\n");
+                       "| op | returns | `as` binds |\n|---|---|---|\n");
     for (i = 0; i < sim_op_count; i++) {
         const struct sim_op *op = &sim_ops[i];
 
-        g_string_append_printf(s, "| [`%s`](#%s) | %s | %s | ", op->name, op->name,
+        g_string_append_printf(s, "| [`%s`](#%s) | %s | %s |\n", op->name, op->name,
                                op->no_expect ? "-" : sim_family_codes(op->family),
                                bind_names[op->binds]);
-        if (sim_op_runnable(op))
-            g_string_append(s, "supported |\n");
-        else
-            g_string_append_printf(s, "not supported yet (%s, %s) |\n", op->module,
-                                   op->issue ? op->issue : "not written");
     }
     g_string_append(s, "\n");
     for (i = 0; i < sim_op_count; i++) {
@@ -251,8 +239,6 @@ char *sim_ops_man(void)
         g_string_append(s, "\n");
         man_text(s, op->summary);
         g_string_append(s, ".");
-        if (!sim_op_runnable(op))
-            g_string_append(s, " Not supported yet.");
         g_string_append(s, "\n.RS\n");
         for (k = 0; k < op->arg_count; k++) {
             const struct sim_arg *a = &op->args[k];

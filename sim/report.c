@@ -3,6 +3,7 @@
  * formatting the runner and the reporters share.
  */
 #include "report.h"
+#include "inspect.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -233,9 +234,17 @@ static void report_step_json(GString *s, const struct sim_scenario *sc,
                                                         st->has_expect ? st->expect_rc : 0));
     }
     g_string_append_printf(s, ",\"ok\":%s", ev->rc_ok && !ev->check_failed ? "true" : "false");
+    if (ev->rc && ev->reason && ev->reason[0]) {
+        g_string_append(s, ",\"reason\":");
+        sim_json_string(s, ev->reason);
+    }
     if (ev->info && ev->info[0]) {
         g_string_append(s, ",\"info\":");
         sim_json_string(s, ev->info);
+    }
+    if (ev->show) {
+        g_string_append(s, ",\"show\":");
+        sim_json_string(s, ev->show);
     }
     g_string_append(s, "}\n");
 }
@@ -257,7 +266,58 @@ static void report_step_text(GString *s, const struct sim_step_event *ev, uint64
                                xmm_rc_name(st->op->family, st->has_expect ? st->expect_rc : 0));
     if (ev->info && ev->info[0])
         g_string_append_printf(s, " [%s]", ev->info);
+    if (ev->rc && ev->reason && ev->reason[0])
+        g_string_append_printf(s, " because: %s", ev->reason);
     g_string_append_c(s, '\n');
+}
+
+/* What a show step prints, one indented line each ("# " in TAP). */
+static void report_show(struct sim_report *r, const struct sim_step_event *ev)
+{
+    GString *s = r->fmt == SIM_FMT_JUNIT ? r->junit_out : g_string_new(NULL);
+    const char *pre = r->fmt == SIM_FMT_TAP ? "#   " : "    ";
+    char **lines = g_strsplit(ev->show, "\n", -1);
+
+    g_string_append_printf(s, "%sshow (step %zu, line %" PRIu32 "):\n",
+                           r->fmt == SIM_FMT_TAP ? "# " : "  ", ev->number, ev->st->line);
+    for (char **l = lines; *l; l++)
+        g_string_append_printf(s, "%s%s\n", pre, *l);
+    g_strfreev(lines);
+    if (r->fmt != SIM_FMT_JUNIT) {
+        fputs(s->str, r->out);
+        g_string_free(s, TRUE);
+    }
+}
+
+/* --dump-at: the whole world after the step, readable or as a JSON object. */
+static void report_dump(struct sim_report *r, const struct sim_scenario *sc,
+                        const struct sim_step_event *ev)
+{
+    GString *s = g_string_new(NULL);
+
+    if (r->fmt == SIM_FMT_JSON) {
+        g_string_append(s, "{\"type\":\"dump\",\"scenario\":");
+        sim_json_string(s, sc->name);
+        g_string_append_printf(s, ",\"step\":%zu,\"line\":%" PRIu32 ",\"world\":", ev->number,
+                               ev->st->line);
+        sim_dump_world_json(ev->w, s);
+        g_string_append(s, "}\n");
+    } else {
+        GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+        const char *pre = r->fmt == SIM_FMT_TAP ? "# " : "  ";
+
+        g_string_append_printf(s, "%sdump after step %zu (line %" PRIu32 ", %s):\n", pre,
+                               ev->number, ev->st->line, ev->st->op->name);
+        sim_dump_world(ev->w, lines);
+        for (guint i = 0; i < lines->len; i++)
+            g_string_append_printf(s, "%s  %s\n", pre, (const char *)lines->pdata[i]);
+        g_ptr_array_free(lines, TRUE);
+    }
+    if (r->fmt == SIM_FMT_JUNIT)
+        g_string_append(r->junit_out, s->str);
+    else
+        fputs(s->str, r->out);
+    g_string_free(s, TRUE);
 }
 
 /* One line per executed step (-v text/TAP/JUnit, always JSON), with the tick after it. */
@@ -267,8 +327,20 @@ void sim_report_step(void *ctx, const struct sim_scenario *sc, const struct sim_
     uint64_t tick = xmm_world_now(ev->w);
     GString *s;
 
-    if (r->fmt != SIM_FMT_JSON && !r->verbose)
+    if (r->dump_at && ev->number == r->dump_at) {
+        /* after the step's own line */
+        r->dump_at = 0;
+        sim_report_step(ctx, sc, ev);
+        r->dump_at = ev->number;
+        report_dump(r, sc, ev);
         return;
+    }
+
+    if (r->fmt != SIM_FMT_JSON && !r->verbose) {
+        if (ev->show) /* show prints whatever the verbosity */
+            report_show(r, ev);
+        return;
+    }
     if (r->fmt == SIM_FMT_JUNIT) {
         report_step_text(r->junit_out, ev, tick);
         return;
@@ -281,6 +353,8 @@ void sim_report_step(void *ctx, const struct sim_scenario *sc, const struct sim_
         report_step_text(s, ev, tick);
     }
     fputs(s->str, r->out);
+    if (ev->show && r->fmt != SIM_FMT_JSON)
+        report_show(r, ev);
     g_string_free(s, TRUE);
 }
 
@@ -358,6 +432,10 @@ static void report_json(struct sim_report *r, const struct sim_scenario *sc,
         if (res->expected_rc) {
             g_string_append_printf(s, ",\"expected\":\"%s\",\"actual\":\"%s\"", res->expected_rc,
                                    res->actual_rc);
+        }
+        if (res->reason) {
+            g_string_append(s, ",\"reason\":");
+            sim_json_string(s, res->reason);
         }
         g_string_append(s, ",\"details\":[");
         for (i = 0; i < res->details->len; i++) {

@@ -23,6 +23,7 @@ struct sim_report {
     size_t malformed;       /* files that did not load */
     GString *junit;         /* JUnit: the testsuites, written out at the end */
     GString *junit_out;     /* JUnit -v: the step lines of the current scenario */
+    size_t dump_at;         /* --dump-at: the world after this step (1-based), 0 = never */
 };
 
 /* "text", "tap", "json", "junit".  Return: 0, or -1 for an unknown name. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "exec.h"
+#include "timeline.h"
 
 /* Histories printed per failure, and events per history. */
 #define RUN_MAX_HISTORIES 4
@@ -34,6 +35,7 @@ struct run {
     sim_step_cb cb;
     void *cb_ctx;
     uint32_t line;      /* of the step being run */
+    struct sim_lines lines; /* the line of every step run so far, for timelines */
     size_t done;        /* steps run to the end without stopping the run */
     bool stopped;
 };
@@ -156,42 +158,12 @@ static void run_subject(const struct xmm_violation *v, GString *s)
     }
 }
 
-/*
- * A frame's history, oldest first:
- * "mfn 0x40123: allocated to d1 (step 3, tick 0), mapped by d2 ... <- refcount".
- * A device is named by its id in world.iommu.devices (nic0), as a step names it.
- * The tick is shown when it differs from the previous event's.
- */
-static char *run_history(struct xmm_world *w, xmm_mfn_t mfn, const char *inv)
+/* A frame's timeline as detail lines, then the rule it broke (NULL: none). */
+static void run_history(struct run *r, xmm_mfn_t mfn, const char *inv)
 {
-    struct xmm_event ev[RUN_HISTORY_EVENTS + 1];
-    GString *s = g_string_new(NULL);
-    size_t n = xmm_history_frame(w, mfn, ev, RUN_HISTORY_EVENTS + 1);
-    uint64_t tick = 0;
-    size_t i;
-
-    g_string_append_printf(s, "history: mfn 0x%" PRIx64 ": ", xmm_mfn_x(mfn));
-    if (n == 0)
-        g_string_append(s, "no events recorded");
-    if (n > RUN_HISTORY_EVENTS) {
-        g_string_append(s, "... ");
-        n = RUN_HISTORY_EVENTS;
-    }
-    for (i = n; i-- > 0;) {
-        char buf[160];
-
-        if (ev[i].kind == XMM_EV_DMA && xmm_iommu_device_id(w, ev[i].arg))
-            snprintf(buf, sizeof(buf), "DMA by device %s", xmm_iommu_device_id(w, ev[i].arg));
-        else
-            xmm_event_describe(&ev[i], buf, sizeof(buf));
-        g_string_append_printf(s, "%s (step %" PRIu32, buf, ev[i].step);
-        if (i == n - 1 || ev[i].tick != tick)
-            g_string_append_printf(s, ", tick %" PRIu64, ev[i].tick);
-        g_string_append(s, i ? "), " : ")");
-        tick = ev[i].tick;
-    }
-    g_string_append_printf(s, " <- %s", inv);
-    return g_string_free(s, FALSE);
+    sim_frame_timeline(r->x.w, &r->lines, mfn, RUN_HISTORY_EVENTS, r->res->details);
+    if (inv)
+        g_ptr_array_add(r->res->details, g_strdup_printf("  -> %s violated here", inv));
 }
 
 /* Detail lines for every violation kept in the report, with frame histories. */
@@ -220,8 +192,7 @@ static void run_violation_details(struct run *r, uint32_t count)
         if (dup)
             continue;
         shown[nshown++] = v->mfn;
-        g_ptr_array_add(r->res->details,
-                        run_history(r->x.w, v->mfn, xmm_invariant_name(v->inv)));
+        run_history(r, v->mfn, xmm_invariant_name(v->inv));
     }
     if (count > rep->kept)
         g_ptr_array_add(r->res->details,
@@ -248,11 +219,15 @@ static bool run_violations(struct run *r, int count, size_t number)
         return false;
     r->res->violated = true;
     r->res->inv = r->rep->kept ? r->rep->v[0].inv : XMM_INV_COUNT;
+    if (r->rep->kept)
+        r->res->first = r->rep->v[0];
+    r->res->viol_step = number;
     run_violation_details(r, (uint32_t)count);
     if (sc->expect_violation) {
         for (i = 0; i < r->rep->kept; i++)
             if (r->rep->v[i].inv == sc->violation) {
                 r->res->inv = sc->violation;
+                r->res->first = r->rep->v[i];
                 r->res->pass = true;
                 return true;
             }
@@ -302,7 +277,7 @@ static int run_world(struct run *r, const struct sim_run_opts *opts)
     o.seed = opts->has_seed ? opts->seed : r->sc->seed;
     r->res->seed = o.seed;
     owned = sim_world_opts(wc, &o);
-    rc = xmm_world_new(&r->x.w, &o);
+    rc = xmm_world_new(&o, &r->x.w);
     g_free(owned);
     g_free(mmio);
     if (rc == 0)
@@ -311,6 +286,40 @@ static int run_world(struct run *r, const struct sim_run_opts *opts)
 }
 
 /* Execute one step (number is 1-based); false when the run stops after it. */
+/*
+ * Step `number` failed: a violation stopped the run (stop), its code was
+ * not the one expected (!rc_ok) or its check did not hold.  Record where,
+ * why, and what the op and the step's note said.
+ */
+static void run_step_failed(struct run *r, const struct sim_step *st, size_t number,
+                            const struct sim_res *args, int rc, bool rc_ok, bool stop,
+                            const struct sim_exec_out *out, const char *reason)
+{
+    r->res->where = run_where(st, number, args);
+    if (!rc_ok) {
+        r->res->expected_rc = xmm_rc_name(st->op->family, st->has_expect ? st->expect_rc : 0);
+        r->res->actual_rc = xmm_rc_name(st->op->family, rc);
+        if (stop)
+            g_ptr_array_add(r->res->details, g_strdup_printf("also rc: expected %s, got %s",
+                                                             r->res->expected_rc,
+                                                             r->res->actual_rc));
+        run_fail(r, SIM_FAIL_RC, number, "rc: expected %s, got %s", r->res->expected_rc,
+                 r->res->actual_rc);
+        if (reason[0] && r->res->fail == SIM_FAIL_RC && !r->res->reason) {
+            r->res->reason = g_strdup(reason);
+            g_ptr_array_add(r->res->details, g_strdup_printf("because: %s", reason));
+        }
+    }
+    if (out->check_failed) {
+        run_fail(r, SIM_FAIL_CHECK, number, "check failed: %s", out->msg);
+        if (out->has_frame)
+            run_history(r, xmm_mfn(out->frame), NULL);
+    } else if (out->msg[0])
+        g_ptr_array_add(r->res->details, g_strdup_printf("%s said: %s", st->op->name, out->msg));
+    if (st->note)
+        g_ptr_array_add(r->res->details, g_strdup_printf("note: %s", st->note));
+}
+
 static bool run_step(void *ctx, const struct sim_step *st, size_t number)
 {
     struct run *r = ctx;
@@ -318,10 +327,12 @@ static bool run_step(void *ctx, const struct sim_step *st, size_t number)
     struct sim_res args[SIM_MAX_ARGS];
     struct sim_exec_out out;
     struct sim_step_event ev;
+    char reason[256];
     bool stop;
     int rc;
 
     r->line = st->line;
+    sim_lines_set(&r->lines, number, st->line);
     xmm_world_set_step(r->x.w, (uint32_t)number);
     if (!run_resolve(r, st, number, args)) {
         r->res->where = run_where(st, number, NULL);
@@ -329,6 +340,8 @@ static bool run_step(void *ctx, const struct sim_step *st, size_t number)
     }
     memset(&out, 0, sizeof(out));
     rc = st->op->exec(&r->x, args, &out);
+    /* The reason of this step's refusal, before the checker's calls clear it. */
+    g_strlcpy(reason, rc ? xmm_world_last_error(r->x.w) : "", sizeof(reason));
     if (st->as_var >= 0) {
         r->var_bound[st->as_var] = rc == 0 && out.bound;
         r->var_val[st->as_var] = out.bind;
@@ -345,8 +358,12 @@ static bool run_step(void *ctx, const struct sim_step *st, size_t number)
     ev.rc_ok = st->expect_any || (rc == (st->has_expect ? st->expect_rc : 0));
     ev.check_failed = out.check_failed;
     ev.info = out.check_failed ? "" : out.msg;
+    ev.reason = reason;
+    ev.show = out.show;
     if (r->cb)
         r->cb(r->cb_ctx, r->sc, &ev);
+    g_free(out.show);
+    out.show = NULL;
     r->res->steps_run = number;
     stop = run_step_checks(r, mode, number);
     if (stop && r->res->pass) {
@@ -355,23 +372,7 @@ static bool run_step(void *ctx, const struct sim_step *st, size_t number)
         return false;
     }
     if (stop || !ev.rc_ok || out.check_failed) {
-        r->res->where = run_where(st, number, args);
-        if (!ev.rc_ok) {
-            r->res->expected_rc = xmm_rc_name(st->op->family, st->has_expect ? st->expect_rc : 0);
-            r->res->actual_rc = xmm_rc_name(st->op->family, rc);
-            if (stop)
-                g_ptr_array_add(r->res->details, g_strdup_printf("also rc: expected %s, got %s",
-                                                                 r->res->expected_rc,
-                                                                 r->res->actual_rc));
-            run_fail(r, SIM_FAIL_RC, number, "rc: expected %s, got %s", r->res->expected_rc,
-                     r->res->actual_rc);
-        }
-        if (out.check_failed)
-            run_fail(r, SIM_FAIL_CHECK, number, "check failed: %s", out.msg);
-        else if (out.msg[0])
-            g_ptr_array_add(r->res->details, g_strdup_printf("%s said: %s", st->op->name, out.msg));
-        if (st->note)
-            g_ptr_array_add(r->res->details, g_strdup_printf("note: %s", st->note));
+        run_step_failed(r, st, number, args, rc, ev.rc_ok, stop, &out, reason);
         return false;
     }
     r->done = number;
@@ -392,6 +393,7 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_
     memset(res, 0, sizeof(*res));
     res->details = g_ptr_array_new_with_free_func(g_free);
     memset(&r, 0, sizeof(r));
+    sim_lines_init(&r.lines);
     r.sc = sc;
     r.res = res;
     r.x.sc = sc;
@@ -401,6 +403,7 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_
         run_fail(&r, SIM_FAIL_SETUP, 0, "world: setting up the world failed (%s)",
                  xmm_strerror(rc));
         xmm_world_free(r.x.w);
+        sim_lines_free(&r.lines);
         res->where = g_strdup("world setup");
         return 1;
     }
@@ -445,7 +448,10 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_
     if (res->fail != SIM_FAIL_NONE)
         res->pass = false;
     res->summary = sim_world_summary(r.x.w);
-    xmm_world_free(r.x.w);
+    if (opts->keep_world)
+        res->world = r.x.w;
+    else
+        xmm_world_free(r.x.w);
     g_free(r.var_val);
     g_free(r.var_step);
     g_free(r.var_bound);
@@ -453,6 +459,7 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_
     g_free(r.var_line);
     g_free(r.var_op);
     g_free(r.rep);
+    sim_lines_free(&r.lines);
     return res->pass ? 0 : 1;
 }
 
@@ -461,7 +468,9 @@ void sim_result_clear(struct sim_result *res)
 {
     g_free(res->where);
     g_free(res->what);
+    g_free(res->reason);
     g_free(res->summary);
+    xmm_world_free(res->world);
     if (res->details)
         g_ptr_array_free(res->details, TRUE);
     memset(res, 0, sizeof(*res));

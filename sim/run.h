@@ -17,6 +17,7 @@ struct sim_run_opts {
     bool has_seed;      /* --seed given: overrides the scenario's seed */
     uint64_t seed;
     const char *out_dir; /* --out; NULL = current directory */
+    bool keep_world;     /* hand the world to the result (explain, plot) instead of freeing it */
 };
 
 enum sim_fail_kind {
@@ -43,9 +44,13 @@ struct sim_result {
     char *what;                /* one line: what differed */
     const char *expected_rc;   /* SIM_FAIL_RC: names (static strings) */
     const char *actual_rc;
+    char *reason;              /* SIM_FAIL_RC: the library's reason for the failure, or NULL */
     GPtrArray *details;        /* more lines: violations, histories, notes */
     uint64_t seed;             /* the seed the world ran with */
     char *summary;             /* one line of figures at the end of the run (MPU), or NULL */
+    struct xmm_world *world;   /* keep_world: the world as the run left it (freed by clear) */
+    struct xmm_violation first;/* violated: the first violation kept in the report */
+    size_t viol_step;          /* violated: the step after which it was found (0: end sweep) */
 };
 
 /* One executed step, for the reporter. */
@@ -58,6 +63,8 @@ struct sim_step_event {
     bool rc_ok;
     bool check_failed;         /* a check step whose assertion did not hold */
     const char *info;          /* exec's note ("3 kill calls"), may be "" */
+    const char *reason;        /* rc != 0: why, in the library's words (may be "") */
+    const char *show;          /* a show step: what it prints (lines joined by '\n'), or NULL */
 };
 
 typedef void (*sim_step_cb)(void *ctx, const struct sim_scenario *sc,

@@ -77,7 +77,8 @@ int xmm_array_grow(struct xmm_world *w, void *arrp, size_t *cap, size_t count, s
         ncap *= 2;
     n = xmm_alloc(w, ncap * elem);
     if (!n)
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "no memory to grow a table to %zu entries of %zu bytes",
+                        ncap, elem);
     if (count)
         memcpy(n, *arr, count * elem);
     xmm_free(w, *arr, *cap * elem);

@@ -385,12 +385,15 @@ int xmm_check_full(struct xmm_world *w, struct xmm_check_report *rep)
     const struct xmm_module *m;
     struct xmm_rmap *rm;
 
+    xmm_err_clear(w);
     if (!rep)
         rep = &local;
     memset(rep, 0, sizeof(*rep));
     rm = xmm_alloc(w, w->ram_pages * sizeof(*rm));
     if (!rm)
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "no memory for the full sweep's index of %" PRIu64 " frames",
+                        w->ram_pages);
+
     rebuild_rmap(w, rm, rep);
     for (MOD_EACH(w, i, m))
         if (m->rebuild_rmap)
@@ -466,6 +469,7 @@ uint32_t xmm_check_incremental(struct xmm_world *w, struct xmm_check_report *rep
     struct xmm_check_report local;
     const struct xmm_module *m;
 
+    xmm_err_clear(w);
     if (!rep)
         rep = &local;
     memset(rep, 0, sizeof(*rep));

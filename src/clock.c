@@ -96,10 +96,11 @@ void timer_slot_return(struct xmm_world *w)
 
 int xmm_timer_arm(struct xmm_world *w, uint64_t delay, xmm_timer_fn fn, void *arg, uint64_t *id)
 {
+    xmm_err_clear(w);
     if (!fn || delay == 0)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "a timer needs a function and a delay of at least 1 tick");
     if (timer_grow(w))
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "no memory for timer %zu", w->timer_count + 1);
     timer_insert(w, delay, fn, arg, id);
     return 0;
 }
@@ -140,6 +141,7 @@ uint64_t xmm_world_now(const struct xmm_world *w) { return w->now; }
 
 int xmm_world_advance(struct xmm_world *w, uint64_t ticks)
 {
+    xmm_err_clear(w);
     for (uint64_t i = 0; i < ticks; i++) {
         w->now++;
         while (w->timer_count && w->timers[0].tick <= w->now) {
@@ -154,5 +156,7 @@ int xmm_world_advance(struct xmm_world *w, uint64_t ticks)
             break;
         }
     }
+    /* A timer's own refusals are not this call's: advance cannot fail. */
+    xmm_err_clear(w);
     return 0;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "xmm/xmm.h"
+#include "error.h"
 
 /*
  * Planted bugs for the fuzzing tests only (tests/gen, docs/fuzzing.md): a
@@ -348,6 +349,8 @@ struct xmm_world {
     struct xmm_violation flagged[FLAGGED_MAX];
     uint32_t flagged_count;
     uint64_t check_total;
+
+    struct xmm_reason err; /* error.c: why the last call failed, "" after a success */
 };
 
 /* --- allocation (alloc.c) ------------------------------------------------- */
@@ -409,6 +412,13 @@ static inline void frame_set_owner(struct xmm_world *w, uint32_t idx, xmm_domid_
 }
 /* Give a free frame to dom: PGC_allocated|1, page list, tot_pages, domain ref. */
 void frame_assign(struct xmm_world *w, struct xmm_domain *d, uint32_t idx);
+/*
+ * xmm_page_get / xmm_page_get_type for the model's own holders (pins, holds,
+ * mappings): the same rules, but a refusal is the caller's to handle and
+ * leaves the world's reason alone (it may not be the call's failure).
+ */
+bool page_get_quiet(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom);
+bool page_get_type_quiet(struct xmm_world *w, xmm_mfn_t mfn, enum xmm_page_type type);
 
 /*
  * A xenheap frame Xen allocated for d itself (its shared_info or a grant
@@ -567,6 +577,9 @@ bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_
 void hist_add(struct xmm_world *w, uint32_t idx, enum xmm_event_kind kind, xmm_domid_t dom,
               uint64_t arg, uint8_t aux);
 void hist_domain(struct xmm_world *w, xmm_domid_t dom, enum xmm_domain_state st);
+/* An event of a domain, not of a frame (retry timers, VM_DESTROYED, safe ranges). */
+void hist_dom_event(struct xmm_world *w, xmm_domid_t dom, enum xmm_event_kind kind,
+                    uint64_t arg, uint8_t aux);
 
 /* --- checker (check.c) ---------------------------------------------------- */
 void dirty_p2m_add(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn);

@@ -149,25 +149,37 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     uint32_t ran;
     int rc = 0;
 
+    xmm_err_clear(w);
     if (!opts)
         opts = &def;
     if (dom >= XMM_DOMID_FIRST_RESERVED)
-        return -XMM_EINVAL;
-    if (opts->grant_frames == 0 || opts->grant_frames > XMM_GRANT_FRAMES_MAX ||
-        opts->maptrack_frames == 0 || opts->maptrack_frames > XMM_MAPTRACK_FRAMES_MAX)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "domain id %#x is reserved (guests use 0..%#x)",
+                        (unsigned)dom, (unsigned)XMM_DOMID_MAX);
+    if (opts->grant_frames == 0 || opts->grant_frames > XMM_GRANT_FRAMES_MAX)
+        return xmm_fail(w, -XMM_EINVAL, "grant_frames %" PRIu32 " is outside 1..%u",
+                        opts->grant_frames, (unsigned)XMM_GRANT_FRAMES_MAX);
+    if (opts->maptrack_frames == 0 || opts->maptrack_frames > XMM_MAPTRACK_FRAMES_MAX)
+        return xmm_fail(w, -XMM_EINVAL, "maptrack_frames %" PRIu32 " is outside 1..%u",
+                        opts->maptrack_frames, (unsigned)XMM_MAPTRACK_FRAMES_MAX);
     for (MOD_EACH(w, m_i, m))
         if (m->dom_args && m->dom_args(opts))
-            return -XMM_EINVAL;
+            return xmm_fail(w, -XMM_EINVAL,
+                            "%s's options for the %s module are out of range (safe range: %" PRIu64
+                            " pages at gfn %#" PRIx64 ")",
+                            DN(dom), m->name, opts->safe_range_pages, opts->safe_range_gfn.g);
     if (domain_find(w, dom))
-        return -XMM_EEXIST;
+        return xmm_fail(w, -XMM_EEXIST, "%s already exists (%s)", DN(dom),
+                        xmm_domain_state_name(domain_find(w, dom)->state));
     /* Module choices made before anything exists (seed 002: the safe range). */
     for (MOD_EACH(w, m_i, m))
         if (m->dom_check && (rc = m->dom_check(w, dom, opts)) != 0)
-            return rc;
+            return xmm_fail(w, rc, "the %s module refuses %s: %s", m->name, DN(dom),
+                            rc == -XMM_ENOSPC ? "no hole of the address space fits what it places"
+                                              : "the given range covers the grant-table region, "
+                                                "host RAM or MMIO");
     d = xmm_alloc(w, domain_size(w));
     if (!d)
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "no memory for %s's domain structure", DN(dom));
     domain_slots(w, d);
     d->id = dom;
     d->inc = w->last_inc + 1; /* taken only once the domain exists (below) */
@@ -182,9 +194,11 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
         if (w->mods[ran]->dom_init)
             rc = w->mods[ran]->dom_init(w, d);
     if (rc || domain_table_grow(w)) {
+        const char *mod = rc ? w->mods[ran - 1]->name : "domain table";
+
         domain_unwind(w, d, ran);
         xmm_free(w, d, domain_size(w));
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "no memory for %s's %s state", DN(dom), mod);
     }
     slot = domain_slot(w, dom);
     memmove(&w->doms[slot + 1], &w->doms[slot], (w->dom_count - slot) * sizeof(*w->doms));
@@ -288,8 +302,23 @@ static int kill_list(struct xmm_world *w, struct xmm_domain *d, struct xmm_plist
     return 0;
 }
 
+/* The stage's name in reasons: the resource the kill is releasing. */
+static const char *kill_stage_name(enum kill_stage s)
+{
+    static const char *const names[] = {
+        [KILL_NOT_STARTED] = "not_started", [KILL_FFA] = "ffa",
+        [KILL_GNTTAB] = "gnttab",           [KILL_GUEST_AREAS] = "guest_areas",
+        [KILL_IOMMU] = "iommu",             [KILL_P2M_MAPPINGS] = "p2m_mappings",
+        [KILL_XENHEAP] = "xenheap",         [KILL_PAGES] = "pages",
+        [KILL_P2M_TABLES] = "p2m_tables",   [KILL_DONE] = "done",
+    };
+
+    return (unsigned)s <= KILL_DONE ? names[s] : "?";
+}
+
 static void kill_enter(struct xmm_world *w, struct xmm_domain *d, enum kill_stage s)
 {
+
     domain_touch(w, d);
     d->kill_stage = s;
     d->kill_cursor = 0;
@@ -324,11 +353,14 @@ static int kill_run(struct xmm_world *w, struct xmm_domain *d)
         case KILL_NOT_STARTED:
         case KILL_DONE:
             assert(!"bad kill stage");
-            return -XMM_EINVAL;
+            return xmm_fail(w, -XMM_EINVAL, "%s is in no kill stage", DN(d->id));
         default: /* KILL_MODULES_FIRST .. KILL_MODULES_LAST: the modules' stages */
             rc = kill_modules(w, d, &budget);
             break;
         }
+        if (rc == -XMM_ERESTART)
+            return xmm_fail(w, rc, "%s's kill was preempted in stage %s (call again)",
+                            DN(d->id), kill_stage_name(d->kill_stage));
         if (rc)
             return rc;
         kill_enter(w, d, (enum kill_stage)(d->kill_stage + 1));
@@ -342,8 +374,9 @@ int xmm_domain_kill(struct xmm_world *w, xmm_domid_t dom)
     const struct xmm_module *m;
     int rc;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     d->kill_calls++;
     domain_touch(w, d);
     if (d->state == XMM_DOMAIN_ZOMBIE) {
@@ -351,6 +384,7 @@ int xmm_domain_kill(struct xmm_world *w, xmm_domid_t dom)
         for (MOD_EACH(w, m_i, m))
             if (m->kill_zombie && domain_find(w, dom) == d)
                 m->kill_zombie(w, d);
+        xmm_err_clear(w); /* the SPMC's refusals are in the history, not this call's */
         return 0;
     }
     if (d->state == XMM_DOMAIN_RUNNING) {
@@ -366,7 +400,9 @@ int xmm_domain_kill(struct xmm_world *w, xmm_domid_t dom)
     d->state = XMM_DOMAIN_ZOMBIE;
     hist_domain(w, dom, XMM_DOMAIN_ZOMBIE);
     domain_ref_put(w, d); /* the creation reference; may destroy d */
+    xmm_err_clear(w);
     return 0;
+
 }
 
 int xmm_domain_destroy(struct xmm_world *w, xmm_domid_t dom, uint32_t max_calls, uint32_t *calls)
@@ -374,6 +410,7 @@ int xmm_domain_destroy(struct xmm_world *w, xmm_domid_t dom, uint32_t max_calls,
     uint32_t n = 0;
     int rc;
 
+    xmm_err_clear(w);
     for (;;) {
         rc = xmm_domain_kill(w, dom);
         n++;
@@ -383,6 +420,12 @@ int xmm_domain_destroy(struct xmm_world *w, xmm_domid_t dom, uint32_t max_calls,
     }
     if (calls)
         *calls = n;
+    if (rc == -XMM_ERESTART) {
+        const struct xmm_domain *d = domain_find(w, dom);
+
+        return xmm_fail(w, rc, "%s is still dying after %" PRIu32 " kill calls (stuck in stage %s)",
+                        DN(dom), n, d ? kill_stage_name(d->kill_stage) : "?");
+    }
     return rc;
 }
 
@@ -390,13 +433,14 @@ int xmm_domain_get(struct xmm_world *w, xmm_domid_t dom)
 {
     struct xmm_domain *d = domain_find(w, dom);
 
+    xmm_err_clear(w);
     /*
      * get_domain fails only once the count has dropped to zero and the
      * structure is being destroyed (DOMAIN_DESTROYED): a dying domain or a
      * zombie can still be referenced.  Here such a domain is already gone.
      */
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     d->ext_refs++;
     domain_ref_get(w, d);
     return 0;
@@ -406,11 +450,14 @@ int xmm_domain_put(struct xmm_world *w, xmm_domid_t dom)
 {
     struct xmm_domain *d = domain_find(w, dom);
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     /* Only a reference the caller took with xmm_domain_get can be dropped. */
     if (d->ext_refs == 0)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "no reference to %s taken with xmm_domain_get is left",
+                        DN(dom));
+
     d->ext_refs--;
     domain_ref_put(w, d);
     return 0;

@@ -89,17 +89,19 @@ int xmm_spmc_attach(struct xmm_world *w, const struct xmm_spmc_ops *ops, void *c
 {
     uint32_t subscribed = 0;
 
+    xmm_err_clear(w);
     if (!ops || !ops->mem_share || !ops->mem_reclaim || !ops->vm_destroyed || !ops->sp_count ||
         !ops->sp_id || !ops->sp_subscribed)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "an SPMC needs every one of its ops (a NULL one was given)");
     if (ffa_world_has_spmc(w))
-        return -XMM_EBUSY;
+        return xmm_fail(w, -XMM_EBUSY, "the world already has an SPMC attached");
     if (ops->sp_count(ctx) > XMM_FFA_MAX_SPS)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "the SPMC has %" PRIu32 " SPs, at most %d are supported",
+                        ops->sp_count(ctx), XMM_FFA_MAX_SPS);
     if (!ffa_world_of(w)) {
         w->mod[XMM_MOD_FFA] = xmm_alloc(w, sizeof(*ffa_world_of(w)));
         if (!ffa_world_of(w))
-            return -XMM_ENOMEM;
+            return xmm_fail(w, -XMM_ENOMEM, "no memory for the FF-A mediator's records");
     }
     ffa_world_of(w)->ops = ops;
     ffa_world_of(w)->ctx = ctx;
@@ -188,7 +190,7 @@ static void pin(struct xmm_world *w, const struct ffa_share *s)
     for (uint32_t i = 0; i < s->count; i++) {
         uint32_t idx = frame_idx(w, s->mfns[i]);
 
-        if (!xmm_page_get(w, s->mfns[i], s->dom))
+        if (!page_get_quiet(w, s->mfns[i], s->dom))
             assert(!"share pin failed after its checks");
         frame_touch(w, idx);
         w->rmap[idx].refs++;
@@ -235,14 +237,21 @@ static struct ffa_share *ctx_take(struct xmm_world *w, struct xmm_domain *d, uin
  * the guest's RAM).  Whether the SP exists and whether a page is already
  * shared are the SPMC's to say.
  */
-static int share_check_descr(const struct xmm_domain *d, uint32_t pages, uint16_t sp)
+static int share_check_descr(struct xmm_world *w, const struct xmm_domain *d, uint32_t pages,
+                             uint16_t sp)
 {
     if (!(sp & XMM_FFA_ID_SECURE_BIT))
-        return XMM_FFA_RET_NOT_SUPPORTED;
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED,
+                        "endpoint %#x is not a secure partition (bit 15 clear): Xen shares only with SPs",
+                        (unsigned)sp);
     if (pages == 0)
-        return XMM_FFA_RET_INVALID_PARAMETERS;
-    if (pages > XMM_FFA_MAX_SHARE_PAGES || ffa_of(d)->count >= XMM_FFA_MAX_SHARES)
-        return XMM_FFA_RET_NO_MEMORY;
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "a share of 0 pages");
+    if (pages > XMM_FFA_MAX_SHARE_PAGES)
+        return xmm_fail(w, XMM_FFA_RET_NO_MEMORY, "a share of %" PRIu32 " pages is over the limit of %d",
+                        pages, XMM_FFA_MAX_SHARE_PAGES);
+    if (ffa_of(d)->count >= XMM_FFA_MAX_SHARES)
+        return xmm_fail(w, XMM_FFA_RET_NO_MEMORY, "%s already has %" PRIu32 " shares, the limit",
+                        DN(d->id), ffa_of(d)->count);
     return XMM_FFA_RET_OK;
 }
 
@@ -255,18 +264,32 @@ static int share_check_pages(struct xmm_world *w, const struct xmm_domain *d, ui
 
         /* The guest names pages by 64-bit address: gfn + i must be one. */
         if (gfn > FFA_MAX_ADDR_GFN || i > FFA_MAX_ADDR_GFN - gfn)
-            return XMM_FFA_RET_INVALID_PARAMETERS;
+            return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS,
+                            "page %" PRIu32 " of the share at gfn %#" PRIx64 " overflows a 64-bit address",
+                            i, gfn);
         if (gfn + i >= XMM_FRAME_LIMIT)
-            return XMM_FFA_RET_DENIED;
+            return xmm_fail(w, XMM_FFA_RET_DENIED, "gfn %#" PRIx64 " is beyond %s's P2M", gfn + i,
+                            DN(d->id));
         e = p2m_get(&d->p2m, gfn + i);
         mfn = p2m_entry_mfn(e);
-        if (!e || p2m_entry_type(e) != XMM_P2M_RAM_RW || !frame_valid(w, mfn))
-            return XMM_FFA_RET_DENIED;
+        if (!e)
+            return xmm_fail(w, XMM_FFA_RET_DENIED, "%s maps nothing at gfn %#" PRIx64, DN(d->id),
+                            gfn + i);
+        if (p2m_entry_type(e) != XMM_P2M_RAM_RW || !frame_valid(w, mfn))
+            return xmm_fail(w, XMM_FFA_RET_DENIED, "gfn %#" PRIx64 " of %s is %s, not ram_rw",
+                            gfn + i, DN(d->id), xmm_p2m_type_name(p2m_entry_type(e)));
         pg = &w->frames[mfn - w->ram_base];
         /* Only the guest's own domheap pages can be lent out. */
-        if (pg->owner != d->id || (pg->count_info & XMM_PGC_xen_heap) || page_count(pg) == 0 ||
-            page_count(pg) == XMM_PGC_count_mask)
-            return XMM_FFA_RET_DENIED;
+        if (pg->owner != d->id || (pg->count_info & XMM_PGC_xen_heap))
+            return xmm_fail(w, XMM_FFA_RET_DENIED,
+                            "mfn %#" PRIx64 " at gfn %#" PRIx64 " is %s, not a domheap page of %s",
+                            mfn, gfn + i,
+                            (pg->count_info & XMM_PGC_xen_heap) ? "a xenheap frame" : DN(pg->owner),
+                            DN(d->id));
+        if (page_count(pg) == 0 || page_count(pg) == XMM_PGC_count_mask)
+            return xmm_fail(w, XMM_FFA_RET_DENIED,
+                            "mfn %#" PRIx64 " of %s has reference count %" PRIu32 ": get_page fails",
+                            mfn, DN(d->id), page_count(pg));
         mfns[i] = xmm_mfn(mfn);
     }
     return XMM_FFA_RET_OK;
@@ -279,21 +302,30 @@ int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t 
     struct ffa_share *s;
     int rc;
 
+    xmm_err_clear(w);
     if (!ffa_world_has_spmc(w))
-        return XMM_FFA_RET_NOT_SUPPORTED;
-    if (!d || domain_dying(d))
-        return XMM_FFA_RET_INVALID_PARAMETERS;
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the world has no SPMC (world.spmc)");
+    if (!d)
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "there is no domain %s", DN(dom));
+    if (domain_dying(d))
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "%s is %s: it makes no more FF-A calls",
+                        DN(dom), xmm_domain_state_name(d->state));
     if (!ffa_of(d))
-        return XMM_FFA_RET_NOT_SUPPORTED;
-    rc = share_check_descr(d, pages, sp);
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "%s was created without ffa", DN(dom));
+    rc = share_check_descr(w, d, pages, sp);
     if (rc != XMM_FFA_RET_OK)
         return rc;
     s = xmm_alloc(w, share_size(pages));
     if (!s)
-        return XMM_FFA_RET_NO_MEMORY;
+        return xmm_fail(w, XMM_FFA_RET_NO_MEMORY, "no memory for the record of a %" PRIu32 "-page share",
+                        pages);
     rc = share_check_pages(w, d, gfn.g, pages, s->mfns);
-    if (rc == XMM_FFA_RET_OK)
+    if (rc == XMM_FFA_RET_OK) {
         rc = ffa_world_of(w)->ops->mem_share(ffa_world_of(w)->ctx, w, dom, sp, s->mfns, pages, &s->handle);
+        if (rc != XMM_FFA_RET_OK && !xmm_world_last_error(w)[0])
+            xmm_fail(w, rc, "the SPMC refused the share of %s's gfn %#" PRIx64 " with SP %#x (%s)",
+                     DN(dom), gfn.g, (unsigned)sp, xmm_rc_name(XMM_RC_FFA, rc));
+    }
     if (rc != XMM_FFA_RET_OK) {
         xmm_free(w, s, share_size(pages));
         return rc;
@@ -342,14 +374,23 @@ int xmm_ffa_reclaim(struct xmm_world *w, xmm_domid_t dom, xmm_ffa_handle_t handl
     struct xmm_domain *d = domain_find(w, dom);
     int i, rc;
 
+    xmm_err_clear(w);
     if (!ffa_world_has_spmc(w))
-        return XMM_FFA_RET_NOT_SUPPORTED;
-    if (!d || domain_dying(d))
-        return XMM_FFA_RET_INVALID_PARAMETERS;
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the world has no SPMC (world.spmc)");
+    if (!d)
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "there is no domain %s", DN(dom));
+    if (domain_dying(d))
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "%s is %s: it makes no more FF-A calls",
+                        DN(dom), xmm_domain_state_name(d->state));
     i = find_share(d, handle);
     if (i < 0)
-        return XMM_FFA_RET_INVALID_PARAMETERS;
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "handle %#" PRIx64 " is not a share of %s",
+                        (uint64_t)handle, DN(dom));
     rc = reclaim_one(w, d, (uint32_t)i);
+    if (rc != XMM_FFA_RET_OK && !xmm_world_last_error(w)[0])
+        xmm_fail(w, rc, "the SPMC refused to reclaim handle %#" PRIx64 " of %s (%s)",
+                 (uint64_t)handle, DN(dom), xmm_rc_name(XMM_RC_FFA, rc));
+
     if (rc == XMM_FFA_RET_OK) {
         ffa_world_of(w)->stats.reclaims++;
         hold_sync(w, d); /* may destroy d: a running domain keeps its creation ref */
@@ -393,6 +434,7 @@ static void notify(struct xmm_world *w, struct xmm_domain *d)
         if (!(ffa_of(d)->vmd_pending & (UINT32_C(1) << i)))
             continue;
         rc = f->ops->vm_destroyed(f->ctx, w, f->ops->sp_id(f->ctx, i), d->id);
+        hist_dom_event(w, d->id, XMM_EV_VM_DESTROYED, f->ops->sp_id(f->ctx, i), (uint8_t)-rc);
         if (rc == XMM_FFA_RET_OK) {
             f->stats.vm_destroyed_sent++;
         } else if ((rc == XMM_FFA_RET_RETRY || rc == XMM_FFA_RET_INTERRUPTED) &&
@@ -523,6 +565,10 @@ static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
     struct ffa_share *s = ffa_of(d)->shares[i];
     struct ffa_world *f = ffa_world_of(w);
 
+    for (uint32_t p = 0; p < s->count; p++)
+        hist_add(w, frame_idx(w, s->mfns[p]), XMM_EV_FFA_DECIDED, d->id, s->sp,
+                 (uint8_t)w->policy.ffa_refused);
+
     switch (w->policy.ffa_refused) {
     case XMM_FFA_REFUSED_PARK:
         if (!park_ready(w, d, s) || list_push(w, &f->parked, s))
@@ -573,6 +619,8 @@ static bool attempt(struct xmm_world *w, struct xmm_domain *d, bool settle)
         }
         f->stats.reclaim_refusals++;
         s->retries++;
+        for (uint32_t p = 0; p < s->count; p++)
+            hist_add(w, frame_idx(w, s->mfns[p]), XMM_EV_FFA_REFUSED, d->id, s->sp, (uint8_t)-rc);
         /* Dropping a record moves no frame: `leak` need not wait for a safe moment. */
         if ((settle || w->policy.ffa_refused == XMM_FFA_REFUSED_LEAK) && give_up(w, s, rc) &&
             refuse(w, d, i))
@@ -597,6 +645,8 @@ static void arm_retry(struct xmm_world *w, struct ffa_ctx *c)
     /* Out of memory for the timer: the next destroy call retries instead. */
     if (xmm_timer_arm(w, period, retry_timer, c, &c->timer))
         c->timer = 0;
+    else
+        hist_dom_event(w, c->dom, XMM_EV_FFA_RETRY, w->now + period, 0);
 }
 
 /* Whether refused shares may be settled now (not while pages are being released). */
@@ -673,16 +723,30 @@ void ffa_kill_zombie(struct xmm_world *w, struct xmm_domain *d)
 
 int xmm_sp_retrieve(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
 {
+    int rc;
+
+    xmm_err_clear(w);
     if (!ffa_world_has_spmc(w) || !ffa_world_of(w)->ops->retrieve)
-        return XMM_FFA_RET_NOT_SUPPORTED;
-    return ffa_world_of(w)->ops->retrieve(ffa_world_of(w)->ctx, w, sp, handle);
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the SPMC has no retrieve");
+    rc = ffa_world_of(w)->ops->retrieve(ffa_world_of(w)->ctx, w, sp, handle);
+    if (rc != XMM_FFA_RET_OK && !xmm_world_last_error(w)[0])
+        xmm_fail(w, rc, "the SPMC refused SP %#x's retrieve of handle %#" PRIx64 " (%s)",
+                 (unsigned)sp, (uint64_t)handle, xmm_rc_name(XMM_RC_FFA, rc));
+    return rc;
 }
 
 int xmm_sp_relinquish(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
 {
+    int rc;
+
+    xmm_err_clear(w);
     if (!ffa_world_has_spmc(w) || !ffa_world_of(w)->ops->relinquish)
-        return XMM_FFA_RET_NOT_SUPPORTED;
-    return ffa_world_of(w)->ops->relinquish(ffa_world_of(w)->ctx, w, sp, handle);
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the SPMC has no relinquish");
+    rc = ffa_world_of(w)->ops->relinquish(ffa_world_of(w)->ctx, w, sp, handle);
+    if (rc != XMM_FFA_RET_OK && !xmm_world_last_error(w)[0])
+        xmm_fail(w, rc, "the SPMC refused SP %#x's relinquish of handle %#" PRIx64 " (%s)",
+                 (unsigned)sp, (uint64_t)handle, xmm_rc_name(XMM_RC_FFA, rc));
+    return rc;
 }
 
 /*
@@ -728,11 +792,16 @@ int xmm_sp_access(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle, uin
     xmm_mfn_t mfn;
     int rc;
 
+    xmm_err_clear(w);
     if (!ffa_world_has_spmc(w) || !ffa_world_of(w)->ops->access)
-        return XMM_FFA_RET_NOT_SUPPORTED;
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the SPMC has no access");
     rc = ffa_world_of(w)->ops->access(ffa_world_of(w)->ctx, w, sp, handle, page, write, &mfn);
+    if (rc != XMM_FFA_RET_OK && !xmm_world_last_error(w)[0])
+        xmm_fail(w, rc, "the SPMC refused SP %#x's access to page %" PRIu32 " of handle %#" PRIx64 " (%s)",
+                 (unsigned)sp, page, (uint64_t)handle, xmm_rc_name(XMM_RC_FFA, rc));
     if (rc != XMM_FFA_RET_OK)
         return rc;
+
     if (!frame_valid(w, mfn.m))
         return XMM_FFA_RET_OK;
     hist_add(w, frame_idx(w, mfn), XMM_EV_SP_ACCESS, w->frames[frame_idx(w, mfn)].owner, sp,
@@ -742,9 +811,9 @@ int xmm_sp_access(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle, uin
                                    .mfn = mfn, .dom = w->frames[frame_idx(w, mfn)].owner };
 
         snprintf(v.detail, sizeof(v.detail),
-                 "SP %#x %s frame %#llx through handle %#llx, but the frame now belongs to %u",
+                 "SP %#x %s frame %#llx through handle %#llx, but the frame now belongs to %s",
                  (unsigned)sp, write ? "wrote" : "read", (unsigned long long)mfn.m,
-                 (unsigned long long)handle, (unsigned)w->frames[frame_idx(w, mfn)].owner);
+                 (unsigned long long)handle, DN(w->frames[frame_idx(w, mfn)].owner));
         xmm_check_flag(w, &v);
     }
     return XMM_FFA_RET_OK;
@@ -816,19 +885,44 @@ static void reach_one(void *arg, uint16_t sp, xmm_ffa_handle_t handle, xmm_domid
         return;
     if (page_is_free(pg))
         check_report(r->rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, mfn.m, sender, 0,
-                     "SP %#x can still reach free frame %#llx (handle %#llx of d%u)",
+                     "SP %#x can still reach free frame %#llx (handle %#llx of %s)",
                      (unsigned)sp, (unsigned long long)mfn.m, (unsigned long long)handle,
-                     (unsigned)sender);
+                     DN(sender));
     else
         check_report(r->rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, mfn.m, pg->owner, 0,
-                     "SP %#x can reach frame %#llx owned by d%u incarnation %llu (handle "
-                     "%#llx of d%u, %s)",
-                     (unsigned)sp, (unsigned long long)mfn.m, (unsigned)pg->owner,
+                     "SP %#x can reach frame %#llx owned by %s incarnation %llu (handle "
+                     "%#llx of %s, %s)",
+                     (unsigned)sp, (unsigned long long)mfn.m, DN(pg->owner),
                      domain_find(r->w, pg->owner)
                          ? (unsigned long long)domain_find(r->w, pg->owner)->inc
                          : 0ULL,
-                     (unsigned long long)handle, (unsigned)sender,
+                     (unsigned long long)handle, DN(sender),
                      r->rec ? "another incarnation's" : "a share the mediator no longer has");
+}
+
+static void pins_of(const struct ffa_share *s, xmm_ffa_reach_fn fn, void *arg)
+{
+    for (uint32_t p = 0; p < s->count; p++)
+        fn(arg, s->sp, s->handle, s->dom, s->mfns[p]);
+}
+
+void xmm_ffa_for_each_pin(const struct xmm_world *w, xmm_ffa_reach_fn fn, void *arg)
+{
+    if (!ffa_world_of(w))
+        return;
+    for (size_t i = 0; i < w->dom_count; i++)
+        for (uint32_t j = 0; ffa_of(w->doms[i]) && j < ffa_of(w->doms[i])->count; j++)
+            pins_of(ffa_of(w->doms[i])->shares[j], fn, arg);
+    for (size_t i = 0; i < ffa_world_of(w)->parked.count; i++)
+        pins_of(ffa_world_of(w)->parked.v[i], fn, arg);
+    for (size_t i = 0; i < ffa_world_of(w)->leaked.count; i++)
+        pins_of(ffa_world_of(w)->leaked.v[i], fn, arg);
+}
+
+void xmm_ffa_for_each_reach(const struct xmm_world *w, xmm_ffa_reach_fn fn, void *arg)
+{
+    if (ffa_world_of(w) && ffa_world_of(w)->ops && ffa_world_of(w)->ops->for_each_reach)
+        ffa_world_of(w)->ops->for_each_reach(ffa_world_of(w)->ctx, fn, arg);
 }
 
 void ffa_check_world(const struct xmm_world *w, struct xmm_check_report *rep)

@@ -7,6 +7,8 @@
  * handed out next (the adversarial reuse pattern behind use-after-free bugs).
  * Reference counting follows common/page_alloc.c and arch/arm/mm.c.
  */
+#include <stdio.h>
+
 #include "ilist.h"
 #include "module.h"
 
@@ -320,7 +322,14 @@ int xmm_frame_info(const struct xmm_world *w, xmm_mfn_t mfn, struct xmm_frame_in
     return 0;
 }
 
-bool xmm_page_get(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom)
+/* EINVAL for a frame call on an mfn that is not host RAM. */
+static int not_ram(struct xmm_world *w, xmm_mfn_t mfn)
+{
+    return xmm_fail(w, -XMM_EINVAL, "mfn %#" PRIx64 " is not host RAM [%#" PRIx64 ", %#" PRIx64 ")",
+                    mfn.m, w->ram_base, w->ram_base + w->ram_pages);
+}
+
+bool page_get_quiet(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom)
 {
     struct xmm_page *pg;
     uint32_t idx;
@@ -337,17 +346,34 @@ bool xmm_page_get(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom)
     return true;
 }
 
+bool xmm_page_get(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom)
+{
+    const struct xmm_page *pg;
+
+    xmm_err_clear(w);
+    if (page_get_quiet(w, mfn, dom))
+        return true;
+    if (!frame_valid(w, mfn.m))
+        return not_ram(w, mfn), false;
+    pg = &w->frames[frame_idx(w, mfn)];
+    return xmm_fail(w, 0, "get_page of mfn %#" PRIx64 " for %s fails: %s, owner %s, count %" PRIu32,
+                    mfn.m, DN(dom), page_is_free(pg) ? "free" : "in use", DN(pg->owner),
+                    page_count(pg)), false;
+}
+
 int xmm_page_put(struct xmm_world *w, xmm_mfn_t mfn)
 {
     struct xmm_page *pg;
     uint32_t idx;
 
+    xmm_err_clear(w);
     if (!frame_valid(w, mfn.m))
-        return -XMM_EINVAL;
+        return not_ram(w, mfn);
     idx = frame_idx(w, mfn);
     pg = &w->frames[idx];
     if (page_is_free(pg) || page_count(pg) == 0)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "mfn %#" PRIx64 " has no reference to drop (%s)", mfn.m,
+                        page_is_free(pg) ? "free" : "count 0");
     frame_touch(w, idx)->count_info--;
     hist_add(w, idx, XMM_EV_PUT, pg->owner, 0, 0);
     if (page_count(pg) == 0)
@@ -360,40 +386,70 @@ int xmm_page_put_alloc_ref(struct xmm_world *w, xmm_mfn_t mfn)
     struct xmm_page *pg;
     uint32_t idx;
 
+    xmm_err_clear(w);
     if (!frame_valid(w, mfn.m))
-        return -XMM_EINVAL;
+        return not_ram(w, mfn);
     idx = frame_idx(w, mfn);
     pg = &w->frames[idx];
     if (!(pg->count_info & XMM_PGC_allocated) || page_count(pg) == 0)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "mfn %#" PRIx64 " has no allocation reference to drop",
+                        mfn.m);
     frame_touch(w, idx)->count_info &= ~XMM_PGC_allocated;
     hist_add(w, idx, XMM_EV_ALLOC_REF_DROP, pg->owner, 0, 0);
     return xmm_page_put(w, mfn);
 }
 
-bool xmm_page_get_type(struct xmm_world *w, xmm_mfn_t mfn, enum xmm_page_type type)
+/* Why get_page_type fails, or NULL when it would succeed (buf: the words). */
+static const char *get_type_refusal(const struct xmm_world *w, xmm_mfn_t mfn,
+                                    enum xmm_page_type type, char *buf, size_t len)
 {
-    struct xmm_page *pg;
+    const struct xmm_page *pg;
     uint64_t cnt, cur;
-    uint32_t idx;
 
-    if (!frame_valid(w, mfn.m) || (unsigned)type > 0xF)
-        return false;
-    idx = frame_idx(w, mfn);
-    pg = &w->frames[idx];
+    if (!frame_valid(w, mfn.m))
+        return snprintf(buf, len, "mfn %#" PRIx64 " is not host RAM", mfn.m), buf;
+    if ((unsigned)type > 0xF)
+        return snprintf(buf, len, "page type %u does not exist", (unsigned)type), buf;
+    pg = &w->frames[frame_idx(w, mfn)];
     if (page_is_free(pg) || page_count(pg) == 0)
-        return false;
+        return snprintf(buf, len, "mfn %#" PRIx64 " is %s: no typed reference on it", mfn.m,
+                        page_is_free(pg) ? "free" : "unreferenced"), buf;
     cnt = (pg->type_info & XMM_PGT_count_mask) >> XMM_PGT_count_shift;
     cur = (pg->type_info & XMM_PGT_type_mask) >> XMM_PGT_type_shift;
     if (cnt == XMM_PGT_count_mask >> XMM_PGT_count_shift)
-        return false;
+        return snprintf(buf, len, "mfn %#" PRIx64 "'s type count would overflow", mfn.m), buf;
     if (cnt != 0 && cur != (uint64_t)type)
+        return snprintf(buf, len, "mfn %#" PRIx64 " has type %" PRIu64 " (count %" PRIu64 "), not %u",
+                        mfn.m, cur, cnt, (unsigned)type), buf;
+    return NULL;
+}
+
+bool page_get_type_quiet(struct xmm_world *w, xmm_mfn_t mfn, enum xmm_page_type type)
+{
+    struct xmm_page *pg;
+    uint64_t cnt;
+    uint32_t idx;
+    char why[8];
+
+    if (get_type_refusal(w, mfn, type, why, sizeof(why)))
         return false;
+    idx = frame_idx(w, mfn);
     pg = frame_touch(w, idx);
+    cnt = (pg->type_info & XMM_PGT_count_mask) >> XMM_PGT_count_shift;
     pg->type_info = (pg->type_info & XMM_PGT_gfn_mask) | ((uint64_t)type << XMM_PGT_type_shift) |
                     ((cnt + 1) << XMM_PGT_count_shift);
     hist_add(w, idx, XMM_EV_GET_TYPE, pg->owner, 0, (uint8_t)type);
     return true;
+}
+
+bool xmm_page_get_type(struct xmm_world *w, xmm_mfn_t mfn, enum xmm_page_type type)
+{
+    char why[160];
+
+    xmm_err_clear(w);
+    if (get_type_refusal(w, mfn, type, why, sizeof(why)))
+        return xmm_fail(w, 0, "%s", why), false;
+    return page_get_type_quiet(w, mfn, type);
 }
 
 int xmm_page_put_type(struct xmm_world *w, xmm_mfn_t mfn)
@@ -402,13 +458,14 @@ int xmm_page_put_type(struct xmm_world *w, xmm_mfn_t mfn)
     uint64_t cnt;
     uint32_t idx;
 
+    xmm_err_clear(w);
     if (!frame_valid(w, mfn.m))
-        return -XMM_EINVAL;
+        return not_ram(w, mfn);
     idx = frame_idx(w, mfn);
     pg = &w->frames[idx];
     cnt = (pg->type_info & XMM_PGT_count_mask) >> XMM_PGT_count_shift;
     if (page_is_free(pg) || cnt == 0)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "mfn %#" PRIx64 " has no typed reference to drop", mfn.m);
     pg = frame_touch(w, idx);
     pg->type_info -= UINT64_C(1) << XMM_PGT_count_shift;
     hist_add(w, idx, XMM_EV_PUT_TYPE, pg->owner, 0, 0);
@@ -436,8 +493,9 @@ int xmm_xenheap_alloc(struct xmm_world *w, xmm_mfn_t *out)
     uint32_t idx = heap_alloc_one(w);
     struct xmm_page *pg;
 
+    xmm_err_clear(w);
     if (idx == XMM_NIL)
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "the heap has no free frame for the xenheap");
     pg = frame_touch(w, idx);
     pg->count_info = XMM_PGC_xen_heap | XMM_PGC_state_inuse;
     frame_set_owner(w, idx, XMM_DOMID_XEN);
@@ -452,18 +510,22 @@ int xenheap_free_own(struct xmm_world *w, xmm_domid_t own, xmm_mfn_t mfn)
     struct xmm_page *pg;
 
     if (!frame_valid(w, mfn.m))
-        return -XMM_EINVAL;
+        return not_ram(w, mfn);
     pg = &w->frames[frame_idx(w, mfn)];
-    if (!(pg->count_info & XMM_PGC_xen_heap) || page_is_free(pg) || page_count(pg) != 0 ||
-        (pg->owner != XMM_DOMID_XEN && pg->owner != own) ||
+    if (!(pg->count_info & XMM_PGC_xen_heap) || page_is_free(pg))
+        return xmm_fail(w, -XMM_EINVAL, "mfn %#" PRIx64 " is not an allocated xenheap frame", mfn.m);
+    if (page_count(pg) != 0 || (pg->owner != XMM_DOMID_XEN && pg->owner != own) ||
         (pg->flags & (PGF_XEN_LIST | PGF_PAGE_LIST | PGF_PARK_LIST)))
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL,
+                        "xenheap mfn %#" PRIx64 " is still shared with %s (count %" PRIu32 ")",
+                        mfn.m, DN(pg->owner), page_count(pg));
     heap_free_one(w, frame_idx(w, mfn));
     return 0;
 }
 
 int xmm_xenheap_free(struct xmm_world *w, xmm_mfn_t mfn)
 {
+    xmm_err_clear(w);
     return xenheap_free_own(w, XMM_DOMID_XEN, mfn);
 }
 
@@ -473,15 +535,21 @@ int xmm_xenheap_share(struct xmm_world *w, xmm_mfn_t mfn, xmm_domid_t dom, bool 
     struct xmm_page *pg;
     uint32_t idx;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     if (!frame_valid(w, mfn.m))
-        return -XMM_EINVAL;
+        return not_ram(w, mfn);
     idx = frame_idx(w, mfn);
     pg = &w->frames[idx];
+    if (domain_dying(d))
+        return xmm_fail(w, -XMM_EINVAL, "%s is %s: nothing is shared with it", DN(dom),
+                        xmm_domain_state_name(d->state));
     if (!(pg->count_info & XMM_PGC_xen_heap) || page_is_free(pg) || pg->owner != XMM_DOMID_XEN ||
-        page_count(pg) != 0 || domain_dying(d))
-        return -XMM_EINVAL;
+        page_count(pg) != 0)
+        return xmm_fail(w, -XMM_EINVAL,
+                        "mfn %#" PRIx64 " is not an unshared xenheap frame of xen (owner %s)",
+                        mfn.m, DN(pg->owner));
     pg = frame_touch(w, idx);
     pg->count_info = XMM_PGC_xen_heap | XMM_PGC_allocated | XMM_PGC_state_inuse | 1;
     pg->type_info = XMM_PGT_INVALID_GFN | (UINT64_C(1) << XMM_PGT_count_shift) |

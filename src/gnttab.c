@@ -163,7 +163,7 @@ static void grow_abort(struct xmm_world *w, struct xmm_domain *d, uint32_t want)
         gt->shared[i] = NULL;
         gt->active[i] = NULL;
         if (!xmm_mfn_eq(gt->frames[i], XMM_INVALID_MFN))
-            xmm_xenheap_free(w, gt->frames[i]);
+            (void)xenheap_free_own(w, XMM_DOMID_XEN, gt->frames[i]);
         gt->frames[i] = XMM_INVALID_MFN;
     }
 }
@@ -173,7 +173,8 @@ static int grow_prepare(struct xmm_world *w, struct xmm_domain *d, uint32_t want
     struct gnttab *gt = gnttab_of(d);
 
     if (want > gt->max_frames)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "%s's grant table has at most %" PRIu32 " frames, %" PRIu32 " needed",
+                        DN(d->id), gt->max_frames, want);
     for (uint32_t i = gt->nr_frames; i < want; i++)
         gt->frames[i] = XMM_INVALID_MFN;
     for (uint32_t i = gt->nr_frames; i < want; i++) {
@@ -181,7 +182,8 @@ static int grow_prepare(struct xmm_world *w, struct xmm_domain *d, uint32_t want
         gt->active[i] = xmm_alloc(w, EPF * sizeof(struct active_entry));
         if (!gt->shared[i] || !gt->active[i] || xmm_xenheap_alloc(w, &gt->frames[i])) {
             grow_abort(w, d, want);
-            return -XMM_ENOMEM;
+            return xmm_fail(w, -XMM_ENOMEM, "no memory or free frame for grant-table frame %" PRIu32 " of %s",
+                            i, DN(d->id));
         }
     }
     return 0;
@@ -231,14 +233,23 @@ int xmm_gnttab_grant(struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t ref, 
     struct grant_entry *e;
     int rc;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
-    if (domain_dying(d) || ref >= (uint64_t)gnttab_of(d)->max_frames * EPF || gfn.g >= XMM_FRAME_LIMIT)
-        return -XMM_EINVAL;
+        return xmm_fail_no_domain(w, dom);
+    if (domain_dying(d))
+        return xmm_fail(w, -XMM_EINVAL, "%s is %s: it grants nothing any more", DN(dom),
+                        xmm_domain_state_name(d->state));
+    if (ref >= (uint64_t)gnttab_of(d)->max_frames * EPF)
+        return xmm_fail(w, -XMM_EINVAL, "ref %" PRIu32 " is beyond %s's grant table (%u refs)", ref,
+                        DN(dom), (unsigned)(gnttab_of(d)->max_frames * EPF));
+    if (gfn.g >= XMM_FRAME_LIMIT)
+        return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " is beyond the 40-bit frame limit", gfn.g);
     if (ref < gnttab_of(d)->nr_frames * EPF) {
         const struct active_entry *a = active_of(gnttab_of(d), ref);
         if (a->pin_rw || a->pin_ro)
-            return -XMM_EBUSY;
+            return xmm_fail(w, -XMM_EBUSY, "ref %" PRIu32 " of %s is mapped by %s (%u pins): it cannot be rewritten",
+                            ref, DN(dom), DN(entry_of(gnttab_of(d), ref)->domid),
+                            (unsigned)(a->pin_rw + a->pin_ro));
     }
     lock_take(w, LOCK_GRANT);
     rc = grow(w, d, ref / EPF + 1);
@@ -258,15 +269,18 @@ int xmm_gnttab_end(struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t ref)
     struct xmm_domain *d = domain_find(w, dom);
     struct grant_entry *e;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     if (ref >= gnttab_of(d)->nr_frames * EPF)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "ref %" PRIu32 " is beyond %s's grant table (%u refs in use)",
+                        ref, DN(dom), (unsigned)(gnttab_of(d)->nr_frames * EPF));
     e = entry_of(gnttab_of(d), ref);
     if (!(e->flags & XMM_GTF_permit_access))
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "ref %" PRIu32 " of %s grants nothing", ref, DN(dom));
     if (e->flags & (XMM_GTF_reading | XMM_GTF_writing))
-        return -XMM_EBUSY;
+        return xmm_fail(w, -XMM_EBUSY, "ref %" PRIu32 " of %s is still mapped by %s", ref, DN(dom),
+                        DN(e->domid));
     memset(e, 0, sizeof(*e));
     domain_touch(w, d);
     return 0;
@@ -286,8 +300,10 @@ struct mt_claim {
     uint32_t handle;
 };
 
-static int mt_claim(struct xmm_world *w, const struct gnttab *gt, struct mt_claim *c)
+static int mt_claim(struct xmm_world *w, const struct xmm_domain *ld, struct mt_claim *c)
 {
+    const struct gnttab *gt = gnttab_of(ld);
+
     c->frame = NULL;
     c->handle = MT_TAIL;
     /* The last free entry is never handed out: frees are appended to it. */
@@ -297,10 +313,12 @@ static int mt_claim(struct xmm_world *w, const struct gnttab *gt, struct mt_clai
     }
     /* Xen would steal from another vCPU's list: a domain here has one vCPU. */
     if (gt->mt_frames >= gt->mt_max)
-        return XMM_GNTST_no_space;
+        return xmm_fail(w, XMM_GNTST_no_space,
+                        "%s's maptrack is full (%" PRIu32 " frames, maptrack_frames %" PRIu32 ")",
+                        DN(ld->id), gt->mt_frames, gt->mt_max);
     c->frame = xmm_alloc(w, MPF * sizeof(*c->frame));
     if (!c->frame)
-        return XMM_GNTST_no_space;
+        return xmm_fail(w, XMM_GNTST_no_space, "no memory for a maptrack frame of %s", DN(ld->id));
     c->handle = mt_limit(gt);
     return XMM_GNTST_okay;
 }
@@ -355,21 +373,30 @@ static void mt_put(struct gnttab *gt, uint32_t h)
  * or a P2M already torn down (a zombie granter) give GNTST_bad_page.  Arm
  * ignores whether the map is read-only: a write map of a ram_ro gfn passes.
  */
-static int get_paged_frame(const struct xmm_world *w, const struct xmm_domain *rd, uint64_t gfn,
-                           uint64_t *mfn)
+static int get_paged_frame(struct xmm_world *w, const struct xmm_domain *rd,
+                           xmm_grant_ref_t ref, uint64_t gfn, uint64_t *mfn)
 {
     uint64_t e = gfn < XMM_FRAME_LIMIT ? p2m_get(&rd->p2m, gfn) : 0;
     enum xmm_p2m_type t = p2m_entry_type(e);
     const struct xmm_page *pg;
 
     *mfn = p2m_entry_mfn(e);
-    if (!e || !(xmm_p2m_is_ram(t) || xmm_p2m_is_grant(t) || xmm_p2m_is_foreign(t)) ||
-        !frame_valid(w, *mfn) || xmm_p2m_is_foreign(t))
-        return XMM_GNTST_bad_page;
+    if (!e)
+        return xmm_fail(w, XMM_GNTST_bad_page,
+                        "ref %" PRIu32 " of %s grants gfn %#" PRIx64 ", where %s maps nothing%s", ref,
+                        DN(rd->id), gfn, DN(rd->id),
+                        rd->state == XMM_DOMAIN_ZOMBIE ? " (a zombie: its P2M is gone)" : "");
+    if (!(xmm_p2m_is_ram(t) || xmm_p2m_is_grant(t)) || !frame_valid(w, *mfn))
+        return xmm_fail(w, XMM_GNTST_bad_page,
+                        "ref %" PRIu32 " of %s grants gfn %#" PRIx64 ", which is %s: not a page to grant",
+                        ref, DN(rd->id), gfn, xmm_p2m_type_name(t));
     pg = &w->frames[*mfn - w->ram_base];
     if (page_is_free(pg) || pg->owner != rd->id || page_count(pg) == 0 ||
         page_count(pg) == XMM_PGC_count_mask)
-        return XMM_GNTST_bad_page;
+        return xmm_fail(w, XMM_GNTST_bad_page,
+                        "ref %" PRIu32 " of %s grants gfn %#" PRIx64 " = mfn %#" PRIx64 ", which belongs to %s (count %" PRIu32 "): get_page fails",
+                        ref, DN(rd->id), gfn, *mfn, page_is_free(pg) ? "the heap" : DN(pg->owner),
+                        page_count(pg));
     return XMM_GNTST_okay;
 }
 
@@ -378,7 +405,7 @@ static int get_paged_frame(const struct xmm_world *w, const struct xmm_domain *r
  * the ref, the active entry (pinned by another domain, pin overflow), the
  * shared entry (_set_status), the frame, then the host mapping.
  */
-static int map_check(const struct xmm_world *w, const struct xmm_domain *ld,
+static int map_check(struct xmm_world *w, const struct xmm_domain *ld,
                      const struct xmm_domain *rd, xmm_grant_ref_t ref, uint64_t gfn,
                      bool readonly, uint64_t *mfn)
 {
@@ -387,17 +414,28 @@ static int map_check(const struct xmm_world *w, const struct xmm_domain *ld,
     bool pinned;
 
     if (ref >= gnttab_of(rd)->nr_frames * EPF)
-        return XMM_GNTST_bad_gntref;
+        return xmm_fail(w, XMM_GNTST_bad_gntref, "ref %" PRIu32 " is beyond %s's grant table (%u refs in use)",
+                        ref, DN(rd->id), (unsigned)(gnttab_of(rd)->nr_frames * EPF));
     e = entry_of(gnttab_of(rd), ref);
     a = active_of(gnttab_of(rd), ref);
     pinned = a->pin_rw || a->pin_ro;
     /* The entry cannot be rewritten while pinned: its domid is the active one. */
-    if (pinned && (e->domid != ld->id || ((readonly ? a->pin_ro : a->pin_rw) & GNTPIN_OFLOW)))
-        return XMM_GNTST_general_error;
-    if (!pinned && (!(e->flags & XMM_GTF_permit_access) || e->domid != ld->id))
-        return XMM_GNTST_general_error;
+    if (pinned && e->domid != ld->id)
+        return xmm_fail(w, XMM_GNTST_general_error, "ref %" PRIu32 " of %s is granted to %s, not %s",
+                        ref, DN(rd->id), DN(e->domid), DN(ld->id));
+    if (pinned && ((readonly ? a->pin_ro : a->pin_rw) & GNTPIN_OFLOW))
+        return xmm_fail(w, XMM_GNTST_general_error, "ref %" PRIu32 " of %s has too many %s pins",
+                        ref, DN(rd->id), readonly ? "read-only" : "writable");
+    if (!pinned && !(e->flags & XMM_GTF_permit_access))
+        return xmm_fail(w, XMM_GNTST_general_error, "ref %" PRIu32 " of %s grants nothing", ref,
+                        DN(rd->id));
+    if (!pinned && e->domid != ld->id)
+        return xmm_fail(w, XMM_GNTST_general_error, "ref %" PRIu32 " of %s is granted to %s, not %s",
+                        ref, DN(rd->id), DN(e->domid), DN(ld->id));
     if (!readonly && !a->pin_rw && (e->flags & XMM_GTF_readonly))
-        return XMM_GNTST_general_error;
+        return xmm_fail(w, XMM_GNTST_general_error,
+                        "ref %" PRIu32 " of %s is granted read-only: a writable map is refused", ref,
+                        DN(rd->id));
     if (pinned) {
         const struct xmm_page *pg = frame_valid(w, a->mfn) ? &w->frames[a->mfn - w->ram_base]
                                                             : NULL;
@@ -406,24 +444,30 @@ static int map_check(const struct xmm_world *w, const struct xmm_domain *ld,
         /* page_get_owner_and_reference, and the owner must be the granter. */
         if (!pg || page_is_free(pg) || pg->owner != rd->id || page_count(pg) == 0 ||
             page_count(pg) == XMM_PGC_count_mask)
-            return XMM_GNTST_general_error;
+            return xmm_fail(w, XMM_GNTST_general_error,
+                            "mfn %#" PRIx64 " pinned by ref %" PRIu32 " of %s no longer belongs to %s",
+                            a->mfn, ref, DN(rd->id), DN(rd->id));
     } else {
-        int rc = get_paged_frame(w, rd, e->frame, mfn);
+        int rc = get_paged_frame(w, rd, ref, e->frame, mfn);
 
         if (rc != XMM_GNTST_okay)
             return rc;
     }
     /* create_grant_host_mapping, with libxmm's own refusals (semantics.md). */
     if (gfn >= XMM_FRAME_LIMIT)
-        return XMM_GNTST_bad_virt_addr;
+        return xmm_fail(w, XMM_GNTST_bad_virt_addr, "gfn %#" PRIx64 " is beyond the 40-bit frame limit",
+                        gfn);
     /* Seed 002: with a toolstack safe range, grant mappings go only inside it. */
     if (!saferange_admits(w, ld, gfn))
-        return XMM_GNTST_bad_virt_addr;
+        return saferange_refuse(w, ld, gfn, 1, XMM_GNTST_bad_virt_addr);
     /* Seed 004: a direct-mapped domain maps grants only in holes (not RAM, not MMIO). */
     if (ld->opts.direct_map && !physmap_gfn_is_hole(w, gfn))
-        return XMM_GNTST_bad_virt_addr;
+        return xmm_fail(w, XMM_GNTST_bad_virt_addr,
+                        "gfn %#" PRIx64 " of direct-mapped %s is %s, not a hole for a grant mapping",
+                        gfn, DN(ld->id), frame_valid(w, gfn) ? "host RAM" : "a device region");
     if (p2m_get(&ld->p2m, gfn))
-        return XMM_GNTST_bad_virt_addr;
+        return xmm_fail(w, XMM_GNTST_bad_virt_addr, "%s already maps %s at gfn %#" PRIx64, DN(ld->id),
+                        xmm_p2m_type_name(p2m_entry_type(p2m_get(&ld->p2m, gfn))), gfn);
     return XMM_GNTST_okay;
 }
 
@@ -437,28 +481,32 @@ int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_g
     uint64_t mfn = 0;
     int rc;
 
+    xmm_err_clear(w);
     /* A dying domain runs no more hypercalls. */
-    if (!ld || domain_dying(ld))
-        return XMM_GNTST_general_error;
+    if (!ld)
+        return xmm_fail(w, XMM_GNTST_general_error, "there is no domain %s", DN(dom));
+    if (domain_dying(ld))
+        return xmm_fail(w, XMM_GNTST_general_error, "%s is %s: it makes no more hypercalls", DN(dom),
+                        xmm_domain_state_name(ld->state));
     /*
      * Any domain that still exists may be the granter: the mapper itself
      * (map_grant_ref has no ld == rd refusal), a dying one whose P2M is
      * still there, a zombie (whose P2M is gone: GNTST_bad_page below).
      */
     if (!rd)
-        return XMM_GNTST_bad_domain;
+        return xmm_fail(w, XMM_GNTST_bad_domain, "there is no granter domain %s", DN(from));
     /* The handle comes first: a full maptrack wins over a bad ref. */
-    rc = mt_claim(w, gnttab_of(ld), &claim);
+    rc = mt_claim(w, ld, &claim);
     if (rc == XMM_GNTST_okay)
         rc = map_check(w, ld, rd, ref, gfn.g, readonly, &mfn);
     if (rc == XMM_GNTST_okay && p2m_reserve(w, ld, gfn.g, 1))
-        rc = XMM_GNTST_general_error;
+        rc = XMM_GNTST_general_error; /* p2m_reserve gave the reason */
     if (rc != XMM_GNTST_okay) {
         mt_abort(w, &claim);
         return rc;
     }
 
-    if (!xmm_page_get(w, xmm_mfn(mfn), from))
+    if (!page_get_quiet(w, xmm_mfn(mfn), from))
         assert(!"get_page failed after map_check");
     lock_take(w, LOCK_GRANT);
     a = active_of(gnttab_of(rd), ref);
@@ -487,6 +535,8 @@ int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_g
     lock_take(w, LOCK_P2M);
     p2m_write(w, ld, gfn.g, p2m_pack(mfn, readonly ? XMM_P2M_GRANT_MAP_RO : XMM_P2M_GRANT_MAP_RW));
     lock_release(w, LOCK_P2M);
+    hist_add(w, (uint32_t)(mfn - w->ram_base), XMM_EV_GRANT_MAP, dom,
+             claim.handle | ((uint64_t)ref << 32), 0);
     *handle = claim.handle;
     return XMM_GNTST_okay;
 }
@@ -505,6 +555,8 @@ static void unmap_complete(struct xmm_world *w, struct xmm_domain *ld, uint32_t 
     bool rw = m->flags & MT_RW;
     int rc;
 
+    hist_add(w, (uint32_t)(mfn - w->ram_base), XMM_EV_GRANT_UNMAP, ld->id,
+             h | ((uint64_t)m->ref << 32), 0);
     if (rd && gnttab_of(rd) && m->ref < gnttab_of(rd)->nr_frames * EPF) {
         struct active_entry *a = active_of(gnttab_of(rd), m->ref);
         struct grant_entry *ge = entry_of(gnttab_of(rd), m->ref);
@@ -569,11 +621,14 @@ static int unmap_at(struct xmm_world *w, struct xmm_domain *ld, xmm_grant_handle
     uint64_t e;
 
     if (handle >= mt_limit(gnttab_of(ld)) || !(mt_entry(gnttab_of(ld), handle)->flags & MT_INUSE))
-        return XMM_GNTST_bad_handle;
+        return xmm_fail(w, XMM_GNTST_bad_handle, "handle %" PRIu32 " of %s maps nothing", handle,
+                        DN(ld->id));
     m = mt_entry(gnttab_of(ld), handle);
     /* Xen crashes the caller here; a mapping keeps its granter, so never. */
     if (!domain_find_inc(w, m->from, m->from_inc))
-        return XMM_GNTST_general_error;
+        return xmm_fail(w, XMM_GNTST_general_error,
+                        "granter %s of handle %" PRIu32 " of %s no longer exists", DN(m->from),
+                        handle, DN(ld->id));
     if (zero_skips && gfn == 0)
         return XMM_GNTST_okay;
     /*
@@ -584,13 +639,16 @@ static int unmap_at(struct xmm_world *w, struct xmm_domain *ld, xmm_grant_handle
      * pin and the page reference go.
      */
     if (gfn >= XMM_FRAME_LIMIT)
-        return XMM_GNTST_general_error;
+        return xmm_fail(w, XMM_GNTST_general_error, "gfn %#" PRIx64 " is beyond the 40-bit frame limit",
+                        gfn);
     e = p2m_get(&ld->p2m, gfn);
     if (e &&
         (xmm_p2m_is_ram(p2m_entry_type(e)) || xmm_p2m_is_grant(p2m_entry_type(e)) ||
          xmm_p2m_is_foreign(p2m_entry_type(e))) &&
         p2m_entry_mfn(e) != m->mfn)
-        return XMM_GNTST_general_error;
+        return xmm_fail(w, XMM_GNTST_general_error,
+                        "gfn %#" PRIx64 " of %s maps mfn %#" PRIx64 ", not mfn %#" PRIx64 " of handle %" PRIu32,
+                        gfn, DN(ld->id), p2m_entry_mfn(e), m->mfn, handle);
     unmap_leaf(w, ld, gfn);
     unmap_complete(w, ld, handle);
     return XMM_GNTST_okay;
@@ -601,15 +659,18 @@ int xmm_gnttab_unmap_host(struct xmm_world *w, xmm_domid_t dom, xmm_grant_handle
 {
     struct xmm_domain *ld = domain_find(w, dom);
 
-    return ld ? unmap_at(w, ld, handle, host_gfn.g, true) : XMM_GNTST_general_error;
+    xmm_err_clear(w);
+    return ld ? unmap_at(w, ld, handle, host_gfn.g, true)
+              : xmm_fail(w, XMM_GNTST_general_error, "there is no domain %s", DN(dom));
 }
 
 int xmm_gnttab_unmap(struct xmm_world *w, xmm_domid_t dom, xmm_grant_handle_t handle)
 {
     struct xmm_domain *ld = domain_find(w, dom);
 
+    xmm_err_clear(w);
     if (!ld)
-        return XMM_GNTST_general_error;
+        return xmm_fail(w, XMM_GNTST_general_error, "there is no domain %s", DN(dom));
     /* The guest names the gfn it mapped at. */
     return unmap_at(w, ld, handle,
                     handle < mt_limit(gnttab_of(ld)) ? mt_entry(gnttab_of(ld), handle)->gfn : 0, false);
@@ -647,10 +708,14 @@ int xmm_gnttab_map_frame(struct xmm_world *w, xmm_domid_t dom, uint32_t idx, xmm
     bool grant_guards_gfn = w->policy.gfn_lock == XMM_GFN_LOCK_GRANT;
     int rc;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
-    if (idx >= gnttab_of(d)->max_frames || gfn.g >= XMM_FRAME_LIMIT)
-        return -XMM_EINVAL;
+        return xmm_fail_no_domain(w, dom);
+    if (idx >= gnttab_of(d)->max_frames)
+        return xmm_fail(w, -XMM_EINVAL, "%s's grant table has %" PRIu32 " frames at most: no frame %" PRIu32,
+                        DN(dom), gnttab_of(d)->max_frames, idx);
+    if (gfn.g >= XMM_FRAME_LIMIT)
+        return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " is beyond the 40-bit frame limit", gfn.g);
     /* Seed 002: the safe range is sized for grant-table frames: they may go there. */
     rc = physmap_replaceable(w, d, gfn.g);
     if (rc)
@@ -662,13 +727,18 @@ int xmm_gnttab_map_frame(struct xmm_world *w, xmm_domid_t dom, uint32_t idx, xmm
      */
     if (idx < gnttab_of(d)->nr_frames ? !physmap_own_page(w, d->id, gnttab_of(d)->frames[idx].m)
                                : domain_dying(d))
-        return -XMM_EBUSY;
+        return xmm_fail(w, -XMM_EBUSY, "grant-table frame %" PRIu32 " of %s %s: get_page fails", idx,
+                        DN(dom), idx < gnttab_of(d)->nr_frames ? "was given back" : "would be new for a dying domain");
     /* page_info: the frame records where it is mapped; unmap it first. */
     if (idx < gnttab_of(d)->nr_frames && w->policy.xenheap_gfn == XMM_XENHEAP_GFN_PAGE_INFO &&
         !xmm_gfn_eq(xmm_page_xenheap_gfn(w, gnttab_of(d)->frames[idx]), XMM_INVALID_GFN))
-        return -XMM_EBUSY;
-    if (domain_dying(d))
-        return -XMM_ENOMEM; /* p2m_set_entry */
+        return xmm_fail(w, -XMM_EBUSY,
+                        "grant-table frame %" PRIu32 " of %s is still mapped at gfn %#" PRIx64 " (unmap it first)",
+                        idx, DN(dom), xmm_page_xenheap_gfn(w, gnttab_of(d)->frames[idx]).g);
+    if (domain_dying(d)) /* p2m_set_entry */
+        return xmm_fail(w, -XMM_ENOMEM, "%s is %s: p2m_set_entry refuses a dying domain", DN(dom),
+                        xmm_domain_state_name(d->state));
+
     lock_take(w, LOCK_GRANT);
     rc = grow_prepare(w, d, idx + 1 > gnttab_of(d)->nr_frames ? idx + 1 : gnttab_of(d)->nr_frames);
     if (!rc) {

@@ -45,7 +45,8 @@ void hist_add(struct xmm_world *w, uint32_t idx, enum xmm_event_kind kind, xmm_d
     pg->hist = seq + 1;
 }
 
-void hist_domain(struct xmm_world *w, xmm_domid_t dom, enum xmm_domain_state st)
+void hist_dom_event(struct xmm_world *w, xmm_domid_t dom, enum xmm_event_kind kind,
+                    uint64_t arg, uint8_t aux)
 {
     struct hist_event *h;
     uint32_t seq;
@@ -55,8 +56,27 @@ void hist_domain(struct xmm_world *w, xmm_domid_t dom, enum xmm_domain_state st)
         return;
     h->ev.mfn = XMM_INVALID_MFN;
     h->ev.dom = dom;
-    h->ev.kind = XMM_EV_DOMAIN;
-    h->ev.aux = (uint8_t)st;
+    h->ev.kind = (uint8_t)kind;
+    h->ev.arg = arg;
+    h->ev.aux = aux;
+}
+
+void hist_domain(struct xmm_world *w, xmm_domid_t dom, enum xmm_domain_state st)
+{
+    hist_dom_event(w, dom, XMM_EV_DOMAIN, 0, (uint8_t)st);
+}
+
+size_t xmm_history_since(const struct xmm_world *w, uint64_t from, struct xmm_event *out,
+                         size_t max)
+{
+    uint64_t first = w->hist_total > w->hist_cap ? w->hist_total - w->hist_cap : 0;
+    size_t n = 0;
+
+    if (!w->hist_cap)
+        return 0;
+    for (uint64_t s = from > first ? from : first; s < w->hist_total && n < max; s++)
+        out[n++] = w->hist[s % w->hist_cap].ev;
+    return n;
 }
 
 size_t xmm_history_frame(const struct xmm_world *w, xmm_mfn_t mfn, struct xmm_event *out,
@@ -107,6 +127,17 @@ static const char *const kind_names[XMM_EV_KIND_COUNT] = {
     [XMM_EV_DEVTLB_HOLD] = "devtlb_hold",
     [XMM_EV_DEVTLB_RELEASE] = "devtlb_release",
     [XMM_EV_DOMAIN] = "domain",
+    [XMM_EV_FFA_REFUSED] = "ffa_refused",
+    [XMM_EV_FFA_DECIDED] = "ffa_decided",
+    [XMM_EV_FFA_RETRY] = "ffa_retry",
+    [XMM_EV_VM_DESTROYED] = "vm_destroyed",
+    [XMM_EV_DEVTLB_FILL] = "devtlb_fill",
+    [XMM_EV_INV_QUEUED] = "inv_queued",
+    [XMM_EV_INV_DONE] = "inv_done",
+    [XMM_EV_GRANT_MAP] = "grant_map",
+    [XMM_EV_GRANT_UNMAP] = "grant_unmap",
+    [XMM_EV_SAFE_RANGE] = "safe_range",
+    [XMM_EV_MPU_PEAK] = "mpu_peak",
 };
 
 const char *xmm_event_kind_name(enum xmm_event_kind k)
@@ -114,25 +145,12 @@ const char *xmm_event_kind_name(enum xmm_event_kind k)
     return ((unsigned)k < XMM_EV_KIND_COUNT && kind_names[k]) ? kind_names[k] : "?";
 }
 
-/* "d1", "xen", "park", "nobody". */
-static void dom_name(char *buf, size_t len, xmm_domid_t dom)
-{
-    if (dom == XMM_DOMID_XEN)
-        snprintf(buf, len, "xen");
-    else if (dom == XMM_DOMID_PARK)
-        snprintf(buf, len, "park");
-    else if (dom == XMM_DOMID_INVALID)
-        snprintf(buf, len, "nobody");
-    else
-        snprintf(buf, len, "d%u", (unsigned)dom);
-}
-
 int xmm_event_describe(const struct xmm_event *ev, char *buf, size_t len)
 {
     char d[16];
     unsigned long long a = (unsigned long long)ev->arg;
 
-    dom_name(d, sizeof(d), ev->dom);
+    xmm_domid_name(ev->dom, d, sizeof(d));
     switch ((enum xmm_event_kind)ev->kind) {
     case XMM_EV_ALLOC: return snprintf(buf, len, "allocated to %s", d);
     case XMM_EV_FREE: return snprintf(buf, len, "freed to the heap");
@@ -156,11 +174,47 @@ int xmm_event_describe(const struct xmm_event *ev, char *buf, size_t len)
         return snprintf(buf, len, "stored xenheap gfn %#llx for %s", a, d);
     case XMM_EV_FFA_SHARE: return snprintf(buf, len, "shared by %s with SP %#llx", d, a);
     case XMM_EV_FFA_RECLAIM: return snprintf(buf, len, "reclaimed by %s from SP %#llx", d, a);
-    case XMM_EV_SP_ACCESS: return snprintf(buf, len, "accessed by SP %#llx", a);
-    case XMM_EV_PARK: return snprintf(buf, len, "parked (refused by SP %#llx)", a);
-    case XMM_EV_DMA: return snprintf(buf, len, "DMA by device %llu", a);
+    case XMM_EV_SP_ACCESS:
+        return snprintf(buf, len, "%s by SP %#llx", ev->aux ? "written" : "read", a);
+    case XMM_EV_PARK: return snprintf(buf, len, "parked: owner park (refused by SP %#llx)", a);
+    case XMM_EV_DMA:
+        return snprintf(buf, len, "DMA %s by device %llu", ev->aux ? "write" : "read", a);
     case XMM_EV_DEVTLB_HOLD: return snprintf(buf, len, "held for a device-TLB flush of %s", d);
     case XMM_EV_DEVTLB_RELEASE: return snprintf(buf, len, "device-TLB hold released");
+    case XMM_EV_FFA_REFUSED:
+        return snprintf(buf, len, "reclaim of %s's share refused by SP %#llx (%s)", d, a,
+                        xmm_rc_name(XMM_RC_FFA, -(int)ev->aux));
+    case XMM_EV_FFA_DECIDED: {
+        static const char *const what[] = { "parked", "kept by the zombie", "leaked",
+                                            "unpinned and freed (unsafe)" };
+
+        return snprintf(buf, len, "refused share of %s: %s (ffa_refused: %s)", d,
+                        ev->aux < 4 ? what[ev->aux] : "?",
+                        ev->aux == 0 ? "park" : ev->aux == 1 ? "zombie" : ev->aux == 2 ? "leak" : "free");
+    }
+    case XMM_EV_FFA_RETRY:
+        return snprintf(buf, len, "reclaim retry for %s armed, due at tick %llu", d, a);
+    case XMM_EV_VM_DESTROYED:
+        return snprintf(buf, len, "VM_DESTROYED for %s sent to SP %#llx, reply %s", d, a,
+                        xmm_rc_name(XMM_RC_FFA, -(int)ev->aux));
+    case XMM_EV_DEVTLB_FILL:
+        return snprintf(buf, len, "device %llu cached a translation of %s", a, d);
+    case XMM_EV_INV_QUEUED:
+        return snprintf(buf, len, "invalidation for %s queued, due at tick %llu", d, a);
+    case XMM_EV_INV_DONE: return snprintf(buf, len, "invalidation for %s done", d);
+    case XMM_EV_GRANT_MAP:
+        return snprintf(buf, len, "grant-mapped by %s, handle %llu (ref %llu)", d, a & 0xffffffffu,
+                        a >> 32);
+    case XMM_EV_GRANT_UNMAP:
+        return snprintf(buf, len, "grant unmapped by %s, handle %llu (ref %llu)", d,
+                        a & 0xffffffffu, a >> 32);
+    case XMM_EV_MPU_PEAK:
+        return snprintf(buf, len, "%s needs %llu MPU regions, its most so far", d, a);
+    case XMM_EV_SAFE_RANGE:
+        if (!(a >> 40))
+            return snprintf(buf, len, "%s has no toolstack safe range", d);
+        return snprintf(buf, len, "%s's safe range is [%#llx, %#llx)", d, a & ((1ULL << 40) - 1),
+                        (a & ((1ULL << 40) - 1)) + (a >> 40));
     case XMM_EV_DOMAIN:
         return snprintf(buf, len, "%s is %s", d,
                         xmm_domain_state_name((enum xmm_domain_state)ev->aux));

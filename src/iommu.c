@@ -255,10 +255,10 @@ static bool tlb_hold_take(struct xmm_world *w, struct iommu_world *iw, struct xm
     struct iommu_dom *io = iommu_of(d);
     uint32_t idx = (uint32_t)(e->mfn - w->ram_base);
 
-    if (!xmm_page_get(w, xmm_mfn(e->mfn), w->frames[idx].owner))
+    if (!page_get_quiet(w, xmm_mfn(e->mfn), w->frames[idx].owner))
         return false;
     e->flags |= TLB_HELD;
-    if (xmm_page_get_type(w, xmm_mfn(e->mfn), XMM_PGT_DEV_TLB))
+    if (page_get_type_quiet(w, xmm_mfn(e->mfn), XMM_PGT_DEV_TLB))
         e->flags |= TLB_TYPED;
     e->held_since = w->now;
     frame_touch(w, idx);
@@ -344,6 +344,8 @@ static void tlb_insert(struct xmm_world *w, struct iommu_device *dv, uint64_t gf
     slot->lru = ++dv->lru_clock;
     slot->flags = TLB_VALID | (writable ? TLB_WRITE : 0);
     dv->tlb_used++;
+    hist_add(w, (uint32_t)(mfn - w->ram_base), XMM_EV_DEVTLB_FILL, dom,
+             (uint64_t)(dv - iommu_world_of(w)->dev), 0);
 }
 
 /*
@@ -479,6 +481,8 @@ static void complete(struct xmm_world *w, struct iommu_world *iw, uint32_t s)
         io->st.pending--;
     if (iw->ops && iw->ops->flush_done)
         iw->ops->flush_done(iw->ctx, r.dom, r.id);
+    if (!(r.flags & FL_DEVICE) && frame_valid(w, r.mfn))
+        hist_add(w, (uint32_t)(r.mfn - w->ram_base), XMM_EV_INV_DONE, r.dom, r.id, 0);
     if (r.flags & FL_DEVICE) {
         /* Deassignment: the device drops everything; it can be assigned again. */
         struct iommu_device *dv = &iw->dev[r.dev];
@@ -569,6 +573,8 @@ static void submit(struct xmm_world *w, struct iommu_world *iw, struct iommu_dom
     /* Bounded, so that the clock cannot be pushed to overflow by a wait. */
     r->due = w->now + (lat > XMM_IOMMU_LATENCY_MAX ? XMM_IOMMU_LATENCY_MAX : lat);
     pend_insert(iw, s);
+    if (!(r->flags & FL_DEVICE) && frame_valid(w, r->mfn))
+        hist_add(w, (uint32_t)(r->mfn - w->ram_base), XMM_EV_INV_QUEUED, r->dom, r->due, 0);
     STAT(iw, io, flushes, 1);
     STAT(iw, io, pending, 1);
 }
@@ -585,11 +591,11 @@ static bool hold_take(struct xmm_world *w, struct iommu_world *iw, struct xmm_do
     struct iommu_flush *r = &iw->q[s];
     uint32_t idx = (uint32_t)(r->mfn - w->ram_base);
 
-    if (!xmm_page_get(w, xmm_mfn(r->mfn), r->owner))
+    if (!page_get_quiet(w, xmm_mfn(r->mfn), r->owner))
         return false;
     domain_touch(w, d);
     r->flags |= FL_HOLD;
-    if (xmm_page_get_type(w, xmm_mfn(r->mfn), XMM_PGT_DEV_TLB))
+    if (page_get_type_quiet(w, xmm_mfn(r->mfn), XMM_PGT_DEV_TLB))
         r->flags |= FL_TYPED;
     frame_touch(w, idx);
     w->rmap[idx].refs++;
@@ -766,23 +772,30 @@ int xmm_iommu_assign(struct xmm_world *w, xmm_domid_t dom, const char *dev)
     struct iommu_device *dv;
     uint64_t gfn = 0, g, e;
 
+    xmm_err_clear(w);
     if (!iw)
-        return -XMM_ENOSYS;
+        return xmm_fail(w, -XMM_ENOSYS, "the world has no IOMMU (no world.iommu.devices)");
     dv = iommu_dev_find(iw, dev);
     if (!dv)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "there is no device %s", dev ? dev : "(null)");
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     if (domain_dying(d))
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "%s is %s: no device is assigned to it", DN(dom),
+                        xmm_domain_state_name(d->state));
     if (dv->dom == dom)
-        return -XMM_EEXIST;
-    if (dv->dom != XMM_DOMID_INVALID || dv->tlb_used || dv->flushing)
-        return -XMM_EBUSY;
+        return xmm_fail(w, -XMM_EEXIST, "%s is assigned to %s already", dv->id, DN(dom));
+    if (dv->dom != XMM_DOMID_INVALID)
+        return xmm_fail(w, -XMM_EBUSY, "%s is assigned to %s", dv->id, DN(dv->dom));
+    if (dv->tlb_used || dv->flushing)
+        return xmm_fail(w, -XMM_EBUSY,
+                        "%s still has %s (device TLB entries: %" PRIu32 ")", dv->id,
+                        dv->flushing ? "a flush in flight" : "cached translations",
+                        (uint32_t)dv->tlb_used);
     if (!iommu_of(d)) {
         d->mod[XMM_MOD_IOMMU] = xmm_alloc(w, sizeof(*iommu_of(d)));
         if (!iommu_of(d))
-            return -XMM_ENOMEM;
+            return xmm_fail(w, -XMM_ENOMEM, "no memory for %s's IOMMU state", DN(dom));
         iommu_of(d)->held_head = iommu_of(d)->held_tail = XMM_NIL;
     }
     dv->dom = dom;
@@ -829,6 +842,27 @@ static int dma_fault(struct iommu_world *iw, struct xmm_domain *d, int rc)
     return rc;
 }
 
+/*
+ * A DMA through translation e reached a frame that is no longer the
+ * domain's: flag the isolation violation, in words.
+ */
+static void dma_flag_isolation(struct xmm_world *w, const struct iommu_device *dv,
+                               const struct devtlb_entry *e, bool write)
+{
+    const struct xmm_page *pg = &w->frames[e->mfn - w->ram_base];
+    struct xmm_violation v = {
+        .inv = XMM_INV_ISOLATION, .kind = XMM_SUBJECT_FRAME, .mfn = xmm_mfn(e->mfn),
+        .dom = e->dom, .gfn = xmm_gfn(e->gfn),
+    };
+
+    snprintf(v.detail, sizeof(v.detail),
+             "device %s %s frame %#llx through a stale device-TLB entry (gfn %#llx of %s), "
+             "frame now %s %s", dv->id, write ? "wrote" : "read", (unsigned long long)e->mfn,
+             (unsigned long long)e->gfn, DN(e->dom),
+             page_is_free(pg) ? "free, owner" : "owned by", DN(pg->owner));
+    xmm_check_flag(w, &v);
+}
+
 int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool write,
                   xmm_mfn_t *out)
 {
@@ -838,17 +872,22 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
     struct xmm_domain *d;
     uint32_t idx;
 
+    xmm_err_clear(w);
     if (!iw)
-        return -XMM_ENOSYS;
+        return xmm_fail(w, -XMM_ENOSYS, "the world has no IOMMU (no world.iommu.devices)");
     dv = iommu_dev_find(iw, dev);
-    if (!dv || gfn.g >= XMM_FRAME_LIMIT)
-        return -XMM_EINVAL;
+    if (!dv)
+        return xmm_fail(w, -XMM_EINVAL, "there is no device %s", dev ? dev : "(null)");
+    if (gfn.g >= XMM_FRAME_LIMIT)
+        return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " is beyond the 40-bit frame limit", gfn.g);
     d = domain_find(w, dv->dom);
     e = dv->ats ? tlb_find(dv, gfn.g) : NULL;
     /* A write through a cached read-only translation: ATS asks the IOMMU again. */
     if (e && write && !(e->flags & TLB_WRITE)) {
         if (e->flags & TLB_STALE)
-            return dma_fault(iw, d, -XMM_EACCES);
+            return dma_fault(iw, d, xmm_fail(w, -XMM_EACCES,
+                                             "%s writes gfn %#" PRIx64 " through a stale read-only device-TLB entry",
+                                             dv->id, gfn.g));
         refetch = e;
         e = NULL;
     }
@@ -862,11 +901,17 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
         bool wr;
 
         if (!d)
-            return dma_fault(iw, NULL, -XMM_EPERM);
+            return dma_fault(iw, NULL, xmm_fail(w, -XMM_EPERM,
+                                                "%s is assigned to no domain and has no cached translation of gfn %#" PRIx64,
+                                                dv->id, gfn.g));
         if (!iommu_leaf_visible(w, p2m_get(&d->p2m, gfn.g), &m, &wr))
-            return dma_fault(iw, d, -XMM_ENOENT);
+            return dma_fault(iw, d, xmm_fail(w, -XMM_ENOENT,
+                                             "IOMMU fault: %s's tables map nothing at gfn %#" PRIx64 " for %s",
+                                             DN(d->id), gfn.g, dv->id));
         if (write && !wr)
-            return dma_fault(iw, d, -XMM_EACCES);
+            return dma_fault(iw, d, xmm_fail(w, -XMM_EACCES,
+                                             "IOMMU fault: gfn %#" PRIx64 " of %s is read-only for %s",
+                                             gfn.g, DN(d->id), dv->id));
         memset(&tmp, 0, sizeof(tmp));
         tmp.gfn = gfn.g;
         tmp.mfn = m;
@@ -885,19 +930,8 @@ int xmm_iommu_dma(struct xmm_world *w, const char *dev, xmm_gfn_t gfn, bool writ
     STAT(iw, d ? iommu_of(d) : NULL, dma, 1);
     hist_add(w, idx, XMM_EV_DMA, w->frames[idx].owner, (uint64_t)(dv - iw->dev), write);
     if (iommu_reach_breaks_isolation(w, e)) {
-        struct xmm_violation v = {
-            .inv = XMM_INV_ISOLATION, .kind = XMM_SUBJECT_FRAME, .mfn = xmm_mfn(e->mfn),
-            .dom = e->dom, .gfn = gfn,
-        };
-
         STAT(iw, d ? iommu_of(d) : NULL, isolation, 1);
-        snprintf(v.detail, sizeof(v.detail),
-                 "device %s %s frame %#llx through a stale device-TLB entry (gfn %#llx of d%u), "
-                 "frame now %s %u", dv->id, write ? "wrote" : "read", (unsigned long long)e->mfn,
-                 (unsigned long long)gfn.g, (unsigned)e->dom,
-                 page_is_free(&w->frames[idx]) ? "free, owner" : "owned by",
-                 (unsigned)w->frames[idx].owner);
-        xmm_check_flag(w, &v);
+        dma_flag_isolation(w, dv, e, write);
     }
     if (out)
         *out = xmm_mfn(e->mfn);

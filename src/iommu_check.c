@@ -4,6 +4,8 @@
  * held for invalidations (refcount, rebuilt for the full sweep) and what
  * the device TLBs can still reach (isolation).
  */
+#include <stdio.h>
+
 #include "iommu_priv.h"
 
 /* --- queries ------------------------------------------------------------- */
@@ -203,15 +205,47 @@ void iommu_check_world(const struct xmm_world *w, struct xmm_check_report *rep)
             } else if (!page_is_free(pg) && iommu_reach_breaks_isolation(w, e)) {
                 /* Free frames with stale reachers are the frame check's (rmap.reach). */
                 check_report(rep, XMM_INV_ISOLATION, XMM_SUBJECT_FRAME, e->mfn, pg->owner,
-                             e->gfn, "device %s (d%u) can still reach frame %#llx through a "
-                             "stale entry for gfn %#llx; the frame now belongs to %u "
-                             "(incarnation %llu; cached for d%u incarnation %llu)", dv->id,
-                             (unsigned)e->dom, (unsigned long long)e->mfn,
-                             (unsigned long long)e->gfn, (unsigned)pg->owner,
+                             e->gfn, "device %s (%s) can still reach frame %#llx through a "
+                             "stale entry for gfn %#llx; the frame now belongs to %s "
+                             "(incarnation %llu; cached for %s incarnation %llu)", dv->id,
+                             DN(e->dom), (unsigned long long)e->mfn,
+                             (unsigned long long)e->gfn, DN(pg->owner),
                              (unsigned long long)(domain_find(w, pg->owner)
                                                       ? domain_find(w, pg->owner)->inc : 0),
-                             (unsigned)e->owner, (unsigned long long)e->owner_inc);
+                             DN(e->owner), (unsigned long long)e->owner_inc);
             }
         }
     }
+}
+
+void xmm_iommu_for_each_tlb(const struct xmm_world *w, xmm_iommu_tlb_fn fn, void *arg)
+{
+    for (uint32_t i = 0; iommu_world_of(w) && i < iommu_world_of(w)->dev_count; i++) {
+        const struct iommu_device *dv = &iommu_world_of(w)->dev[i];
+
+        for (uint32_t j = 0; dv->tlb_used && j < XMM_IOMMU_DEVTLB_ENTRIES; j++) {
+            const struct devtlb_entry *e = &dv->tlb[j];
+
+            if (e->flags & TLB_VALID)
+                fn(arg, dv->id, e->dom, xmm_gfn(e->gfn), xmm_mfn(e->mfn),
+                   (e->flags & TLB_STALE) != 0);
+        }
+    }
+}
+
+/* History descriptions with device ids: the IOMMU knows its devices' names. */
+int xmm_event_describe_in(const struct xmm_world *w, const struct xmm_event *ev, char *buf,
+                          size_t len)
+{
+    const char *dev = NULL;
+    char d[16];
+
+    if (ev->kind == XMM_EV_DMA || ev->kind == XMM_EV_DEVTLB_FILL)
+        dev = xmm_iommu_device_id(w, ev->arg);
+    if (!dev)
+        return xmm_event_describe(ev, buf, len);
+    xmm_domid_name(ev->dom, d, sizeof(d));
+    if (ev->kind == XMM_EV_DMA)
+        return snprintf(buf, len, "DMA %s by device %s", ev->aux ? "write" : "read", dev);
+    return snprintf(buf, len, "device %s cached a translation of %s", dev, d);
 }

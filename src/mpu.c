@@ -57,12 +57,14 @@ uint64_t mpu_need(const struct xmm_world *w, const struct xmm_domain *d)
     return mpu_world_of(w)->opts.xen_regions + m->runs + heap_splits(m) + mpu_reserved(w);
 }
 
-static void note_peak(const struct xmm_world *w, struct xmm_domain *d)
+static void note_peak(struct xmm_world *w, struct xmm_domain *d)
 {
     uint64_t n = mpu_need(w, d);
 
-    if (n > mpu_of(d)->peak)
+    if (n > mpu_of(d)->peak) {
         mpu_of(d)->peak = n;
+        hist_dom_event(w, d->id, XMM_EV_MPU_PEAK, n, 0);
+    }
 }
 
 /* Leaves a (at gfn) and b (at gfn + 1) fall in one MPU region. */
@@ -394,10 +396,15 @@ int xmm_mpu_evtchn_send(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t to, ui
     uint64_t mfn[2], need, free_regions;
     unsigned regions = 0;
 
+    xmm_err_clear(w);
     if (!d || !t)
-        return -XMM_ESRCH;
-    if (vcpu >= XMM_VCPUS_MAX || domain_dying(d) || domain_dying(t))
-        return -XMM_EINVAL;
+        return xmm_fail_no_domain(w, d ? to : dom);
+    if (vcpu >= XMM_VCPUS_MAX)
+        return xmm_fail(w, -XMM_EINVAL, "vcpu %" PRIu32 " does not exist (at most %d)", vcpu,
+                        XMM_VCPUS_MAX);
+    if (domain_dying(d) || domain_dying(t))
+        return xmm_fail(w, -XMM_EINVAL, "%s is %s: no event is sent", DN(domain_dying(d) ? dom : to),
+                        xmm_domain_state_name(domain_dying(d) ? d->state : t->state));
     mpu_world_of(w)->stats.sends++;
     mpu_of(d)->cost.sends++;
     if (dom != to)

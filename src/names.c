@@ -126,7 +126,7 @@ const char *xmm_p2m_type_name(enum xmm_p2m_type t)
     return (unsigned)t < XMM_P2M_TYPE_COUNT ? p2m_type_names[t] : "?";
 }
 
-int xmm_p2m_type_parse(enum xmm_p2m_type *out, const char *name)
+int xmm_p2m_type_parse(const char *name, enum xmm_p2m_type *out)
 {
     for (int i = 0; i < XMM_P2M_TYPE_COUNT; i++)
         if (!strcmp(p2m_type_names[i], name)) {

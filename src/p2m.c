@@ -105,7 +105,8 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
         return 0;
     pool = xmm_alloc(w, need * sizeof(*pool));
     if (!pool)
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "no memory for the %" PRIu64 " P2M nodes %s needs at gfn %#" PRIx64,
+                        need, DN(d->id), gfn);
     for (got = 0; got < need; got++) {
         pool[got] = xmm_alloc(w, sizeof(struct p2m_node));
         if (!pool[got])
@@ -115,7 +116,8 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
         while (got > 0)
             xmm_free(w, pool[--got], sizeof(struct p2m_node));
         xmm_free(w, pool, need * sizeof(*pool));
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "no memory for the %" PRIu64 " P2M nodes %s needs at gfn %#" PRIx64,
+                        need, DN(d->id), gfn);
     }
     if (!is_real(p, p->root)) {
         p->root = pool_take(pool, &got);
@@ -492,13 +494,17 @@ int xmm_p2m_set(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, xmm_mfn_t m
     struct xmm_domain *d = domain_find(w, dom);
     int rc;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
-    if (gfn.g >= XMM_FRAME_LIMIT || mfn.m >= XMM_FRAME_LIMIT || type <= XMM_P2M_INVALID ||
-        type >= XMM_P2M_TYPE_COUNT)
-        return -XMM_EINVAL;
-    if (domain_dying(d))
-        return -XMM_ENOMEM; /* p2m_set_entry refuses once the domain is dying */
+        return xmm_fail_no_domain(w, dom);
+    if (gfn.g >= XMM_FRAME_LIMIT || mfn.m >= XMM_FRAME_LIMIT)
+        return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " or mfn %#" PRIx64 " is beyond the 40-bit frame limit",
+                        gfn.g, mfn.m);
+    if (type <= XMM_P2M_INVALID || type >= XMM_P2M_TYPE_COUNT)
+        return xmm_fail(w, -XMM_EINVAL, "p2m type %d is not one a leaf can have", (int)type);
+    if (domain_dying(d)) /* p2m_set_entry refuses once the domain is dying */
+        return xmm_fail(w, -XMM_ENOMEM, "%s is %s: p2m_set_entry refuses a dying domain", DN(dom),
+                        xmm_domain_state_name(d->state));
     rc = p2m_reserve(w, d, gfn.g, 1);
     if (rc)
         return rc;
@@ -512,14 +518,16 @@ int xmm_p2m_remove(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
 {
     struct xmm_domain *d = domain_find(w, dom);
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     if (gfn.g >= XMM_FRAME_LIMIT)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " is beyond the 40-bit frame limit", gfn.g);
     if (!p2m_get(&d->p2m, gfn.g))
-        return -XMM_ENOENT;
-    if (domain_dying(d))
-        return -XMM_ENOMEM; /* p2m_set_entry, removals included */
+        return xmm_fail(w, -XMM_ENOENT, "%s maps nothing at gfn %#" PRIx64, DN(dom), gfn.g);
+    if (domain_dying(d)) /* p2m_set_entry, removals included */
+        return xmm_fail(w, -XMM_ENOMEM, "%s is %s: p2m_set_entry refuses a dying domain", DN(dom),
+                        xmm_domain_state_name(d->state));
     lock_take(w, LOCK_P2M);
     p2m_write(w, d, gfn.g, 0);
     lock_release(w, LOCK_P2M);

@@ -32,13 +32,16 @@ bool physmap_gfn_is_hole(const struct xmm_world *w, uint64_t gfn)
 }
 
 /* Construction: every frame mfn == gfn of the range must be free RAM. */
-static int direct_range_free(const struct xmm_world *w, uint64_t gfn, uint64_t pages)
+static int direct_range_free(struct xmm_world *w, uint64_t gfn, uint64_t pages)
 {
     if (!frame_valid(w, gfn) || !frame_valid(w, gfn + pages - 1))
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL,
+                        "gfn range [%#" PRIx64 ", %#" PRIx64 ") of a direct-mapped domain is not host RAM",
+                        gfn, gfn + pages);
     for (uint64_t i = 0; i < pages; i++)
         if (!page_is_free(&w->frames[gfn - w->ram_base + i]))
-            return -XMM_ENOMEM;
+            return xmm_fail(w, -XMM_ENOMEM,
+                            "mfn %#" PRIx64 " (gfn == mfn, direct map) is not free", gfn + i);
     return 0;
 }
 
@@ -60,34 +63,48 @@ static void physmap_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gf
         p2m_set_leaf(w, d, gfn, e);
 }
 
-int physmap_replaceable(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn)
+int physmap_replaceable(struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn)
 {
     if (!overwrite_refused(w))
         return 0;
-    return xmm_p2m_is_grant(p2m_entry_type(p2m_get(&d->p2m, gfn))) ? -XMM_EBUSY : 0;
+    if (!xmm_p2m_is_grant(p2m_entry_type(p2m_get(&d->p2m, gfn))))
+        return 0;
+    return xmm_fail(w, -XMM_EBUSY,
+                    "gfn %#" PRIx64 " of %s holds a grant mapping: only unmap_grant_ref removes it",
+                    gfn, DN(d->id));
 }
+
 
 /* Checks shared by populate and construction, in Xen's order of discovery. */
 static int populate_check(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t pages)
 {
     /* A dying domain: assign_pages refuses with EINVAL (the scenario contract). */
-    if (!range_ok(gfn, pages) || domain_dying(d))
-        return -XMM_EINVAL;
+    if (!range_ok(gfn, pages))
+        return xmm_fail(w, -XMM_EINVAL,
+                        "gfn range [%#" PRIx64 ", +%" PRIu64 " pages) is empty or beyond the 40-bit frame limit",
+                        gfn, pages);
+    if (domain_dying(d))
+        return xmm_fail(w, -XMM_EINVAL, "%s is %s: assign_pages refuses a dying domain", DN(d->id),
+                        xmm_domain_state_name(d->state));
     /* Seed 002: nothing is populated over the toolstack's safe range. */
     if (saferange_blocks(w, d, gfn, pages))
-        return -XMM_EBUSY;
+        return saferange_refuse(w, d, gfn, pages, -XMM_EBUSY);
     if (overwrite_refused(w) && range_mapped(d, gfn, pages))
-        return -XMM_EEXIST;
+        return xmm_fail(w, -XMM_EEXIST,
+                        "%s already maps a gfn in [%#" PRIx64 ", %#" PRIx64 ") (physmap_overwrite: refuse)",
+                        DN(d->id), gfn, gfn + pages);
     return 0;
 }
 
-static int allocation_check(const struct xmm_world *w, const struct xmm_domain *d,
-                            uint64_t pages)
+static int allocation_check(struct xmm_world *w, const struct xmm_domain *d, uint64_t pages)
 {
     if (pages > d->max_pages || d->tot_pages > d->max_pages - pages)
-        return -XMM_EPERM;
+        return xmm_fail(w, -XMM_EPERM,
+                        "%" PRIu64 " more pages would take %s over max_pages %" PRIu64 " (it has %" PRIu64 ")",
+                        pages, DN(d->id), d->max_pages, d->tot_pages);
     if (w->free_pages < pages)
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "the heap has %" PRIu64 " free frames, %" PRIu64 " asked",
+                        w->free_pages, pages);
     return 0;
 }
 
@@ -117,19 +134,24 @@ static void populate_commit(struct xmm_world *w, struct xmm_domain *d, uint64_t 
  * with decrease_reservation.  A xenheap page shared with the domain would
  * pass get_page in Xen too; libxmm refuses it (docs/semantics.md).
  */
-static int direct_owned(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn,
+static int direct_owned(struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn,
                         uint64_t pages)
 {
     if (!frame_valid(w, gfn) || !frame_valid(w, gfn + pages - 1))
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL,
+                        "gfn range [%#" PRIx64 ", %#" PRIx64 ") of direct-mapped %s is not host RAM",
+                        gfn, gfn + pages, DN(d->id));
     for (uint64_t i = 0; i < pages; i++) {
         const struct xmm_page *pg = &w->frames[gfn - w->ram_base + i];
 
         if (pg->owner != d->id || page_is_free(pg) || page_count(pg) == 0 ||
             page_count(pg) == XMM_PGC_count_mask)
-            return -XMM_ENOMEM;
+            return xmm_fail(w, -XMM_ENOMEM,
+                            "mfn %#" PRIx64 " is not a page %s owns (direct map: populate only gives back its own pages)",
+                            gfn + i, DN(d->id));
         if (pg->count_info & XMM_PGC_xen_heap)
-            return -XMM_EINVAL;
+            return xmm_fail(w, -XMM_EINVAL, "mfn %#" PRIx64 " is a xenheap page shared with %s",
+                            gfn + i, DN(d->id));
     }
     return 0;
 }
@@ -139,8 +161,9 @@ int xmm_physmap_populate(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, ui
     struct xmm_domain *d = domain_find(w, dom);
     int rc;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     rc = populate_check(w, d, gfn.g, pages);
     if (!rc)
         rc = d->opts.direct_map ? direct_owned(w, d, gfn.g, pages)
@@ -189,15 +212,17 @@ int xmm_physmap_populate_direct_at(struct xmm_world *w, xmm_domid_t dom, xmm_gfn
     struct xmm_domain *d = domain_find(w, dom);
     int rc;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     if (!d->opts.direct_map)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "%s is not direct-mapped", DN(dom));
     rc = populate_check(w, d, gfn.g, pages);
     if (!rc)
         rc = direct_range_free(w, gfn.g, pages);
-    if (!rc && range_mapped(d, gfn.g, pages))
-        rc = -XMM_EEXIST; /* construction never replaces */
+    if (!rc && range_mapped(d, gfn.g, pages)) /* construction never replaces */
+        rc = xmm_fail(w, -XMM_EEXIST, "%s already maps a gfn in [%#" PRIx64 ", %#" PRIx64 ")",
+                      DN(dom), gfn.g, gfn.g + pages);
     if (!rc)
         rc = allocation_check(w, d, pages);
     if (!rc)
@@ -217,14 +242,19 @@ int xmm_physmap_populate_direct(struct xmm_world *w, xmm_domid_t dom, uint64_t p
     uint64_t gfn;
     int rc;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     if (!d->opts.direct_map || pages == 0 || domain_dying(d))
-        return -XMM_EINVAL;
-    if (pages > d->max_pages || d->tot_pages > d->max_pages - pages)
-        return -XMM_EPERM;
+        return xmm_fail(w, -XMM_EINVAL, "%s is %s, %s, and %" PRIu64 " pages were asked", DN(dom),
+                        d->opts.direct_map ? "direct-mapped" : "not direct-mapped",
+                        xmm_domain_state_name(d->state), pages);
+    rc = allocation_check(w, d, pages);
+    if (rc == -XMM_EPERM)
+        return rc;
     if (!find_direct_run(w, d, pages, &gfn))
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "no run of %" PRIu64 " free frames unmapped in %s",
+                        pages, DN(dom));
     rc = xmm_physmap_populate_direct_at(w, dom, xmm_gfn(gfn), pages);
     if (!rc)
         *first = xmm_gfn(gfn);
@@ -250,21 +280,28 @@ int xmm_physmap_decrease(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, ui
 {
     struct xmm_domain *d = domain_find(w, dom);
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     if (!range_ok(gfn.g, pages))
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL,
+                        "gfn range [%#" PRIx64 ", +%" PRIu64 " pages) is empty or beyond the 40-bit frame limit",
+                        gfn.g, pages);
     for (uint64_t i = 0; i < pages; i++) {
         uint64_t e = p2m_get(&d->p2m, gfn.g + i);
 
         if (!e)
-            return -XMM_ENOENT;
+            return xmm_fail(w, -XMM_ENOENT, "%s maps nothing at gfn %#" PRIx64, DN(dom), gfn.g + i);
         if (!xmm_p2m_is_ram(p2m_entry_type(e)) || !physmap_own_page(w, dom, p2m_entry_mfn(e)))
-            return -XMM_EINVAL;
+            return xmm_fail(w, -XMM_EINVAL,
+                            "gfn %#" PRIx64 " of %s maps %s mfn %#" PRIx64 ", not a RAM page it owns",
+                            gfn.g + i, DN(dom), xmm_p2m_type_name(p2m_entry_type(e)),
+                            p2m_entry_mfn(e));
     }
     /* guest_physmap_remove_page -> p2m_set_entry: refused once the domain is dying. */
     if (domain_dying(d))
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "%s is %s: p2m_set_entry refuses a dying domain", DN(dom),
+                        xmm_domain_state_name(d->state));
     lock_take(w, LOCK_P2M);
     for (uint64_t i = 0; i < pages; i++) {
         uint64_t mfn = p2m_entry_mfn(p2m_get(&d->p2m, gfn.g + i));
@@ -295,35 +332,51 @@ int xmm_physmap_map_foreign(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
     uint64_t se, mfn;
     int rc;
 
+    xmm_err_clear(w);
     if (!d || !fd)
-        return -XMM_ESRCH;
-    if (dom == from || gfn.g >= XMM_FRAME_LIMIT || from_gfn.g >= XMM_FRAME_LIMIT)
-        return -XMM_EINVAL;
+        return xmm_fail_no_domain(w, d ? from : dom);
+    if (dom == from)
+        return xmm_fail(w, -XMM_EINVAL, "%s cannot foreign-map its own memory", DN(dom));
+    if (gfn.g >= XMM_FRAME_LIMIT || from_gfn.g >= XMM_FRAME_LIMIT)
+        return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " is beyond the 40-bit frame limit",
+                        gfn.g >= XMM_FRAME_LIMIT ? gfn.g : from_gfn.g);
     /* Seed 002: with a toolstack safe range, foreign mappings go only inside it. */
     if (!saferange_admits(w, d, gfn.g))
-        return -XMM_EINVAL;
+        return saferange_refuse(w, d, gfn.g, 1, -XMM_EINVAL);
     /* Seed 004: a direct-mapped domain's RAM is gfn == mfn; other mappings go in holes. */
     if (d->opts.direct_map && !physmap_gfn_is_hole(w, gfn.g))
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL,
+                        "gfn %#" PRIx64 " of direct-mapped %s is %s, not a hole for a foreign mapping",
+                        gfn.g, DN(dom), frame_valid(w, gfn.g) ? "host RAM" : "a device region");
     se = p2m_get(&fd->p2m, from_gfn.g);
     st = p2m_entry_type(se);
     mfn = p2m_entry_mfn(se);
-    if (!se || !xmm_p2m_is_ram(st) || !frame_valid(w, mfn))
-        return -XMM_EINVAL;
+    if (!se)
+        return xmm_fail(w, -XMM_EINVAL, "%s maps nothing at gfn %#" PRIx64, DN(from), from_gfn.g);
+    if (!xmm_p2m_is_ram(st) || !frame_valid(w, mfn))
+        return xmm_fail(w, -XMM_EINVAL,
+                        "gfn %#" PRIx64 " of %s is %s mfn %#" PRIx64 ", not RAM (only RAM is foreign-mapped)",
+                        from_gfn.g, DN(from), xmm_p2m_type_name(st), mfn);
     /* get_page(page, from) must succeed: check it before reserving. */
     pg = &w->frames[mfn - w->ram_base];
-    if (pg->owner != from || page_is_free(pg) || page_count(pg) == 0 ||
-        page_count(pg) == XMM_PGC_count_mask)
-        return -XMM_EINVAL;
+    if (page_is_free(pg) || pg->owner != from)
+        return xmm_fail(w, -XMM_EINVAL,
+                        "mfn %#" PRIx64 " at gfn %#" PRIx64 " of %s belongs to %s: get_page fails",
+                        mfn, from_gfn.g, DN(from), page_is_free(pg) ? "the heap" : DN(pg->owner));
+    if (page_count(pg) == 0 || page_count(pg) == XMM_PGC_count_mask)
+        return xmm_fail(w, -XMM_EINVAL,
+                        "mfn %#" PRIx64 " of %s has reference count %" PRIu32 ": get_page fails",
+                        mfn, DN(from), page_count(pg));
     rc = physmap_replaceable(w, d, gfn.g);
     /* p2m_set_entry refuses once the mapping domain is dying. */
     if (!rc && domain_dying(d))
-        rc = -XMM_ENOMEM;
+        rc = xmm_fail(w, -XMM_ENOMEM, "%s is %s: p2m_set_entry refuses a dying domain", DN(dom),
+                      xmm_domain_state_name(d->state));
     if (!rc)
         rc = p2m_reserve(w, d, gfn.g, 1);
     if (rc)
         return rc;
-    if (!xmm_page_get(w, xmm_mfn(mfn), from))
+    if (!page_get_quiet(w, xmm_mfn(mfn), from))
         assert(!"get_page failed after its conditions were checked");
     if (XMM_CANARY(XMM_CANARY_FOREIGN_REF))
         (void)xmm_page_put(w, xmm_mfn(mfn));
@@ -342,19 +395,28 @@ int xmm_physmap_map_mmio(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, xm
     struct xmm_domain *d = domain_find(w, dom);
     int rc;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
-    if (!range_ok(gfn.g, pages) || !range_ok(mfn.m, pages) ||
-        !xmm_world_mfn_is_mmio(w, mfn, pages))
-        return -XMM_EINVAL;
+        return xmm_fail_no_domain(w, dom);
+    if (!range_ok(gfn.g, pages) || !range_ok(mfn.m, pages))
+        return xmm_fail(w, -XMM_EINVAL,
+                        "range of %" PRIu64 " pages at gfn %#" PRIx64 " / mfn %#" PRIx64 " is empty or beyond the 40-bit frame limit",
+                        pages, gfn.g, mfn.m);
+    if (!xmm_world_mfn_is_mmio(w, mfn, pages))
+        return xmm_fail(w, -XMM_EINVAL,
+                        "mfn range [%#" PRIx64 ", %#" PRIx64 ") is not inside one declared MMIO region",
+                        mfn.m, mfn.m + pages);
     /* Seed 002: no device is mapped over the toolstack's safe range. */
     if (saferange_blocks(w, d, gfn.g, pages))
-        return -XMM_EBUSY;
+        return saferange_refuse(w, d, gfn.g, pages, -XMM_EBUSY);
     if (overwrite_refused(w) && range_mapped(d, gfn.g, pages))
-        return -XMM_EEXIST;
+        return xmm_fail(w, -XMM_EEXIST,
+                        "%s already maps a gfn in [%#" PRIx64 ", %#" PRIx64 ") (physmap_overwrite: refuse)",
+                        DN(dom), gfn.g, gfn.g + pages);
     /* map_mmio_regions -> p2m_set_entry: refused once the domain is dying. */
     if (domain_dying(d))
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "%s is %s: p2m_set_entry refuses a dying domain", DN(dom),
+                        xmm_domain_state_name(d->state));
     rc = p2m_reserve(w, d, gfn.g, pages);
     if (rc)
         return rc;
@@ -378,20 +440,28 @@ int xmm_physmap_remove(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
     const struct xmm_page *pg;
     uint64_t e, mfn;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     if (gfn.g >= XMM_FRAME_LIMIT)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " is beyond the 40-bit frame limit", gfn.g);
     e = p2m_get(&d->p2m, gfn.g);
     t = p2m_entry_type(e);
     mfn = p2m_entry_mfn(e);
-    if (!e || !(xmm_p2m_is_ram(t) || xmm_p2m_is_grant(t) || xmm_p2m_is_foreign(t)) ||
+    if (!e)
+        return xmm_fail(w, -XMM_ENOENT, "%s maps nothing at gfn %#" PRIx64, DN(dom), gfn.g);
+    if (!(xmm_p2m_is_ram(t) || xmm_p2m_is_grant(t) || xmm_p2m_is_foreign(t)) ||
         !frame_valid(w, mfn))
-        return -XMM_ENOENT;
+        return xmm_fail(w, -XMM_ENOENT,
+                        "gfn %#" PRIx64 " of %s is %s: get_page_from_gfn finds no page",
+                        gfn.g, DN(dom), xmm_p2m_type_name(t));
     pg = &w->frames[mfn - w->ram_base];
     if (xmm_p2m_is_foreign(t) ? page_count(pg) == 0 || page_is_free(pg)
                               : !physmap_own_page(w, dom, mfn))
-        return -XMM_ENOENT;
+        return xmm_fail(w, -XMM_ENOENT,
+                        "mfn %#" PRIx64 " at gfn %#" PRIx64 " of %s is %s: get_page fails", mfn,
+                        gfn.g, DN(dom),
+                        page_is_free(pg) ? "free" : xmm_p2m_is_foreign(t) ? "unreferenced" : "not its own page");
     return xmm_p2m_remove(w, dom, gfn);
 }
 

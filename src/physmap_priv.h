@@ -13,7 +13,7 @@
  * goes only with GNTTABOP_unmap_grant_ref); under replace, anything, as
  * upstream.  Return: 0 or -XMM_EBUSY.
  */
-int physmap_replaceable(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn);
+int physmap_replaceable(struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn);
 /* get_page(page, dom) would succeed: dom's page (domheap or shared xenheap) with a count. */
 bool physmap_own_page(const struct xmm_world *w, xmm_domid_t dom, uint64_t mfn);
 

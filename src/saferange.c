@@ -442,6 +442,20 @@ bool saferange_admits(const struct xmm_world *w, const struct xmm_domain *d, uin
     return !toolstack_range(w, d) || span_has(range_span(d), gfn);
 }
 
+int saferange_refuse(struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn,
+                     uint64_t pages, int rc)
+{
+    struct span r = range_span(d);
+
+    if (pages == 1 && !span_has(r, gfn))
+        return xmm_fail(w, rc, "gfn %#" PRIx64 " is outside %s's safe range [%#" PRIx64 ", %#" PRIx64
+                               ") (safe_range: toolstack)",
+                        gfn, DN(d->id), r.start, r.end);
+    return xmm_fail(w, rc, "[%#" PRIx64 ", %#" PRIx64 ") overlaps %s's safe range [%#" PRIx64
+                           ", %#" PRIx64 "), kept for grant and foreign mappings",
+                    gfn, gfn + pages, DN(d->id), r.start, r.end);
+}
+
 size_t saferange_list(const struct xmm_world *w, const struct xmm_domain *d,
                       struct xmm_saferange *out, size_t max)
 {
@@ -589,13 +603,17 @@ int xmm_saferange_query(struct xmm_world *w, xmm_domid_t dom, struct xmm_saferan
     struct span win[2], holes[XMM_SAFERANGE_TOLD_MAX], merged[2 * XMM_SAFERANGE_TOLD_MAX];
     size_t nw, n = 0, m;
 
+    xmm_err_clear(w);
     *count = 0;
     if (w->policy.safe_range != XMM_SAFE_RANGE_QUERY)
-        return -XMM_ENOSYS;
+        return xmm_fail(w, -XMM_ENOSYS, "the safe-range query needs policy safe_range: query");
     if (!d)
-        return -XMM_ESRCH;
-    if (max == 0 || domain_dying(d))
-        return -XMM_EINVAL;
+        return xmm_fail_no_domain(w, dom);
+    if (max == 0)
+        return xmm_fail(w, -XMM_EINVAL, "the query has room for no range (max 0)");
+    if (domain_dying(d))
+        return xmm_fail(w, -XMM_EINVAL, "%s is %s: it asks nothing any more", DN(dom),
+                        xmm_domain_state_name(d->state));
     if (max > XMM_SAFERANGE_TOLD_MAX)
         max = XMM_SAFERANGE_TOLD_MAX;
     nw = query_windows(d, win);
@@ -610,15 +628,18 @@ int xmm_saferange_query(struct xmm_world *w, xmm_domid_t dom, struct xmm_saferan
         }
     }
     if (n == 0)
-        return -XMM_ENOSPC;
+        return xmm_fail(w, -XMM_ENOSPC, "%s's address space has no unused hole to report", DN(dom));
     m = told_union(d, holes, n, merged, XMM_SAFERANGE_TOLD_MAX);
     if (m > XMM_SAFERANGE_TOLD_MAX)
-        return -XMM_ENOSPC;
-    if (!saferange_of(d)->told) {
-        saferange_of(d)->told = xmm_alloc(w, XMM_SAFERANGE_TOLD_MAX * sizeof(*saferange_of(d)->told));
-        if (!saferange_of(d)->told)
-            return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOSPC,
+                        "%s would be told more than %d disjoint safe ranges", DN(dom),
+                        XMM_SAFERANGE_TOLD_MAX);
+    if (!(*saferange_of(d)).told) {
+        (*saferange_of(d)).told = xmm_alloc(w, XMM_SAFERANGE_TOLD_MAX * sizeof(*(*saferange_of(d)).told));
+        if (!(*saferange_of(d)).told)
+            return xmm_fail(w, -XMM_ENOMEM, "no memory for %s's list of told safe ranges", DN(dom));
     }
+
     /* commit: nothing below can fail */
     for (size_t i = 0; i < m; i++) {
         saferange_of(d)->told[i].gfn = xmm_gfn(merged[i].start);
@@ -784,9 +805,11 @@ static int saferange_check(const struct xmm_world *w, xmm_domid_t id,
 static int saferange_init(struct xmm_world *w, struct xmm_domain *d)
 {
     int rc = saferange_pick(w, d->id, &d->opts, saferange_of(d));
+    const struct saferange *sr = saferange_of(d);
 
     (void)rc;
     assert(rc == 0);
+    hist_dom_event(w, d->id, XMM_EV_SAFE_RANGE, sr->pages ? sr->gfn | (sr->pages << 40) : 0, 0);
     return 0;
 }
 

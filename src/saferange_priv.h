@@ -29,6 +29,9 @@ bool saferange_blocks(const struct xmm_world *w, const struct xmm_domain *d, uin
                       uint64_t pages);
 /* A grant or foreign mapping may go at gfn (always, unless a toolstack range excludes it). */
 bool saferange_admits(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn);
+/* Say why [gfn, gfn+pages) is refused by d's safe range (blocks or does not admit); rc. */
+int saferange_refuse(struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn,
+                     uint64_t pages, int rc);
 /* d's safe ranges as the guest sees them (toolstack range, or told holes). */
 size_t saferange_list(const struct xmm_world *w, const struct xmm_domain *d,
                       struct xmm_saferange *out, size_t max);

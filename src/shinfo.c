@@ -28,21 +28,25 @@
  * own domheap pages, mapped ram_rw (Xen refuses anything it cannot take a
  * reference on as the domain's RAM).
  */
-static int guest_page_check(const struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn,
+static int guest_page_check(struct xmm_world *w, const struct xmm_domain *d, uint64_t gfn,
                             uint64_t *mfn)
 {
     uint64_t e = p2m_get(&d->p2m, gfn);
     const struct xmm_page *pg;
 
     if (!e || p2m_entry_type(e) != XMM_P2M_RAM_RW)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " of %s is %s, not ram_rw", gfn, DN(d->id),
+                        xmm_p2m_type_name(p2m_entry_type(e)));
     *mfn = p2m_entry_mfn(e);
     if (!frame_valid(w, *mfn))
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " of %s maps mfn %#" PRIx64 ", not host RAM",
+                        gfn, DN(d->id), *mfn);
     pg = &w->frames[*mfn - w->ram_base];
     if (pg->owner != d->id || (pg->count_info & XMM_PGC_xen_heap) || page_is_free(pg) ||
         page_count(pg) == 0 || page_count(pg) == XMM_PGC_count_mask)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL,
+                        "mfn %#" PRIx64 " at gfn %#" PRIx64 " is not a domheap page of %s with a reference to take",
+                        *mfn, gfn, DN(d->id));
     return 0;
 }
 
@@ -51,7 +55,7 @@ static void guest_page_hold(struct xmm_world *w, xmm_domid_t dom, uint64_t mfn)
 {
     uint32_t idx = (uint32_t)(mfn - w->ram_base);
 
-    if (!xmm_page_get(w, xmm_mfn(mfn), dom))
+    if (!page_get_quiet(w, xmm_mfn(mfn), dom))
         assert(!"get_page failed after guest_page_check");
     frame_touch(w, idx);
     w->rmap[idx].refs++;
@@ -79,7 +83,7 @@ static void guest_page_drop(struct xmm_world *w, uint64_t mfn)
 static int guest_page_register(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn,
                                uint64_t *slot_mfn, uint64_t *slot_gfn)
 {
-    uint64_t mfn, old = *slot_mfn;
+    uint64_t mfn = 0, old = *slot_mfn;
     int rc = guest_page_check(w, d, gfn, &mfn);
 
     if (rc)
@@ -107,14 +111,18 @@ static int map_xenheap(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn)
     if (rc)
         return rc;
     if (!m->shinfo_xenheap && w->free_pages == 0)
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "the heap has no free frame for %s's shared_info", DN(d->id));
     /* Since 2022 the frame records its GFN: mapped already -> remove it first. */
     if (m->shinfo_xenheap && !array &&
         (w->frames[m->shinfo_mfn - w->ram_base].type_info & XMM_PGT_gfn_mask) !=
             XMM_PGT_INVALID_GFN)
-        return -XMM_EBUSY;
+        return xmm_fail(w, -XMM_EBUSY,
+                        "%s's shared_info is still mapped at gfn %#" PRIx64 " (remove it first)",
+                        DN(d->id),
+                        (uint64_t)(w->frames[m->shinfo_mfn - w->ram_base].type_info & XMM_PGT_gfn_mask));
     if (domain_dying(d))
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "%s is %s: p2m_set_entry refuses a dying domain", DN(d->id),
+                        xmm_domain_state_name(d->state));
     rc = p2m_reserve(w, d, gfn, 1);
     if (rc)
         return rc;
@@ -148,15 +156,17 @@ int xmm_shinfo_map(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
     struct mpu_domain *m;
     int rc;
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
+        return xmm_fail_no_domain(w, dom);
     if (gfn.g >= XMM_FRAME_LIMIT)
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " is beyond the 40-bit frame limit", gfn.g);
     m = mpu_of(d);
     if (w->policy.shared_info == XMM_SHARED_INFO_XENHEAP)
         return map_xenheap(w, d, gfn.g); /* dying: ENOMEM, as p2m_set_entry */
     if (domain_dying(d))
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "%s is %s: it registers nothing any more", DN(dom),
+                        xmm_domain_state_name(d->state));
     rc = guest_page_register(w, d, gfn.g, &m->shinfo_mfn, &m->shinfo_gfn);
     if (!rc)
         m->copies++; /* the data follows the page: copied from Xen or the previous one */
@@ -168,10 +178,18 @@ int xmm_shinfo_register_vcpu_info(struct xmm_world *w, xmm_domid_t dom, uint32_t
 {
     struct xmm_domain *d = domain_find(w, dom);
 
+    xmm_err_clear(w);
     if (!d)
-        return -XMM_ESRCH;
-    if (vcpu >= XMM_VCPUS_MAX || domain_dying(d) || gfn.g >= XMM_FRAME_LIMIT)
-        return -XMM_EINVAL;
+        return xmm_fail_no_domain(w, dom);
+    if (vcpu >= XMM_VCPUS_MAX)
+        return xmm_fail(w, -XMM_EINVAL, "vcpu %" PRIu32 " does not exist (at most %d)", vcpu,
+                        XMM_VCPUS_MAX);
+    if (domain_dying(d))
+        return xmm_fail(w, -XMM_EINVAL, "%s is %s: it registers nothing any more", DN(dom),
+                        xmm_domain_state_name(d->state));
+    if (gfn.g >= XMM_FRAME_LIMIT)
+        return xmm_fail(w, -XMM_EINVAL, "gfn %#" PRIx64 " is beyond the 40-bit frame limit", gfn.g);
+
     return guest_page_register(w, d, gfn.g, &mpu_of(d)->vcpu_mfn[vcpu], &mpu_of(d)->vcpu_gfn[vcpu]);
 }
 

@@ -146,14 +146,18 @@ static int stub_share(void *ctx, struct xmm_world *w, xmm_domid_t dom, uint16_t 
     size_t pos;
 
     if (sp_index(s, sp, &idx))
-        return XMM_FFA_RET_INVALID_PARAMETERS;
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "the SPMC has no SP %#x", (unsigned)sp);
     if (overlaps(s, mfns, count))
-        return XMM_FFA_RET_DENIED;
+        return xmm_fail(w, XMM_FFA_RET_DENIED,
+                        "a frame of %s's share is already in a live share (the SPMC tracks pages by address)",
+                        DN(dom));
     if (xmm_array_grow(w, &s->h, &s->h_cap, s->h_count, s->h_count + 1, sizeof(*s->h), 16))
-        return XMM_FFA_RET_NO_MEMORY;
+        return xmm_fail(w, XMM_FFA_RET_NO_MEMORY, "the SPMC has no memory for handle %zu",
+                        s->h_count + 1);
     h = xmm_alloc(w, handle_size(count));
     if (!h)
-        return XMM_FFA_RET_NO_MEMORY;
+        return xmm_fail(w, XMM_FFA_RET_NO_MEMORY, "the SPMC has no memory for a %" PRIu32 "-page handle",
+                        count);
     h->handle = s->next_handle;
     h->sender = dom;
     h->sp = idx;
@@ -163,7 +167,8 @@ static int stub_share(void *ctx, struct xmm_world *w, xmm_domid_t dom, uint16_t 
     h->state = XMM_FFA_SENT;
     if (s->sp[idx].retrieve == XMM_SP_RETRIEVE_AUTO && do_retrieve(w, s, h) != XMM_FFA_RET_OK) {
         xmm_free(w, h, handle_size(count));
-        return XMM_FFA_RET_NO_MEMORY;
+        return xmm_fail(w, XMM_FFA_RET_NO_MEMORY, "no memory for SP %#x's relinquish timer",
+                        (unsigned)sp);
     }
     s->next_handle++;
     find(s, h->handle, &pos);
@@ -180,11 +185,16 @@ static int stub_reclaim(void *ctx, struct xmm_world *w, xmm_ffa_handle_t handle)
     struct stub_handle *h = find(s, handle, &pos);
 
     if (!h)
-        return XMM_FFA_RET_INVALID_PARAMETERS;
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "the SPMC knows no handle %#" PRIx64,
+                        (uint64_t)handle);
     if (s->sp[h->sp].reclaim_error)
-        return s->sp[h->sp].reclaim_error;
+        return xmm_fail(w, s->sp[h->sp].reclaim_error,
+                        "SP %#x refuses every reclaim (reclaim_error %s)", (unsigned)s->sp[h->sp].id,
+                        xmm_rc_name(XMM_RC_FFA, s->sp[h->sp].reclaim_error));
     if (h->state == XMM_FFA_RETRIEVED)
-        return XMM_FFA_RET_DENIED;
+        return xmm_fail(w, XMM_FFA_RET_DENIED,
+                        "SP %#x still has handle %#" PRIx64 " retrieved: the reclaim is denied",
+                        (unsigned)s->sp[h->sp].id, (uint64_t)handle);
     if (h->timer)
         xmm_timer_cancel(w, h->timer);
     memmove(&s->h[pos], &s->h[pos + 1], (s->h_count - pos - 1) * sizeof(*s->h));
@@ -249,10 +259,15 @@ static int stub_retrieve(void *ctx, struct xmm_world *w, uint16_t sp, xmm_ffa_ha
     struct stub_handle *h = borrowed(ctx, sp, handle, XMM_FFA_RET_INVALID_PARAMETERS, &rc);
 
     if (!h)
-        return rc;
+        return xmm_fail(w, rc, "SP %#x is not the borrower of handle %#" PRIx64, (unsigned)sp,
+                        (uint64_t)handle);
     if (h->state == XMM_FFA_RETRIEVED)
-        return XMM_FFA_RET_DENIED;
-    return do_retrieve(w, ctx, h);
+        return xmm_fail(w, XMM_FFA_RET_DENIED, "SP %#x has retrieved handle %#" PRIx64 " already",
+                        (unsigned)sp, (uint64_t)handle);
+    rc = do_retrieve(w, ctx, h);
+    if (rc)
+        return xmm_fail(w, rc, "no memory for SP %#x's relinquish timer", (unsigned)sp);
+    return rc;
 }
 
 static int stub_relinquish(void *ctx, struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
@@ -261,10 +276,13 @@ static int stub_relinquish(void *ctx, struct xmm_world *w, uint16_t sp, xmm_ffa_
     struct stub_handle *h = borrowed(ctx, sp, handle, XMM_FFA_RET_INVALID_PARAMETERS, &rc);
 
     if (!h)
-        return rc;
+        return xmm_fail(w, rc, "SP %#x is not the borrower of handle %#" PRIx64, (unsigned)sp,
+                        (uint64_t)handle);
     /* Not retrieved (never, or relinquished already): Hafnium's "not yet fully retrieved". */
     if (h->state != XMM_FFA_RETRIEVED)
-        return XMM_FFA_RET_INVALID_PARAMETERS;
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS,
+                        "SP %#x has not retrieved handle %#" PRIx64 " (nothing to relinquish)",
+                        (unsigned)sp, (uint64_t)handle);
     if (h->timer) {
         xmm_timer_cancel(w, h->timer);
         h->timer = 0;
@@ -279,14 +297,17 @@ static int stub_access(void *ctx, struct xmm_world *w, uint16_t sp, xmm_ffa_hand
     int rc;
     struct stub_handle *h = borrowed(ctx, sp, handle, XMM_FFA_RET_DENIED, &rc);
 
-    (void)w;
     (void)write;
     if (!h)
-        return rc;
+        return xmm_fail(w, rc, "SP %#x is not the borrower of handle %#" PRIx64, (unsigned)sp,
+                        (uint64_t)handle);
     if (h->state != XMM_FFA_RETRIEVED)
-        return XMM_FFA_RET_DENIED;
+        return xmm_fail(w, XMM_FFA_RET_DENIED, "SP %#x has not retrieved handle %#" PRIx64,
+                        (unsigned)sp, (uint64_t)handle);
     if (page >= h->count)
-        return XMM_FFA_RET_INVALID_PARAMETERS;
+        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "handle %#" PRIx64 " has %" PRIu32 " pages, no page %" PRIu32,
+                        (uint64_t)handle, h->count, page);
+
     *mfn = h->mfns[page];
     return XMM_FFA_RET_OK;
 }
@@ -339,23 +360,28 @@ int xmm_spmc_stub_attach(struct xmm_world *w, const struct xmm_sp_config *sps, u
     struct spmc_stub *s;
     int rc;
 
+    xmm_err_clear(w);
     if (count > XMM_FFA_MAX_SPS || (count && !sps))
-        return -XMM_EINVAL;
+        return xmm_fail(w, -XMM_EINVAL, "%" PRIu32 " SPs given (at most %d, and a list is needed)",
+                        count, XMM_FFA_MAX_SPS);
     for (uint32_t i = 0; i < count; i++) {
         if (sps[i].vm_destroyed_reply_count > XMM_SP_REPLIES_MAX || !ffa_code(sps[i].reclaim_error))
-            return -XMM_EINVAL;
+            return xmm_fail(w, -XMM_EINVAL,
+                            "SP %#x: more than %d VM_DESTROYED replies or a reclaim_error that is no FF-A code",
+                            (unsigned)sps[i].id, XMM_SP_REPLIES_MAX);
         for (uint32_t r = 0; r < sps[i].vm_destroyed_reply_count; r++)
             if (!ffa_code(sps[i].vm_destroyed_replies[r]))
-                return -XMM_EINVAL;
+                return xmm_fail(w, -XMM_EINVAL, "SP %#x: VM_DESTROYED reply %" PRIu32 " is no FF-A code",
+                                (unsigned)sps[i].id, r);
         for (uint32_t j = 0; j < i; j++)
             if (sps[j].id == sps[i].id)
-                return -XMM_EINVAL;
+                return xmm_fail(w, -XMM_EINVAL, "SP %#x is given twice", (unsigned)sps[i].id);
     }
     if (ffa_world_has_spmc(w))
-        return -XMM_EBUSY;
+        return xmm_fail(w, -XMM_EBUSY, "the world already has an SPMC attached");
     s = xmm_alloc(w, sizeof(*s));
     if (!s)
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "no memory for the SPMC stub");
     if (count)
         memcpy(s->sp, sps, count * sizeof(*sps));
     s->sp_count = count;
@@ -365,8 +391,9 @@ int xmm_spmc_stub_attach(struct xmm_world *w, const struct xmm_sp_config *sps, u
     s->h = xmm_alloc(w, s->h_cap * sizeof(*s->h));
     if (!s->h) {
         xmm_free(w, s, sizeof(*s));
-        return -XMM_ENOMEM;
+        return xmm_fail(w, -XMM_ENOMEM, "no memory for the SPMC stub's handle table");
     }
+
     s->w = w;
     rc = xmm_spmc_attach(w, &stub_ops, s);
     if (rc) {

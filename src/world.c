@@ -75,12 +75,16 @@ static int module_register(struct xmm_world *w, const struct xmm_module *m,
     uint32_t id = w->mod_count;
     int rc;
 
-    if (id >= XMM_MOD_MAX || w->dom_count)
-        return -XMM_EINVAL;
+    if (id >= XMM_MOD_MAX)
+        return xmm_fail(w, -XMM_EINVAL, "module %s: the world has its %d modules already",
+                        m->name, XMM_MOD_MAX);
+    if (w->dom_count)
+        return xmm_fail(w, -XMM_EINVAL, "module %s: modules are added before any domain exists",
+                        m->name);
     if (m->world_size) {
         w->mod[id] = xmm_alloc(w, m->world_size);
         if (!w->mod[id])
-            return -XMM_ENOMEM;
+            return xmm_fail(w, -XMM_ENOMEM, "no memory for module %s's world state", m->name);
     }
     w->mods[id] = m;
     w->mod_count++;
@@ -93,6 +97,9 @@ static int module_register(struct xmm_world *w, const struct xmm_module *m,
         w->mod[id] = NULL;
         w->mods[id] = NULL;
         w->mod_count--;
+        if (!xmm_world_last_error(w)[0])
+            xmm_fail(w, rc, "module %s could not set itself up in this world (%s)", m->name,
+                     xmm_strerror(rc));
         return rc;
     }
     hooks_add(w, m, id);
@@ -127,6 +134,7 @@ int xmm_world_add_module(struct xmm_world *w, const struct xmm_module *m)
 {
     struct xmm_world_opts def = XMM_WORLD_OPTS_INIT;
 
+    xmm_err_clear(w);
     return module_register(w, m, &def);
 }
 
@@ -165,7 +173,7 @@ static int copy_mmio(struct xmm_world *w, const struct xmm_world_opts *o)
     return 0;
 }
 
-int xmm_world_new(struct xmm_world **out, const struct xmm_world_opts *opts)
+int xmm_world_new(const struct xmm_world_opts *opts, struct xmm_world **out)
 {
     struct xmm_world_opts def = XMM_WORLD_OPTS_INIT;
     struct xmm_allocator a;

@@ -32,10 +32,7 @@ void xmm_test_history(FILE *f, const struct xmm_world *w, xmm_mfn_t mfn)
     for (i = n; i-- > 0;) {
         char what[160];
 
-        if (ev[i].kind == XMM_EV_DMA && xmm_iommu_device_id(w, ev[i].arg))
-            snprintf(what, sizeof(what), "DMA by device %s", xmm_iommu_device_id(w, ev[i].arg));
-        else
-            xmm_event_describe(&ev[i], what, sizeof(what));
+        xmm_event_describe_in(w, &ev[i], what, sizeof(what));
         fprintf(f, "  step %" PRIu32 ", tick %" PRIu64 ": %s\n", ev[i].step, ev[i].tick, what);
     }
 }
@@ -111,8 +108,9 @@ int xmm_test_step_end(struct xmm_world *w, int rc, int want, const char *call, c
 
     if (rc != want)
         xt_fail(w, NULL, file, line,
-                "%s:%d: step %" PRIu32 ": %s returned %d (%s), expected %d (%s)\n", file, line,
-                step, call, rc, xmm_strerror(rc), want, xmm_strerror(want));
+                "%s:%d: step %" PRIu32 ": %s returned %d (%s), expected %d (%s)%s%s\n", file,
+                line, step, call, rc, xmm_strerror(rc), want, xmm_strerror(want),
+                xmm_world_last_error(w)[0] ? ": " : "", xmm_world_last_error(w));
     memset(&rep, 0, sizeof(rep));
     if (xmm_check_incremental(w, &rep) != 0)
         xt_fail(w, &rep, file, line, "%s:%d: step %" PRIu32 ": %s broke an invariant\n", file,

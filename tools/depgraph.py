@@ -20,7 +20,8 @@ import sys
 # Rank of each core file: a file may depend only on files of lower or equal
 # rank.  Files not listed here are seed modules (rank MODULE).
 LAYERS = [
-    ("names.c", 0), ("lockdep.c", 0), ("alloc.c", 0), ("list.c", 0), ("clock.c", 1),
+    ("names.c", 0), ("error.c", 0), ("lockdep.c", 0), ("alloc.c", 0), ("list.c", 0),
+    ("clock.c", 1),
     ("history.c", 1), ("frame.c", 2), ("p2m.c", 3), ("domain.c", 4),
     ("check.c", 5), ("world.c", 6),
 ]

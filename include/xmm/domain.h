@@ -48,11 +48,12 @@ struct xmm_domain_opts {
     uint64_t safe_range_pages;
 };
 
+/* Defaults for struct xmm_domain_opts; every field named (see XMM_WORLD_OPTS_INIT). */
 #define XMM_DOMAIN_OPTS_INIT                                                   \
     {                                                                          \
         .max_pages = 0, .direct_map = false, .ffa = false, .grant_frames = 64, \
         .maptrack_frames = 1024, .safe_range = XMM_SAFE_RANGE_AUTO,           \
-        .safe_range_gfn = { 0 }, .safe_range_pages = 0,                        \
+        .safe_range_gfn = { .g = 0 }, .safe_range_pages = 0,                        \
     }
 
 /*
@@ -66,9 +67,24 @@ struct xmm_domain_opts {
 int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_domain_opts *opts);
 
 /*
- * domain_kill: one call of the staged teardown.  Stages, in order: FF-A,
- * grant mappings this domain holds, guest-page shared_info / vcpu_info
- * references, P2M mappings, xenheap list, page list, P2M tables.  Return: 0 when the kill is complete (the domain is a zombie
+ * domain_kill: one call of the staged teardown.  Stages, in order, with the
+ * number xmm_domain_info.kill_stage reports while the stage runs (0: not
+ * started):
+ *   1 FF-A: VM_DESTROYED to the SPMC, reclaim of the domain's FF-A shares;
+ *   2 grant mappings this domain holds, released;
+ *   3 guest-page shared_info / vcpu_info references, dropped;
+ *   4 IOMMU: the domain's devices deassigned (one whole-TLB flush per ATS
+ *     device);
+ *   5 P2M mappings: every leaf removed (foreign references, xenheap GFNs);
+ *   6 xenheap list: the allocation reference of shared xenheap frames;
+ *   7 page list: the allocation reference of every page;
+ *   8 P2M tables: the radix nodes freed;
+ *   9 done.
+ * A stage that cannot finish returns -XMM_ERESTART and the next call
+ * resumes it: stages 2, 3 and 5-8 after XMM_KILL_BATCH units of work (a
+ * cursor is saved in the domain), stage 1 under ffa_teardown: restart while
+ * shares or VM_DESTROYED are pending, stage 4 while no IOMMU invalidation
+ * descriptor is free.  Return: 0 when the kill is complete (the domain is a zombie
  * or gone; killing a zombie again retries what is pending and returns 0),
  * -XMM_ERESTART when preempted, -XMM_ESRCH if no such domain.
  */

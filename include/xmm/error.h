@@ -1,14 +1,40 @@
 /*
  * libxmm - return codes.
  *
- * Three families, as in Xen and FF-A:
- *  - errno: 0 or a negative XMM_E* value.  The numbers are Xen's public
- *    errno values (xen/include/public/errno.h), fixed here so the model does
- *    not depend on the host libc's numbering.
- *  - grant table status (GNTST_*), returned by grant-table operations.
- *  - FF-A return codes (FFA_RET_*), returned by FF-A operations.
- * The families overlap numerically (-1 is EPERM, GNTST_general_error and
- * FFA_RET_NOT_SUPPORTED); every operation documents which family it uses.
+ * Three families, as in Xen and FF-A.  All three use 0 for success and
+ * negative values for failure; no libxmm function returns a positive code
+ * (a function returning a count or an id says so and has no error code).
+ *
+ *  - errno: 0 or the NEGATED XMM_E* value, e.g. -XMM_EINVAL (the XMM_E*
+ *    constants below are positive, as in Xen's public errno.h, and are
+ *    negated at the return, as Xen's hypercalls do).  The numbers are fixed
+ *    here so the model does not depend on the host libc's numbering.
+ *  - GNTST: a grant-table status, XMM_GNTST_okay (0) or one of the
+ *    XMM_GNTST_* values, which are negative already: return them as they
+ *    are, never negated.
+ *  - FFA_RET: an FF-A status, XMM_FFA_RET_OK (0) or one of the
+ *    XMM_FFA_RET_* values, also negative already and returned as they are.
+ *
+ * Which family a function returns (each header also says it per function):
+ *  - errno: everything not listed below: world, frame, domain, p2m,
+ *    physmap, shared_info, MPU, safe range, device tree, IOMMU, check,
+ *    history; in gnttab.h the guest-side calls xmm_gnttab_grant,
+ *    xmm_gnttab_end, xmm_gnttab_map_frame and the query xmm_gnttab_entry;
+ *    in ffa.h the set-up and query calls xmm_spmc_stub_attach,
+ *    xmm_spmc_attach and xmm_spmc_stub_handle_state.
+ *  - GNTST: the grant operations of gnttab.h, xmm_gnttab_map,
+ *    xmm_gnttab_unmap and xmm_gnttab_unmap_host (GNTTABOP_map_grant_ref /
+ *    unmap_grant_ref / unmap_and_replace).
+ *  - FFA_RET: the FF-A calls of ffa.h, xmm_ffa_share, xmm_ffa_reclaim,
+ *    xmm_sp_retrieve, xmm_sp_relinquish and xmm_sp_access, and every
+ *    function of a struct xmm_spmc_ops.
+ * Those are the only two headers that hold more than one family; the
+ * comment of each function there names its family, "Return (GNTST)" or
+ * "Return (FFA_RET)" or "Return (errno)".
+ *
+ * The families overlap numerically (-1 is -XMM_EPERM, XMM_GNTST_general_error
+ * and XMM_FFA_RET_NOT_SUPPORTED): name a code with xmm_rc_name and the
+ * family of the function that returned it.
  */
 #ifndef XMM_ERROR_H
 #define XMM_ERROR_H

@@ -177,6 +177,15 @@ void xmm_ffa_stats(const struct xmm_world *w, struct xmm_ffa_stats *out);
 /* Frames now parked (refused by an SP, never handed out again). */
 uint64_t xmm_ffa_parked_frames(const struct xmm_world *w);
 
+/*
+ * Every frame the mediator keeps pinned for an SP (records of live senders,
+ * parked and leaked ones), record by record: fn(arg, sp, handle, sender,
+ * mfn).  For tools that draw or explain the model.
+ */
+void xmm_ffa_for_each_pin(const struct xmm_world *w, xmm_ffa_reach_fn fn, void *arg);
+/* Every frame an SP can reach now, as the SPMC reports it (nothing without one). */
+void xmm_ffa_for_each_reach(const struct xmm_world *w, xmm_ffa_reach_fn fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -38,6 +38,17 @@ enum xmm_event_kind {
     XMM_EV_DEVTLB_HOLD,
     XMM_EV_DEVTLB_RELEASE,
     XMM_EV_DOMAIN,         /* domain lifecycle; frame = none, aux = state */
+    XMM_EV_FFA_REFUSED,    /* teardown reclaim refused by SP arg, aux = -FFA_RET code */
+    XMM_EV_FFA_DECIDED,    /* refused share dealt with: aux = enum xmm_ffa_refused_policy */
+    XMM_EV_FFA_RETRY,      /* domain event: reclaim retry timer armed, due at tick arg */
+    XMM_EV_VM_DESTROYED,   /* domain event: VM_DESTROYED sent to SP arg, aux = -reply */
+    XMM_EV_DEVTLB_FILL,    /* device arg cached a translation of the frame for dom */
+    XMM_EV_INV_QUEUED,     /* invalidation queued for dom's unmap, due at tick arg */
+    XMM_EV_INV_DONE,       /* that invalidation completed */
+    XMM_EV_GRANT_MAP,      /* grant-mapped by dom: arg = handle | ref << 32 */
+    XMM_EV_GRANT_UNMAP,    /* grant unmapped by dom: arg = handle | ref << 32 */
+    XMM_EV_SAFE_RANGE,     /* domain event: safe range chosen, arg = gfn | pages << 40 */
+    XMM_EV_MPU_PEAK,       /* domain event: MPU regions needed reached a new peak, arg */
     XMM_EV_KIND_COUNT
 };
 
@@ -61,9 +72,29 @@ const char *xmm_event_kind_name(enum xmm_event_kind k);
 size_t xmm_history_frame(const struct xmm_world *w, xmm_mfn_t mfn, struct xmm_event *out,
                          size_t max);
 
+/*
+ * Every event still in the ring with sequence number >= from, oldest first,
+ * at most max (frame and domain events alike).  Return: number written.
+ */
+size_t xmm_history_since(const struct xmm_world *w, uint64_t from, struct xmm_event *out,
+                         size_t max);
 /* Describe one event in words ("allocated to d1", "mapped by d2 at gfn 0x10 as map_foreign_rw"). */
 int xmm_event_describe(const struct xmm_event *ev, char *buf, size_t len);
 
+/*
+ * The one way objects are named in reasons, histories and reports, accepted
+ * back as input by xmm_domid_parse: "d1", "xen", "park", "io", "none"
+ * (XMM_DOMID_INVALID: a frame nobody owns).  Return: as snprintf.
+ */
+int xmm_domid_name(xmm_domid_t dom, char *buf, size_t len);
+/* "d1" or "1", "xen", "park", "io", "none".  Return: 0 or -XMM_EINVAL. */
+int xmm_domid_parse(const char *s, xmm_domid_t *out);
+/*
+ * xmm_event_describe with the world's names: a device by its id ("DMA write
+ * by device nic0") instead of its index.  Return: as snprintf.
+ */
+int xmm_event_describe_in(const struct xmm_world *w, const struct xmm_event *ev, char *buf,
+                          size_t len);
 /* Total events appended since the world was created. */
 uint64_t xmm_history_count(const struct xmm_world *w);
 

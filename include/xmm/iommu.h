@@ -144,6 +144,15 @@ const char *xmm_iommu_device_id(const struct xmm_world *w, size_t i);
 int xmm_iommu_device_info(const struct xmm_world *w, const char *dev, xmm_domid_t *dom,
                           uint32_t *tlb_entries);
 
+/*
+ * Every translation cached in a device TLB now: fn(arg, device id, the
+ * domain it translates for, gfn, mfn, stale: the P2M no longer maps gfn to
+ * mfn).  For tools that explain or draw the model.
+ */
+typedef void (*xmm_iommu_tlb_fn)(void *arg, const char *dev, xmm_domid_t dom, xmm_gfn_t gfn,
+                                 xmm_mfn_t mfn, bool stale);
+void xmm_iommu_for_each_tlb(const struct xmm_world *w, xmm_iommu_tlb_fn fn, void *arg);
+
 /* True while dom is paused waiting for an invalidation (iotlb=pause). */
 bool xmm_iommu_domain_paused(const struct xmm_world *w, xmm_domid_t dom);
 

@@ -96,7 +96,7 @@ static inline bool xmm_p2m_is_writable(enum xmm_p2m_type t)
 /* Name of a P2M type as used in scenario files ("ram_rw", "absent", ...). */
 const char *xmm_p2m_type_name(enum xmm_p2m_type t);
 /* Parse a P2M type name; returns 0 or -XMM_EINVAL. "absent" parses as INVALID. */
-int xmm_p2m_type_parse(enum xmm_p2m_type *out, const char *name);
+int xmm_p2m_type_parse(const char *name, enum xmm_p2m_type *out);
 
 struct xmm_world;
 struct xmm_domain;

@@ -140,14 +140,29 @@ struct xmm_world_opts {
     struct xmm_iommu_opts iommu; /* seed 003 */
 };
 
+/*
+ * Defaults for struct xmm_world_opts.  Every field is named (nested ones
+ * too), so a field added to any of these structs leaves the others' values
+ * where they are; a field not named here starts as zero.
+ */
 #define XMM_WORLD_OPTS_INIT                                                   \
     {                                                                         \
-        .ram_pages = 16384, .ram_base = { 0x40000 }, .mmio = NULL,            \
-        .mmio_count = 0, .alloc_mode = XMM_ALLOC_BUDDY, .policy = { 0 },      \
-        .limits = { 1000, 100, 10 }, .seed = 0, .allocator = { 0 },           \
+        .ram_pages = 16384,                                                   \
+        .ram_base = { .m = 0x40000 },                                         \
+        .mmio = NULL,                                                         \
+        .mmio_count = 0,                                                      \
+        .alloc_mode = XMM_ALLOC_BUDDY,                                        \
+        .policy = { .xenheap_gfn = XMM_XENHEAP_GFN_PAGE_INFO },               \
+        .limits = { .destroy_retries = 1000,                                  \
+                    .ffa_retry_ticks = 100,                                   \
+                    .ffa_retry_limit = 10 },                                  \
+        .seed = 0,                                                            \
+        .allocator = { .alloc = NULL, .free = NULL, .ctx = NULL },            \
         .history_events = 65536,                                              \
-        .mpu = { 0, 3, XMM_MPU_XDOM_SWITCH },                                 \
-        .iommu = { NULL, 0, 10, 0, NULL, NULL },                              \
+        .mpu = { .regions = 0, .xen_regions = 3,                              \
+                 .cross_domain = XMM_MPU_XDOM_SWITCH },                       \
+        .iommu = { .devices = NULL, .device_count = 0, .flush_latency = 10,   \
+                   .queue = 0, .ops = NULL, .ctx = NULL },                    \
     }
 
 /*
@@ -157,7 +172,7 @@ struct xmm_world_opts {
  * twice, ops without `flush`, queue over XMM_IOMMU_QUEUE_MAX), -XMM_ENOMEM
  * if an allocation failed.
  */
-int xmm_world_new(struct xmm_world **out, const struct xmm_world_opts *opts);
+int xmm_world_new(const struct xmm_world_opts *opts, struct xmm_world **out);
 
 /* Release the world and everything it allocated.  NULL is fine. */
 void xmm_world_free(struct xmm_world *w);
@@ -209,6 +224,21 @@ uint64_t xmm_world_alloc_failures(const struct xmm_world *w);
 /* Bytes and blocks the world currently holds (excluding the world struct). */
 size_t xmm_world_bytes_live(const struct xmm_world *w);
 size_t xmm_world_blocks_live(const struct xmm_world *w);
+
+/* --- why the last call failed ------------------------------------------ */
+
+/*
+ * One line saying why the last call on this world failed, naming the object
+ * and the rule: "gfn 0x38010 is outside d2's safe range [0x80000, 0x100200)".
+ * Every call on a world that can fail empties it first and a refusal writes
+ * it, so after a successful call it is "" and after a failed one it explains
+ * that failure (never empty).  The string belongs to the world and stays
+ * valid until the next call on that world.  Writing it allocates nothing,
+ * so it cannot fail a call.  xmm_world_new has no world to hold a reason;
+ * queries that take a const world (lookups, info, export_dt) answer by
+ * their return code alone and leave the reason as it was.
+ */
+const char *xmm_world_last_error(const struct xmm_world *w);
 
 /* --- step label, for the history ---------------------------------------- */
 

@@ -274,7 +274,7 @@ static struct xmm_world *make_world(struct trace *t)
     o.iommu.devices = &dev;
     o.iommu.device_count = 1;
     o.iommu.flush_latency = latency[(h1 >> 2) & 3];
-    if (xmm_world_new(&w, &o) != 0) {
+    if (xmm_world_new(&o, &w) != 0) {
         fprintf(stderr, "fuzz_trace: xmm_world_new failed\n");
         abort();
     }

@@ -1,6 +1,9 @@
 /*
  * libxmm fuzz targets - the trace target's shared parts (fuzz_trace.c runs
  * a trace and checks the world; trace_ops.c decodes and makes the calls).
+ * The op table is also the call generator of tests/unit/test_differential.c,
+ * which feeds it seeded random bytes: a new op is added once, here, for
+ * both.
  */
 #ifndef XMM_FUZZ_TRACE_H
 #define XMM_FUZZ_TRACE_H
@@ -113,6 +116,9 @@ struct trace {
     xmm_mfn_t xen[TR_XENHEAP];
     unsigned nxen;
     struct utimer timers[4];
+    /* Tallies for the drivers (test_differential); they steer nothing. */
+    uint64_t last_pages;     /* pages asked for by the last populate / map_mmio */
+    uint64_t grant_removed;  /* grant entries removed with remove_physmap */
 };
 
 /* One kind of call: decode its arguments from t->in, make it, return its code. */

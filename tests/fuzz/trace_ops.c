@@ -258,6 +258,7 @@ static int op_populate(struct trace *t)
     int rc;
 
     tr_what(t, "populate d%u gfn %#" PRIx64 " pages %" PRIu64, (unsigned)dom, gfn, pages);
+    t->last_pages = pages;
     rc = xmm_physmap_populate(t->w, dom, xmm_gfn(gfn), pages);
     if (rc == 0)
         remember_range(t, dom, gfn, pages);
@@ -309,6 +310,7 @@ static int op_map_mmio(struct trace *t)
         pages = 1 + pages % TR_MMIO_PAGES;
     tr_what(t, "map_mmio d%u gfn %#" PRIx64 " mfn %#" PRIx64 " pages %" PRIu64, (unsigned)dom, gfn,
          xmm_mfn_x(mfn), pages);
+    t->last_pages = pages;
     return xmm_physmap_map_mmio(t->w, dom, xmm_gfn(gfn), mfn, pages);
 }
 
@@ -318,6 +320,9 @@ static int op_remove_physmap(struct trace *t)
     unsigned n = ring_count(t->ngmaps);
     xmm_domid_t dom = pick_dom(t);
     uint64_t gfn = pick_gfn(t, dom);
+    struct xmm_p2m_entry e;
+    bool grant;
+    int rc;
 
     /* Often a grant mapping made earlier: an own grant's entry is removed. */
     if (n && k < 96) {
@@ -326,7 +331,10 @@ static int op_remove_physmap(struct trace *t)
     }
 
     tr_what(t, "remove_physmap d%u gfn %#" PRIx64, (unsigned)dom, gfn);
-    return xmm_physmap_remove(t->w, dom, xmm_gfn(gfn));
+    grant = xmm_p2m_lookup(t->w, dom, xmm_gfn(gfn), &e) == 0 && xmm_p2m_is_grant(e.type);
+    rc = xmm_physmap_remove(t->w, dom, xmm_gfn(gfn));
+    t->grant_removed += rc == 0 && grant;
+    return rc;
 }
 
 static int op_grant(struct trace *t)

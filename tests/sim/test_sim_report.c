@@ -115,9 +115,10 @@ static void test_violation_report(void)
     EXPECT(strcmp(res.where, "step 4, line 6: map_foreign dom=2 gfn=0x80000 from=1 from_gfn=0x100") == 0);
     EXPECT(strcmp(res.what, "invariant violated: refcount") == 0);
     EXPECT(has_detail(&res, "violation: refcount at frame mfn 0x40000: ", "flagged by the test"));
-    EXPECT(has_detail(&res, "history: mfn 0x40000: ", "(step 3, tick 0)"));
-    EXPECT(has_detail(&res, "history: mfn 0x40000: ", "(step 4)"));
-    EXPECT(has_detail(&res, "history: mfn 0x40000: ", " <- refcount"));
+    EXPECT(has_detail(&res, "history of mfn 0x40000 (oldest first):", ""));
+    EXPECT(has_detail(&res, "  tick 0, step 3, line 5: ", "allocated to d1"));
+    EXPECT(has_detail(&res, "  tick 0, step 4, line 6: ", "mapped by d2 at gfn 0x80000 as map_foreign_rw"));
+    EXPECT(has_detail(&res, "  -> refcount violated here", ""));
     for (i = 0; i < res.details->len; i++)
         printf("  %s\n", (const char *)res.details->pdata[i]);
     sim_result_clear(&res);
@@ -374,11 +375,52 @@ static void test_stream_changed(void)
     g_free(path);
 }
 
+/* An rc mismatch says why; a failed frame check prints the frame's timeline. */
+static void test_reason_and_check_history(void)
+{
+    static const char yaml[] =
+        "name: r\n"
+        "steps:\n"
+        "  - domain_create: {dom: 1, max_pages: 4}\n"
+        "  - populate: {dom: 1, gfn: 0x100, pages: 8}\n";
+    static const char yaml2[] =
+        "name: c\n"
+        "steps:\n"
+        "  - domain_create: {dom: 1, max_pages: 4}\n"
+        "  - populate: {dom: 1, gfn: 0x100, pages: 1}\n"
+        "  - check: {frame: {dom: 1, gfn: 0x100}, refcount: 2}\n";
+    struct sim_run_opts opts = { .check_override = -1 };
+    struct sim_scenario *sc = NULL;
+    struct sim_result res;
+    struct sim_error err;
+
+    EXPECT(sim_load_buffer("r.yaml", yaml, strlen(yaml), &sc, &err) == 0);
+    if (!sc)
+        return;
+    EXPECT(sim_run(sc, &opts, NULL, NULL, &res) == 1);
+    EXPECT(res.fail == SIM_FAIL_RC);
+    EXPECT(res.reason && strcmp(res.reason, "8 more pages would take d1 over max_pages 4 (it has 0)") == 0);
+    EXPECT(has_detail(&res, "because: 8 more pages would take d1 over max_pages 4", ""));
+    sim_result_clear(&res);
+    sim_scenario_free(sc);
+    sc = NULL;
+    EXPECT(sim_load_buffer("c.yaml", yaml2, strlen(yaml2), &sc, &err) == 0);
+    if (!sc)
+        return;
+    EXPECT(sim_run(sc, &opts, NULL, NULL, &res) == 1);
+    EXPECT(res.fail == SIM_FAIL_CHECK);
+    EXPECT(has_detail(&res, "history of mfn 0x40000 (oldest first):", ""));
+    EXPECT(has_detail(&res, "  tick 0, step 2, line 4: ", "allocated to d1"));
+    sim_result_clear(&res);
+    sim_scenario_free(sc);
+}
+
 int main(int argc, char **argv)
 {
     int i;
 
     test_violation_report();
+    test_reason_and_check_history();
     test_expected_violation();
     test_checks_end();
     test_text_report();

@@ -28,7 +28,7 @@ static void isolation(void **state)
     wo.policy.iotlb = XMM_IOTLB_UNSAFE;
     wo.iommu.devices = &nic;
     wo.iommu.device_count = 1;
-    assert_int_equal(xmm_world_new(&w, &wo), 0);
+    assert_int_equal(xmm_world_new(&wo, &w), 0);
     d1.max_pages = 16;
     xmm_test_step(w, xmm_domain_create(w, 1, &d1));
     xmm_test_step(w, xmm_physmap_populate(w, 1, xmm_gfn(0x40000), 4));
@@ -45,7 +45,7 @@ static void wrong_rc(void **state)
     static struct xmm_world *w;
 
     (void)state;
-    assert_int_equal(xmm_world_new(&w, &wo), 0);
+    assert_int_equal(xmm_world_new(&wo, &w), 0);
     d1.max_pages = 1;
     xmm_test_step(w, xmm_domain_create(w, 1, &d1));
     xmm_test_step(w, xmm_physmap_populate(w, 1, xmm_gfn(0x40000), 2)); /* XMM_TEST_RC_HERE */

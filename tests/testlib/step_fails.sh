@@ -17,9 +17,9 @@ check "step_fails.c:$here: step 5: xmm_physmap_decrease(w, 1, xmm_gfn(0x40000), 
 check '^violation: isolation at frame mfn 0x40000: '
 check '^mfn 0x40000, oldest first:$'
 check '^  step 2, tick 0: allocated to d1$'
-check '^  step 4, tick 0: DMA by device nic0$'
+check '^  step 4, tick 0: DMA write by device nic0$'
 check '^  step 5, tick 0: freed to the heap$'
-check "step_fails.c:$rchere: step 2: xmm_physmap_populate(w, 1, xmm_gfn(0x40000), 2) returned -1 (EPERM), expected 0 (OK)"
+check "step_fails.c:$rchere: step 2: xmm_physmap_populate(w, 1, xmm_gfn(0x40000), 2) returned -1 (EPERM), expected 0 (OK): 2 more pages would take d1 over max_pages 1 (it has 0)"
 check '\[  FAILED  \] isolation'
 check '\[  FAILED  \] wrong_rc'
 [ $status -eq 0 ] || printf '%s\n' "$out" | sed 's/^/  out: /'

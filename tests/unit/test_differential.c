@@ -15,6 +15,16 @@
  * Grant mappings (often of the mapper's own grant, often removed at once
  * with remove_physmap) and unmaps through their handles are mixed in; the
  * maptrack entry, not the P2M entry, holds the reference.
+ *
+ * Two more runs mix in, one call in eight, the fuzz trace's op table
+ * (tests/fuzz/trace_ops.c), fed with bytes from a second seeded stream, on
+ * a host with the trace's MMIO region, IOMMU device and two partitions:
+ * every op the trace knows (FF-A, IOMMU, shared_info, MPU, queries, calls
+ * under a failing allocator, ...) runs here too, and an op added there is
+ * added here.  The calls of one_call below are this test's own shaping of
+ * the world (populate and map often, grant then map at once, repeat the
+ * last call verbatim), which uniform bytes through the trace's pickers
+ * reach far less often; the four runs without the trace are as they were.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,12 +32,14 @@
 
 #include "testutil.h"
 #include "internal.h"
+#include "trace.h"
 
 #define NDOM 6     /* ids 0..5; 5 is never created (ESRCH paths) */
 #define NXEN 16    /* xenheap frames the test keeps track of */
 #define NTIMER 8
 #define RAM 2048
 #define NGH 16     /* grant handles the test keeps track of */
+#define CHUNK 4096 /* random bytes drawn at a time for the trace's calls */
 
 struct targ {
     xmm_domid_t dom;
@@ -39,7 +51,7 @@ struct rig {
     struct xmm_world *w;
     uint64_t rs, seed;
     int step;
-    char what[128];
+    char what[400];
     xmm_mfn_t xen[NXEN];
     int nxen;
     struct targ targs[NTIMER];
@@ -53,6 +65,10 @@ struct rig {
     struct { xmm_domid_t dom; xmm_grant_handle_t h; } gh[NGH];
     int ngh;
     uint64_t own_removed; /* own grant mappings removed with remove_physmap */
+    struct trace *t;      /* the trace's memory of its calls, and its input */
+    uint64_t ts;          /* the trace's own stream: this test's calls stay as they were */
+    uint8_t bytes[2 * CHUNK];
+    uint64_t trace_calls[2]; /* failed, succeeded */
 };
 
 static uint64_t rnd(struct rig *r, uint64_t n) { return n ? tu_rand(&r->rs) % n : 0; }
@@ -134,6 +150,47 @@ static bool foreign_same_frame(struct rig *r, xmm_domid_t d, uint64_t g, xmm_dom
         xmm_p2m_lookup(r->w, e, xmm_gfn(fg), &from) != 0)
         return false;
     return xmm_p2m_is_foreign(to.type) && xmm_mfn_eq(to.mfn, from.mfn);
+}
+
+/* Keep at least CHUNK random bytes ahead of the trace (an op reads a few dozen at most). */
+static void refill(struct rig *r)
+{
+    struct input *in = &r->t->in;
+    size_t left = in->n;
+
+    if (left >= CHUNK)
+        return;
+    if (left)
+        memmove(r->bytes, in->p, left);
+    for (size_t i = left; i < sizeof(r->bytes); i += sizeof(uint64_t)) {
+        uint64_t v = tu_rand(&r->ts);
+        size_t n = sizeof(r->bytes) - i < sizeof(v) ? sizeof(r->bytes) - i : sizeof(v);
+
+        memcpy(r->bytes + i, &v, n);
+    }
+    in->p = r->bytes;
+    in->n = sizeof(r->bytes);
+}
+
+/* One call of the fuzz trace's op table; its atomicity and read-only rules are the trace's. */
+static int trace_call(struct rig *r, bool *atomic, bool *readonly)
+{
+    struct trace *t = r->t;
+    int rc;
+
+    refill(r);
+    t->call++;
+    t->fam = XMM_RC_ERRNO;
+    t->atomic = true;
+    t->readonly = false;
+    t->note = "";
+    rc = trace_ops[in_u8(&t->in) % trace_op_count].fn(t);
+    snprintf(r->what, sizeof(r->what), "trace: %s%s -> %s", t->what, t->note,
+             xmm_rc_name(t->fam, rc));
+    *atomic = t->atomic;
+    *readonly = t->readonly;
+    r->trace_calls[rc == 0]++;
+    return rc;
 }
 
 static void timer_cb(struct xmm_world *w, void *arg)
@@ -336,7 +393,8 @@ static int one_call(struct rig *r, bool *atomic)
     return 0;
 }
 
-static void check_step(struct rig *r, int rc, bool atomic, uint64_t dig, uint64_t st)
+static void check_step(struct rig *r, int rc, bool atomic, bool readonly, uint64_t dig,
+                       uint64_t st)
 {
     struct xmm_world *w = r->w;
     struct xmm_check_report rep;
@@ -344,6 +402,11 @@ static void check_step(struct rig *r, int rc, bool atomic, uint64_t dig, uint64_
     uint32_t inc;
     uint64_t d1, d2;
 
+    if (readonly && xmm_world_digest(w) != dig) {
+        print_error("seed %#" PRIx64 " step %d: read-only %s changed the digest\n", r->seed,
+                    r->step, r->what);
+        fail();
+    }
     if (rc != 0 && atomic && (xmm_world_digest(w) != dig || tu_state(w) != st)) {
         print_error("seed %#" PRIx64 " step %d: %s failed with %s but changed the world\n",
                     r->seed, r->step, r->what, xmm_strerror(rc));
@@ -375,13 +438,25 @@ static void check_step(struct rig *r, int rc, bool atomic, uint64_t dig, uint64_
     }
 }
 
-static void run(uint64_t seed, bool toolstack, bool replace, int steps)
+/* trace_every: one call in that many from the trace's op table (0: none). */
+static void run(uint64_t seed, bool toolstack, bool replace, int steps, unsigned trace_every)
 {
     struct xmm_world_opts o = toolstack ? tu_opts() : tu_opts_upstream();
-    const struct xmm_mmio_region mmio = { { 0x1000 }, 16, "dev" };
-    struct rig r = { .rs = seed, .seed = seed, .toolstack = toolstack, .replace = replace };
+    /* With the trace: its MMIO region (it starts where this test's does) and IOMMU device. */
+    const struct xmm_mmio_region mmio = { { TR_MMIO_BASE }, trace_every ? TR_MMIO_PAGES : 16,
+                                          "dev" };
+    const struct xmm_iommu_device dev = { TR_DEV, true };
+    static struct rig r; /* ~9 KiB of bytes: keep them off the stack */
+    static struct trace t;
     uint64_t counts[2] = { 0, 0 }, replaced = 0;
+    struct xmm_sp_config sp[2];
 
+    memset(&r, 0, sizeof(r));
+    memset(&t, 0, sizeof(t));
+    r = (struct rig){ .rs = seed, .seed = seed, .toolstack = toolstack, .replace = replace,
+                      .t = &t, .ts = seed ^ UINT64_C(0x7472616365) };
+    t.note = "";
+    t.ram_pages = RAM;
     o.ram_pages = RAM;
     o.mmio = &mmio;
     o.mmio_count = 1;
@@ -389,10 +464,22 @@ static void run(uint64_t seed, bool toolstack, bool replace, int steps)
     o.history_events = 1024;
     o.policy.physmap_overwrite = replace ? XMM_PHYSMAP_OVERWRITE_REPLACE
                                          : XMM_PHYSMAP_OVERWRITE_REFUSE;
-    r.w = tu_world(&o);
+    if (trace_every) {
+        o.iommu.devices = &dev;
+        o.iommu.device_count = 1;
+    }
+    r.w = t.w = tu_world(&o);
+    memset(sp, 0, sizeof(sp));
+    sp[0].id = TR_SP1;
+    sp[0].subscribe_vm_destroyed = true;
+    sp[1].id = TR_SP2;
+    sp[1].relinquish = XMM_SP_RELINQUISH_AFTER;
+    sp[1].relinquish_after = 30;
+    if (trace_every)
+        assert_rc(xmm_spmc_stub_attach(r.w, sp, 2), 0);
     for (r.step = 0; r.step < steps; r.step++) {
         uint64_t dig = xmm_world_digest(r.w), st = tu_state(r.w);
-        bool atomic;
+        bool atomic, readonly = false, traced = trace_every && tu_rand(&r.ts) % trace_every == 0;
         int rc;
 
         uint64_t entries = 0;
@@ -401,10 +488,10 @@ static void run(uint64_t seed, bool toolstack, bool replace, int steps)
             entries += xmm_p2m_entry_count(r.w, d);
         xmm_world_set_step(r.w, (uint32_t)r.step);
         r.what[0] = '\0';
-        rc = one_call(&r, &atomic);
+        rc = traced ? trace_call(&r, &atomic, &readonly) : one_call(&r, &atomic);
         counts[rc == 0]++;
         /* A successful populate / map_mmio that added fewer leaves overwrote some. */
-        if (rc == 0 && (strncmp(r.what, "populate d", 10) == 0 ||
+        if (!traced && rc == 0 && (strncmp(r.what, "populate d", 10) == 0 ||
                         strncmp(r.what, "map_mmio", 8) == 0)) {
             uint64_t now = 0;
 
@@ -412,26 +499,40 @@ static void run(uint64_t seed, bool toolstack, bool replace, int steps)
                 now += xmm_p2m_entry_count(r.w, d);
             replaced += now - entries < r.last_n;
         }
-        check_step(&r, rc, atomic, dig, st);
+        check_step(&r, rc, atomic, readonly, dig, st);
     }
     /* Both outcomes were exercised, in quantity. */
-    print_message("%s%s: %" PRIu64 " calls succeeded, %" PRIu64 " failed, %" PRIu64
-                  " overwrote entries, %" PRIu64 " own grant mappings removed, %zu domains left\n",
+    print_message("%s%s: %" PRIu64 " calls succeeded, %" PRIu64 " failed (of the trace's: %" PRIu64
+                  ", %" PRIu64 "), %" PRIu64 " overwrote entries, %" PRIu64
+                  " own grant mappings removed, %zu domains left\n",
                   toolstack ? "toolstack" : "upstream", replace ? " replace" : "", counts[1],
-                  counts[0], replaced, r.own_removed, xmm_domain_count(r.w));
+                  counts[0], r.trace_calls[1], r.trace_calls[0], replaced, r.own_removed,
+                  xmm_domain_count(r.w));
+    if (trace_every)
+        assert_true(r.trace_calls[0] > 0 && r.trace_calls[1] > 0);
     assert_true(counts[0] > (uint64_t)steps / 10);
     assert_true(counts[1] > (uint64_t)steps / 10);
-    /* The own-grant remove_physmap path was taken. */
-    assert_true(r.own_removed > 0);
+    /* The own-grant remove_physmap path was taken (by this test's calls or the trace's). */
+    assert_true(r.own_removed + t.grant_removed > 0);
     /* Overwrites happen under replace, never under refuse. */
     assert_true(replace ? replaced > 0 : replaced == 0);
-    /* Tear everything down: the world ends clean and empty. */
-    for (xmm_domid_t d = 0; d < NDOM; d++)
-        if (xmm_domain_state(r.w, d) != XMM_DOMAIN_GONE) {
-            int rc = xmm_domain_destroy(r.w, d, 100, NULL);
+    /*
+     * Tear everything down: the world ends clean and empty.  The trace's
+     * calls may hold domain references and leave domains with other ids;
+     * FF-A shares and device-TLB invalidations need the clock to settle.
+     */
+    for (int round = 0; round < 4 && xmm_domain_count(r.w); round++) {
+        for (size_t i = xmm_domain_count(r.w); i-- > 0;) {
+            xmm_domid_t d = xmm_domain_id_at(r.w, i);
 
-            assert_true(rc == 0);
+            while (xmm_domain_put(r.w, d) == 0)
+                ;
+            if (xmm_domain_state(r.w, d) != XMM_DOMAIN_GONE)
+                assert_rc(xmm_domain_destroy(r.w, d, 100000, NULL), 0);
         }
+        assert_rc(xmm_world_advance(r.w, 3000), 0);
+    }
+    assert_int_equal(xmm_domain_count(r.w), 0);
     assert_world_clean(r.w);
     tu_world_free(r.w);
 }
@@ -439,25 +540,37 @@ static void run(uint64_t seed, bool toolstack, bool replace, int steps)
 static void test_random_upstream(void **state)
 {
     (void)state;
-    run(tu_seed(0xd1ff0001), false, false, 30000);
+    run(tu_seed(0xd1ff0001), false, false, 30000, 0);
 }
 
 static void test_random_upstream_replace(void **state)
 {
     (void)state;
-    run(tu_seed(0xd1ff0003), false, true, 20000);
+    run(tu_seed(0xd1ff0003), false, true, 20000, 0);
 }
 
 static void test_random_toolstack_replace(void **state)
 {
     (void)state;
-    run(tu_seed(0xd1ff0004), true, true, 10000);
+    run(tu_seed(0xd1ff0004), true, true, 10000, 0);
 }
 
 static void test_random_toolstack(void **state)
 {
     (void)state;
-    run(tu_seed(0xd1ff0002), true, false, 20000);
+    run(tu_seed(0xd1ff0002), true, false, 20000, 0);
+}
+
+static void test_random_trace_toolstack(void **state)
+{
+    (void)state;
+    run(tu_seed(0xd1ff0005), true, false, 20000, 8);
+}
+
+static void test_random_trace_upstream_replace(void **state)
+{
+    (void)state;
+    run(tu_seed(0xd1ff0006), false, true, 20000, 8);
 }
 
 int main(void)
@@ -467,6 +580,8 @@ int main(void)
         cmocka_unit_test(test_random_toolstack),
         cmocka_unit_test(test_random_upstream_replace),
         cmocka_unit_test(test_random_toolstack_replace),
+        cmocka_unit_test(test_random_trace_toolstack),
+        cmocka_unit_test(test_random_trace_upstream_replace),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

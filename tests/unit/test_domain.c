@@ -161,7 +161,7 @@ static bool zombie_put_child(void *arg)
 
     (void)arg;
     o.max_pages = 4;
-    if (xmm_world_new(&w, &wo) || xmm_domain_create(w, 0, &o) || xmm_domain_create(w, 1, &o) ||
+    if (xmm_world_new(&wo, &w) || xmm_domain_create(w, 0, &o) || xmm_domain_create(w, 1, &o) ||
         xmm_physmap_populate(w, 1, xmm_gfn(0), 1) ||
         xmm_physmap_map_foreign(w, 0, xmm_gfn(9), 1, xmm_gfn(0)) ||
         xmm_domain_destroy(w, 1, 10, NULL) || xmm_domain_state(w, 1) != XMM_DOMAIN_ZOMBIE)
@@ -503,7 +503,7 @@ static bool kill_external_free_child(void *arg)
 
     (void)arg;
     o.max_pages = 1100;
-    if (xmm_world_new(&w, &wo) || xmm_domain_create(w, 1, &o) ||
+    if (xmm_world_new(&wo, &w) || xmm_domain_create(w, 1, &o) ||
         xmm_physmap_populate(w, 1, xmm_gfn(0), 1100) ||
         xmm_p2m_lookup(w, 1, xmm_gfn(1099), &e))
         return false;

@@ -121,7 +121,32 @@ static void test_describe(void **state)
     ev.dom = XMM_DOMID_XEN;
     describe(&ev, "allocated to xen");
     ev.dom = XMM_DOMID_INVALID;
-    describe(&ev, "allocated to nobody");
+    describe(&ev, "allocated to none");
+    ev.dom = 1;
+    ev.kind = XMM_EV_FFA_REFUSED;
+    ev.arg = 0x8001;
+    ev.aux = (uint8_t)-XMM_FFA_RET_DENIED;
+    describe(&ev, "reclaim of d1's share refused by SP 0x8001 (FFA_RET_DENIED)");
+    ev.kind = XMM_EV_FFA_DECIDED;
+    ev.aux = XMM_FFA_REFUSED_FREE;
+    describe(&ev, "refused share of d1: unpinned and freed (unsafe) (ffa_refused: free)");
+    ev.kind = XMM_EV_VM_DESTROYED;
+    ev.aux = (uint8_t)-XMM_FFA_RET_RETRY;
+    describe(&ev, "VM_DESTROYED for d1 sent to SP 0x8001, reply FFA_RET_RETRY");
+    ev.kind = XMM_EV_FFA_RETRY;
+    ev.arg = 60;
+    describe(&ev, "reclaim retry for d1 armed, due at tick 60");
+    ev.kind = XMM_EV_INV_QUEUED;
+    describe(&ev, "invalidation for d1 queued, due at tick 60");
+    ev.kind = XMM_EV_GRANT_MAP;
+    ev.arg = 3 | ((uint64_t)8 << 32);
+    describe(&ev, "grant-mapped by d1, handle 3 (ref 8)");
+    ev.kind = XMM_EV_SAFE_RANGE;
+    ev.arg = 0x80000 | ((uint64_t)0x80200 << 40);
+    describe(&ev, "d1's safe range is [0x80000, 0x100200)");
+    ev.kind = XMM_EV_MPU_PEAK;
+    ev.arg = 7;
+    describe(&ev, "d1 needs 7 MPU regions, its most so far");
     ev.kind = 200;
     describe(&ev, "event 200");
     /* Truncates like snprintf and says how long the whole text is. */
@@ -214,10 +239,26 @@ static void test_history_count(void **state)
     (void)state;
     c = xmm_history_count(w);
     tu_domain(w, 1, 64);
-    assert_int_equal(xmm_history_count(w), c + 1); /* "d1 is running" */
+    assert_int_equal(xmm_history_count(w), c + 2); /* its safe range, "d1 is running" */
+    {
+        struct xmm_event ev[4];
+
+        /* The domain's events, oldest first, by sequence number. */
+        assert_int_equal(xmm_history_since(w, c, ev, 4), 2);
+        assert_int_equal(ev[0].kind, XMM_EV_SAFE_RANGE);
+        assert_int_equal(ev[1].kind, XMM_EV_DOMAIN);
+        assert_int_equal(xmm_history_since(w, c + 1, ev, 4), 1);
+    }
     /* The count keeps growing past the ring size. */
     tu_populate(w, 1, 0, 40);
-    assert_int_equal(xmm_history_count(w), c + 1 + 80);
+    assert_int_equal(xmm_history_count(w), c + 2 + 80);
+    {
+        struct xmm_event ev[32];
+
+        /* Only the last 16 are still in the ring. */
+        assert_int_equal(xmm_history_since(w, 0, ev, 32), 16);
+        assert_int_equal(ev[15].seq, (uint32_t)(c + 2 + 80 - 1));
+    }
     tu_world_free(w);
 }
 

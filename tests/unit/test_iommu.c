@@ -557,11 +557,11 @@ static void test_user_ops(void **state)
 
         f.ops = &bad;
         o = fx_opts(&f);
-        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        assert_rc(xmm_world_new(&o, &x), -XMM_EINVAL);
         f.ops = &ops;
         o = fx_opts(&f);
         o.iommu.device_count = 0;
-        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        assert_rc(xmm_world_new(&o, &x), -XMM_EINVAL);
         assert_null(x);
     }
 }
@@ -652,18 +652,18 @@ static void test_errors(void **state)
 
         o.iommu.devices = dup;
         o.iommu.device_count = 2;
-        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        assert_rc(xmm_world_new(&o, &x), -XMM_EINVAL);
         o.iommu.devices = empty;
         o.iommu.device_count = 1;
-        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        assert_rc(xmm_world_new(&o, &x), -XMM_EINVAL);
         o.iommu.devices = NULL;
-        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        assert_rc(xmm_world_new(&o, &x), -XMM_EINVAL);
         o.iommu.devices = dup;
         o.iommu.device_count = XMM_IOMMU_DEVICES_MAX + 1;
-        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        assert_rc(xmm_world_new(&o, &x), -XMM_EINVAL);
         o.iommu.device_count = 1;
         o.iommu.queue = XMM_IOMMU_QUEUE_MAX + 1;
-        assert_rc(xmm_world_new(&x, &o), -XMM_EINVAL);
+        assert_rc(xmm_world_new(&o, &x), -XMM_EINVAL);
         assert_null(x);
     }
 }

@@ -399,11 +399,11 @@ static void test_world_opts(void **state)
     struct xmm_world *w = NULL;
 
     (void)state;
-    assert_rc(xmm_world_new(&w, &o), -XMM_EINVAL);
+    assert_rc(xmm_world_new(&o, &w), -XMM_EINVAL);
     assert_null(w);
     o.mpu.regions = 16;
     o.mpu.cross_domain = (enum xmm_mpu_xdom_policy)7;
-    assert_rc(xmm_world_new(&w, &o), -XMM_EINVAL);
+    assert_rc(xmm_world_new(&o, &w), -XMM_EINVAL);
     o.mpu.cross_domain = XMM_MPU_XDOM_MAP;
     w = tu_world(&o);
     assert_int_equal(xmm_mpu_opts(w)->regions, 16);

@@ -354,7 +354,7 @@ static bool decrease_alias_child(void *arg)
 
     (void)arg;
     o.max_pages = 8;
-    if (xmm_world_new(&w, &wo) || xmm_domain_create(w, 1, &o) ||
+    if (xmm_world_new(&wo, &w) || xmm_domain_create(w, 1, &o) ||
         xmm_physmap_populate(w, 1, xmm_gfn(0x10), 1) ||
         xmm_p2m_lookup(w, 1, xmm_gfn(0x10), &e) ||
         xmm_p2m_set(w, 1, xmm_gfn(0x11), e.mfn, XMM_P2M_RAM_RW) || xmm_check_full(w, NULL))

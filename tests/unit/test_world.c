@@ -18,7 +18,7 @@ static int try_new(const struct xmm_world_opts *o)
 
     tu_alloc_init(&a);
     oo.allocator = tu_allocator(&a);
-    rc = xmm_world_new(&w, &oo);
+    rc = xmm_world_new(&oo, &w);
     if (rc)
         assert_null(w);
     xmm_world_free(w);
@@ -123,7 +123,7 @@ static void test_opts_defaults(void **state)
 
     (void)state;
     /* NULL options: XMM_WORLD_OPTS_INIT. */
-    assert_rc(xmm_world_new(&w, NULL), 0);
+    assert_rc(xmm_world_new(NULL, &w), 0);
     assert_int_equal(xmm_world_ram_pages(w), 16384);
     assert_int_equal(xmm_mfn_x(xmm_world_ram_base(w)), 0x40000);
     assert_int_equal(xmm_world_limits(w)->destroy_retries, 1000);
@@ -578,19 +578,19 @@ static void test_type_names(void **state)
 
         assert_true(strcmp(n, "?") != 0);
         t = XMM_P2M_TYPE_COUNT;
-        assert_rc(xmm_p2m_type_parse(&t, n), 0);
+        assert_rc(xmm_p2m_type_parse(n, &t), 0);
         assert_int_equal(t, i);
     }
     assert_string_equal(xmm_p2m_type_name(XMM_P2M_INVALID), "absent");
     assert_string_equal(xmm_p2m_type_name(XMM_P2M_MAP_FOREIGN_RO), "map_foreign_ro");
     assert_string_equal(xmm_p2m_type_name(XMM_P2M_TYPE_COUNT), "?");
     t = XMM_P2M_RAM_RW;
-    assert_rc(xmm_p2m_type_parse(&t, "invalid"), 0);
+    assert_rc(xmm_p2m_type_parse("invalid", &t), 0);
     assert_int_equal(t, XMM_P2M_INVALID);
     t = XMM_P2M_RAM_RW;
-    assert_rc(xmm_p2m_type_parse(&t, "ram"), -XMM_EINVAL);
-    assert_rc(xmm_p2m_type_parse(&t, "RAM_RW"), -XMM_EINVAL);
-    assert_rc(xmm_p2m_type_parse(&t, ""), -XMM_EINVAL);
+    assert_rc(xmm_p2m_type_parse("ram", &t), -XMM_EINVAL);
+    assert_rc(xmm_p2m_type_parse("RAM_RW", &t), -XMM_EINVAL);
+    assert_rc(xmm_p2m_type_parse("", &t), -XMM_EINVAL);
     assert_int_equal(t, XMM_P2M_RAM_RW);
     /* Classification helpers. */
     assert_true(xmm_p2m_is_ram(XMM_P2M_RAM_RO));

@@ -119,7 +119,7 @@ struct xmm_world *tu_world(const struct xmm_world_opts *opts)
     assert_non_null(r->a);
     tu_alloc_init(r->a);
     o.allocator = tu_allocator(r->a);
-    rc = xmm_world_new(&w, &o);
+    rc = xmm_world_new(&o, &w);
     if (rc)
         print_error("xmm_world_new: %s\n", xmm_strerror(rc));
     assert_int_equal(rc, 0);
@@ -273,11 +273,74 @@ void tu_assert_clean(struct xmm_world *w, const char *file, int line)
     _assert_int_equal(inc, 0, file, line);
 }
 
+/*
+ * expr is a call of the library that may change a world (and so must say why
+ * it failed): the calls that take a world and are not read-only queries.
+ */
+static bool tu_call_explains(const char *expr)
+{
+    static const char *const calls[] = {
+        "xmm_physmap_", "xmm_p2m_set(", "xmm_p2m_remove(", "xmm_domain_create(",
+        "xmm_domain_kill(", "xmm_domain_destroy(", "xmm_domain_get(", "xmm_domain_put(",
+        "xmm_ffa_share(", "xmm_ffa_reclaim(", "xmm_sp_retrieve(", "xmm_sp_relinquish(",
+        "xmm_sp_access(", "xmm_spmc_attach(", "xmm_spmc_stub_attach(", "xmm_gnttab_grant(",
+        "xmm_gnttab_end(", "xmm_gnttab_map(", "xmm_gnttab_unmap(", "xmm_gnttab_unmap_host(",
+        "xmm_gnttab_map_frame(", "xmm_iommu_assign(", "xmm_iommu_dma(", "xmm_mpu_evtchn_send(",
+        "xmm_shinfo_map(", "xmm_shinfo_register_vcpu_info(", "xmm_saferange_query(",
+        "xmm_xenheap_alloc(", "xmm_xenheap_free(", "xmm_xenheap_share(", "xmm_page_put",
+        "xmm_timer_arm(",
+    };
+
+    for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+        if (!strncmp(expr, calls[i], strlen(calls[i])))
+            return true;
+    return false;
+}
+
 void tu_assert_rc(int got, int want, const char *expr, const char *file, int line)
 {
     if (got != want) {
         print_error("%s returned %d (%s), expected %d (%s)\n", expr, got, xmm_strerror(got), want,
                     xmm_strerror(want));
+        _fail(file, line);
+    }
+    /*
+     * Every refusal of a call that changes a world says why, and a success
+     * leaves no reason: checked when one tu_world is live (then it is the
+     * world the call was given).
+     */
+    if (tu_regs && !tu_regs->next && tu_call_explains(expr))
+        tu_assert_reason(tu_regs->w, got, expr, file, line);
+}
+
+bool tu_reason_generic(const char *r)
+{
+    static const char *const vague[] = { "error", "failed", "invalid", "invalid argument",
+                                         "no memory", "busy", "not found", "denied" };
+    enum xmm_rc_family fam;
+    int rc;
+
+    if (!r || strlen(r) < 16 || !strchr(r, ' ') || xmm_rc_parse(r, &fam, &rc) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(vague) / sizeof(vague[0]); i++)
+        if (!strcmp(r, vague[i]))
+            return true;
+    /* A reason is a sentence naming its object and rule, not a word or two. */
+    for (rc = 0; *r; r++)
+        rc += *r == ' ';
+    return rc < 3;
+}
+
+void tu_assert_reason(struct xmm_world *w, int got, const char *expr, const char *file, int line)
+{
+    const char *r = xmm_world_last_error(w);
+
+    if (got != 0 && tu_reason_generic(r)) {
+        print_error("%s failed with %d but its reason is empty or generic: '%s'\n", expr, got, r);
+        _fail(file, line);
+    }
+    if (got == 0 && r[0]) {
+        print_error("%s succeeded but left a reason: '%s'\n", expr, r);
         _fail(file, line);
     }
 }
@@ -286,6 +349,7 @@ void tu_assert_unchanged(struct xmm_world *w, uint64_t digest, uint64_t state, i
                          const char *expr, const char *file, int line)
 {
     tu_assert_rc(got, want, expr, file, line);
+    tu_assert_reason(w, got, expr, file, line);
     if (xmm_world_digest(w) != digest) {
         print_error("%s failed with %s but changed the world digest\n", expr, xmm_strerror(got));
         _fail(file, line);
@@ -318,6 +382,11 @@ uint64_t tu_alloc_fail_drive(const struct tu_afd *d)
         xmm_world_fail_alloc(w, n, false);
         rc = d->op(w, d->ctx);
         xmm_world_fail_alloc(w, 0, false);
+        if (rc != 0 && tu_reason_generic(xmm_world_last_error(w))) {
+            print_error("%s: with allocation %" PRIu64 " failing: rc %d, reason empty or generic: '%s'\n",
+                        d->name, n, rc, xmm_world_last_error(w));
+            fail();
+        }
         if (rc == 0) {
             assert_world_clean(w);
             if (d->verify)
@@ -364,7 +433,7 @@ uint64_t tu_world_new_fail_drive(const struct xmm_world_opts *opts)
     /* How many allocations a successful xmm_world_new makes. */
     tu_alloc_init(&a);
     o.allocator = tu_allocator(&a);
-    assert_rc(xmm_world_new(&w, &o), 0);
+    assert_rc(xmm_world_new(&o, &w), 0);
     total = a.allocs;
     xmm_world_free(w);
     assert_int_equal(a.live_blocks, 0);
@@ -374,7 +443,7 @@ uint64_t tu_world_new_fail_drive(const struct xmm_world_opts *opts)
             a.fail_at = n;
             a.fail_sticky = sticky;
             w = (struct xmm_world *)&a; /* must be overwritten with NULL */
-            assert_rc(xmm_world_new(&w, &o), -XMM_ENOMEM);
+            assert_rc(xmm_world_new(&o, &w), -XMM_ENOMEM);
             assert_null(w);
             assert_int_equal(a.failures >= 1, 1);
             if (a.live_blocks || a.size_mismatches || a.bad_frees)

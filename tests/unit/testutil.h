@@ -80,6 +80,21 @@ void tu_assert_rc(int got, int want, const char *expr, const char *file, int lin
 void tu_assert_unchanged(struct xmm_world *w, uint64_t digest, uint64_t state, int got, int want,
                          const char *expr, const char *file, int line);
 
+/*
+ * A refusal's reason (xmm_world_last_error) is missing or says nothing: under
+ * 16 characters, under four words, a bare code name or a stock phrase.
+ */
+bool tu_reason_generic(const char *r);
+/* After a call that returned `got`: a failure has a specific reason, a success none. */
+void tu_assert_reason(struct xmm_world *w, int got, const char *expr, const char *file, int line);
+/* Failing `expr` on w returns want and leaves a specific reason. */
+#define assert_reason(w, expr, want)                                                    \
+    do {                                                                                \
+        int tu_rc_ = (int)(expr);                                                       \
+        tu_assert_rc(tu_rc_, (want), #expr, __FILE__, __LINE__);                        \
+        tu_assert_reason((w), tu_rc_, #expr, __FILE__, __LINE__);                       \
+    } while (0)
+
 /* Full sweep and incremental check both find nothing. */
 #define assert_world_clean(w) tu_assert_clean((w), __FILE__, __LINE__)
 /* expr returns `want` (errno family, printed by name). */
