@@ -155,6 +155,9 @@ static void check_used_frame(const struct xmm_world *w, uint32_t idx, const stru
     if (r->ram_maps == RMAP_RAM_MAX)
         FRAME_V(XMM_INV_P2M_TYPE, "RAM-mapped more than %u times: too many aliases to track",
                 RMAP_RAM_MAX - 1);
+    if (r->grant_maps == RMAP_GRANT_MAX)
+        FRAME_V(XMM_INV_P2M_TYPE, "grant-mapped more than %u times: too many to track",
+                RMAP_GRANT_MAX - 1);
     if (!xenheap)
         return;
     if (r->ram_maps > 1)

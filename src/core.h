@@ -69,30 +69,34 @@ static_assert(sizeof(struct xmm_page) <= 32, "a frame table entry must fit in 32
  * Kept up to date at the single places where holders appear and go (P2M
  * leaf writes, module records); the full sweep recomputes it from scratch.
  */
-struct xmm_rmap {
+/*
+ * Seven bytes per frame, packed (the 48-byte-per-frame budget: 32 for the
+ * frame, 8 for the P2M leaf, 7 here).  Each count has a width; past it the
+ * frame is reported, never skipped (check.c).
+ */
+struct __attribute__((packed)) xmm_rmap {
     /*
      * Foreign P2M entries, maptrack entries, pins, holds: 24 bits.  A frame
      * with more holders than that (the count itself goes to 2^32 - 1) wraps
-     * the field and both checks report a `refcount` mismatch: loud, never
-     * silent.
+     * the field and both checks report a `refcount` mismatch.
      */
     uint32_t refs : 24;
     uint32_t reach : 8; /* unreferenced reachers: stale device TLB entries ... */
     /* RAM-typed P2M entries pointing here (saturates at RMAP_RAM_MAX, reported) */
-    uint32_t ram_maps : 12;
-    uint32_t ram_other : 4; /* of those, by a domain that is not the owner (saturates) */
+    uint32_t ram_maps : 10;
+    uint32_t ram_other : 2; /* of those, by a domain that is not the owner (saturates) */
     /*
-     * Grant P2M entries pointing here (saturates).  They hold no reference:
-     * the maptrack entry does (grant_table.c), and the P2M entry may go
-     * first (remove_physmap, an overwrite) or outlive it (unmap_common at
-     * another host address).
+     * Grant P2M entries pointing here (saturates at RMAP_GRANT_MAX,
+     * reported).  They hold no reference: the maptrack entry does
+     * (grant_table.c), and the P2M entry may go first (remove_physmap, an
+     * overwrite) or outlive it (unmap_common at another host address).
      */
-    uint32_t grant_maps : 16;
+    uint32_t grant_maps : 12;
 };
-static_assert(sizeof(struct xmm_rmap) == 8, "the checker's index is 8 bytes per frame");
-#define RMAP_RAM_MAX 4095u  /* ram_maps saturates here: the checker reports the frame */
-#define RMAP_OTHER_MAX 15u  /* ram_other saturates here (any non-zero value is a violation) */
-#define RMAP_GRANT_MAX 65535u
+static_assert(sizeof(struct xmm_rmap) == 7, "the checker's index is 7 bytes per frame");
+#define RMAP_RAM_MAX 1023u  /* ram_maps saturates here: the checker reports the frame */
+#define RMAP_OTHER_MAX 3u   /* ram_other saturates here (any non-zero value is a violation) */
+#define RMAP_GRANT_MAX 4095u /* grant_maps saturates here: the checker reports the frame */
 #define RMAP_REACH_MAX 255u
 
 struct xmm_plist {

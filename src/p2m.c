@@ -189,7 +189,7 @@ static bool rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int d
         r->refs += (uint32_t)delta;
     } else if (xmm_p2m_is_grant(t)) {
         if (r->grant_maps != RMAP_GRANT_MAX)
-            r->grant_maps = (uint16_t)(r->grant_maps + delta);
+            r->grant_maps = (uint16_t)(r->grant_maps + delta) & RMAP_GRANT_MAX;
     } else if (xmm_p2m_is_ram(t)) {
         bool other = w->frames[idx].owner != dom;
 

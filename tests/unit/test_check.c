@@ -200,7 +200,7 @@ static void test_many_ram_aliases(void **state)
 }
 
 /*
- * The index counts RAM aliases of a frame in 12 bits: up to RMAP_RAM_MAX - 1
+ * The index counts RAM aliases of a frame in 10 bits: up to RMAP_RAM_MAX - 1
  * the checks are exact; at RMAP_RAM_MAX both report the frame (p2m_type,
  * "too many aliases to track"), never a silent miss.
  */
