@@ -40,6 +40,10 @@ extern const struct sim_cli_cmd sim_cli_shrink;
 extern const struct sim_cli_cmd sim_cli_export_c;
 extern const struct sim_cli_cmd sim_cli_explain;  /* explain.c */
 extern const struct sim_cli_cmd sim_cli_plot;     /* plot.c */
+extern const struct sim_cli_cmd sim_cli_explore;  /* cli_explore.c */
+
+/* xmm-sim explore (explore.c) */
+int sim_cmd_explore(int argc, char **argv);
 
 /* The table of main.c. */
 const struct sim_cli_cmd *const *sim_cli_cmds(size_t *count);

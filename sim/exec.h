@@ -112,6 +112,16 @@ int sim_exec_export_dt(struct sim_exec *x, const struct sim_res *a, struct sim_e
  */
 void *sim_world_opts(const struct sim_world_cfg *wc, struct xmm_world_opts *o);
 int sim_world_attach(struct xmm_world *w, const struct sim_world_cfg *wc);
+/*
+ * The whole world of wc (sim_world_opts, xmm_world_new, sim_world_attach):
+ * 0, or the library's error with *out to free (it may be NULL).
+ * history_events 0: the library's default ring.
+ */
+int sim_world_build(const struct sim_world_cfg *wc, uint64_t seed, uint32_t history_events,
+                    struct xmm_world **out);
+/* The same with the world's allocator (NULL: libc's). */
+int sim_world_build_alloc(const struct sim_world_cfg *wc, uint64_t seed, uint32_t history_events,
+                          const struct xmm_allocator *alloc, struct xmm_world **out);
 /* world.spmc -> the built-in SPMC stub (exec_ffa.c). */
 int sim_world_attach_spmc(struct xmm_world *w, const struct sim_world_cfg *wc);
 

@@ -298,11 +298,11 @@ static bool ld_expect(struct ld *l, const struct yt_node *n)
     return true;
 }
 
-/* The document root: name, description, seed, world, steps, expect. */
+/* The document root: name, description, seed, world, steps, expect, explore. */
 static bool ld_top(struct ld *l, const struct yt_node *root)
 {
     static const char *const keys[] = { "name", "description", "seed", "world", "steps",
-                                        "expect", NULL };
+                                        "expect", "explore", NULL };
     struct sim_scenario *sc = l->sc;
     const struct yt_node *n;
 
@@ -328,7 +328,11 @@ static bool ld_top(struct ld *l, const struct yt_node *root)
     n = yt_map_get(root, "expect");
     if (n && !ld_expect(l, n))
         return false;
-    return ld_steps(l, yt_map_get(root, "steps"));
+    if (!ld_steps(l, yt_map_get(root, "steps")))
+        return false;
+    /* after the steps: the alphabet may use the variables they bind */
+    n = yt_map_get(root, "explore");
+    return !n || ld_explore(l, n);
 }
 
 /* Defaults of a world when the file says nothing (scenario-format.md). */
@@ -476,6 +480,13 @@ void sim_scenario_free(struct sim_scenario *sc)
     for (i = 0; i < sc->world.device_count; i++)
         g_free(sc->world.devices[i].id);
     g_free(sc->world.devices);
+    if (sc->explore) {
+        for (i = 0; i < sc->explore->op_count; i++)
+            sim_step_clear(&sc->explore->ops[i]);
+        g_free(sc->explore->ops);
+        g_free(sc->explore->symmetric);
+        g_free(sc->explore);
+    }
     g_free(sc->name);
     g_free(sc->description);
     g_free(sc->file);

@@ -65,6 +65,9 @@ int ld_var_find(struct ld *l, const char *name);
 /* Bind a name (new or rebound); returns its index, or -1 past the bound. */
 int ld_var_bind(struct ld *l, const struct yt_node *n, const char *name);
 
+/* explore: (load_explore.c) */
+bool ld_explore(struct ld *l, const struct yt_node *n);
+
 /* world: and steps: */
 bool ld_world(struct ld *l, const struct yt_node *n);
 bool ld_steps(struct ld *l, const struct yt_node *n);

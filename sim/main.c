@@ -32,6 +32,7 @@ static const struct sim_cli_cmd *const cmds[] = {
     &sim_cli_export_c,
     &sim_cli_explain,
     &sim_cli_plot,
+    &sim_cli_explore,
     &sim_cli_ops,
     &sim_cli_man,
 };

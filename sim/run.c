@@ -255,34 +255,10 @@ static bool run_step_checks(struct run *r, enum sim_checks mode, size_t number)
 /* Build the world of sc->world.  Return: 0 or the library's error. */
 static int run_world(struct run *r, const struct sim_run_opts *opts)
 {
-    const struct sim_world_cfg *wc = &r->sc->world;
-    struct xmm_world_opts o = XMM_WORLD_OPTS_INIT;
-    struct xmm_mmio_region *mmio = g_new0(struct xmm_mmio_region, wc->mmio_count + 1);
-    void *owned;
-    size_t i;
-    int rc;
+    uint64_t seed = opts->has_seed ? opts->seed : r->sc->seed;
 
-    for (i = 0; i < wc->mmio_count; i++) {
-        mmio[i].base = xmm_mfn(wc->mmio[i].base);
-        mmio[i].pages = wc->mmio[i].pages;
-        mmio[i].name = wc->mmio[i].name;
-    }
-    o.ram_pages = wc->ram_pages;
-    o.ram_base = xmm_mfn(wc->ram_base);
-    o.mmio = mmio;
-    o.mmio_count = wc->mmio_count;
-    o.alloc_mode = wc->alloc_mode;
-    o.policy = wc->policy;
-    o.limits = wc->limits;
-    o.seed = opts->has_seed ? opts->seed : r->sc->seed;
-    r->res->seed = o.seed;
-    owned = sim_world_opts(wc, &o);
-    rc = xmm_world_new(&o, &r->x.w);
-    g_free(owned);
-    g_free(mmio);
-    if (rc == 0)
-        rc = sim_world_attach(r->x.w, wc);
-    return rc;
+    r->res->seed = seed;
+    return sim_world_build(&r->sc->world, seed, 0, &r->x.w);
 }
 
 /* Execute one step (number is 1-based); false when the run stops after it. */

@@ -88,6 +88,24 @@ struct sim_world_cfg {
     enum xmm_mpu_xdom_policy mpu_cross_domain;
 };
 
+/*
+ * explore: (xmm-sim explore, docs/explore.md): the op alphabet, every
+ * combination of the argument values an entry lists expanded into one
+ * step (no `as`, no `expect`), and the search bounds the file suggests.
+ */
+#define SIM_EXPLORE_MAX_OPS 4096u
+#define SIM_EXPLORE_MAX_DEPTH 64u
+
+struct sim_explore {
+    uint32_t line, col;          /* of the explore mapping */
+    uint32_t depth;              /* 0: not given (the command line must say) */
+    uint64_t liveness_ticks;     /* teardown check: ticks the clock runs on; 0 = off */
+    struct sim_step *ops;        /* the alphabet, in file order */
+    size_t op_count;
+    xmm_domid_t *symmetric;      /* interchangeable domain ids (symmetry reduction) */
+    size_t symmetric_count;
+};
+
 /* One step: the op, its values (indexed like the op's rows), as/expect/note. */
 struct sim_step {
     const struct sim_op *op;
@@ -115,6 +133,7 @@ struct sim_scenario {
     enum xmm_invariant violation;
     bool streamed;               /* from sim_open_file: steps are read when run */
     bool fast;                   /* ... by the line reader (yt_stream_fast) */
+    struct sim_explore *explore; /* the explore: key, or NULL */
 };
 
 /* A validation error: FILE:LINE:COL: msg (FILE: msg when line is 0). */

@@ -14,6 +14,12 @@ static void *libc_alloc(void *ctx, size_t size)
     return calloc(1, size);
 }
 
+static void *libc_alloc_raw(void *ctx, size_t size)
+{
+    (void)ctx;
+    return malloc(size);
+}
+
 static void libc_free(void *ctx, void *p, size_t size)
 {
     (void)ctx;
@@ -26,6 +32,7 @@ void xmm_allocator_default(struct xmm_allocator *a)
     a->alloc = libc_alloc;
     a->free = libc_free;
     a->ctx = NULL;
+    a->alloc_raw = libc_alloc_raw;
 }
 
 /*
@@ -33,7 +40,8 @@ void xmm_allocator_default(struct xmm_allocator *a)
  * n-th one fail (xmm_world_fail_alloc) and the world can report what it
  * still holds.
  */
-void *xmm_alloc(struct xmm_world *w, size_t size)
+/* One allocation of w, counted and subject to the injected failures; raw: not zeroed. */
+static void *alloc_counted(struct xmm_world *w, size_t size, bool raw)
 {
     void *p;
 
@@ -47,11 +55,38 @@ void *xmm_alloc(struct xmm_world *w, size_t size)
         }
         w->alloc_fail_at--;
     }
-    p = w->allocator.alloc(w->allocator.ctx, size ? size : 1);
+    if (raw && w->allocator.alloc_raw)
+        p = w->allocator.alloc_raw(w->allocator.ctx, size ? size : 1);
+    else
+        p = w->allocator.alloc(w->allocator.ctx, size ? size : 1);
     if (p) {
         w->bytes_live += size;
         w->blocks_live++;
     }
+    return p;
+}
+
+void *xmm_alloc(struct xmm_world *w, size_t size)
+{
+    return alloc_counted(w, size, false);
+}
+
+/* Copies skip the zeroing: alloc_raw when the allocator has one (libc's: malloc). */
+void *xmm_alloc_copy(struct xmm_world *w, size_t size, const void *src, size_t n)
+{
+    void *p = alloc_counted(w, size, true);
+
+    if (p && n)
+        memcpy(p, src, n);
+    return p;
+}
+
+void *xmm_allocator_copy(const struct xmm_allocator *a, size_t size, const void *src, size_t n)
+{
+    void *p = a->alloc_raw ? a->alloc_raw(a->ctx, size) : a->alloc(a->ctx, size);
+
+    if (p && n)
+        memcpy(p, src, n);
     return p;
 }
 

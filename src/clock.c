@@ -160,3 +160,10 @@ int xmm_world_advance(struct xmm_world *w, uint64_t ticks)
     xmm_err_clear(w);
     return 0;
 }
+
+void timer_arg_move(struct xmm_world *c, const void *old, void *arg)
+{
+    for (size_t i = 0; i < c->timer_count; i++)
+        if (c->timers[i].arg == old)
+            c->timers[i].arg = arg;
+}

@@ -293,8 +293,13 @@ struct xmm_world {
      * one that existed when the checker last settled its change set.
      */
     uint64_t last_inc, inc_checked;
-    /* the same domains indexed by id, for lookups (domain_by_id) */
-    struct xmm_domain *dom_by_id[XMM_DOMID_FIRST_RESERVED];
+    /*
+     * The same domains indexed by id, for lookups (domain_by_id): a direct
+     * table covering ids below dom_by_id_cap, grown to the largest id
+     * created (a world with domains 1 and 2 keeps a few slots, not 32752).
+     */
+    struct xmm_domain **dom_by_id;
+    size_t dom_by_id_cap;
 
     /* clock */
     uint64_t now;
@@ -311,11 +316,16 @@ struct xmm_world {
     uint32_t hist_cap;
     uint64_t hist_total;
 
-    /* change set since the last incremental check */
-    struct dirty_frame dirty_frames[DIRTY_FRAMES_MAX];
-    uint32_t dirty_frame_count;
-    struct dirty_p2m dirty_p2m[DIRTY_P2M_MAX];
-    uint32_t dirty_p2m_count;
+    /*
+     * Change set since the last incremental check, allocated with the world:
+     * at most DIRTY_FRAMES_MAX frames (and no more than the world has), at
+     * most DIRTY_P2M_MAX P2M entries (fewer for a small world); past that,
+     * dirty_overflow makes the next check a full sweep.
+     */
+    struct dirty_frame *dirty_frames;
+    uint32_t dirty_frame_count, dirty_frame_cap;
+    struct dirty_p2m *dirty_p2m;
+    uint32_t dirty_p2m_count, dirty_p2m_cap;
     xmm_domid_t dirty_doms[DIRTY_DOMS_MAX];
     uint32_t dirty_dom_count;
     bool dirty_overflow;
@@ -328,7 +338,6 @@ struct xmm_world {
     void (*dom_release)(struct xmm_world *w, struct xmm_domain *d);
 
     struct lockdep lockdep;
-    struct p2m_node p2m_empty[P2M_LEVELS]; /* shared empty node per level (p2m.c) */
 
     /*
      * Registered modules (module.h) and their state; the P2M leaf hooks
@@ -355,6 +364,12 @@ struct xmm_world {
     uint64_t check_total;
 
     struct xmm_reason err; /* error.c: why the last call failed, "" after a success */
+
+    /*
+     * Shared empty node per level (p2m.c).  Last, and 16 KiB: xmm_world_clone
+     * copies the fields before it and builds the copy's own (p2m_world_init).
+     */
+    struct p2m_node p2m_empty[P2M_LEVELS];
 };
 
 /* --- allocation (alloc.c) ------------------------------------------------- */
@@ -362,6 +377,16 @@ struct xmm_world {
 void xmm_allocator_default(struct xmm_allocator *a);
 void *xmm_alloc(struct xmm_world *w, size_t size);
 void xmm_free(struct xmm_world *w, void *p, size_t size);
+/*
+ * xmm_alloc for a copy: size bytes whose first n are those at src; the
+ * rest is unspecified (the caller writes it before reading), not zeroed.
+ */
+void *xmm_alloc_copy(struct xmm_world *w, size_t size, const void *src, size_t n);
+/*
+ * xmm_alloc_copy from allocator a, outside any world's count (for the
+ * world structure itself).
+ */
+void *xmm_allocator_copy(const struct xmm_allocator *a, size_t size, const void *src, size_t n);
 /*
  * Make room for `need` elements of `elem` bytes in an array that doubles
  * (starting at `first`), keeping its `count` live elements.  The array and
@@ -446,7 +471,7 @@ void plist_remove(struct xmm_world *w, struct xmm_plist *l, uint32_t idx);
 /* domain_find for hot paths: one load, no call. */
 static inline struct xmm_domain *domain_by_id(const struct xmm_world *w, xmm_domid_t id)
 {
-    return id < XMM_DOMID_FIRST_RESERVED ? w->dom_by_id[id] : NULL;
+    return id < w->dom_by_id_cap ? w->dom_by_id[id] : NULL;
 }
 /* By id: the table indexed by id, kept next to the sorted one. */
 static inline struct xmm_domain *domain_find(const struct xmm_world *w, xmm_domid_t id)
@@ -497,6 +522,11 @@ static inline void domain_ref_put(struct xmm_world *w, struct xmm_domain *d)
 }
 void domain_destroy_final(struct xmm_world *w, struct xmm_domain *d);
 void domains_free_all(struct xmm_world *w);
+/*
+ * xmm_world_clone: w's domains into c, each with its P2M and every module's
+ * dom_clone.  On failure what was copied is in c's table (domains_free_all).
+ */
+int domains_clone(const struct xmm_world *w, struct xmm_world *c);
 uint64_t domains_digest(const struct xmm_world *w);
 
 /* --- P2M (p2m.c) ---------------------------------------------------------- */
@@ -574,6 +604,9 @@ void p2m_set_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint6
 int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget);
 /* Free every node whatever it holds (world teardown only). */
 void p2m_discard(struct xmm_world *w, struct xmm_domain *d);
+/* xmm_world_clone: d's P2M (of w) into nd (of c); nd's P2M stays empty on failure. */
+int p2m_clone(struct xmm_world *c, const struct xmm_world *w, const struct xmm_domain *d,
+              struct xmm_domain *nd);
 /* First mapped gfn >= from, or false. */
 bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_t *entry);
 
@@ -597,6 +630,12 @@ void timer_arm_reserved(struct xmm_world *w, uint64_t delay, xmm_timer_fn fn, vo
                         uint64_t *id);
 /* The reserved timer ran or was cancelled: its slot is reserved again. */
 void timer_slot_return(struct xmm_world *w);
+/*
+ * xmm_world_clone: c's timers copy w's, arguments included; a module's
+ * clone hook gives each of its objects that may be a timer argument
+ * (`old`, of w) its copy (`arg`, of c).
+ */
+void timer_arg_move(struct xmm_world *c, const void *old, void *arg);
 
 /* --- misc ----------------------------------------------------------------- */
 static inline uint64_t mix64(uint64_t x)

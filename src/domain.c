@@ -77,6 +77,9 @@ void domains_free_all(struct xmm_world *w)
     xmm_free(w, w->doms, w->dom_cap * sizeof(*w->doms));
     w->doms = NULL;
     w->dom_count = w->dom_cap = 0;
+    xmm_free(w, w->dom_by_id, w->dom_by_id_cap * sizeof(*w->dom_by_id));
+    w->dom_by_id = NULL;
+    w->dom_by_id_cap = 0;
 }
 
 uint64_t domains_digest(const struct xmm_world *w)
@@ -91,6 +94,13 @@ uint64_t domains_digest(const struct xmm_world *w)
         h = mix64(h ^ ((uint64_t)d->state << 32) ^ d->refs ^ ((uint64_t)d->ext_refs << 48));
         h = mix64(h ^ d->tot_pages ^ (d->max_pages << 20));
         h = mix64(h ^ d->xenheap_pages ^ ((uint64_t)d->kill_stage << 40) ^ d->kill_cursor);
+        h = mix64(h ^ d->opts.max_pages ^ ((uint64_t)d->opts.direct_map << 62) ^
+                  ((uint64_t)d->opts.ffa << 61) ^ ((uint64_t)d->opts.grant_frames << 32) ^
+                  ((uint64_t)d->opts.maptrack_frames << 44));
+        h = mix64(h ^ d->pages.head ^ ((uint64_t)d->pages.tail << 32) ^ mix64(d->pages.count));
+        h = mix64(h ^ d->xenpages.head ^ ((uint64_t)d->xenpages.tail << 32) ^
+                  mix64(d->xenpages.count));
+        h = mix64(h ^ d->kill_calls);
         for (MOD_EACH(w, m_i, m))
             if (m->dom_digest)
                 h = mix64(h ^ m->dom_digest(w, d));
@@ -133,6 +143,39 @@ static void domain_unwind(struct xmm_world *w, struct xmm_domain *d, uint32_t ra
             w->mods[ran]->dom_discard(w, d);
 }
 
+/*
+ * A larger by-id index when `dom` is past it, prepared but not installed
+ * (index_install commits it): *out is NULL when the index is big enough.
+ */
+static int index_prepare(struct xmm_world *w, xmm_domid_t dom, struct xmm_domain ***out,
+                         size_t *cap)
+{
+    size_t ncap = w->dom_by_id_cap ? w->dom_by_id_cap : 16;
+
+    *out = NULL;
+    if (dom < w->dom_by_id_cap)
+        return 0;
+    while (ncap <= dom)
+        ncap *= 2;
+    *out = xmm_alloc(w, ncap * sizeof(**out));
+    if (!*out)
+        return -XMM_ENOMEM;
+    memset(*out, 0, ncap * sizeof(**out));
+    *cap = ncap;
+    return 0;
+}
+
+static void index_install(struct xmm_world *w, struct xmm_domain **idx, size_t cap)
+{
+    if (!idx)
+        return;
+    if (w->dom_by_id_cap)
+        memcpy(idx, w->dom_by_id, w->dom_by_id_cap * sizeof(*idx));
+    xmm_free(w, w->dom_by_id, w->dom_by_id_cap * sizeof(*idx));
+    w->dom_by_id = idx;
+    w->dom_by_id_cap = cap;
+}
+
 /* Room for one more domain in the table. */
 static int domain_table_grow(struct xmm_world *w)
 {
@@ -144,8 +187,8 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
 {
     struct xmm_domain_opts def = XMM_DOMAIN_OPTS_INIT;
     const struct xmm_module *m;
-    struct xmm_domain *d;
-    size_t slot;
+    struct xmm_domain *d, **idx;
+    size_t slot, idx_cap = 0;
     uint32_t ran;
     int rc = 0;
 
@@ -177,9 +220,13 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
                             rc == -XMM_ENOSPC ? "no hole of the address space fits what it places"
                                               : "the given range covers the grant-table region, "
                                                 "host RAM or MMIO");
+    if (index_prepare(w, dom, &idx, &idx_cap))
+        return xmm_fail(w, -XMM_ENOMEM, "no memory for the domain table to hold %s", DN(dom));
     d = xmm_alloc(w, domain_size(w));
-    if (!d)
+    if (!d) {
+        xmm_free(w, idx, idx_cap * sizeof(*idx));
         return xmm_fail(w, -XMM_ENOMEM, "no memory for %s's domain structure", DN(dom));
+    }
     domain_slots(w, d);
     d->id = dom;
     d->inc = w->last_inc + 1; /* taken only once the domain exists (below) */
@@ -198,8 +245,10 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
 
         domain_unwind(w, d, ran);
         xmm_free(w, d, domain_size(w));
+        xmm_free(w, idx, idx_cap * sizeof(*idx));
         return xmm_fail(w, -XMM_ENOMEM, "no memory for %s's %s state", DN(dom), mod);
     }
+    index_install(w, idx, idx_cap);
     slot = domain_slot(w, dom);
     memmove(&w->doms[slot + 1], &w->doms[slot], (w->dom_count - slot) * sizeof(*w->doms));
     w->doms[slot] = d;
@@ -500,4 +549,82 @@ size_t xmm_domain_count(const struct xmm_world *w) { return w->dom_count; }
 xmm_domid_t xmm_domain_id_at(const struct xmm_world *w, size_t i)
 {
     return i < w->dom_count ? w->doms[i]->id : XMM_DOMID_INVALID;
+}
+
+/* --- clone (xmm_world_clone) -------------------------------------------------- */
+
+/*
+ * A copy of domain d of w for c (same modules): the structure with the
+ * module bytes behind it (dom_size) copied as they are, the P2M, then every
+ * module's dom_clone in registration order.  A slot outside the structure
+ * (no dom_size) is NULL when dom_clone runs.  A dom_clone that fails leaves
+ * its slot so that dom_discard releases it; the core then discards the
+ * modules that ran and the copy.
+ */
+static int domain_clone(const struct xmm_world *w, struct xmm_world *c,
+                        const struct xmm_domain *d, struct xmm_domain **out)
+{
+    size_t size = domain_size(w);
+    struct xmm_domain *nd = xmm_alloc_copy(c, size, d, size);
+    uint32_t k;
+    int rc = 0;
+
+    if (!nd)
+        return -XMM_ENOMEM;
+    for (k = 0; k < XMM_MOD_MAX; k++)
+        nd->mod[k] = NULL;
+    domain_slots(c, nd);
+    if (p2m_clone(c, w, d, nd)) {
+        xmm_free(c, nd, size);
+        return -XMM_ENOMEM;
+    }
+    for (k = 0; k < w->mod_count && !rc; k++)
+        if (w->mods[k]->dom_clone)
+            rc = w->mods[k]->dom_clone(c, nd, w, d);
+    if (rc) {
+        while (k--)
+            if (w->mods[k]->dom_discard)
+                w->mods[k]->dom_discard(c, nd);
+        p2m_discard(c, nd);
+        xmm_free(c, nd, size);
+        return rc;
+    }
+    *out = nd;
+    return 0;
+}
+
+/*
+ * Copy w's domains into c (c has none yet): the sorted table, the by-id
+ * index and each domain.  On failure what was copied is in c's table, for
+ * domains_free_all.
+ */
+int domains_clone(const struct xmm_world *w, struct xmm_world *c)
+{
+    c->doms = NULL;
+    c->dom_count = c->dom_cap = 0;
+    c->dom_by_id = NULL;
+    c->dom_by_id_cap = 0;
+    if (w->dom_cap) {
+        c->doms = xmm_alloc(c, w->dom_cap * sizeof(*c->doms));
+        if (!c->doms)
+            return -XMM_ENOMEM;
+        c->dom_cap = w->dom_cap;
+    }
+    if (w->dom_by_id_cap) {
+        c->dom_by_id = xmm_alloc(c, w->dom_by_id_cap * sizeof(*c->dom_by_id));
+        if (!c->dom_by_id)
+            return -XMM_ENOMEM;
+        memset(c->dom_by_id, 0, w->dom_by_id_cap * sizeof(*c->dom_by_id));
+        c->dom_by_id_cap = w->dom_by_id_cap;
+    }
+    for (size_t i = 0; i < w->dom_count; i++) {
+        struct xmm_domain *nd;
+        int rc = domain_clone(w, c, w->doms[i], &nd);
+
+        if (rc)
+            return rc;
+        c->doms[c->dom_count++] = nd;
+        c->dom_by_id[nd->id] = nd;
+    }
+    return 0;
 }

@@ -947,6 +947,140 @@ static uint32_t ffa_dom_refs(const struct xmm_world *w, const struct xmm_domain 
     return ffa_domain_refs(d);
 }
 
+/* --- digest ----------------------------------------------------------------- */
+
+static uint64_t share_digest(uint64_t h, const struct ffa_share *s)
+{
+    h = mix64(h ^ s->handle ^ ((uint64_t)s->dom << 48));
+    h = mix64(h ^ s->gfn ^ (s->inc << 40) ^ ((uint64_t)s->sp << 24));
+    /* last_error is not read before the next reclaim attempt overwrites it */
+    h = mix64(h ^ s->retries);
+    h = mix64(h ^ s->count);
+    for (uint32_t i = 0; i < s->count; i++)
+        h = mix64(h ^ s->mfns[i].m);
+    return h;
+}
+
+/* d's mediator context: its share records, VM_DESTROYED and teardown progress. */
+static uint64_t ffa_domain_digest(const struct xmm_world *w, const struct xmm_domain *d)
+{
+    const struct ffa_ctx *c = ffa_of(d);
+    uint64_t h;
+
+    (void)w;
+    if (!c)
+        return 0;
+    h = mix64(c->count ^ ((uint64_t)c->leaked << 16) ^ ((uint64_t)c->vmd_pending << 32));
+    h = mix64(h ^ c->teardown_started ^ ((uint64_t)c->holding << 1) ^
+              ((uint64_t)(c->timer != 0) << 2));
+    for (uint32_t i = 0; i < c->count; i++)
+        h = share_digest(mix64(h ^ i), c->shares[i]);
+    return h;
+}
+
+/* The mediator's world records (parked, leaked, the global count) and the SPMC stub. */
+static uint64_t ffa_world_digest(const struct xmm_world *w)
+{
+    const struct ffa_world *f = ffa_world_of(w);
+    uint64_t h;
+
+    if (!f)
+        return 0;
+    h = mix64(f->vmd_global_count ^ ((uint64_t)f->parked.count << 32) ^
+              ((uint64_t)f->leaked.count << 48));
+    for (size_t i = 0; i < f->parked.count; i++)
+        h = share_digest(h, f->parked.v[i]);
+    for (size_t i = 0; i < f->leaked.count; i++)
+        h = share_digest(mix64(h ^ 1), f->leaked.v[i]);
+    return mix64(h ^ spmc_stub_digest(w));
+}
+
+/* --- clone (xmm_world_clone) -------------------------------------------------- */
+
+static struct ffa_share *share_clone(struct xmm_world *c, const struct ffa_share *s)
+{
+    return xmm_alloc_copy(c, share_size(s->count), s, share_size(s->count));
+}
+
+/*
+ * dom_clone: copy d's mediator context into nd (nd's slot is NULL on
+ * entry); a pending retry timer of the old context now names the copy.
+ */
+static int ffa_domain_clone(struct xmm_world *c, struct xmm_domain *nd, const struct xmm_world *w,
+                            const struct xmm_domain *d)
+{
+    const struct ffa_ctx *o = ffa_of(d);
+    struct ffa_ctx *n;
+
+    (void)w;
+    if (!o)
+        return 0;
+    n = xmm_alloc(c, sizeof(*n));
+    if (!n)
+        return -XMM_ENOMEM;
+    *n = *o;
+    memset(n->shares, 0, sizeof(n->shares));
+    n->count = 0;
+    nd->mod[XMM_MOD_FFA] = n;
+    timer_arg_move(c, o, n);
+    for (uint32_t i = 0; i < o->count; i++) {
+        n->shares[i] = share_clone(c, o->shares[i]);
+        if (!n->shares[i])
+            return -XMM_ENOMEM;
+        n->count = i + 1;
+    }
+    return 0;
+}
+
+static int list_clone(struct xmm_world *c, const struct ffa_list *l, struct ffa_list *n)
+{
+    n->v = NULL;
+    n->count = n->cap = 0;
+    if (!l->cap)
+        return 0;
+    n->v = xmm_alloc(c, l->cap * sizeof(*n->v));
+    if (!n->v)
+        return -XMM_ENOMEM;
+    n->cap = l->cap;
+    for (size_t i = 0; i < l->count; i++) {
+        n->v[i] = share_clone(c, l->v[i]);
+        if (!n->v[i])
+            return -XMM_ENOMEM;
+        n->count = i + 1;
+    }
+    return 0;
+}
+
+/*
+ * world_clone: the mediator's world records and the SPMC.  Only the built-in stub can
+ * be copied (spmc_stub_clone); another SPMC's context belongs to its user:
+ * -XMM_ENOSYS.
+ */
+static int ffa_world_clone(struct xmm_world *c, const struct xmm_world *w)
+{
+    const struct ffa_world *f = ffa_world_of(w);
+    struct ffa_world *n;
+    int rc;
+
+    if (!f)
+        return 0;
+    n = xmm_alloc(c, sizeof(*n));
+    if (!n)
+        return -XMM_ENOMEM;
+    *n = *f;
+    n->ops = NULL;
+    n->ctx = NULL;
+    n->parked.v = n->leaked.v = NULL;
+    n->parked.count = n->parked.cap = n->leaked.count = n->leaked.cap = 0;
+    c->mod[XMM_MOD_FFA] = n;
+    rc = list_clone(c, &f->parked, &n->parked);
+    if (!rc)
+        rc = list_clone(c, &f->leaked, &n->leaked);
+    if (!rc && f->ops)
+        rc = spmc_stub_clone(w, c, &n->ops, &n->ctx);
+    return rc;
+}
+
 static const char *const ffa_events[] = { "ffa_share", "ffa_reclaim", "sp_access", "park", NULL };
 
 const struct xmm_module xmm_mod_ffa = {
@@ -961,5 +1095,9 @@ const struct xmm_module xmm_mod_ffa = {
     .dom_refs = ffa_dom_refs,
     .rebuild_rmap = ffa_rebuild_rmap,
     .check_world = ffa_check_world,
+    .world_digest = ffa_world_digest,
+    .dom_digest = ffa_domain_digest,
+    .world_clone = ffa_world_clone,
+    .dom_clone = ffa_domain_clone,
     .events = ffa_events,
 };

@@ -10,6 +10,15 @@
 bool ffa_world_has_spmc(const struct xmm_world *w);
 /* The plugged SPMC's context if its ops are `ops`, else NULL. */
 const void *ffa_world_spmc_ctx(const struct xmm_world *w, const struct xmm_spmc_ops *ops);
+/* The built-in SPMC's state for the world digest (0 for another SPMC). */
+uint64_t spmc_stub_digest(const struct xmm_world *w);
+/*
+ * world_clone: copy w's SPMC into c when it is the built-in stub (*ops,
+ * *ctx set, its relinquish timers re-pointed).  Return: 0, -XMM_ENOMEM,
+ * or -XMM_ENOSYS for another SPMC (its context is its user's).
+ */
+int spmc_stub_clone(const struct xmm_world *w, struct xmm_world *c,
+                    const struct xmm_spmc_ops **ops, void **ctx);
 void ffa_world_fini(struct xmm_world *w);
 int ffa_domain_init(struct xmm_world *w, struct xmm_domain *d);
 void ffa_domain_free(struct xmm_world *w, struct xmm_domain *d);

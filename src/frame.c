@@ -61,7 +61,7 @@ struct xmm_page *frame_touch(struct xmm_world *w, uint32_t idx)
     struct xmm_page *pg = &w->frames[idx];
 
     if (!(pg->flags & PGF_DIRTY)) {
-        if (w->dirty_frame_count < DIRTY_FRAMES_MAX) {
+        if (w->dirty_frame_count < w->dirty_frame_cap) {
             w->dirty_frames[w->dirty_frame_count].idx = idx;
             w->dirty_frames[w->dirty_frame_count].old_hash = frame_hash(w, idx);
             w->dirty_frames[w->dirty_frame_count].old_free = page_is_free(pg);

@@ -1032,6 +1032,122 @@ static void gnttab_check_entry(const struct xmm_world *w, xmm_domid_t dom, uint6
                  xmm_p2m_type_name(t), (unsigned long long)mfn);
 }
 
+/* --- digest ----------------------------------------------------------------- */
+
+/*
+ * Everything of d's table that decides what later calls do: the frames it
+ * has (and where xenheap_gfn=array remembers them), every grant entry and
+ * pin in use, the maptrack frames, every entry in use and the free list
+ * (its order decides which handle the next map gets).
+ */
+static uint64_t gnttab_digest(const struct xmm_world *w, const struct xmm_domain *d)
+{
+    const struct gnttab *gt = gnttab_of(d);
+    uint64_t h;
+
+    (void)w;
+    if (!gt)
+        return 0;
+    h = mix64(gt->nr_frames ^ ((uint64_t)gt->max_frames << 20) ^ ((uint64_t)gt->mt_max << 40));
+    for (uint32_t f = 0; f < gt->nr_frames; f++) {
+        h = mix64(h ^ gt->frames[f].m ^ ((uint64_t)f << 48));
+        if (gt->array_gfn)
+            h = mix64(h ^ gt->array_gfn[f] ^ UINT64_C(0xa11a));
+    }
+    for (uint32_t f = 0; f < gt->max_frames; f++) {
+        for (uint32_t i = 0; gt->shared && gt->shared[f] && i < EPF; i++) {
+            const struct grant_entry *g = &gt->shared[f][i];
+
+            if (g->flags || g->domid || g->frame)
+                h = mix64(h ^ ((uint64_t)(f * EPF + i) << 32) ^ g->flags ^
+                          ((uint64_t)g->domid << 16) ^ mix64(g->frame));
+        }
+        for (uint32_t i = 0; gt->active && gt->active[f] && i < EPF; i++) {
+            const struct active_entry *a = &gt->active[f][i];
+
+            if (a->pin_rw || a->pin_ro || a->mfn)
+                h = mix64(h ^ ((uint64_t)(f * EPF + i) << 32) ^ a->pin_rw ^
+                          ((uint64_t)a->pin_ro << 16) ^ mix64(a->mfn + 1));
+        }
+    }
+    h = mix64(h ^ gt->mt_frames ^ ((uint64_t)gt->mt_head << 16) ^ ((uint64_t)gt->mt_tail << 40));
+    h = mix64(h ^ gt->maptrack_used);
+    for (uint32_t hd = 0; hd < mt_limit(gt); hd++) {
+        const struct maptrack_entry *m = mt_entry(gt, hd);
+
+        h = mix64(h ^ m->gfn ^ ((uint64_t)hd << 44));
+        h = mix64(h ^ m->mfn ^ (m->from_inc << 36));
+        h = mix64(h ^ m->ref ^ ((uint64_t)m->from << 32) ^ ((uint64_t)m->flags << 48));
+    }
+    return h;
+}
+
+/* --- clone (xmm_world_clone) -------------------------------------------------- */
+
+/*
+ * dom_clone: copy sd's table into dd (dd's slot is NULL on entry).  On
+ * failure what was copied stays in the slot for gnttab_discard.
+ */
+static int gnttab_clone(struct xmm_world *c, struct xmm_domain *nd, const struct xmm_world *w,
+                        const struct xmm_domain *d)
+{
+    const struct gnttab *gt = gnttab_of(d);
+    struct gnttab *ng;
+    uint32_t n;
+
+    (void)w;
+    if (!gt)
+        return 0;
+    ng = xmm_alloc(c, sizeof(*ng));
+    if (!ng)
+        return -XMM_ENOMEM;
+    *ng = *gt;
+    ng->frames = NULL;
+    ng->array_gfn = NULL;
+    ng->shared = NULL;
+    ng->active = NULL;
+    ng->mt = NULL;
+    ng->mt_frames = 0;
+    nd->mod[XMM_MOD_GNTTAB] = ng;
+    n = gt->max_frames;
+    if (!(ng->shared = xmm_alloc(c, n * sizeof(*ng->shared))))
+        return -XMM_ENOMEM;
+    memset(ng->shared, 0, n * sizeof(*ng->shared));
+    if (!(ng->active = xmm_alloc(c, n * sizeof(*ng->active))))
+        return -XMM_ENOMEM;
+    memset(ng->active, 0, n * sizeof(*ng->active));
+    if (!(ng->mt = xmm_alloc(c, gt->mt_max * sizeof(*ng->mt))))
+        return -XMM_ENOMEM;
+    memset(ng->mt, 0, gt->mt_max * sizeof(*ng->mt));
+    if (!(ng->frames = xmm_alloc_copy(c, n * sizeof(*ng->frames), gt->frames,
+                                      n * sizeof(*ng->frames))) ||
+        !(ng->array_gfn = xmm_alloc_copy(c, n * sizeof(*ng->array_gfn), gt->array_gfn,
+                                         n * sizeof(*ng->array_gfn))))
+        return -XMM_ENOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        if (gt->shared[i]) {
+            ng->shared[i] = xmm_alloc_copy(c, EPF * sizeof(struct grant_entry), gt->shared[i],
+                                           EPF * sizeof(struct grant_entry));
+            if (!ng->shared[i])
+                return -XMM_ENOMEM;
+        }
+        if (gt->active[i]) {
+            ng->active[i] = xmm_alloc_copy(c, EPF * sizeof(struct active_entry), gt->active[i],
+                                           EPF * sizeof(struct active_entry));
+            if (!ng->active[i])
+                return -XMM_ENOMEM;
+        }
+    }
+    for (uint32_t i = 0; i < gt->mt_frames; i++) {
+        ng->mt[i] = xmm_alloc_copy(c, MPF * sizeof(struct maptrack_entry), gt->mt[i],
+                                   MPF * sizeof(struct maptrack_entry));
+        if (!ng->mt[i])
+            return -XMM_ENOMEM;
+        ng->mt_frames = i + 1;
+    }
+    return 0;
+}
+
 const struct xmm_module xmm_mod_gnttab = {
     .name = "gnttab",
     .dom_init = gnttab_init,
@@ -1046,4 +1162,6 @@ const struct xmm_module xmm_mod_gnttab = {
     .check_domain = gnttab_check_domain,
     .check_full = gnttab_check_full,
     .check_gone = gnttab_check_granter,
+    .dom_digest = gnttab_digest,
+    .dom_clone = gnttab_clone,
 };

@@ -957,6 +957,63 @@ static uint32_t iommu_dom_refs(const struct xmm_world *w, const struct xmm_domai
     return iommu_domain_refs(d);
 }
 
+/* --- clone (xmm_world_clone) -------------------------------------------------- */
+
+/*
+ * world_clone: copy w's IOMMU into c: devices with their TLBs, the queue.  An external
+ * IOMMU model (ops, ctx) is shared, not copied: it is its user's.
+ */
+static int iommu_world_clone(struct xmm_world *c, const struct xmm_world *w)
+{
+    const struct iommu_world *iw = iommu_world_of(w);
+    struct iommu_world *n;
+
+    if (!iw)
+        return 0;
+    n = xmm_alloc(c, sizeof(*n));
+    if (!n)
+        return -XMM_ENOMEM;
+    *n = *iw;
+    n->dev = NULL;
+    n->q = NULL;
+    n->dev_count = 0;
+    c->mod[XMM_MOD_IOMMU] = n;
+    if (iw->timer_armed)
+        timer_arg_move(c, iw, n); /* the completion timer */
+    if (!(n->q = xmm_alloc_copy(c, iw->q_cap * sizeof(*n->q), iw->q, iw->q_cap * sizeof(*n->q))) ||
+        !(n->dev = xmm_alloc_copy(c, iw->dev_count * sizeof(*n->dev), iw->dev,
+                                  iw->dev_count * sizeof(*n->dev))))
+        return -XMM_ENOMEM;
+    n->dev_count = iw->dev_count;
+    for (uint32_t i = 0; i < iw->dev_count; i++)
+        n->dev[i].id = NULL;
+    for (uint32_t i = 0; i < iw->dev_count; i++) {
+        size_t len = strlen(iw->dev[i].id) + 1;
+
+        n->dev[i].id = xmm_alloc(c, len);
+        if (!n->dev[i].id)
+            return -XMM_ENOMEM;
+        memcpy(n->dev[i].id, iw->dev[i].id, len);
+    }
+    return 0;
+}
+
+/* dom_clone: d's IOMMU state (plain values), for domains with one. */
+static int iommu_domain_clone(struct xmm_world *c, struct xmm_domain *nd,
+                              const struct xmm_world *w, const struct xmm_domain *d)
+{
+    struct iommu_dom *n;
+
+    (void)w;
+    if (!iommu_of(d))
+        return 0;
+    n = xmm_alloc_copy(c, sizeof(*n), iommu_of(d), sizeof(*n));
+    if (!n)
+        return -XMM_ENOMEM;
+    nd->mod[XMM_MOD_IOMMU] = n;
+    return 0;
+}
+
 static const char *const iommu_events[] = { "dma", "devtlb_hold", "devtlb_release", NULL };
 
 const struct xmm_module xmm_mod_iommu = {
@@ -975,5 +1032,8 @@ const struct xmm_module xmm_mod_iommu = {
     .check_domain = iommu_check_domain,
     .check_world = iommu_check_world,
     .world_digest = iommu_digest,
+    .dom_digest = iommu_domain_digest,
+    .world_clone = iommu_world_clone,
+    .dom_clone = iommu_domain_clone,
     .events = iommu_events,
 };

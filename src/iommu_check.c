@@ -249,3 +249,15 @@ int xmm_event_describe_in(const struct xmm_world *w, const struct xmm_event *ev,
         return snprintf(buf, len, "DMA %s by device %s", ev->aux ? "write" : "read", dev);
     return snprintf(buf, len, "device %s cached a translation of %s", dev, d);
 }
+
+uint64_t iommu_domain_digest(const struct xmm_world *w, const struct xmm_domain *d)
+{
+    const struct iommu_dom *id = iommu_of(d);
+
+    (void)w;
+    if (!id)
+        return 0;
+    return mix64(id->devices ^ ((uint64_t)id->ats_devices << 16) ^ ((uint64_t)id->ats_ever << 32) ^
+                 ((uint64_t)id->dom_ref << 33) ^ ((uint64_t)id->paused << 40) ^
+                 mix64(id->tlb_held ^ ((uint64_t)id->held_head << 32) ^ id->held_tail));
+}

@@ -85,6 +85,8 @@ bool iommu_reach_breaks_isolation(const struct xmm_world *w, const struct devtlb
 int iommu_world_init(struct xmm_world *w, const struct xmm_iommu_opts *o);
 void iommu_world_fini(struct xmm_world *w);
 uint64_t iommu_digest(const struct xmm_world *w);
+/* One domain's IOMMU state (devices, held frames, pause) for the world digest. */
+uint64_t iommu_domain_digest(const struct xmm_world *w, const struct xmm_domain *d);
 /* p2m_write hook (d->iommu set): the leaf at gfn went from old to e.  Cannot fail. */
 void iommu_p2m_write(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t old,
                      uint64_t e);

@@ -109,8 +109,11 @@ struct xmm_module {
                        struct xmm_check_report *rep);
 
     /*
-     * Digest contributions (xmm_world_digest): world_digest is XORed into
-     * the frame part; dom_digest is mixed into each domain's hash.
+     * Digest contributions (xmm_world_digest): world_digest is mixed into
+     * the frame part (with the module's slot id); dom_digest into each
+     * domain's hash.  Together they cover every field of the module's state
+     * that decides what a later call does, so that worlds with equal
+     * digests behave alike (docs/explore.md, "What the digest covers").
      */
     uint64_t (*world_digest)(const struct xmm_world *w);
     uint64_t (*dom_digest)(const struct xmm_world *w, const struct xmm_domain *d);
@@ -122,9 +125,25 @@ struct xmm_module {
     const char *const *events;
 
     /*
-     * Reserved for world cloning (xmm_world_clone, not built yet): copy the
-     * module's world / domain state from src into dst, whose core state is
-     * already copied.  Left NULL by every module today.
+     * Cloning (xmm_world_clone): copy the module's state of src into dst
+     * through dst's allocator.  A module that keeps state (a world_size or
+     * dom_size, or a world_init/world_free or dom_init/dom_free/dom_discard
+     * hook) must fill the matching hook, or xmm_world_clone refuses the
+     * world with -XMM_ENOSYS before allocating anything; a module without
+     * state has nothing to copy.
+     *
+     * world_clone runs once, in registration order, after the core state
+     * (frames, timers, history, change set) is copied and before any
+     * domain: dst's slot holds a byte copy of src's world_size bytes, or
+     * NULL without world_size.  dom_clone runs per domain, after its P2M is
+     * copied: dd's slot holds a byte copy of sd's dom_size bytes, or NULL.
+     * Either hook must replace every pointer it finds in a byte copy
+     * (by a copy, or NULL) before it can fail, and on failure leave the
+     * slot so that world_free / dom_discard releases what it copied.
+     * Timers are copied with their arguments: a hook gives each of its
+     * objects that may be one its copy (timer_arg_move).  Return: 0,
+     * -XMM_ENOMEM, or -XMM_ENOSYS (state the module cannot copy, e.g. an
+     * SPMC that is not the built-in stub).
      */
     int (*world_clone)(struct xmm_world *dst, const struct xmm_world *src);
     int (*dom_clone)(struct xmm_world *dst, struct xmm_domain *dd, const struct xmm_world *src,

@@ -552,6 +552,30 @@ static uint64_t mpu_dom_digest(const struct xmm_world *w, const struct xmm_domai
     return mpu_domain_hash(d);
 }
 
+/* world_clone: the options and statistics are plain values, copied with the slot. */
+static int mpu_world_clone(struct xmm_world *c, const struct xmm_world *w)
+{
+    (void)c;
+    (void)w;
+    return 0;
+}
+
+/* dom_clone: d's seed 004 state into nd (plain values). */
+static int mpu_domain_clone(struct xmm_world *c, struct xmm_domain *nd, const struct xmm_world *w,
+                            const struct xmm_domain *d)
+{
+    struct mpu_domain *n;
+
+    (void)w;
+    if (!mpu_of(d))
+        return 0;
+    n = xmm_alloc_copy(c, sizeof(*n), mpu_of(d), sizeof(*n));
+    if (!n)
+        return -XMM_ENOMEM;
+    nd->mod[XMM_MOD_MPU] = n;
+    return 0;
+}
+
 const struct xmm_module xmm_mod_mpu = {
     .name = "mpu",
     .world_size = sizeof(struct mpu_world),
@@ -569,4 +593,6 @@ const struct xmm_module xmm_mod_mpu = {
     .check_domain = mpu_check_domain,
     .check_full = mpu_check_full,
     .dom_digest = mpu_dom_digest,
+    .world_clone = mpu_world_clone,
+    .dom_clone = mpu_domain_clone,
 };

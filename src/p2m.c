@@ -150,7 +150,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
 /* Record a changed entry in the checker's change set (frame_touch's twin). */
 void dirty_p2m_add(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn)
 {
-    if (w->dirty_p2m_count < DIRTY_P2M_MAX) {
+    if (w->dirty_p2m_count < w->dirty_p2m_cap) {
         w->dirty_p2m[w->dirty_p2m_count].dom = dom;
         w->dirty_p2m[w->dirty_p2m_count].gfn = gfn;
         w->dirty_p2m_count++;
@@ -580,4 +580,60 @@ uint64_t xmm_p2m_node_count(const struct xmm_world *w, xmm_domid_t dom)
 {
     const struct xmm_domain *d = p2m_domain(w, dom);
     return d ? d->p2m.nodes : 0;
+}
+
+/* --- clone (xmm_world_clone) -------------------------------------------------- */
+
+/*
+ * A copy of real node n of `level` (of P2M p) in world c, for P2M np (whose
+ * `empty` is c's): its empty slots on c's empty nodes.
+ */
+static struct p2m_node *node_clone(struct xmm_world *c, const struct xmm_p2m *np,
+                                   const struct xmm_p2m *p, const struct p2m_node *n, int level)
+{
+    struct p2m_node *m;
+
+    if (level == 3) /* a leaf node: one copy, not zeroed first */
+        return xmm_alloc_copy(c, sizeof(*m), n, sizeof(*n));
+    m = xmm_alloc_copy(c, sizeof(*m), c->p2m_empty[level].e, sizeof(m->e));
+    if (!m)
+        return NULL;
+    /*
+     * Every slot empty first (c's empty node of this level is exactly that),
+     * so a failure below frees only what was copied; then the real
+     * children, in slot order.
+     */
+    for (unsigned i = 0; i < P2M_ENTRIES; i++) {
+        const struct p2m_node *ch = child_of(n, i);
+
+        if (!is_real(p, ch))
+            continue;
+        ch = node_clone(c, np, p, ch, level + 1);
+        if (!ch) {
+            discard_subtree(c, np, m, level);
+            return NULL;
+        }
+        m->e[i] = (uint64_t)(uintptr_t)ch;
+    }
+    return m;
+}
+
+/* Copy d's P2M into nd (nd's P2M is empty on entry and stays so on failure). */
+int p2m_clone(struct xmm_world *c, const struct xmm_world *w, const struct xmm_domain *d,
+              struct xmm_domain *nd)
+{
+    struct p2m_node *root;
+
+    (void)w;
+    p2m_init(c, &nd->p2m);
+    if (!is_real(&d->p2m, d->p2m.root))
+        return 0;
+    root = node_clone(c, &nd->p2m, &d->p2m, d->p2m.root, 0);
+    if (!root)
+        return -XMM_ENOMEM;
+    nd->p2m.root = root;
+    nd->p2m.low = child_of(root, 0);
+    nd->p2m.entries = d->p2m.entries;
+    nd->p2m.nodes = d->p2m.nodes;
+    return 0;
 }

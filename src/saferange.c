@@ -819,6 +819,27 @@ static uint64_t saferange_dom_digest(const struct xmm_world *w, const struct xmm
     return saferange_digest(d);
 }
 
+/*
+ * dom_clone: the slot's bytes (range, told count) are already copied; the
+ * told holes get their own array.
+ */
+static int saferange_clone(struct xmm_world *c, struct xmm_domain *nd, const struct xmm_world *w,
+                           const struct xmm_domain *d)
+{
+    const struct saferange *o = saferange_of(d);
+    struct saferange *n = saferange_of(nd);
+
+    (void)w;
+    n->told = NULL;
+    if (!o->told)
+        return 0;
+    n->told = xmm_alloc_copy(c, XMM_SAFERANGE_TOLD_MAX * sizeof(*n->told), o->told,
+                             XMM_SAFERANGE_TOLD_MAX * sizeof(*n->told));
+    if (!n->told)
+        return -XMM_ENOMEM;
+    return 0;
+}
+
 const struct xmm_module xmm_mod_saferange = {
     .name = "saferange",
     .dom_size = sizeof(struct saferange),
@@ -830,4 +851,5 @@ const struct xmm_module xmm_mod_saferange = {
     .check_entry = saferange_check_entry,
     .check_domain = saferange_check_domain,
     .dom_digest = saferange_dom_digest,
+    .dom_clone = saferange_clone,
 };

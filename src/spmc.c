@@ -417,3 +417,69 @@ int xmm_spmc_stub_handle_state(const struct xmm_world *w, xmm_ffa_handle_t handl
     *out = h->state;
     return 0;
 }
+
+/*
+ * The built-in SPMC's state for xmm_world_digest (0 for another SPMC):
+ * where each partition is in its scripted replies, the next handle, and
+ * every handle with its state, sender, frames and pending relinquish.
+ */
+uint64_t spmc_stub_digest(const struct xmm_world *w)
+{
+    const struct spmc_stub *s = ffa_world_spmc_ctx(w, &stub_ops);
+    uint64_t h;
+
+    if (!s)
+        return 0;
+    h = mix64(s->next_handle ^ ((uint64_t)s->sp_count << 48) ^ ((uint64_t)s->h_count << 32));
+    for (uint32_t i = 0; i < s->sp_count; i++)
+        h = mix64(h ^ s->reply_pos[i] ^ ((uint64_t)s->sp[i].id << 32));
+    for (size_t i = 0; i < s->h_count; i++) {
+        const struct stub_handle *sh = s->h[i];
+
+        h = mix64(h ^ sh->handle ^ ((uint64_t)sh->sender << 40) ^ ((uint64_t)sh->sp << 56));
+        h = mix64(h ^ sh->state ^ ((uint64_t)(sh->timer != 0) << 8) ^ ((uint64_t)sh->count << 16));
+        for (uint32_t p = 0; p < sh->count; p++)
+            h = mix64(h ^ sh->mfns[p].m);
+    }
+    return h;
+}
+
+/*
+ * Copy w's SPMC into c when it is the built-in stub: its partitions, script
+ * positions and handles.  Return: 0 (*ops, *ctx set), -XMM_ENOMEM, or
+ * -XMM_ENOSYS for another SPMC (its context is its user's).
+ */
+int spmc_stub_clone(const struct xmm_world *w, struct xmm_world *c,
+                    const struct xmm_spmc_ops **ops, void **ctx)
+{
+    const struct spmc_stub *s = ffa_world_spmc_ctx(w, &stub_ops);
+    struct spmc_stub *n;
+
+    if (!s)
+        return -XMM_ENOSYS;
+    n = xmm_alloc(c, sizeof(*n));
+    if (!n)
+        return -XMM_ENOMEM;
+    *n = *s;
+    n->w = c;
+    n->h_count = 0;
+    n->h = xmm_alloc(c, s->h_cap * sizeof(*n->h));
+    if (!n->h) {
+        xmm_free(c, n, sizeof(*n));
+        return -XMM_ENOMEM;
+    }
+    /* attached from here on: ffa_world_fini frees what was copied */
+    *ops = &stub_ops;
+    *ctx = n;
+    for (size_t i = 0; i < s->h_count; i++) {
+        n->h[i] = xmm_alloc_copy(c, handle_size(s->h[i]->count), s->h[i],
+                                 handle_size(s->h[i]->count));
+        if (!n->h[i])
+            return -XMM_ENOMEM;
+        n->h[i]->stub = n;
+        if (s->h[i]->timer)
+            timer_arg_move(c, s->h[i], n->h[i]);
+        n->h_count = i + 1;
+    }
+    return 0;
+}

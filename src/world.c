@@ -221,6 +221,16 @@ int xmm_world_new(const struct xmm_world_opts *opts, struct xmm_world **out)
         if (!w->hist)
             rc = -XMM_ENOMEM;
     }
+    if (!rc) {
+        w->dirty_frame_cap = w->ram_pages < DIRTY_FRAMES_MAX ? (uint32_t)w->ram_pages
+                                                             : DIRTY_FRAMES_MAX;
+        w->dirty_p2m_cap = w->ram_pages < DIRTY_P2M_MAX / 4 ? 4 * (uint32_t)w->ram_pages + 64
+                                                            : DIRTY_P2M_MAX;
+        w->dirty_frames = xmm_alloc(w, w->dirty_frame_cap * sizeof(*w->dirty_frames));
+        w->dirty_p2m = xmm_alloc(w, w->dirty_p2m_cap * sizeof(*w->dirty_p2m));
+        if (!w->dirty_frames || !w->dirty_p2m)
+            rc = -XMM_ENOMEM;
+    }
     if (!rc)
         rc = frame_table_init(w);
     if (!rc)
@@ -242,6 +252,8 @@ void xmm_world_free(struct xmm_world *w)
     domains_free_all(w);
     modules_fini(w);
     frame_table_fini(w);
+    xmm_free(w, w->dirty_frames, w->dirty_frame_cap * sizeof(*w->dirty_frames));
+    xmm_free(w, w->dirty_p2m, w->dirty_p2m_cap * sizeof(*w->dirty_p2m));
     xmm_free(w, w->timers, w->timer_cap * sizeof(*w->timers));
     xmm_free(w, w->hist, (size_t)w->hist_cap * sizeof(*w->hist));
     for (size_t i = 0; i < w->mmio_count; i++)
@@ -251,6 +263,144 @@ void xmm_world_free(struct xmm_world *w)
     a = w->allocator;
     assert(w->blocks_live == 0);
     a.free(a.ctx, w, sizeof(*w));
+}
+
+/* --- clone ----------------------------------------------------------------- */
+
+/* A copy of n bytes at src in c, or NULL (also for n == 0). */
+static void *clone_bytes(struct xmm_world *c, const void *src, size_t n)
+{
+    return n ? xmm_alloc_copy(c, n, src, n) : NULL;
+}
+
+/*
+ * A module that keeps state (a size, or an init or free hook, per world or
+ * per domain) must say how to copy it (world_clone, dom_clone); a module
+ * without state has nothing to copy.
+ */
+static bool module_clonable(const struct xmm_module *m)
+{
+    if ((m->world_size || m->world_init || m->world_free) && !m->world_clone)
+        return false;
+    if ((m->dom_size || m->dom_init || m->dom_free || m->dom_discard) && !m->dom_clone)
+        return false;
+    return true;
+}
+
+/*
+ * Register w's modules on c again, one at a time (so that xmm_world_free(c)
+ * releases exactly those that copied something): the world_size bytes
+ * copied as they are, then world_clone.
+ */
+static int modules_clone(const struct xmm_world *w, struct xmm_world *c)
+{
+    const struct xmm_module *m;
+
+    for (MOD_EACH(w, i, m)) {
+        int rc = 0;
+
+        if (m->world_size && !(c->mod[i] = clone_bytes(c, w->mod[i], m->world_size)))
+            return -XMM_ENOMEM;
+        c->mod_count = i + 1;
+        if (m->world_clone && (rc = m->world_clone(c, w)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int clone_core(const struct xmm_world *w, struct xmm_world *c)
+{
+    if (w->mmio_count) {
+        c->mmio = xmm_alloc(c, w->mmio_count * sizeof(*c->mmio));
+        if (!c->mmio)
+            return -XMM_ENOMEM;
+        c->mmio_count = w->mmio_count;
+        for (size_t i = 0; i < w->mmio_count; i++) {
+            c->mmio[i] = w->mmio[i];
+            c->mmio[i].name = NULL;
+        }
+        for (size_t i = 0; i < w->mmio_count; i++)
+            if (!(c->mmio[i].name = dup_name(c, w->mmio[i].name)))
+                return -XMM_ENOMEM;
+    }
+    c->ram_pages = 0; /* frame_table_fini frees by ram_pages */
+    if (!(c->frames = clone_bytes(c, w->frames, w->ram_pages * sizeof(*w->frames))))
+        return -XMM_ENOMEM;
+    c->ram_pages = w->ram_pages;
+    if (!(c->rmap = clone_bytes(c, w->rmap, w->ram_pages * sizeof(*w->rmap))))
+        return -XMM_ENOMEM;
+    /* The change sets and the timer heap: only the entries in use are copied. */
+    if (!(c->dirty_frames = xmm_alloc_copy(c, w->dirty_frame_cap * sizeof(*w->dirty_frames),
+                                           w->dirty_frames,
+                                           w->dirty_frame_count * sizeof(*w->dirty_frames))))
+        return -XMM_ENOMEM;
+    c->dirty_frame_cap = w->dirty_frame_cap;
+    if (!(c->dirty_p2m = xmm_alloc_copy(c, w->dirty_p2m_cap * sizeof(*w->dirty_p2m), w->dirty_p2m,
+                                        w->dirty_p2m_count * sizeof(*w->dirty_p2m))))
+        return -XMM_ENOMEM;
+    c->dirty_p2m_cap = w->dirty_p2m_cap;
+    if (w->timer_cap && !(c->timers = xmm_alloc_copy(c, w->timer_cap * sizeof(*w->timers), w->timers,
+                                                     w->timer_count * sizeof(*w->timers))))
+        return -XMM_ENOMEM;
+    c->timer_cap = w->timer_cap;
+    c->timer_count = w->timer_count;
+    if (w->hist_cap && !(c->hist = clone_bytes(c, w->hist, (size_t)w->hist_cap * sizeof(*w->hist))))
+        return -XMM_ENOMEM;
+    c->hist_cap = w->hist_cap;
+    return 0;
+}
+
+int xmm_world_clone(const struct xmm_world *w, struct xmm_world **out)
+{
+    const struct xmm_module *m;
+    struct xmm_world *c;
+    int rc;
+
+    if (!out)
+        return -XMM_EINVAL;
+    *out = NULL;
+    if (!w)
+        return -XMM_EINVAL;
+    for (MOD_EACH(w, i, m))
+        if (!module_clonable(m))
+            return -XMM_ENOSYS;
+    /* every field but the empty P2M nodes (the last, rebuilt below) */
+    c = xmm_allocator_copy(&w->allocator, sizeof(*c), w, offsetof(struct xmm_world, p2m_empty));
+    if (!c)
+        return -XMM_ENOMEM;
+    /* nothing owned yet: xmm_world_free(c) releases what is copied below */
+    c->bytes_live = c->blocks_live = 0;
+    c->mmio = NULL;
+    c->mmio_count = 0;
+    c->frames = NULL;
+    c->rmap = NULL;
+    c->doms = NULL;
+    c->dom_count = c->dom_cap = 0;
+    c->dom_by_id = NULL;
+    c->dom_by_id_cap = 0;
+    c->timers = NULL;
+    c->timer_count = c->timer_cap = 0;
+    c->hist = NULL;
+    c->hist_cap = 0;
+    c->dirty_frames = NULL;
+    c->dirty_p2m = NULL;
+    c->dirty_frame_cap = c->dirty_p2m_cap = 0;
+    c->mod_count = 0;
+    for (uint32_t i = 0; i < XMM_MOD_MAX; i++)
+        c->mod[i] = NULL;
+    p2m_world_init(c);
+
+    rc = clone_core(w, c);
+    if (!rc)
+        rc = modules_clone(w, c);
+    if (!rc)
+        rc = domains_clone(w, c);
+    if (rc) {
+        xmm_world_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
 }
 
 const struct xmm_policy *xmm_world_policy(const struct xmm_world *w) { return &w->policy; }
@@ -302,6 +452,34 @@ bool xmm_world_mfn_is_mmio(const struct xmm_world *w, xmm_mfn_t mfn, uint64_t pa
 /* --- digest --------------------------------------------------------------- */
 
 /*
+ * What else decides the future of a world: the pending timers (their ticks
+ * from now, in firing order: the heap's layout and the absolute ids do not
+ * matter), the parked frames, the lock graph, violations flagged and not
+ * yet reported, and the PRNG.  Not included: the order of the free lists
+ * (which free frame the next allocation takes).  A call that fails after
+ * taking frames gives them back, and the buddy allocator's merge may leave
+ * a list in another order than before: such worlds digest alike.
+ */
+static uint64_t world_rest_digest(const struct xmm_world *w)
+{
+    uint64_t h = mix64(w->timer_count ^ UINT64_C(0x7133));
+
+    for (size_t i = 0; i < w->timer_count; i++) {
+        const struct xmm_timer *t = &w->timers[i];
+        size_t before = 0;
+
+        for (size_t j = 0; j < w->timer_count; j++)
+            before += w->timers[j].tick < t->tick ||
+                      (w->timers[j].tick == t->tick && w->timers[j].seq < t->seq);
+        h += mix64((t->tick - w->now) ^ ((uint64_t)before << 40));
+    }
+    h = mix64(h ^ mix64(w->park.count));
+    for (unsigned c = 0; c < LOCK_CLASS_COUNT; c++)
+        h = mix64(h ^ w->lockdep.edges[c] ^ ((uint64_t)c << 40));
+    return mix64(h ^ w->flagged_count ^ mix64(w->rng[0] ^ w->rng[3]));
+}
+
+/*
  * The frame part is kept up to date by frame_touch (old hash recorded) and
  * folded in here; the P2M part by every leaf write.  Domains and the clock
  * are few and hashed on demand.
@@ -321,7 +499,8 @@ uint64_t xmm_world_digest(const struct xmm_world *w)
         }
     }
     for (uint32_t i = 0; i < w->n_world_digest; i++)
-        d ^= w->world_digest[i]->world_digest(w);
+        d ^= mix64(w->world_digest[i]->world_digest(w) + i);
+    d ^= world_rest_digest(w);
     return mix64(d ^ mix64(w->p2m_digest) ^ domains_digest(w) ^ mix64(w->now + 1) ^
                  mix64(w->free_pages + 7));
 }

@@ -117,12 +117,16 @@ struct xmm_mmio_region {
 /*
  * Where the model's own memory comes from.  Every allocation in libxmm goes
  * through these hooks so that a test can make any one of them fail.  `free`
- * receives the size that was asked for.  NULL members mean libc.
+ * receives the size that was asked for.  NULL alloc or free means libc for
+ * all three.  alloc_raw (optional, NULL: alloc) serves blocks the model
+ * writes in full before it reads them (the copies of xmm_world_clone); they
+ * need not be zeroed, and go back through `free` like the others.
  */
 struct xmm_allocator {
     void *(*alloc)(void *ctx, size_t size); /* zeroed memory or NULL */
     void (*free)(void *ctx, void *ptr, size_t size);
     void *ctx;
+    void *(*alloc_raw)(void *ctx, size_t size); /* memory of any content, or NULL */
 };
 
 struct xmm_world_opts {
@@ -176,6 +180,19 @@ int xmm_world_new(const struct xmm_world_opts *opts, struct xmm_world **out);
 
 /* Release the world and everything it allocated.  NULL is fine. */
 void xmm_world_free(struct xmm_world *w);
+
+/*
+ * An independent deep copy of w in *out: frames, domains, P2Ms, every
+ * module's state (grant tables and maptracks, FF-A records and the built-in
+ * SPMC, IOMMU queue and device TLBs, MPU and safe-range state), pending
+ * timers, history, change set and policy; allocated through w's allocator
+ * (with its failure injection), so it fails cleanly.  The copy has the same
+ * digest and answers every later call as w would.  An external IOMMU model
+ * (xmm_iommu_opts.ops) is shared by both worlds; a timer armed by the user
+ * keeps its argument.  Return: 0, -XMM_ENOMEM, -XMM_ENOSYS (an SPMC other
+ * than the built-in stub is attached: its context is not the world's).
+ */
+int xmm_world_clone(const struct xmm_world *w, struct xmm_world **out);
 
 const struct xmm_policy *xmm_world_policy(const struct xmm_world *w);
 const struct xmm_limits *xmm_world_limits(const struct xmm_world *w);

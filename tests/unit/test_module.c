@@ -19,11 +19,14 @@ struct toy_dom {
     uint32_t inits;
 };
 
-static const struct xmm_module toy_module;
+static const struct xmm_module toy_module, toy_clonable;
 
+/* The toy's slot, as registered (toy_module) or in its clonable variant. */
 static int toy_slot(const struct xmm_world *w)
 {
-    return xmm_module_slot(w, &toy_module);
+    int slot = xmm_module_slot(w, &toy_module);
+
+    return slot >= 0 ? slot : xmm_module_slot(w, &toy_clonable);
 }
 
 static struct toy_world *toy_world(const struct xmm_world *w)
@@ -155,6 +158,92 @@ static void test_digest(void **state)
     tu_world_free(b);
 }
 
+/*
+ * Cloning: the toy module keeps state (world_size, dom_size) but has no
+ * clone hooks, so xmm_world_clone refuses its worlds, allocating nothing.
+ * The same module with clone hooks (its state is plain values: the core's
+ * byte copies are the whole copy) is cloned, and the copy counts on
+ * independently of the original.
+ */
+static int toy_world_clone(struct xmm_world *dst, const struct xmm_world *src)
+{
+    (void)src;
+    toy_world(dst)->inits += 100; /* the hook ran on the copy's slot */
+    return 0;
+}
+
+static int toy_dom_clone(struct xmm_world *dst, struct xmm_domain *dd,
+                         const struct xmm_world *src, const struct xmm_domain *sd)
+{
+    assert_ptr_not_equal(toy_dom(dst, dd), toy_dom(src, sd));
+    assert_int_equal(toy_dom(dst, dd)->writes, toy_dom(src, sd)->writes);
+    return 0;
+}
+
+static const struct xmm_module toy_clonable = {
+    .name = "toy-clonable",
+    .world_size = sizeof(struct toy_world),
+    .world_init = toy_world_init,
+    .dom_size = sizeof(struct toy_dom),
+    .dom_init = toy_dom_init,
+    .p2m_after = toy_p2m_after,
+    .world_digest = toy_world_digest,
+    .dom_digest = toy_dom_digest,
+    .world_clone = toy_world_clone,
+    .dom_clone = toy_dom_clone,
+};
+
+/* A module without state at all: nothing to copy, clone goes ahead. */
+static const struct xmm_module toy_stateless = {
+    .name = "toy-stateless",
+};
+
+static void test_clone(void **state)
+{
+    struct xmm_world *w = toy_new(true), *c = (struct xmm_world *)&c;
+    struct xmm_world_opts o = tu_opts_upstream();
+    size_t blocks;
+    uint64_t before;
+
+    (void)state;
+    drive(w);
+    before = xmm_world_digest(w);
+    blocks = w->blocks_live;
+    assert_int_equal(xmm_world_clone(w, &c), -XMM_ENOSYS);
+    assert_null(c);
+    assert_int_equal(w->blocks_live, blocks);
+    assert_int_equal(xmm_world_digest(w), before);
+    tu_world_free(w);
+
+    w = tu_world(&o);
+    assert_int_equal(xmm_world_add_module(w, &toy_stateless), XMM_MOD_BUILTIN);
+    drive(w);
+    assert_rc(xmm_world_clone(w, &c), 0);
+    assert_int_equal(xmm_world_digest(c), xmm_world_digest(w));
+    xmm_world_free(c);
+    tu_world_free(w);
+
+    w = tu_world(&o);
+    assert_int_equal(xmm_world_add_module(w, &toy_clonable), XMM_MOD_BUILTIN);
+    drive(w);
+    assert_rc(xmm_world_clone(w, &c), 0);
+    assert_int_equal(xmm_world_digest(c), xmm_world_digest(w));
+    {
+        struct toy_world *tw = w->mod[XMM_MOD_BUILTIN], *tc = c->mod[XMM_MOD_BUILTIN];
+
+        assert_ptr_not_equal(tw, tc);
+        assert_int_equal(tc->writes, 13);
+        assert_int_equal(tc->inits, 101);
+        /* One more write on the copy only: the original's count stays. */
+        assert_rc(xmm_p2m_remove(c, 1, xmm_gfn(0x105)), 0);
+        assert_int_equal(tc->writes, 14);
+        assert_int_equal(tw->writes, 13);
+        assert_true(xmm_world_digest(c) != xmm_world_digest(w));
+    }
+    xmm_world_free(c);
+    tu_world_free(w);
+}
+
 /* Registration is refused once domains exist, and past the last slot. */
 static void test_register_limits(void **state)
 {
@@ -178,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_digest),
         cmocka_unit_test(test_register_limits),
+        cmocka_unit_test(test_clone),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

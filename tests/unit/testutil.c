@@ -76,7 +76,7 @@ void tu_alloc_init(struct tu_alloc *a)
 
 struct xmm_allocator tu_allocator(struct tu_alloc *a)
 {
-    struct xmm_allocator x = { tu_alloc_fn, tu_free_fn, a };
+    struct xmm_allocator x = { .alloc = tu_alloc_fn, .free = tu_free_fn, .ctx = a };
     return x;
 }
 
