@@ -224,6 +224,21 @@ static struct active_entry *active_of(struct gnttab *gt, xmm_grant_ref_t ref)
     return &gt->active[ref / EPF][ref % EPF];
 }
 
+/*
+ * For the checker's own tests (tests/unit/corrupt.h): the pin count of d's
+ * entry `ref` of one kind, or NULL when there is no such entry.
+ */
+uint32_t *gnttab_pin_slot(struct xmm_domain *d, xmm_grant_ref_t ref, bool rw)
+{
+    struct gnttab *gt = gnttab_of(d);
+    struct active_entry *a;
+
+    if (!gt || ref >= gt->nr_frames * EPF)
+        return NULL;
+    a = active_of(gt, ref);
+    return rw ? &a->pin_rw : &a->pin_ro;
+}
+
 /* --- guest side ------------------------------------------------------------ */
 
 int xmm_gnttab_grant(struct xmm_world *w, xmm_domid_t dom, xmm_grant_ref_t ref, xmm_domid_t to,

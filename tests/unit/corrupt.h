@@ -70,6 +70,15 @@ static inline void corrupt_granter_reincarnated(struct xmm_world *w, xmm_domid_t
     domain_touch(w, d);
 }
 
+/* grant_pin: one more read-write pin on granter's entry ref than maptrack entries map it. */
+static inline void corrupt_grant_pin(struct xmm_world *w, xmm_domid_t granter, xmm_grant_ref_t ref)
+{
+    struct xmm_domain *d = domain_find(w, granter);
+
+    (*gnttab_pin_slot(d, ref, true))++;
+    domain_touch(w, d);
+}
+
 /* safe_range: RAM mapped inside the domain's safe range (p2m_pack'd own frame). */
 static inline int corrupt_ram_in_safe_range(struct xmm_world *w, xmm_domid_t dom, uint64_t gfn,
                                             xmm_mfn_t own)

@@ -150,6 +150,18 @@ static struct xmm_world *inv_accounting(void)
     return w;
 }
 
+static struct xmm_world *inv_grant_pin(void)
+{
+    struct xmm_world *w = pair();
+    xmm_grant_handle_t h;
+
+    assert_rc(xmm_gnttab_grant(w, 1, 8, 2, xmm_gfn(0x12), false), 0);
+    assert_rc(xmm_gnttab_map(w, 2, 1, 8, xmm_gfn(0x900), false, &h), XMM_GNTST_okay);
+    assert_world_clean(w);
+    corrupt_grant_pin(w, 1, 8);
+    return w;
+}
+
 static struct xmm_world *(*const cases[])(void) = {
     [XMM_INV_REFCOUNT] = inv_refcount,
     [XMM_INV_OWNERSHIP] = inv_ownership,
@@ -162,6 +174,7 @@ static struct xmm_world *(*const cases[])(void) = {
     [XMM_INV_LOCK_ORDER] = inv_lock_order,
     [XMM_INV_MPU_REGIONS] = inv_mpu_regions,
     [XMM_INV_ACCOUNTING] = inv_accounting,
+    [XMM_INV_GRANT_PIN] = inv_grant_pin,
 };
 _Static_assert(sizeof(cases) / sizeof(cases[0]) == XMM_INV_COUNT,
                "every invariant needs a corruption in test_checker_checked.c");
