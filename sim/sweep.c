@@ -171,7 +171,7 @@ static int sweep_run(struct sweep *s, const struct sim_run_opts *base, uint64_t 
 {
     struct sim_run_hooks h = {
         .ctx = s,
-        .allocator = { heap_alloc, heap_free, &s->heap },
+        .allocator = { .alloc = heap_alloc, .free = heap_free, .ctx = &s->heap },
         .before_step = sweep_before,
         .after_step = sweep_after,
         .world_freed = sweep_freed,
