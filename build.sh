@@ -10,10 +10,11 @@ cd "$(dirname "$0")"
 
 # libxml2-utils: xmllint validates `xmm-sim run --format junit` and the SVG of
 # `xmm-sim plot` in the tests;
-# man-db: `man -l` renders the generated xmm-sim(1) in the tests.
+# man-db: `man -l` renders the generated xmm-sim(1) in the tests;
+# valgrind: memcheck of xmm-sim over every scenario (ctest label valgrind).
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
           libglib2.0-dev libfdt-dev libyaml-dev device-tree-compiler libjudy-dev
-          libxml2-utils man-db)
+          libxml2-utils man-db valgrind)
 JOBS=${JOBS:-$(nproc)}
 
 usage() {

@@ -35,12 +35,14 @@
 
 /*
  * S_INLINE is not a peer: the same radix walked by a copy of p2m_get's loop
- * compiled into the benchmark, to show what the out-of-line call costs.
+ * compiled into the benchmark, to show what the out-of-line call costs;
+ * S_LOOKUP_INL neither: xmm_p2m_lookup's own body (p2m_lookup_one) so
+ * compiled.  S_MANY is the batched public call, xmm_p2m_lookup_many.
  */
-enum { S_RADIX, S_LOOKUP, S_INLINE, S_FLAT, S_JUDY, S_GHASH, S_COUNT };
+enum { S_RADIX, S_LOOKUP, S_MANY, S_INLINE, S_LOOKUP_INL, S_FLAT, S_JUDY, S_GHASH, S_COUNT };
 static const char *const s_name[S_COUNT] = {
-    "radix p2m_get", "radix xmm_p2m_lookup", "radix walk inlined", "flat array", "JudyL",
-    "GHashTable",
+    "radix p2m_get", "radix xmm_p2m_lookup", "radix lookup_many", "radix walk inlined",
+    "lookup body inlined", "flat array", "JudyL", "GHashTable",
 };
 
 struct result {
@@ -57,6 +59,7 @@ struct bench {
     uint64_t n, lookups, dep_lookups, range;
     uint64_t zero; /* 0, read at run time: makes the latency chain opaque */
     uint64_t *seq; /* gfns to look up */
+    xmm_gfn_t *gseq; /* the same, typed, for xmm_p2m_lookup_many */
     struct xmm_world *w;
     const struct xmm_domain *d;
     uint64_t *flat;
@@ -112,7 +115,7 @@ static void build_radix(struct bench *b)
             exit(2);
         }
     t1 = bench_now_ns();
-    for (int s = S_RADIX; s <= S_INLINE; s++) {
+    for (int s = S_RADIX; s <= S_LOOKUP_INL; s++) {
         b->r[s].present = true;
         b->r[s].insert_ns = (double)(t1 - t0) / (double)b->n;
         b->r[s].model_bytes = (double)xmm_p2m_node_count(b->w, DOM) *
@@ -214,6 +217,16 @@ static inline uint64_t get_lookup(const struct bench *b, uint64_t gfn)
     return p2m_pack(xmm_mfn_x(e.mfn), e.type);
 }
 
+/* xmm_p2m_lookup's own body (p2m_lookup_one, core.h) compiled into the loop: the call's cost. */
+static inline uint64_t get_lookup_inl(const struct bench *b, uint64_t gfn)
+{
+    struct xmm_p2m_entry e;
+
+    if (p2m_lookup_one(b->w, DOM, xmm_gfn(gfn), &e))
+        return 0;
+    return p2m_pack(xmm_mfn_x(e.mfn), e.type);
+}
+
 /* p2m_get is inline in internal.h: this is the same walk compiled into the caller. */
 static inline uint64_t get_inline(const struct bench *b, uint64_t gfn)
 {
@@ -259,6 +272,35 @@ __attribute__((noinline)) static uint64_t run_lookup(const struct bench *b, bool
     LOOKUP_LOOPS(get_lookup);
 }
 
+/*
+ * The batched call over the same gfns, MANY_CHUNK at a time.  Its latency
+ * row is a chain of one-gfn calls (a batch cannot depend on itself).
+ */
+#define MANY_CHUNK 256
+__attribute__((noinline)) static uint64_t run_many(const struct bench *b, bool dep, uint64_t count)
+{
+    struct xmm_p2m_entry out[MANY_CHUNK];
+    uint64_t sum = 0, v = 0, zero = b->zero;
+
+    for (uint64_t i = 0; i < count; i += dep ? 1 : MANY_CHUNK) {
+        size_t m = dep ? 1 : (count - i < MANY_CHUNK ? (size_t)(count - i) : MANY_CHUNK);
+        xmm_gfn_t one = xmm_gfn(b->seq[i] + (v & zero));
+
+        xmm_p2m_lookup_many(b->w, DOM, dep ? &one : &b->gseq[i], m, out);
+        for (size_t k = 0; k < m; k++) {
+            v = out[k].type == XMM_P2M_INVALID ? 0 : p2m_pack(xmm_mfn_x(out[k].mfn), out[k].type);
+            sum += v;
+        }
+    }
+    return sum;
+}
+
+__attribute__((noinline)) static uint64_t run_lookup_inl(const struct bench *b, bool dep,
+                                                         uint64_t count)
+{
+    LOOKUP_LOOPS(get_lookup_inl);
+}
+
 __attribute__((noinline)) static uint64_t run_inline(const struct bench *b, bool dep, uint64_t count)
 {
     LOOKUP_LOOPS(get_inline);
@@ -280,7 +322,7 @@ __attribute__((noinline)) static uint64_t run_ghash(const struct bench *b, bool 
 }
 
 static uint64_t (*const runner[S_COUNT])(const struct bench *, bool, uint64_t) = {
-    run_radix, run_lookup, run_inline, run_flat, run_judy, run_ghash,
+    run_radix, run_lookup, run_many, run_inline, run_lookup_inl, run_flat, run_judy, run_ghash,
 };
 
 /* --- report --------------------------------------------------------------- */
@@ -365,7 +407,7 @@ static void setup(struct bench *b, uint64_t seed, unsigned reps)
            "dependent on the last result),\n           splitmix64 seed %#llx, best of %u\n",
            (unsigned long long)b->lookups, (unsigned long long)b->dep_lookups,
            (unsigned long long)seed, reps);
-    printf("radix      4 levels, node %zu bytes (512 x 8-byte entries + count)\n",
+    printf("radix      4 levels, node %zu bytes (512 x 8-byte entries)\n",
            sizeof(struct p2m_node));
     printf("flat range %llu gfns; THP: %s\n", (unsigned long long)b->range, thp);
 #ifndef XMM_BENCH_HAVE_JUDY
@@ -381,6 +423,9 @@ static void setup(struct bench *b, uint64_t seed, unsigned reps)
     s = seed;
     for (uint64_t i = 0; i < b->lookups; i++)
         b->seq[i] = gfn_of(bench_below(&s, b->n));
+    b->gseq = bench_xcalloc(b->lookups, sizeof(*b->gseq));
+    for (uint64_t i = 0; i < b->lookups; i++)
+        b->gseq[i] = xmm_gfn(b->seq[i]);
 
     build_radix(b);
     build_flat(b);
@@ -439,13 +484,15 @@ static bool report(const struct bench *b)
 
     printf("\nratios: peer ns/op / radix ns/op (higher is better for the radix); the targets are on "
            "throughput\n");
-    for (int k = S_RADIX; k <= S_LOOKUP; k++) {
+    for (int k = S_RADIX; k <= S_MANY; k++) {
         ratio_line(b, k, S_FLAT, 0.7);
         ratio_line(b, k, S_JUDY, 5.0);
         ratio_line(b, k, S_GHASH, 0.0);
     }
-    printf("  (not a target: the same radix with the walk inlined into the caller)\n");
+    printf("  (not targets: the same radix with the walk, and with xmm_p2m_lookup's whole body,\n"
+           "   inlined into the caller)\n");
     ratio_line(b, S_INLINE, S_FLAT, 0.0);
+    ratio_line(b, S_LOOKUP_INL, S_FLAT, 0.0);
     if (!b->r[S_JUDY].present)
         printf("  radix vs JudyL: not measured (JudyL skipped)\n");
     printf("lookup checksums: %s\n", bad ? "MISMATCH" : "all equal");
@@ -473,6 +520,7 @@ int main(int argc, char **argv)
 #endif
     free(b.flat);
     free(b.seq);
+    free(b.gseq);
     xmm_world_free(b.w);
     return bad ? 1 : 0;
 }

@@ -19,6 +19,7 @@
 #include "pool.h"
 #include "report.h"
 #include "scenario.h"
+#include "sweep.h"
 #include "value.h"
 
 static const struct sim_cli_opt run_opts[] = {
@@ -40,6 +41,12 @@ static const struct sim_cli_opt run_opts[] = {
       "run N files at a time on worker threads (default, and 0: one per online CPU); each "
       "file's report is held until the files before it are printed, so the output is the "
       "same bytes for any N" },
+    { "--fail-alloc-sweep", NULL,
+      "instead of judging each scenario, fail every allocation its steps make in turn "
+      "(once transient, once sticky): the step hit must return its family's out-of-memory "
+      "code and change nothing, the invariants must hold, the run must end cleanly and "
+      "xmm_world_free must give every block back; prints the allocation points and every "
+      "problem, exit 1 on any" },
     { "-v, --verbose", NULL,
       "one line per executed step with its tick and return code, and the report of an "
       "expected violation" },
@@ -53,7 +60,8 @@ static int cmd_run(int argc, char **argv);
 const struct sim_cli_cmd sim_cli_run = {
     .name = "run",
     .fn = cmd_run,
-    .synopsis = "[--format text|tap|json|junit] [--check MODE] [--out DIR] [--seed N] [--dump-at STEP] [-j N] [-v] FILE...",
+    .synopsis = "[--format text|tap|json|junit] [--check MODE] [--out DIR] [--seed N] [--dump-at STEP] "
+                "[-j N] [-v] [--fail-alloc-sweep] FILE...",
     .summary = "run scenario files and report each verdict",
     .description =
         "Each FILE is validated in full first; a file that does not load is reported (text: "
@@ -72,6 +80,7 @@ struct run_args {
     GPtrArray *files;
     GString *rerun; /* options repeated in the rerun hint */
     unsigned jobs;  /* -j: worker threads */
+    bool sweep;     /* --fail-alloc-sweep */
 };
 
 /* The value of an option given as `--opt VALUE` or `--opt=VALUE`. */
@@ -127,6 +136,8 @@ static int run_parse(int argc, char **argv, struct run_args *ra)
             return 0;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             ra->rep.verbose = true;
+        } else if (strcmp(a, "--fail-alloc-sweep") == 0) {
+            ra->sweep = true;
         } else if (opt_is(a, "--format")) {
             if (!(v = opt_value(argc, argv, &i, "--format")))
                 return sim_cli_usage_error(c, "--format needs a value (text, tap, json or junit)");
@@ -205,6 +216,21 @@ static size_t run_load(const GPtrArray *files, struct sim_batch_entry *e)
     return bad;
 }
 
+/* --fail-alloc-sweep over the files that loaded (sweep.c). */
+static int run_sweep(const struct sim_batch_entry *e, size_t count, const struct sim_run_opts *o)
+{
+    const struct sim_scenario **sc = g_new0(const struct sim_scenario *, count + 1);
+    size_t i, n = 0;
+    int rc;
+
+    for (i = 0; i < count; i++)
+        if (e[i].sc)
+            sc[n++] = e[i].sc;
+    rc = sim_sweep_alloc(sc, n, o, stdout);
+    g_free(sc);
+    return rc;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct sim_batch_entry *e;
@@ -223,11 +249,17 @@ static int cmd_run(int argc, char **argv)
         goto out;
     e = g_new0(struct sim_batch_entry, ra.files->len + 1);
     bad = run_load(ra.files, e);
+    if (ra.sweep) {
+        rc = run_sweep(e, ra.files->len, &ra.opts);
+        rc = bad ? SIM_EXIT_USAGE : rc;
+        goto done;
+    }
     ra.rep.rerun_opts = ra.rerun->str;
     sim_report_begin(&ra.rep, ra.files->len);
     sim_run_batch(e, ra.files->len, &ra.opts, &ra.rep, ra.jobs);
     sim_report_end(&ra.rep);
     rc = bad ? SIM_EXIT_USAGE : ra.rep.failed ? 1 : 0;
+done:
     for (i = 0; i < ra.files->len; i++)
         if (e[i].sc)
             sim_scenario_free(e[i].sc);

@@ -16,6 +16,14 @@ struct sim_exec {
     struct xmm_world *w;
     const struct sim_scenario *sc;
     const char *out_dir; /* --out: where ops write files */
+    /*
+     * fail_alloc: armed by the step, applied by the runner around each later
+     * step (the checker's own allocations are neither counted nor failed):
+     * `fa_left` more allocations succeed, then one fails (every one from then
+     * on when `fa_sticky`).
+     */
+    bool fa_armed, fa_sticky;
+    uint64_t fa_left;
 };
 
 /* Rows shared by most ops: the acting domain, then a gfn. */
@@ -49,6 +57,7 @@ enum { IA_DOM, IA_DEV, IA_ROWS };
 enum { DMA_DEV, DMA_GFN, DMA_WRITE, DMA_ROWS };
 enum { QU_DOM, QU_ROWS };
 enum { DT_DOM, DT_FILE, DT_ROWS };
+enum { FA_AFTER, FA_STICKY, FA_ROWS };
 enum { SH_FRAME, SH_FRAME_DOM, SH_FRAME_GFN, SH_DOMAIN, SH_P2M, SH_P2M_DOM, SH_P2M_GFN, SH_SHARE,
        SH_DEVICE, SH_ROWS };
 enum {
@@ -80,6 +89,7 @@ int sim_exec_map_mmio(struct sim_exec *x, const struct sim_res *a, struct sim_ex
 int sim_exec_remove_physmap(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
 int sim_exec_lookup(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
 int sim_exec_check(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
+int sim_exec_fail_alloc(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
 int sim_exec_show(struct sim_exec *x, const struct sim_res *a, struct sim_exec_out *o);
 
 /* Ops of the seed modules (exec_gnttab.c, exec_shinfo.c, exec_mpu.c, exec_ffa.c,

@@ -276,6 +276,11 @@ static void ex_step(struct ex *e)
                                    e->sc->vars[e->st->as_var]);
     } else if (strcmp(n, "check") == 0) {
         ex_check(e);
+    } else if (strcmp(n, "fail_alloc") == 0) {
+        /* The runner counts only the steps' allocations; the incremental
+         * check between steps here makes none. */
+        CALL("        xmm_world_fail_alloc(w, %V + 1, %V != 0);\n        rc = 0;\n", FA_AFTER,
+             FA_STICKY);
     } else {
         g_string_append_printf(o, "        rc = 0; /* %s: not replayed */\n", n);
     }

@@ -25,7 +25,9 @@ bool ld_fail(struct ld *l, const struct yt_node *n, const char *fmt, ...)
     l->err->line = n ? n->line : 1;
     l->err->col = n ? n->col : 1;
     va_start(ap, fmt);
-    vsnprintf(l->err->msg, sizeof(l->err->msg), fmt, ap);
+    /* A message cut at the buffer's end says so (a hostile file's long names). */
+    if (vsnprintf(l->err->msg, sizeof(l->err->msg), fmt, ap) >= (int)sizeof(l->err->msg))
+        memcpy(l->err->msg + sizeof(l->err->msg) - 4, "...", 4);
     va_end(ap);
     return false;
 }
@@ -96,21 +98,38 @@ static bool ld_number_node(struct ld *l, const struct yt_node *n, const char *wh
     return true;
 }
 
+/*
+ * A scalar as quoted in a message: at most 40 bytes, then "... (N bytes)",
+ * so a hostile file's megabyte scalar gives a message a reader can use.
+ */
+static const char *ld_clip(const char *v, char *buf, size_t len)
+{
+    size_t n = strlen(v);
+
+    if (n <= 40)
+        return v;
+    snprintf(buf, len, "%.40s... (%zu bytes)", v, n);
+    return buf;
+}
+
 /* Report a failed integer/size parse in words. */
 static bool ld_number_error(struct ld *l, const struct yt_node *n, const char *what,
                             enum sim_num r)
 {
+    char buf[80];
+    const char *v = ld_clip(n->value, buf, sizeof(buf));
+
     switch (r) {
     case SIM_NUM_NEGATIVE:
-        return ld_fail(l, n, "%s: negative number %s (must be >= 0)", what, n->value);
+        return ld_fail(l, n, "%s: negative number %s (must be >= 0)", what, v);
     case SIM_NUM_BAD_HEX:
-        return ld_fail(l, n, "%s: bad hex number '%s'", what, n->value);
+        return ld_fail(l, n, "%s: bad hex number '%s'", what, v);
     case SIM_NUM_OVERFLOW:
-        return ld_fail(l, n, "%s: number '%s' does not fit 64 bits", what, n->value);
+        return ld_fail(l, n, "%s: number '%s' does not fit 64 bits", what, v);
     case SIM_NUM_UNALIGNED:
-        return ld_fail(l, n, "%s: size %s is not a multiple of 4 KiB", what, n->value);
+        return ld_fail(l, n, "%s: size %s is not a multiple of 4 KiB", what, v);
     default:
-        return ld_fail(l, n, "%s: '%s' is not an integer (decimal or 0x hex)", what, n->value);
+        return ld_fail(l, n, "%s: '%s' is not an integer (decimal or 0x hex)", what, v);
     }
 }
 

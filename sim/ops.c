@@ -210,6 +210,13 @@ static const struct sim_arg export_dt_rows[DT_ROWS] = {
     [DT_FILE] = ROW_REQ("file", SIM_T_PATH, "output file, relative to --out (no `..`)"),
 };
 
+static const struct sim_arg fail_alloc_rows[FA_ROWS] = {
+    [FA_AFTER] = { .key = "after", .type = SIM_T_U64, .flags = SIM_ARG_REQUIRED, .parent = -1,
+                   .min = 0, .max = UINT32_MAX,
+                   .doc = "allocations later steps make successfully before one fails" },
+    [FA_STICKY] = ROW_BOOL("sticky", 0, "every allocation after the failing one fails too"),
+};
+
 static const struct sim_arg check_rows[CK_ROWS] = {
     [CK_DOMAIN] = ROW_OPT("domain", SIM_T_DOMID, 0, 0, "subject: a domain"),
     [CK_STATE] = { .key = "state", .type = SIM_T_ENUM, .parent = -1, .values = sim_domain_states,
@@ -419,6 +426,16 @@ const struct sim_op sim_ops[] = {
                  "/memory (its RAM banks), /hypervisor (reg: grant-table region, then its safe "
                  "ranges), /reserved-memory (one xen,safe-range child per range)",
       .example = "export_dt: {dom: 1, file: d1.dtb}" },
+    { .name = "fail_alloc", .module = "world",
+      OP_ROWS(fail_alloc_rows), .exec = sim_exec_fail_alloc,
+      .summary = "make one of the model's own allocations fail (xmm_world_fail_alloc): later "
+                 "steps make `after` allocations, the next one fails (and every one after it "
+                 "when sticky); the invariant checker's allocations between steps are not "
+                 "counted.  The step that hits it returns its family's out-of-memory code "
+                 "(ENOMEM, GNTST_no_space or GNTST_general_error, FFA_RET_NO_MEMORY) and "
+                 "changes nothing.  `xmm-sim run --fail-alloc-sweep` runs a scenario with this step "
+                 "once and does not sweep it",
+      .example = "fail_alloc: {after: 2, sticky: false}" },
     { .name = "check", .module = "check", .no_expect = true,
       OP_ROWS(check_rows), .exec = sim_exec_check,
       .summary = "assertions on the model; no state change (subjects below)",

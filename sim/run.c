@@ -38,6 +38,8 @@ struct run {
     struct sim_lines lines; /* the line of every step run so far, for timelines */
     size_t done;        /* steps run to the end without stopping the run */
     bool stopped;
+    const struct sim_run_hooks *hooks; /* never NULL (an empty set) */
+    bool lenient;       /* after_step said: expectations are no longer judged */
 };
 
 /* Record the failure (the first one only) with its one-line summary. */
@@ -258,7 +260,37 @@ static int run_world(struct run *r, const struct sim_run_opts *opts)
     uint64_t seed = opts->has_seed ? opts->seed : r->sc->seed;
 
     r->res->seed = seed;
-    return sim_world_build(&r->sc->world, seed, 0, &r->x.w);
+    return sim_world_build_alloc(&r->sc->world, seed, 0,
+                                 r->hooks->allocator.alloc ? &r->hooks->allocator : NULL,
+                                 &r->x.w);
+}
+
+/*
+ * Call the step's exec with fail_alloc's injection (if armed) around it: the
+ * allocations of the step are counted down, and the checker's between steps
+ * are neither counted nor failed.
+ */
+static int run_exec(struct run *r, const struct sim_step *st, const struct sim_res *args,
+                    struct sim_exec_out *out)
+{
+    struct xmm_world *w = r->x.w;
+    bool inject = r->x.fa_armed;
+    uint64_t calls = xmm_world_alloc_count(w), fails = xmm_world_alloc_failures(w);
+    int rc;
+
+    if (inject)
+        xmm_world_fail_alloc(w, r->x.fa_left + 1, r->x.fa_sticky);
+    rc = st->op->exec(&r->x, args, out);
+    if (!inject)
+        return rc;
+    xmm_world_fail_alloc(w, 0, false);
+    if (xmm_world_alloc_failures(w) != fails)
+        r->x.fa_armed = r->x.fa_sticky; /* sticky: every later allocation fails */
+    if (r->x.fa_armed)
+        r->x.fa_left = xmm_world_alloc_failures(w) != fails
+                           ? 0
+                           : r->x.fa_left - (xmm_world_alloc_count(w) - calls);
+    return rc;
 }
 
 /* Execute one step (number is 1-based); false when the run stops after it. */
@@ -315,7 +347,9 @@ static bool run_step(void *ctx, const struct sim_step *st, size_t number)
         return false;
     }
     memset(&out, 0, sizeof(out));
-    rc = st->op->exec(&r->x, args, &out);
+    if (r->hooks->before_step)
+        r->hooks->before_step(r->hooks->ctx, r->x.w, number);
+    rc = run_exec(r, st, args, &out);
     /* The reason of this step's refusal, before the checker's calls clear it. */
     g_strlcpy(reason, rc ? xmm_world_last_error(r->x.w) : "", sizeof(reason));
     if (st->as_var >= 0) {
@@ -340,6 +374,14 @@ static bool run_step(void *ctx, const struct sim_step *st, size_t number)
         r->cb(r->cb_ctx, r->sc, &ev);
     g_free(out.show);
     out.show = NULL;
+    if (r->hooks->after_step && r->hooks->after_step(r->hooks->ctx, &ev))
+        r->lenient = true;
+    if (r->lenient) {
+        /* Expectations are not judged; invariants still are. */
+        ev.rc_ok = true;
+        out.check_failed = false;
+        out.msg[0] = '\0';
+    }
     r->res->steps_run = number;
     stop = run_step_checks(r, mode, number);
     if (stop && r->res->pass) {
@@ -354,6 +396,8 @@ static bool run_step(void *ctx, const struct sim_step *st, size_t number)
     r->done = number;
     return true;
 }
+
+static const struct sim_run_hooks no_hooks;
 
 /* Build the world, run the steps, sweep at the end, tear down. */
 int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_step_cb cb,
@@ -374,12 +418,15 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_
     r.res = res;
     r.x.sc = sc;
     r.x.out_dir = opts->out_dir ? opts->out_dir : ".";
+    r.hooks = opts->hooks ? opts->hooks : &no_hooks;
     rc = run_world(&r, opts);
     if (rc != 0) {
         run_fail(&r, SIM_FAIL_SETUP, 0, "world: setting up the world failed (%s)",
                  xmm_strerror(rc));
         xmm_world_free(r.x.w);
         sim_lines_free(&r.lines);
+        if (r.hooks->world_freed)
+            r.hooks->world_freed(r.hooks->ctx);
         res->where = g_strdup("world setup");
         return 1;
     }
@@ -424,10 +471,13 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *opts, sim_
     if (res->fail != SIM_FAIL_NONE)
         res->pass = false;
     res->summary = sim_world_summary(r.x.w);
-    if (opts->keep_world)
+    if (opts->keep_world) {
         res->world = r.x.w;
-    else
+    } else {
         xmm_world_free(r.x.w);
+        if (r.hooks->world_freed)
+            r.hooks->world_freed(r.hooks->ctx);
+    }
     g_free(r.var_val);
     g_free(r.var_step);
     g_free(r.var_bound);

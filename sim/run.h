@@ -12,12 +12,34 @@
 
 #include "scenario.h"
 
+struct sim_step_event;
+
+/*
+ * Hooks for tools that drive a run from outside (the allocation-failure
+ * sweep, sweep.c).  Every member may be NULL / zero.
+ */
+struct sim_run_hooks {
+    void *ctx;
+    struct xmm_allocator allocator; /* the world's allocator (alloc NULL: libc) */
+    /* Step `number` is about to run (its arguments resolved). */
+    void (*before_step)(void *ctx, struct xmm_world *w, size_t number);
+    /*
+     * Step ran; return true to stop judging the scenario's own expectations
+     * (return codes, checks, violations) from this step on: the run goes on
+     * to the last step or the first step whose variables have no value.
+     */
+    bool (*after_step)(void *ctx, const struct sim_step_event *ev);
+    /* The world has been freed. */
+    void (*world_freed)(void *ctx);
+};
+
 struct sim_run_opts {
     int check_override; /* -1, or enum sim_checks from --check */
     bool has_seed;      /* --seed given: overrides the scenario's seed */
     uint64_t seed;
     const char *out_dir; /* --out; NULL = current directory */
     bool keep_world;     /* hand the world to the result (explain, plot) instead of freeing it */
+    const struct sim_run_hooks *hooks; /* NULL: none */
 };
 
 enum sim_fail_kind {

@@ -213,8 +213,14 @@ static void yt_scalar(struct yt_builder *b, const yaml_event_t *ev)
     struct yt_node *n = yt_node_new(b, YT_SCALAR, ev->start_mark);
     size_t len = ev->data.scalar.length;
 
-    n->value = g_strndup((const char *)ev->data.scalar.value, len);
     n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    if (len > YT_MAX_SCALAR_BYTES) {
+        n->value = g_strdup(""); /* not copied: libyaml's buffer is the only one */
+        yt_fail(b, n->line, n->col, "scalar too long (%zu bytes, at most %u)", len,
+                YT_MAX_SCALAR_BYTES);
+        return;
+    }
+    n->value = g_strndup((const char *)ev->data.scalar.value, len);
     if (strlen(n->value) != len) {
         yt_fail(b, n->line, n->col, "string contains a NUL character");
         return;

@@ -25,6 +25,7 @@
 #define YT_MAX_DEPTH 64u
 #define YT_MAX_NODES 1000000u    /* kept in memory at once */
 #define YT_MAX_ITEM_NODES 65536u /* in one streamed step */
+#define YT_MAX_SCALAR_BYTES (1u << 20) /* one scalar (names, notes, descriptions) */
 
 enum yt_kind { YT_SCALAR = 0, YT_SEQ, YT_MAP };
 

@@ -152,9 +152,12 @@ static void check_used_frame(const struct xmm_world *w, uint32_t idx, const stru
     if (r->ram_other)
         FRAME_V(XMM_INV_P2M_TYPE, "RAM-mapped by %u domain(s) other than its owner %u",
                 r->ram_other, (unsigned)pg->owner);
-    if (r->ram_maps == UINT16_MAX)
+    if (r->ram_maps == RMAP_RAM_MAX)
         FRAME_V(XMM_INV_P2M_TYPE, "RAM-mapped more than %u times: too many aliases to track",
-                UINT16_MAX - 1);
+                RMAP_RAM_MAX - 1);
+    if (r->grant_maps == RMAP_GRANT_MAX)
+        FRAME_V(XMM_INV_P2M_TYPE, "grant-mapped more than %u times: too many to track",
+                RMAP_GRANT_MAX - 1);
     if (!xenheap)
         return;
     if (r->ram_maps > 1)
@@ -322,14 +325,14 @@ static void rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm,
             if (xmm_p2m_is_foreign(t))
                 rm[mfn - w->ram_base].refs++;
             else if (xmm_p2m_is_grant(t)) {
-                if (rm[mfn - w->ram_base].grant_maps != UINT16_MAX)
+                if (rm[mfn - w->ram_base].grant_maps != RMAP_GRANT_MAX)
                     rm[mfn - w->ram_base].grant_maps++;
             } else if (xmm_p2m_is_ram(t)) {
                 struct xmm_rmap *r = &rm[mfn - w->ram_base];
 
-                if (r->ram_maps != UINT16_MAX)
+                if (r->ram_maps != RMAP_RAM_MAX)
                     r->ram_maps++;
-                if (w->frames[mfn - w->ram_base].owner != d->id && r->ram_other != UINT8_MAX)
+                if (w->frames[mfn - w->ram_base].owner != d->id && r->ram_other != RMAP_OTHER_MAX)
                     r->ram_other++;
             } else if (t == XMM_P2M_IOMMU_MAP_RW || t == XMM_P2M_IOMMU_MAP_RO)
                 rm[mfn - w->ram_base].reach++;

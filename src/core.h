@@ -69,19 +69,35 @@ static_assert(sizeof(struct xmm_page) <= 32, "a frame table entry must fit in 32
  * Kept up to date at the single places where holders appear and go (P2M
  * leaf writes, module records); the full sweep recomputes it from scratch.
  */
-struct xmm_rmap {
-    uint32_t refs;      /* foreign P2M entries, maptrack entries, pins, holds */
-    uint16_t ram_maps;  /* RAM-typed P2M entries pointing here (saturates) */
+/*
+ * Seven bytes per frame, packed (the 48-byte-per-frame budget: 32 for the
+ * frame, 8 for the P2M leaf, 7 here).  Each count has a width; past it the
+ * frame is reported, never skipped (check.c).
+ */
+struct __attribute__((packed)) xmm_rmap {
     /*
-     * Grant P2M entries pointing here (saturates).  They hold no reference:
-     * the maptrack entry does (grant_table.c), and the P2M entry may go
-     * first (remove_physmap, an overwrite) or outlive it (unmap_common at
-     * another host address).
+     * Foreign P2M entries, maptrack entries, pins, holds: 24 bits.  A frame
+     * with more holders than that (the count itself goes to 2^32 - 1) wraps
+     * the field and both checks report a `refcount` mismatch.
      */
-    uint16_t grant_maps;
-    uint8_t ram_other;  /* of those, by a domain that is not the owner (saturates) */
-    uint8_t reach;      /* unreferenced reachers: stale device TLB entries ... */
+    uint32_t refs : 24;
+    uint32_t reach : 8; /* unreferenced reachers: stale device TLB entries ... */
+    /* RAM-typed P2M entries pointing here (saturates at RMAP_RAM_MAX, reported) */
+    uint32_t ram_maps : 10;
+    uint32_t ram_other : 2; /* of those, by a domain that is not the owner (saturates) */
+    /*
+     * Grant P2M entries pointing here (saturates at RMAP_GRANT_MAX,
+     * reported).  They hold no reference: the maptrack entry does
+     * (grant_table.c), and the P2M entry may go first (remove_physmap, an
+     * overwrite) or outlive it (unmap_common at another host address).
+     */
+    uint32_t grant_maps : 12;
 };
+static_assert(sizeof(struct xmm_rmap) == 7, "the checker's index is 7 bytes per frame");
+#define RMAP_RAM_MAX 1023u  /* ram_maps saturates here: the checker reports the frame */
+#define RMAP_OTHER_MAX 3u   /* ram_other saturates here (any non-zero value is a violation) */
+#define RMAP_GRANT_MAX 4095u /* grant_maps saturates here: the checker reports the frame */
+#define RMAP_REACH_MAX 255u
 
 struct xmm_plist {
     uint32_t head, tail;
@@ -97,11 +113,16 @@ struct xmm_plist {
 #define P2M_TYPE_MASK (UINT64_C(0xF) << P2M_TYPE_SHIFT)
 #define P2M_MFN_MASK ((UINT64_C(1) << 40) - 1)
 
+/*
+ * Exactly one 4 KiB page, as Arm's tables: whether a node is the world's
+ * empty one is known from its address (struct xmm_p2m's `empty`), and
+ * whether a real node holds anything from its slots, so a node keeps no
+ * count beside them.
+ */
 struct p2m_node {
     uint64_t e[P2M_ENTRIES]; /* levels 0-2: child pointer; level 3: leaf */
-    uint32_t used;           /* non-empty slots (children that are not the empty node) */
-    uint32_t sentinel;       /* 1: the world's shared empty node of its level */
 };
+static_assert(sizeof(struct p2m_node) == 4096, "a P2M node is one 4 KiB page");
 
 struct xmm_p2m {
     struct p2m_node *root;
@@ -111,6 +132,7 @@ struct xmm_p2m {
      * guests whose address space fits (VTCR_EL2.SL0).
      */
     struct p2m_node *low;
+    const struct p2m_node *empty; /* the world's empty node of each level */
     uint64_t entries;
     uint64_t nodes;
 };
@@ -415,7 +437,7 @@ static inline void frame_set_owner(struct xmm_world *w, uint32_t idx, xmm_domid_
     struct xmm_rmap *r = &w->rmap[idx];
 
     w->frames[idx].owner = owner;
-    r->ram_other = (uint8_t)(r->ram_maps > UINT8_MAX ? UINT8_MAX : r->ram_maps);
+    r->ram_other = r->ram_maps > RMAP_OTHER_MAX ? RMAP_OTHER_MAX : r->ram_maps;
 }
 /* Give a free frame to dom: PGC_allocated|1, page list, tot_pages, domain ref. */
 void frame_assign(struct xmm_world *w, struct xmm_domain *d, uint32_t idx);
@@ -524,15 +546,46 @@ static inline uint64_t p2m_entry_mfn(uint64_t e) { return e & P2M_MFN_MASK; }
  * slots point at the next empty node, the last one is all zeros), so the
  * walk is four loads without a branch.
  */
-static inline uint64_t p2m_get(const struct xmm_p2m *p, uint64_t gfn)
+/* The level-2 node on gfn's path (the world's empty one if there is none). */
+static inline const struct p2m_node *p2m_level2(const struct xmm_p2m *p, uint64_t gfn)
 {
     const struct p2m_node *n = (gfn >> 27) ? (const struct p2m_node *)(uintptr_t)
                                                   p->root->e[(gfn >> 27) & (P2M_ENTRIES - 1)]
                                             : p->low;
 
-    n = (const struct p2m_node *)(uintptr_t)n->e[(gfn >> 18) & (P2M_ENTRIES - 1)];
+    return (const struct p2m_node *)(uintptr_t)n->e[(gfn >> 18) & (P2M_ENTRIES - 1)];
+}
+static inline uint64_t p2m_get(const struct xmm_p2m *p, uint64_t gfn)
+{
+    const struct p2m_node *n = p2m_level2(p, gfn);
+
     n = (const struct p2m_node *)(uintptr_t)n->e[(gfn >> 9) & (P2M_ENTRIES - 1)];
     return n->e[gfn & (P2M_ENTRIES - 1)];
+}
+/*
+ * xmm_p2m_lookup's body, inline so a benchmark can compile the same code
+ * into its loop.  The common case first: a known domain (one load: the
+ * table by id), a gfn in range, a mapping.
+ */
+static inline int p2m_lookup_one(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
+                                 struct xmm_p2m_entry *out)
+{
+    const struct xmm_domain *d = domain_by_id(w, dom);
+    uint64_t e;
+
+    if (__builtin_expect(d != NULL && gfn.g < XMM_FRAME_LIMIT, 1)) {
+        e = p2m_get(&d->p2m, gfn.g);
+        if (__builtin_expect(e != 0, 1)) {
+            out->mfn = xmm_mfn(p2m_entry_mfn(e));
+            out->type = p2m_entry_type(e);
+            return 0;
+        }
+    }
+    out->mfn = XMM_INVALID_MFN;
+    out->type = XMM_P2M_INVALID;
+    if (!d)
+        return -XMM_ESRCH;
+    return gfn.g >= XMM_FRAME_LIMIT ? -XMM_EINVAL : -XMM_ENOENT;
 }
 /* Set up the world's empty node of each level (once, at world creation). */
 void p2m_world_init(struct xmm_world *w);

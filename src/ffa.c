@@ -40,6 +40,7 @@ struct ffa_share {
     uint32_t retries;
     int last_error;
     uint32_t count;
+    struct ffa_share *next; /* on the parked or leaked list */
     xmm_mfn_t mfns[];
 };
 
@@ -54,10 +55,14 @@ struct ffa_ctx {
     xmm_domid_t dom;
 };
 
-/* Records that left their domain: parked or leaked frames stay pinned. */
+/*
+ * Records that left their domain: parked or leaked frames stay pinned.
+ * Linked through the records themselves, oldest first, so that moving a
+ * record there needs no memory: a teardown can always settle it.
+ */
 struct ffa_list {
-    struct ffa_share **v;
-    size_t count, cap;
+    struct ffa_share *head, *tail;
+    size_t count;
 };
 
 struct ffa_world {
@@ -113,9 +118,13 @@ int xmm_spmc_attach(struct xmm_world *w, const struct xmm_spmc_ops *ops, void *c
 
 static void list_free(struct xmm_world *w, struct ffa_list *l)
 {
-    for (size_t i = 0; i < l->count; i++)
-        xmm_free(w, l->v[i], share_size(l->v[i]->count));
-    xmm_free(w, l->v, l->cap * sizeof(*l->v));
+    struct ffa_share *s = l->head, *next;
+
+    for (; s; s = next) {
+        next = s->next;
+        xmm_free(w, s, share_size(s->count));
+    }
+    memset(l, 0, sizeof(*l));
 }
 
 void ffa_world_fini(struct xmm_world *w)
@@ -472,12 +481,15 @@ static void teardown_start(struct xmm_world *w, struct xmm_domain *d)
     hold_sync(w, d);
 }
 
-static int list_push(struct xmm_world *w, struct ffa_list *l, struct ffa_share *s)
+static void list_push(struct ffa_list *l, struct ffa_share *s)
 {
-    if (xmm_array_grow(w, &l->v, &l->cap, l->count, l->count + 1, sizeof(*l->v), 8))
-        return -XMM_ENOMEM;
-    l->v[l->count++] = s;
-    return 0;
+    s->next = NULL;
+    if (l->tail)
+        l->tail->next = s;
+    else
+        l->head = s;
+    l->tail = s;
+    l->count++;
 }
 
 /*
@@ -527,9 +539,9 @@ static uint32_t pins_on(const struct xmm_world *w, const struct xmm_domain *d, x
         for (uint32_t p = 0; p < ffa_of(d)->shares[i]->count; p++)
             n += xmm_mfn_eq(ffa_of(d)->shares[i]->mfns[p], mfn);
     for (int l = 0; l < 2; l++)
-        for (size_t i = 0; i < lists[l]->count; i++)
-            for (uint32_t p = 0; p < lists[l]->v[i]->count; p++)
-                n += xmm_mfn_eq(lists[l]->v[i]->mfns[p], mfn);
+        for (const struct ffa_share *s = lists[l]->head; s; s = s->next)
+            for (uint32_t p = 0; p < s->count; p++)
+                n += xmm_mfn_eq(s->mfns[p], mfn);
     return n;
 }
 
@@ -557,8 +569,8 @@ static bool park_ready(const struct xmm_world *w, const struct xmm_domain *d,
 /*
  * A share the SP will not give back.  Returns true if the record left the
  * domain (park, leak, free); false if it stays (zombie; park while another
- * reference holds one of its frames; or no memory to record the move: it
- * is tried again later).
+ * reference holds one of its frames: it is tried again later).  Needs no
+ * memory.
  */
 static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
 {
@@ -571,14 +583,14 @@ static bool refuse(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
 
     switch (w->policy.ffa_refused) {
     case XMM_FFA_REFUSED_PARK:
-        if (!park_ready(w, d, s) || list_push(w, &f->parked, s))
+        if (!park_ready(w, d, s))
             return false;
+        list_push(&f->parked, s);
         for (uint32_t p = 0; p < s->count; p++)
             park_frame(w, d, s->mfns[p], s->gfn + p, s->sp);
         break;
     case XMM_FFA_REFUSED_LEAK:
-        if (list_push(w, &f->leaked, s))
-            return false;
+        list_push(&f->leaked, s);
         ffa_of(d)->leaked++;
         f->stats.frames_leaked += s->count;
         break;
@@ -764,9 +776,9 @@ static const struct ffa_share *record_of(const struct xmm_world *w, xmm_ffa_hand
             return ffa_of(w->doms[i])->shares[j];
     }
     for (int l = 0; l < 2; l++)
-        for (size_t i = 0; i < lists[l]->count; i++)
-            if (lists[l]->v[i]->handle == handle)
-                return lists[l]->v[i];
+        for (const struct ffa_share *s = lists[l]->head; s; s = s->next)
+            if (s->handle == handle)
+                return s;
     return NULL;
 }
 
@@ -851,10 +863,10 @@ void ffa_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
     for (size_t i = 0; i < w->dom_count; i++)
         for (uint32_t j = 0; ffa_of(w->doms[i]) && j < ffa_of(w->doms[i])->count; j++)
             add_pins(ffa_of(w->doms[i])->shares[j], w, rm);
-    for (size_t i = 0; i < ffa_world_of(w)->parked.count; i++)
-        add_pins(ffa_world_of(w)->parked.v[i], w, rm);
-    for (size_t i = 0; i < ffa_world_of(w)->leaked.count; i++)
-        add_pins(ffa_world_of(w)->leaked.v[i], w, rm);
+    for (const struct ffa_share *s = ffa_world_of(w)->parked.head; s; s = s->next)
+        add_pins(s, w, rm);
+    for (const struct ffa_share *s = ffa_world_of(w)->leaked.head; s; s = s->next)
+        add_pins(s, w, rm);
 }
 
 struct reach_ctx {
@@ -913,10 +925,10 @@ void xmm_ffa_for_each_pin(const struct xmm_world *w, xmm_ffa_reach_fn fn, void *
     for (size_t i = 0; i < w->dom_count; i++)
         for (uint32_t j = 0; ffa_of(w->doms[i]) && j < ffa_of(w->doms[i])->count; j++)
             pins_of(ffa_of(w->doms[i])->shares[j], fn, arg);
-    for (size_t i = 0; i < ffa_world_of(w)->parked.count; i++)
-        pins_of(ffa_world_of(w)->parked.v[i], fn, arg);
-    for (size_t i = 0; i < ffa_world_of(w)->leaked.count; i++)
-        pins_of(ffa_world_of(w)->leaked.v[i], fn, arg);
+    for (const struct ffa_share *s = ffa_world_of(w)->parked.head; s; s = s->next)
+        pins_of(s, fn, arg);
+    for (const struct ffa_share *s = ffa_world_of(w)->leaked.head; s; s = s->next)
+        pins_of(s, fn, arg);
 }
 
 void xmm_ffa_for_each_reach(const struct xmm_world *w, xmm_ffa_reach_fn fn, void *arg)
@@ -988,10 +1000,10 @@ static uint64_t ffa_world_digest(const struct xmm_world *w)
         return 0;
     h = mix64(f->vmd_global_count ^ ((uint64_t)f->parked.count << 32) ^
               ((uint64_t)f->leaked.count << 48));
-    for (size_t i = 0; i < f->parked.count; i++)
-        h = share_digest(h, f->parked.v[i]);
-    for (size_t i = 0; i < f->leaked.count; i++)
-        h = share_digest(mix64(h ^ 1), f->leaked.v[i]);
+    for (const struct ffa_share *s = f->parked.head; s; s = s->next)
+        h = share_digest(h, s);
+    for (const struct ffa_share *s = f->leaked.head; s; s = s->next)
+        h = share_digest(mix64(h ^ 1), s);
     return mix64(h ^ spmc_stub_digest(w));
 }
 
@@ -1032,21 +1044,15 @@ static int ffa_domain_clone(struct xmm_world *c, struct xmm_domain *nd, const st
     return 0;
 }
 
+/* Copy a list of parked or leaked records, in order; n is empty on entry. */
 static int list_clone(struct xmm_world *c, const struct ffa_list *l, struct ffa_list *n)
 {
-    n->v = NULL;
-    n->count = n->cap = 0;
-    if (!l->cap)
-        return 0;
-    n->v = xmm_alloc(c, l->cap * sizeof(*n->v));
-    if (!n->v)
-        return -XMM_ENOMEM;
-    n->cap = l->cap;
-    for (size_t i = 0; i < l->count; i++) {
-        n->v[i] = share_clone(c, l->v[i]);
-        if (!n->v[i])
+    for (const struct ffa_share *s = l->head; s; s = s->next) {
+        struct ffa_share *copy = share_clone(c, s);
+
+        if (!copy)
             return -XMM_ENOMEM;
-        n->count = i + 1;
+        list_push(n, copy);
     }
     return 0;
 }
@@ -1070,8 +1076,7 @@ static int ffa_world_clone(struct xmm_world *c, const struct xmm_world *w)
     *n = *f;
     n->ops = NULL;
     n->ctx = NULL;
-    n->parked.v = n->leaked.v = NULL;
-    n->parked.count = n->parked.cap = n->leaked.count = n->leaked.cap = 0;
+    n->parked = n->leaked = (struct ffa_list){ NULL, NULL, 0 };
     c->mod[XMM_MOD_FFA] = n;
     rc = list_clone(c, &f->parked, &n->parked);
     if (!rc)

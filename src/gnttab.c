@@ -31,6 +31,13 @@ struct grant_entry {
 struct active_entry {
     uint32_t pin_rw, pin_ro;
     uint64_t mfn;
+    /*
+     * The checker's index (grant_pin): maptrack entries of any domain that
+     * name this entry, read-write and read-only.  Kept where maptrack
+     * entries are filled and freed, never where pins change, so a pin
+     * taken or dropped without its mapping shows up.
+     */
+    uint32_t mt_rw, mt_ro;
 };
 
 /*
@@ -250,6 +257,21 @@ static struct active_entry *active_of(struct gnttab *gt, xmm_grant_ref_t ref)
 {
     frame_use(gt, ref);
     return &gt->active[ref / EPF][ref % EPF];
+}
+
+/*
+ * For the checker's own tests (tests/unit/corrupt.h): the pin count of d's
+ * entry `ref` of one kind, or NULL when there is no such entry.
+ */
+uint32_t *gnttab_pin_slot(struct xmm_domain *d, xmm_grant_ref_t ref, bool rw)
+{
+    struct gnttab *gt = gnttab_of(d);
+    struct active_entry *a;
+
+    if (!gt || ref >= gt->nr_frames * EPF)
+        return NULL;
+    a = active_of(gt, ref);
+    return rw ? &a->pin_rw : &a->pin_ro;
 }
 
 /* --- guest side ------------------------------------------------------------ */
@@ -557,6 +579,7 @@ int xmm_gnttab_map(struct xmm_world *w, xmm_domid_t dom, xmm_domid_t from, xmm_g
     m->from = from;
     m->from_inc = rd->inc;
     m->flags = MT_INUSE | (readonly ? 0 : MT_RW);
+    readonly ? a->mt_ro++ : a->mt_rw++; /* grant_pin's index */
     w->rmap[mfn - w->ram_base].refs++; /* the maptrack entry holds the reference */
     domain_touch(w, ld);
     lock_take(w, LOCK_P2M);
@@ -593,6 +616,8 @@ static void unmap_complete(struct xmm_world *w, struct xmm_domain *ld, uint32_t 
             a->pin_rw--;
         else if (!rw && a->pin_ro)
             a->pin_ro--;
+        assert(rw ? a->mt_rw > 0 : a->mt_ro > 0);
+        rw ? a->mt_rw-- : a->mt_ro--; /* grant_pin's index */
         if (!a->pin_rw)
             ge->flags &= (uint16_t)~XMM_GTF_writing;
         if (!a->pin_rw && !a->pin_ro)
@@ -862,6 +887,102 @@ bool gnttab_mapping_live(const struct xmm_domain *d, uint64_t gfn, uint64_t mfn)
     return false;
 }
 
+/*
+ * grant_pin: an active entry's pins are its live host mappings.  Xen's
+ * map_grant_ref adds GNTPIN_hstw_inc or GNTPIN_hstr_inc to act->pin for a
+ * GNTMAP_host_map (device maps add GNTPIN_dev*_inc; libxmm maps host only)
+ * and records the flags in the maptrack entry; unmap_common_complete and
+ * gnttab_release_mappings take the same amount off when that entry goes.
+ * So between hypercalls pin_rw (pin_ro) is the number of maptrack entries
+ * of any domain naming the entry without (with) GNTMAP_readonly.
+ * Incremental: the pins of a dirty domain's entries against the index.
+ */
+static void check_pins(const struct xmm_domain *d, struct xmm_check_report *rep)
+{
+    const struct gnttab *gt = gnttab_of(d);
+
+    for (uint32_t f = 0; f < gt->nr_frames; f++)
+        for (uint32_t j = 0; j < EPF; j++) {
+            const struct active_entry *a = &gt->active[f][j];
+
+            if (a->pin_rw == a->mt_rw && a->pin_ro == a->mt_ro)
+                continue;
+            check_report(rep, XMM_INV_GRANT_PIN, XMM_SUBJECT_DOMAIN, a->mfn, d->id, 0,
+                         "grant ref %u of d%u is pinned %u rw + %u ro, but %u rw + %u ro "
+                         "maptrack entries map it",
+                         f * EPF + j, (unsigned)d->id, a->pin_rw, a->pin_ro, a->mt_rw, a->mt_ro);
+        }
+}
+
+/* Maptrack entries of every domain naming (rd, ref): the index recounted. */
+static void count_mappers(const struct xmm_world *w, const struct xmm_domain *rd, uint32_t ref,
+                          uint32_t *rw, uint32_t *ro)
+{
+    *rw = *ro = 0;
+    for (size_t i = 0; i < w->dom_count; i++) {
+        const struct gnttab *gt = gnttab_of(w->doms[i]);
+
+        for (uint32_t h = 0; gt && h < mt_limit(gt); h++) {
+            const struct maptrack_entry *m = mt_entry(gt, h);
+
+            if ((m->flags & MT_INUSE) && m->from == rd->id && m->from_inc == rd->inc &&
+                m->ref == ref)
+                (m->flags & MT_RW) ? (*rw)++ : (*ro)++;
+        }
+    }
+}
+
+static void check_index_of(const struct xmm_world *w, const struct xmm_domain *rd, uint32_t ref,
+                           struct xmm_check_report *rep)
+{
+    const struct active_entry *a = &gnttab_of(rd)->active[ref / EPF][ref % EPF];
+    uint32_t rw, ro;
+
+    count_mappers(w, rd, ref, &rw, &ro);
+    if (rw != a->mt_rw || ro != a->mt_ro)
+        check_report(rep, XMM_INV_GRANT_PIN, XMM_SUBJECT_DOMAIN, a->mfn, rd->id, 0,
+                     "grant ref %u of d%u: %u rw + %u ro maptrack entries map it, the index "
+                     "says %u rw + %u ro",
+                     ref, (unsigned)rd->id, rw, ro, a->mt_rw, a->mt_ro);
+}
+
+/*
+ * Full sweep only: the index itself, recounted from every maptrack (for
+ * entries the index or the pins count, and entries a mapping names).
+ */
+static void gnttab_check_full(const struct xmm_world *w, const struct xmm_rmap *rm,
+                              struct xmm_check_report *rep)
+{
+    (void)rm;
+    for (size_t i = 0; i < w->dom_count; i++) {
+        const struct xmm_domain *rd = w->doms[i];
+        const struct gnttab *gt = gnttab_of(rd);
+
+        for (uint32_t ref = 0; gt && ref < gt->nr_frames * EPF; ref++) {
+            const struct active_entry *a = &gt->active[ref / EPF][ref % EPF];
+
+            if (a->mt_rw || a->mt_ro || a->pin_rw || a->pin_ro)
+                check_index_of(w, rd, ref, rep);
+        }
+    }
+    for (size_t i = 0; i < w->dom_count; i++) {
+        const struct gnttab *gt = gnttab_of(w->doms[i]);
+
+        for (uint32_t h = 0; gt && h < mt_limit(gt); h++) {
+            const struct maptrack_entry *m = mt_entry(gt, h);
+            const struct xmm_domain *rd = domain_find(w, m->from);
+            const struct active_entry *a;
+
+            if (!(m->flags & MT_INUSE) || !rd || rd->inc != m->from_inc || !gnttab_of(rd) ||
+                m->ref >= gnttab_of(rd)->nr_frames * EPF)
+                continue; /* a gone granter is isolation's */
+            a = &gnttab_of(rd)->active[m->ref / EPF][m->ref % EPF];
+            if (!a->mt_rw && !a->mt_ro && !a->pin_rw && !a->pin_ro)
+                check_index_of(w, rd, m->ref, rep);
+        }
+    }
+}
+
 /* isolation: a mapping record whose granter incarnation is gone. */
 static void check_granter_of(const struct xmm_world *w, const struct xmm_domain *d, uint32_t h,
                              struct xmm_check_report *rep)
@@ -918,6 +1039,7 @@ void gnttab_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
         /* Its P2M entry may be gone (see check_entry): the reference is the entry's. */
         check_granter_of(w, d, i, rep);
     }
+    check_pins(d, rep);
 }
 
 /* --- the module (module.h) ------------------------------------------------ */
@@ -1110,6 +1232,7 @@ const struct xmm_module xmm_mod_gnttab = {
     .check_entry = gnttab_check_entry,
     .check_entry_types = (1u << XMM_P2M_GRANT_MAP_RW) | (1u << XMM_P2M_GRANT_MAP_RO),
     .check_domain = gnttab_check_domain,
+    .check_full = gnttab_check_full,
     .check_gone = gnttab_check_granter,
     .dom_digest = gnttab_digest,
     .dom_clone = gnttab_clone,

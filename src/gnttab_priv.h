@@ -29,6 +29,8 @@ bool gnttab_mapping_live(const struct xmm_domain *d, uint64_t gfn, uint64_t mfn)
  */
 void gnttab_check_granter(const struct xmm_world *w, xmm_domid_t id,
                           struct xmm_check_report *rep);
+/* The checker's tests only: a pointer to the pin count of d's entry ref, or NULL. */
+uint32_t *gnttab_pin_slot(struct xmm_domain *d, xmm_grant_ref_t ref, bool rw);
 
 
 

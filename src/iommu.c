@@ -369,7 +369,7 @@ static void tlb_mark_stale(struct xmm_world *w, struct iommu_world *iw, struct i
             e->flags |= TLB_STALE | (covered || (e->flags & TLB_HELD) ? TLB_COVERED : 0);
             if (e->flags & TLB_COVERED)
                 continue;
-            if (w->rmap[mfn - w->ram_base].reach == UINT8_MAX) {
+            if (w->rmap[mfn - w->ram_base].reach == RMAP_REACH_MAX) {
                 tlb_drop(w, dv, e); /* the index cannot count more: evicted instead */
                 continue;
             }

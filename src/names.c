@@ -163,6 +163,7 @@ static const char *const inv_names[XMM_INV_COUNT] = {
     [XMM_INV_LOCK_ORDER] = "lock_order",
     [XMM_INV_MPU_REGIONS] = "mpu_regions",
     [XMM_INV_ACCOUNTING] = "accounting",
+    [XMM_INV_GRANT_PIN] = "grant_pin",
 };
 
 const char *xmm_invariant_name(enum xmm_invariant inv)

@@ -24,29 +24,41 @@ static inline struct p2m_node *child_of(const struct p2m_node *n, unsigned i)
     return (struct p2m_node *)(uintptr_t)n->e[i];
 }
 
-static inline bool is_real(const struct p2m_node *n) { return !n->sentinel; }
+/* Not the world's empty node of any level. */
+static inline bool is_real(const struct xmm_p2m *p, const struct p2m_node *n)
+{
+    return (uintptr_t)n - (uintptr_t)p->empty >= P2M_LEVELS * sizeof(struct p2m_node);
+}
+
+#ifndef NDEBUG
+/* A real node with nothing below it (what a `used` count of 0 said). */
+static bool node_empty(const struct xmm_p2m *p, const struct p2m_node *n, int level)
+{
+    for (unsigned i = 0; i < P2M_ENTRIES; i++)
+        if (level < 3 ? is_real(p, child_of(n, i)) : n->e[i] != 0)
+            return false;
+    return true;
+}
+#endif
 
 /* A fresh node of `level`: every slot empty (levels 0-2 point one level down). */
 static void node_init(struct xmm_world *w, struct p2m_node *n, int level)
 {
     for (unsigned i = 0; i < P2M_ENTRIES; i++)
         n->e[i] = level < 3 ? (uint64_t)(uintptr_t)&w->p2m_empty[level + 1] : 0;
-    n->used = 0;
-    n->sentinel = 0;
 }
 
 void p2m_world_init(struct xmm_world *w)
 {
-    for (int level = 0; level < P2M_LEVELS; level++) {
+    for (int level = 0; level < P2M_LEVELS; level++)
         node_init(w, &w->p2m_empty[level], level);
-        w->p2m_empty[level].sentinel = 1;
-    }
 }
 
 void p2m_init(struct xmm_world *w, struct xmm_p2m *p)
 {
     p->root = &w->p2m_empty[0];
     p->low = &w->p2m_empty[1];
+    p->empty = w->p2m_empty;
     p->entries = p->nodes = 0;
 }
 
@@ -58,7 +70,7 @@ void p2m_init(struct xmm_world *w, struct xmm_p2m *p)
 static uint64_t count_missing(const struct xmm_p2m *p, uint64_t gfn, uint64_t n)
 {
     uint64_t last[P2M_LEVELS] = { ~UINT64_C(0), ~UINT64_C(0), ~UINT64_C(0), ~UINT64_C(0) };
-    uint64_t count = is_real(p->root) ? 0 : 1;
+    uint64_t count = is_real(p, p->root) ? 0 : 1;
 
     for (uint64_t g = gfn & ~UINT64_C(511); g < gfn + n; g += P2M_ENTRIES) {
         const struct p2m_node *node = p->root;
@@ -67,7 +79,7 @@ static uint64_t count_missing(const struct xmm_p2m *p, uint64_t gfn, uint64_t n)
             const struct p2m_node *c = child_of(node, level_index(g, level));
             uint64_t prefix = g >> (9 * (3 - level));
 
-            if (!is_real(c) && last[level + 1] != prefix) {
+            if (!is_real(p, c) && last[level + 1] != prefix) {
                 count++;
                 last[level + 1] = prefix;
             }
@@ -107,7 +119,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
         return xmm_fail(w, -XMM_ENOMEM, "no memory for the %" PRIu64 " P2M nodes %s needs at gfn %#" PRIx64,
                         need, DN(d->id), gfn);
     }
-    if (!is_real(p->root)) {
+    if (!is_real(p, p->root)) {
         p->root = pool_take(pool, &got);
         node_init(w, p->root, 0);
         p->nodes++;
@@ -119,13 +131,12 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
             unsigned i = level_index(g, level);
             struct p2m_node *c = child_of(node, i);
 
-            if (!is_real(c)) {
+            if (!is_real(p, c)) {
                 c = pool_take(pool, &got);
                 node_init(w, c, level + 1);
                 node->e[i] = (uint64_t)(uintptr_t)c;
                 if (level == 0 && i == 0)
                     p->low = c;
-                node->used++;
                 p->nodes++;
             }
             node = c;
@@ -177,16 +188,16 @@ static bool rmap_account(struct xmm_world *w, xmm_domid_t dom, uint64_t e, int d
     if (xmm_p2m_is_foreign(t)) {
         r->refs += (uint32_t)delta;
     } else if (xmm_p2m_is_grant(t)) {
-        if (r->grant_maps != UINT16_MAX)
-            r->grant_maps = (uint16_t)(r->grant_maps + delta);
+        if (r->grant_maps != RMAP_GRANT_MAX)
+            r->grant_maps = (uint16_t)(r->grant_maps + delta) & RMAP_GRANT_MAX;
     } else if (xmm_p2m_is_ram(t)) {
         bool other = w->frames[idx].owner != dom;
 
         /* A saturated counter stays put: the checker reports it. */
-        if (r->ram_maps != UINT16_MAX)
-            r->ram_maps = (uint16_t)(r->ram_maps + delta);
-        if (other && r->ram_other != UINT8_MAX && (delta > 0 || r->ram_other > 0))
-            r->ram_other = (uint8_t)(r->ram_other + delta);
+        if (r->ram_maps != RMAP_RAM_MAX)
+            r->ram_maps = (uint16_t)(r->ram_maps + delta) & RMAP_RAM_MAX;
+        if (other && r->ram_other != RMAP_OTHER_MAX && (delta > 0 || r->ram_other > 0))
+            r->ram_other = (uint8_t)(r->ram_other + delta) & RMAP_OTHER_MAX;
     } else if (t == XMM_P2M_IOMMU_MAP_RW || t == XMM_P2M_IOMMU_MAP_RO) {
         r->reach = (uint8_t)(r->reach + delta);
     }
@@ -246,7 +257,7 @@ static void write_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, 
 
     for (int level = 0; level < 3; level++)
         n = child_of(n, level_index(gfn, level));
-    assert(is_real(n)); /* the caller reserved the nodes (or the leaf exists) */
+    assert(is_real(p, n)); /* the caller reserved the nodes (or the leaf exists) */
     old = n->e[i];
     /*
      * p2m_write: rewriting the same leaf still puts the old one (its holder
@@ -255,13 +266,10 @@ static void write_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, 
      */
     put_old = old && !(same_keeps && entry && p2m_entry_mfn(old) == p2m_entry_mfn(entry));
     n->e[i] = entry;
-    if (old && !entry) {
-        n->used--;
+    if (old && !entry)
         p->entries--;
-    } else if (!old && entry) {
-        n->used++;
+    else if (!old && entry)
         p->entries++;
-    }
     w->p2m_digest ^= entry_hash(d->id, gfn, old) ^ entry_hash(d->id, gfn, entry);
     dirty_p2m_add(w, d->id, gfn);
     domain_touch(w, d);
@@ -311,22 +319,21 @@ static bool free_subtree(struct xmm_world *w, struct xmm_p2m *p, struct p2m_node
                          uint64_t *budget)
 {
     if (level < 3) {
-        for (unsigned i = 0; i < P2M_ENTRIES && n->used; i++) {
+        for (unsigned i = 0; i < P2M_ENTRIES; i++) {
             struct p2m_node *c = child_of(n, i);
 
-            if (!is_real(c))
+            if (!is_real(p, c))
                 continue;
             if (!free_subtree(w, p, c, level + 1, budget))
                 return false;
             n->e[i] = (uint64_t)(uintptr_t)&w->p2m_empty[level + 1];
-            n->used--;
             if (level == 0 && i == 0)
                 p->low = &w->p2m_empty[1];
         }
     }
     if (*budget == 0)
         return false;
-    assert(n->used == 0);
+    assert(node_empty(p, n, level));
     (*budget)--;
     xmm_free(w, n, sizeof(*n));
     p->nodes--;
@@ -338,7 +345,7 @@ int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
     struct xmm_p2m *p = &d->p2m;
 
     assert(p->entries == 0);
-    if (!is_real(p->root))
+    if (!is_real(p, p->root))
         return 0;
     if (!free_subtree(w, p, p->root, 0, budget))
         return -XMM_ERESTART;
@@ -346,21 +353,19 @@ int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
     return 0;
 }
 
-static void discard_subtree(struct xmm_world *w, struct p2m_node *n, int level)
+static void discard_subtree(struct xmm_world *w, const struct xmm_p2m *p, struct p2m_node *n,
+                            int level)
 {
-    /* `used` counts the real children of an upper node: stop at the last one */
-    for (unsigned i = 0, found = 0; level < 3 && i < P2M_ENTRIES && found < n->used; i++)
-        if (is_real(child_of(n, i))) {
-            found++;
-            discard_subtree(w, child_of(n, i), level + 1);
-        }
+    for (unsigned i = 0; level < 3 && i < P2M_ENTRIES; i++)
+        if (is_real(p, child_of(n, i)))
+            discard_subtree(w, p, child_of(n, i), level + 1);
     xmm_free(w, n, sizeof(*n));
 }
 
 void p2m_discard(struct xmm_world *w, struct xmm_domain *d)
 {
-    if (is_real(d->p2m.root))
-        discard_subtree(w, d->p2m.root, 0);
+    if (is_real(&d->p2m, d->p2m.root))
+        discard_subtree(w, &d->p2m, d->p2m.root, 0);
     p2m_init(w, &d->p2m);
 }
 
@@ -368,8 +373,8 @@ void p2m_discard(struct xmm_world *w, struct xmm_domain *d)
  * First leaf at or after `from` and before `end` inside node n (covering
  * base..): the walk stops at the first child that starts at or past `end`.
  */
-static bool next_in(const struct p2m_node *n, int level, uint64_t base, uint64_t from,
-                    uint64_t end, uint64_t *gfn, uint64_t *entry)
+static bool next_in(const struct xmm_p2m *p, const struct p2m_node *n, int level, uint64_t base,
+                    uint64_t from, uint64_t end, uint64_t *gfn, uint64_t *entry)
 {
     unsigned shift = 9 * (3 - level);
     unsigned start = from > base ? (unsigned)((from - base) >> shift) : 0;
@@ -387,8 +392,8 @@ static bool next_in(const struct p2m_node *n, int level, uint64_t base, uint64_t
             *entry = n->e[i];
             return true;
         }
-        if (child_of(n, i)->used &&
-            next_in(child_of(n, i), level + 1, cbase, from > cbase ? from : cbase, end, gfn,
+        if (is_real(p, child_of(n, i)) &&
+            next_in(p, child_of(n, i), level + 1, cbase, from > cbase ? from : cbase, end, gfn,
                     entry))
             return true;
     }
@@ -399,7 +404,7 @@ bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_
 {
     if (!p->entries || from >= XMM_FRAME_LIMIT)
         return false;
-    return next_in(p->root, 0, 0, from, XMM_FRAME_LIMIT, gfn, entry);
+    return next_in(p, p->root, 0, 0, from, XMM_FRAME_LIMIT, gfn, entry);
 }
 
 bool p2m_next_below(const struct xmm_p2m *p, uint64_t from, uint64_t end, uint64_t *gfn,
@@ -407,11 +412,12 @@ bool p2m_next_below(const struct xmm_p2m *p, uint64_t from, uint64_t end, uint64
 {
     if (!p->entries || from >= XMM_FRAME_LIMIT || from >= end)
         return false;
-    return next_in(p->root, 0, 0, from, end, gfn, entry);
+    return next_in(p, p->root, 0, 0, from, end, gfn, entry);
 }
 
 /* Last leaf inside node n. */
-static bool last_in(const struct p2m_node *n, int level, uint64_t base, uint64_t *gfn)
+static bool last_in(const struct xmm_p2m *p, const struct p2m_node *n, int level, uint64_t base,
+                    uint64_t *gfn)
 {
     unsigned shift = 9 * (3 - level);
 
@@ -424,7 +430,7 @@ static bool last_in(const struct p2m_node *n, int level, uint64_t base, uint64_t
             *gfn = cbase;
             return true;
         }
-        if (child_of(n, i)->used && last_in(child_of(n, i), level + 1, cbase, gfn))
+        if (is_real(p, child_of(n, i)) && last_in(p, child_of(n, i), level + 1, cbase, gfn))
             return true;
     }
     return false;
@@ -437,29 +443,64 @@ static const struct xmm_domain *p2m_domain(const struct xmm_world *w, xmm_domid_
     return domain_find(w, dom);
 }
 
-/*
- * The common case first: a known domain, a gfn in range, a mapping; one
- * load finds the domain (its table by id), then the inline walk.
- */
+/* The common case first: the body is p2m_lookup_one (core.h), inline for benchmarks. */
 int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
                    struct xmm_p2m_entry *out)
 {
-    const struct xmm_domain *d = domain_by_id(w, dom);
-    uint64_t e;
+    return p2m_lookup_one(w, dom, gfn, out);
+}
 
-    if (__builtin_expect(d != NULL && gfn.g < XMM_FRAME_LIMIT, 1)) {
-        e = p2m_get(&d->p2m, gfn.g);
-        if (__builtin_expect(e != 0, 1)) {
-            out->mfn = xmm_mfn(p2m_entry_mfn(e));
-            out->type = p2m_entry_type(e);
-            return 0;
+/*
+ * A batch as a three-stage software pipeline, LOOKUP_AHEAD gfns apart: the
+ * level-2 slot of gfn i is prefetched (the upper levels are few and stay
+ * cached), read LOOKUP_AHEAD gfns later to find the leaf, which is then
+ * prefetched, and the leaf read LOOKUP_AHEAD gfns after that.  The walks'
+ * cache misses are in flight together instead of one walk's at a time (a
+ * single call's instructions and its return leave the CPU room to overlap
+ * far fewer of them: bench/bench_p2m.c).  An out-of-range gfn walks the
+ * world's empty nodes and reads 0.
+ */
+#define LOOKUP_AHEAD 16
+#define LOOKUP_RING 64 /* a power of two > 2 x LOOKUP_AHEAD */
+
+int xmm_p2m_lookup_many(const struct xmm_world *w, xmm_domid_t dom, const xmm_gfn_t *gfns,
+                        size_t n, struct xmm_p2m_entry *out)
+{
+    const struct xmm_domain *d = domain_by_id(w, dom);
+    const uint64_t *slot2[LOOKUP_RING], *leaf[LOOKUP_RING];
+
+    if (!d) {
+        for (size_t i = 0; i < n; i++) {
+            out[i].mfn = XMM_INVALID_MFN;
+            out[i].type = XMM_P2M_INVALID;
+        }
+        return -XMM_ESRCH;
+    }
+    for (size_t i = 0; i < n + 2 * LOOKUP_AHEAD; i++) {
+        if (i < n) {
+            uint64_t g = gfns[i].g;
+            const struct p2m_node *n2 = g < XMM_FRAME_LIMIT ? p2m_level2(&d->p2m, g)
+                                                             : &w->p2m_empty[2];
+
+            slot2[i % LOOKUP_RING] = &n2->e[(g >> 9) & (P2M_ENTRIES - 1)];
+            __builtin_prefetch(slot2[i % LOOKUP_RING]);
+        }
+        if (i >= LOOKUP_AHEAD && i - LOOKUP_AHEAD < n) {
+            size_t j = i - LOOKUP_AHEAD;
+            const struct p2m_node *n3 = (const struct p2m_node *)(uintptr_t)*slot2[j % LOOKUP_RING];
+
+            leaf[j % LOOKUP_RING] = &n3->e[gfns[j].g & (P2M_ENTRIES - 1)];
+            __builtin_prefetch(leaf[j % LOOKUP_RING]);
+        }
+        if (i >= 2 * LOOKUP_AHEAD) {
+            size_t j = i - 2 * LOOKUP_AHEAD;
+            uint64_t e = *leaf[j % LOOKUP_RING];
+
+            out[j].mfn = e ? xmm_mfn(p2m_entry_mfn(e)) : XMM_INVALID_MFN;
+            out[j].type = e ? p2m_entry_type(e) : XMM_P2M_INVALID;
         }
     }
-    out->mfn = XMM_INVALID_MFN;
-    out->type = XMM_P2M_INVALID;
-    if (!d)
-        return -XMM_ESRCH;
-    return gfn.g >= XMM_FRAME_LIMIT ? -XMM_EINVAL : -XMM_ENOENT;
+    return 0;
 }
 
 int xmm_p2m_set(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, xmm_mfn_t mfn,
@@ -538,7 +579,7 @@ int xmm_p2m_highest(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t *gfn)
 
     if (!d)
         return -XMM_ESRCH;
-    if (!d->p2m.entries || !last_in(d->p2m.root, 0, 0, &g))
+    if (!d->p2m.entries || !last_in(&d->p2m, d->p2m.root, 0, 0, &g))
         return -XMM_ENOENT;
     *gfn = xmm_gfn(g);
     return 0;
@@ -558,9 +599,12 @@ uint64_t xmm_p2m_node_count(const struct xmm_world *w, xmm_domid_t dom)
 
 /* --- clone (xmm_world_clone) -------------------------------------------------- */
 
-/* A copy of real node n of `level` in world c, its empty slots on c's empty nodes. */
-static struct p2m_node *node_clone(struct xmm_world *c, const struct xmm_world *w,
-                                   const struct p2m_node *n, int level)
+/*
+ * A copy of real node n of `level` (of P2M p) in world c, for P2M np (whose
+ * `empty` is c's): its empty slots on c's empty nodes.
+ */
+static struct p2m_node *node_clone(struct xmm_world *c, const struct xmm_p2m *np,
+                                   const struct xmm_p2m *p, const struct p2m_node *n, int level)
 {
     struct p2m_node *m;
 
@@ -569,22 +613,19 @@ static struct p2m_node *node_clone(struct xmm_world *c, const struct xmm_world *
     m = xmm_alloc_copy(c, sizeof(*m), c->p2m_empty[level].e, sizeof(m->e));
     if (!m)
         return NULL;
-    m->used = n->used;
-    m->sentinel = 0;
     /*
      * Every slot empty first (c's empty node of this level is exactly that),
-     * so a failure below frees only what was copied; then the `used` real
-     * children, found in slot order.
+     * so a failure below frees only what was copied; then the real
+     * children, in slot order.
      */
-    for (unsigned i = 0, found = 0; i < P2M_ENTRIES && found < n->used; i++) {
+    for (unsigned i = 0; i < P2M_ENTRIES; i++) {
         const struct p2m_node *ch = child_of(n, i);
 
-        if (ch == &w->p2m_empty[level + 1])
+        if (!is_real(p, ch))
             continue;
-        found++;
-        ch = node_clone(c, w, ch, level + 1);
+        ch = node_clone(c, np, p, ch, level + 1);
         if (!ch) {
-            discard_subtree(c, m, level);
+            discard_subtree(c, np, m, level);
             return NULL;
         }
         m->e[i] = (uint64_t)(uintptr_t)ch;
@@ -598,10 +639,11 @@ int p2m_clone(struct xmm_world *c, const struct xmm_world *w, const struct xmm_d
 {
     struct p2m_node *root;
 
+    (void)w;
     p2m_init(c, &nd->p2m);
-    if (!is_real(d->p2m.root))
+    if (!is_real(&d->p2m, d->p2m.root))
         return 0;
-    root = node_clone(c, w, d->p2m.root, 0);
+    root = node_clone(c, &nd->p2m, &d->p2m, d->p2m.root, 0);
     if (!root)
         return -XMM_ENOMEM;
     nd->p2m.root = root;

@@ -29,6 +29,7 @@ enum xmm_invariant {
     XMM_INV_LOCK_ORDER,
     XMM_INV_MPU_REGIONS,
     XMM_INV_ACCOUNTING,
+    XMM_INV_GRANT_PIN,
     XMM_INV_COUNT
 };
 

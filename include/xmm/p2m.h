@@ -30,6 +30,16 @@ int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
                    struct xmm_p2m_entry *out);
 
 /*
+ * Look up n gfns of dom's P2M at once: out[i] for gfns[i], as
+ * xmm_p2m_lookup would give it (XMM_INVALID_MFN and XMM_P2M_INVALID where
+ * nothing is mapped or the gfn is out of range).  Faster than n calls on
+ * a large P2M: the walks' cache misses overlap.  Return: 0, or -XMM_ESRCH
+ * (no domain; every out[i] invalid).
+ */
+int xmm_p2m_lookup_many(const struct xmm_world *w, xmm_domid_t dom, const xmm_gfn_t *gfns,
+                        size_t n, struct xmm_p2m_entry *out);
+
+/*
  * p2m_set_entry for one gfn; replaces what was there (the old leaf is put
  * as by p2m_put_l3_page).  Return: 0, -XMM_ENOMEM (node allocation, or
  * the domain is dying), -XMM_EINVAL, -XMM_ESRCH.

@@ -18,17 +18,7 @@ static struct xmm_world *world_up(uint64_t ram_pages)
 }
 
 /* A world with d1 (8 pages at gfn 0x10) and d2 (4 pages at gfn 0x10). */
-static struct xmm_world *base_world(void)
-{
-    struct xmm_world *w = world_up(4096);
-
-    tu_domain(w, 1, 64);
-    tu_domain(w, 2, 64);
-    tu_populate(w, 1, 0x10, 8);
-    tu_populate(w, 2, 0x10, 4);
-    assert_world_clean(w);
-    return w;
-}
+static struct xmm_world *base_world(void) { return tu_world_pair(); }
 
 static struct xmm_page *touch(struct xmm_world *w, xmm_mfn_t m)
 {
@@ -196,6 +186,26 @@ static void test_many_ram_aliases(void **state)
     assert_rc(xmm_physmap_decrease(w, 1, xmm_gfn(0x12), 1), 0);
     assert_true(tu_frame(w, m).free);
     assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/*
+ * The index counts RAM aliases of a frame in 10 bits: up to RMAP_RAM_MAX - 1
+ * the checks are exact; at RMAP_RAM_MAX both report the frame (p2m_type,
+ * "too many aliases to track"), never a silent miss.
+ */
+static void test_ram_alias_cap(void **state)
+{
+    struct xmm_world *w = base_world();
+    xmm_mfn_t m = tu_mfn_at(w, 1, 0x12);
+    uint64_t i;
+
+    (void)state;
+    for (i = 0; i + 2 < RMAP_RAM_MAX; i++) /* with the owner's own mapping: RMAP_RAM_MAX - 1 */
+        assert_rc(xmm_p2m_set(w, 1, xmm_gfn(0x1000 + i), m, XMM_P2M_RAM_RW), 0);
+    assert_world_clean(w);
+    assert_rc(xmm_p2m_set(w, 1, xmm_gfn(0x1000 + i), m, XMM_P2M_RAM_RW), 0);
+    expect_both(w, XMM_INV_P2M_TYPE);
     tu_world_free(w);
 }
 
@@ -500,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_ram_map_of_other_domain),
         cmocka_unit_test(test_ram_map_removed_again),
         cmocka_unit_test(test_many_ram_aliases),
+        cmocka_unit_test(test_ram_alias_cap),
         cmocka_unit_test(test_mmio_entry_on_ram),
         cmocka_unit_test(test_free_frame),
         cmocka_unit_test(test_xenheap_gfn),

@@ -355,6 +355,38 @@ static void test_leak(void **state)
 }
 
 /*
+ * Settling a refused share needs no memory (issue 18, found by the
+ * allocation-failure sweep): with every allocation failing from the
+ * destroy on, `leak` under `restart` still drops the record at the first
+ * domain_kill (BUSY is permanent for leak) and the domain becomes a zombie;
+ * the record used to need room on the leaked list, so the kill returned
+ * ERESTART for as long as memory was short.
+ */
+static void test_settle_without_memory(void **state)
+{
+    struct fixture f;
+    struct xmm_world *w;
+    xmm_ffa_handle_t h;
+    uint32_t calls = 0;
+
+    (void)state;
+    fixture_init(&f);
+    f.teardown = XMM_FFA_TEARDOWN_RESTART;
+    f.refused = XMM_FFA_REFUSED_LEAK;
+    f.sp[0].reclaim_error = XMM_FFA_RET_BUSY;
+    w = make(&f);
+    assert_int_equal(xmm_ffa_share(w, GUEST, xmm_gfn(RAM0), 2, SP_A, &h), XMM_FFA_RET_OK);
+    xmm_world_fail_alloc(w, 1, true);
+    assert_rc(xmm_domain_destroy(w, GUEST, 10, &calls), 0);
+    xmm_world_fail_alloc(w, 0, false);
+    assert_int_equal(calls, 1);
+    assert_int_equal(xmm_domain_state(w, GUEST), XMM_DOMAIN_ZOMBIE);
+    assert_int_equal(xmm_ffa_share_count(w, GUEST), 0);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
+/*
  * Leak is upstream's reclaim loop: DENIED is retried every period with no
  * limit, so an SP that lets go late still lets the domain go.
  */
@@ -772,6 +804,7 @@ int main(void)
         cmocka_unit_test(test_zombie_second_destroy),
         cmocka_unit_test(test_leak),
         cmocka_unit_test(test_leak_denied_no_limit),
+        cmocka_unit_test(test_settle_without_memory),
         cmocka_unit_test(test_leak_busy_permanent),
         cmocka_unit_test(test_free_unsafe_isolation),
         cmocka_unit_test(test_vm_destroyed_global_vs_per_domain),

@@ -4,6 +4,7 @@
  * a simple reference model over random operations.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "testutil.h"
 #include "internal.h"
@@ -410,6 +411,53 @@ static void test_reference_model(void **state)
     tu_world_free(w);
 }
 
+/*
+ * xmm_p2m_lookup_many gives what one xmm_p2m_lookup per gfn gives: over a
+ * sparse P2M, for mapped, unmapped and out-of-range gfns, batches of every
+ * length around the pipeline's depth, and for a domain that does not exist.
+ */
+static void test_lookup_many(void **state)
+{
+    struct xmm_world *w = world_up();
+    enum { N = 700 };
+    xmm_gfn_t g[N];
+    struct xmm_p2m_entry out[N], one;
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    unsigned mapped = 0;
+
+    (void)state;
+    tu_domain(w, 1, 0);
+    for (unsigned i = 0; i < 300; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        assert_rc(xmm_p2m_set(w, 1, xmm_gfn((x >> 20) % 0x200000), NOT_RAM(i),
+                              XMM_P2M_MMIO_DIRECT_DEV + (int)(i % 3)), 0);
+    }
+    x = 0x9e3779b97f4a7c15u;
+    for (unsigned i = 0; i < N; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        g[i] = i % 7 == 6 ? xmm_gfn(XMM_FRAME_LIMIT + i) :
+               i % 2 ? xmm_gfn((x >> 20) % 0x200000) : xmm_gfn((x >> 7) % XMM_FRAME_LIMIT);
+    }
+    for (size_t n = 0; n <= N; n += n < 40 ? 1 : 331) {
+        memset(out, 0xa5, sizeof(out));
+        assert_rc(xmm_p2m_lookup_many(w, 1, g, n, out), 0);
+        for (size_t i = 0; i < n; i++) {
+            int rc = xmm_p2m_lookup(w, 1, g[i], &one);
+
+            mapped += rc == 0;
+            assert_true(xmm_mfn_eq(out[i].mfn, one.mfn));
+            assert_int_equal(out[i].type, one.type);
+        }
+        assert_int_equal(out[n < N ? n : N - 1].type, n < N ? (enum xmm_p2m_type)0xa5a5a5a5
+                                                             : out[N - 1].type);
+    }
+    assert_true(mapped > 100); /* the batch did meet mapped gfns */
+    assert_rc(xmm_p2m_lookup_many(w, 9, g, 3, out), -XMM_ESRCH);
+    assert_int_equal(out[2].type, XMM_P2M_INVALID);
+    assert_world_clean(w);
+    tu_world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_xenheap_leaf_put),
         cmocka_unit_test(test_set_dying),
         cmocka_unit_test(test_reference_model),
+        cmocka_unit_test(test_lookup_many),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

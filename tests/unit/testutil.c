@@ -363,6 +363,21 @@ void tu_assert_unchanged(struct xmm_world *w, uint64_t digest, uint64_t state, i
 
 /* --- allocation-failure driver ------------------------------------------ */
 
+struct xmm_world *tu_world_pair(void)
+{
+    struct xmm_world_opts o = tu_opts_upstream();
+    struct xmm_world *w;
+
+    o.ram_pages = 4096;
+    w = tu_world(&o);
+    tu_domain(w, 1, 64);
+    tu_domain(w, 2, 64);
+    tu_populate(w, 1, 0x10, 8);
+    tu_populate(w, 2, 0x10, 4);
+    assert_world_clean(w);
+    return w;
+}
+
 uint64_t tu_alloc_fail_drive(const struct tu_afd *d)
 {
     uint64_t max_n = d->max_n ? d->max_n : 1000;

@@ -47,6 +47,11 @@ struct xmm_world_opts tu_opts_upstream(void);
 
 /* A world on a fresh counting allocator (opts NULL: tu_opts()); fails the test on error. */
 struct xmm_world *tu_world(const struct xmm_world_opts *opts);
+/*
+ * The checker tests' world: upstream policies, 4096 frames, d1 (8 pages at
+ * gfn 0x10) and d2 (4 pages at gfn 0x10), max_pages 64 each; clean.
+ */
+struct xmm_world *tu_world_pair(void);
 /* Free a tu_world and fail the test if anything leaked. */
 void tu_world_free(struct xmm_world *w);
 /* The counting allocator behind a tu_world. */
