@@ -197,11 +197,34 @@ static bool safe_policies(const struct sim_scenario *sc)
  * A violation the safe design must never show: anything but the two
  * invariants whose outcome the scenario's own numbers decide.
  */
+/* True if a detail line of res contains s. */
+static bool detail_has(const struct sim_result *res, const char *s)
+{
+    if (res->what && strstr(res->what, s))
+        return true;
+    for (guint i = 0; res->details && i < res->details->len; i++)
+        if (strstr(g_ptr_array_index(res->details, i), s))
+            return true;
+    return false;
+}
+
+/*
+ * The hazard the upstream (safe) design does have, kept as the scenario
+ * gnttab/unmap-host-empty-gfn (docs/semantics.md, gnttab): a grant_unmap
+ * naming an empty host gfn drops the handle while the grant entry stays.
+ * Found again by this target (corpus/scenario/regress-unmap-empty-gfn.yaml).
+ */
+static bool known_upstream_hazard(const struct sim_result *res)
+{
+    return res->inv == XMM_INV_P2M_TYPE && res->where && strstr(res->where, "grant_unmap") &&
+           detail_has(res, "entry has no live maptrack handle");
+}
+
 static void check_safe(const struct sim_scenario *sc, const char *mode,
                        const struct sim_result *res)
 {
     if (!res->violated || !safe_policies(sc) || res->inv == XMM_INV_DESTROY_PROGRESS ||
-        res->inv == XMM_INV_MPU_REGIONS)
+        res->inv == XMM_INV_MPU_REGIONS || known_upstream_hazard(res))
         return;
     fprintf(stderr, "fuzz_scenario: invariant %s violated under the safe policies (%s)\n",
             res->inv < XMM_INV_COUNT ? xmm_invariant_name(res->inv) : "?", mode);
