@@ -330,19 +330,8 @@ static bool ex_resolve(const struct sim_step *st, const uint64_t *var_val, const
         const struct sim_arg *a = &op->args[i];
         const struct sim_val *v = &st->vals[i];
 
-        memset(&out[i], 0, sizeof(out[i]));
-        if (a->parent >= 0 && st->vals[a->parent].kind != SIM_V_MAP)
+        if (!sim_res_of(a, st->vals, i, &out[i]))
             continue;
-        out[i].kind = v->kind;
-        out[i].u = v->u;
-        out[i].s = v->s;
-        out[i].present = v->kind != SIM_V_ABSENT;
-        if (v->kind == SIM_V_ABSENT && a->has_def) {
-            out[i].present = true;
-            out[i].kind =
-                (a->type == SIM_T_NESTED || a->type == SIM_T_ENUM) ? SIM_V_ENUM : SIM_V_INT;
-            out[i].u = a->def;
-        }
         if (v->kind == SIM_V_VAR) {
             if (!var_bound[v->u]) {
                 snprintf(err, errlen, "line %" PRIu32 ": %s.%s: the variable has no value",

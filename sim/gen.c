@@ -883,19 +883,8 @@ static void resolve(struct gen *g, const struct g_step *s, struct sim_res *out)
         const struct sim_arg *a = &op->args[i];
         const struct sim_val *v = &s->v[i];
 
-        memset(&out[i], 0, sizeof(out[i]));
-        if (a->parent >= 0 && s->v[a->parent].kind != SIM_V_MAP)
+        if (!sim_res_of(a, s->v, i, &out[i]))
             continue;
-        out[i].kind = v->kind;
-        out[i].u = v->u;
-        out[i].s = v->s;
-        out[i].present = v->kind != SIM_V_ABSENT;
-        if (v->kind == SIM_V_ABSENT && a->has_def) {
-            out[i].present = true;
-            out[i].kind =
-                (a->type == SIM_T_NESTED || a->type == SIM_T_ENUM) ? SIM_V_ENUM : SIM_V_INT;
-            out[i].u = a->def;
-        }
         if (v->kind == SIM_V_VAR) {
             out[i].kind = SIM_V_INT;
             out[i].u = g->var_val[v->u];

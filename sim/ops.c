@@ -698,3 +698,23 @@ const char *sim_family_codes(enum xmm_rc_family fam)
         return "errno";
     }
 }
+
+bool sim_res_of(const struct sim_arg *a, const struct sim_val *vals, size_t i,
+                struct sim_res *out)
+{
+    const struct sim_val *v = &vals[i];
+
+    memset(out, 0, sizeof(*out));
+    if (a->parent >= 0 && vals[a->parent].kind != SIM_V_MAP)
+        return false;
+    out->kind = v->kind;
+    out->u = v->u;
+    out->s = v->s;
+    out->present = v->kind != SIM_V_ABSENT;
+    if (v->kind == SIM_V_ABSENT && a->has_def) {
+        out->present = true;
+        out->kind = (a->type == SIM_T_NESTED || a->type == SIM_T_ENUM) ? SIM_V_ENUM : SIM_V_INT;
+        out->u = a->def;
+    }
+    return true;
+}

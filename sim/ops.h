@@ -95,6 +95,15 @@ struct sim_res {
 struct sim_step;
 struct sim_exec;
 
+/*
+ * One argument of a step as the op's exec sees it: the written value, or
+ * the argument's default when it is absent (kind INT or ENUM).  A VAR value
+ * is copied as it is, for the caller to substitute.  Returns false (out
+ * zeroed) when the argument's parent map was not given: nothing to pass.
+ */
+bool sim_res_of(const struct sim_arg *a, const struct sim_val *vals, size_t i,
+                struct sim_res *out);
+
 /* What an op's exec reports besides its return code. */
 struct sim_exec_out {
     bool bound;          /* `as` gets `bind` */

@@ -98,19 +98,8 @@ static bool run_resolve(struct run *r, const struct sim_step *st, size_t number,
         const struct sim_val *v = &st->vals[i];
         uint64_t min, max;
 
-        memset(&out[i], 0, sizeof(out[i]));
-        if (a->parent >= 0 && st->vals[a->parent].kind != SIM_V_MAP)
+        if (!sim_res_of(a, st->vals, i, &out[i]))
             continue;
-        out[i].kind = v->kind;
-        out[i].u = v->u;
-        out[i].s = v->s;
-        out[i].present = v->kind != SIM_V_ABSENT;
-        if (v->kind == SIM_V_ABSENT && a->has_def) {
-            out[i].present = true;
-            out[i].kind =
-                (a->type == SIM_T_NESTED || a->type == SIM_T_ENUM) ? SIM_V_ENUM : SIM_V_INT;
-            out[i].u = a->def;
-        }
         if (v->kind != SIM_V_VAR)
             continue;
         if (!r->var_bound[v->u] && r->var_step[v->u] == 0) {
