@@ -293,38 +293,13 @@ static void draw_world(struct gen *g)
     }
 }
 
-/* Build the world of g->wc (as the runner does). */
+/*
+ * Build the world of g->wc (as the runner does); the event history only
+ * serves reports, so a short ring keeps world setup cheap.
+ */
 static int build_world(struct gen *g)
 {
-    const struct sim_world_cfg *wc = &g->wc;
-    struct xmm_world_opts o = XMM_WORLD_OPTS_INIT;
-    struct xmm_mmio_region mmio[SIM_MAX_MMIO + 1];
-    void *owned;
-    size_t i;
-    int rc;
-
-    memset(mmio, 0, sizeof(mmio));
-    for (i = 0; i < wc->mmio_count && i < SIM_MAX_MMIO; i++) {
-        mmio[i].base = xmm_mfn(wc->mmio[i].base);
-        mmio[i].pages = wc->mmio[i].pages;
-        mmio[i].name = wc->mmio[i].name;
-    }
-    o.ram_pages = wc->ram_pages;
-    o.ram_base = xmm_mfn(wc->ram_base);
-    o.mmio = mmio;
-    o.mmio_count = wc->mmio_count;
-    o.alloc_mode = wc->alloc_mode;
-    o.policy = wc->policy;
-    o.limits = wc->limits;
-    o.seed = g->o->seed;
-    /* the event history only serves reports: a short ring keeps world setup cheap */
-    o.history_events = 1024;
-    owned = sim_world_opts(wc, &o);
-    rc = xmm_world_new(&o, &g->x.w);
-    g_free(owned);
-    if (rc == 0)
-        rc = sim_world_attach(g->x.w, wc);
-    return rc;
+    return sim_world_build(&g->wc, g->o->seed, 1024, &g->x.w);
 }
 
 /* Swarm: drop a random subset of the profile's kinds, weight the rest at random. */

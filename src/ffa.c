@@ -733,32 +733,36 @@ void ffa_kill_zombie(struct xmm_world *w, struct xmm_domain *d)
 
 /* --- SP side ------------------------------------------------------------ */
 
-int xmm_sp_retrieve(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
+typedef int (*sp_call_fn)(void *ctx, struct xmm_world *w, uint16_t sp,
+                          xmm_ffa_handle_t handle);
+
+/* An SP's call on a handle, through the SPMC's op (NULL: not supported). */
+static int sp_call(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle, sp_call_fn fn,
+                   const char *what)
 {
     int rc;
 
     xmm_err_clear(w);
-    if (!ffa_world_has_spmc(w) || !ffa_world_of(w)->ops->retrieve)
-        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the SPMC has no retrieve");
-    rc = ffa_world_of(w)->ops->retrieve(ffa_world_of(w)->ctx, w, sp, handle);
+    if (!ffa_world_has_spmc(w) || !fn)
+        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the SPMC has no %s", what);
+    rc = fn(ffa_world_of(w)->ctx, w, sp, handle);
     if (rc != XMM_FFA_RET_OK && !xmm_world_last_error(w)[0])
-        xmm_fail(w, rc, "the SPMC refused SP %#x's retrieve of handle %#" PRIx64 " (%s)",
-                 (unsigned)sp, (uint64_t)handle, xmm_rc_name(XMM_RC_FFA, rc));
+        xmm_fail(w, rc, "the SPMC refused SP %#x's %s of handle %#" PRIx64 " (%s)",
+                 (unsigned)sp, what, (uint64_t)handle, xmm_rc_name(XMM_RC_FFA, rc));
     return rc;
+}
+
+int xmm_sp_retrieve(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
+{
+    return sp_call(w, sp, handle, ffa_world_has_spmc(w) ? ffa_world_of(w)->ops->retrieve : NULL,
+                   "retrieve");
 }
 
 int xmm_sp_relinquish(struct xmm_world *w, uint16_t sp, xmm_ffa_handle_t handle)
 {
-    int rc;
-
-    xmm_err_clear(w);
-    if (!ffa_world_has_spmc(w) || !ffa_world_of(w)->ops->relinquish)
-        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the SPMC has no relinquish");
-    rc = ffa_world_of(w)->ops->relinquish(ffa_world_of(w)->ctx, w, sp, handle);
-    if (rc != XMM_FFA_RET_OK && !xmm_world_last_error(w)[0])
-        xmm_fail(w, rc, "the SPMC refused SP %#x's relinquish of handle %#" PRIx64 " (%s)",
-                 (unsigned)sp, (uint64_t)handle, xmm_rc_name(XMM_RC_FFA, rc));
-    return rc;
+    return sp_call(w, sp, handle,
+                   ffa_world_has_spmc(w) ? ffa_world_of(w)->ops->relinquish : NULL,
+                   "relinquish");
 }
 
 /*
