@@ -853,24 +853,40 @@ void xmm_ffa_stats(const struct xmm_world *w, struct xmm_ffa_stats *out)
 
 uint64_t xmm_ffa_parked_frames(const struct xmm_world *w) { return w->park.count; }
 
-static void add_pins(const struct ffa_share *s, const struct xmm_world *w, struct xmm_rmap *rm)
-{
-    for (uint32_t p = 0; p < s->count; p++)
-        if (frame_valid(w, s->mfns[p].m))
-            rm[frame_idx(w, s->mfns[p])].refs++;
-}
-
-void ffa_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
+/* Every record with pins: the live shares of every domain, then the parked and leaked ones. */
+static void each_share(const struct xmm_world *w, void (*fn)(const struct ffa_share *, void *),
+                       void *arg)
 {
     if (!ffa_world_of(w))
         return;
     for (size_t i = 0; i < w->dom_count; i++)
         for (uint32_t j = 0; ffa_of(w->doms[i]) && j < ffa_of(w->doms[i])->count; j++)
-            add_pins(ffa_of(w->doms[i])->shares[j], w, rm);
+            fn(ffa_of(w->doms[i])->shares[j], arg);
     for (const struct ffa_share *s = ffa_world_of(w)->parked.head; s; s = s->next)
-        add_pins(s, w, rm);
+        fn(s, arg);
     for (const struct ffa_share *s = ffa_world_of(w)->leaked.head; s; s = s->next)
-        add_pins(s, w, rm);
+        fn(s, arg);
+}
+
+struct pin_index {
+    const struct xmm_world *w;
+    struct xmm_rmap *rm;
+};
+
+static void add_pins(const struct ffa_share *s, void *arg)
+{
+    struct pin_index *pi = arg;
+
+    for (uint32_t p = 0; p < s->count; p++)
+        if (frame_valid(pi->w, s->mfns[p].m))
+            pi->rm[frame_idx(pi->w, s->mfns[p])].refs++;
+}
+
+void ffa_rebuild_rmap(const struct xmm_world *w, struct xmm_rmap *rm)
+{
+    struct pin_index pi = { w, rm };
+
+    each_share(w, add_pins, &pi);
 }
 
 struct reach_ctx {
@@ -916,23 +932,24 @@ static void reach_one(void *arg, uint16_t sp, xmm_ffa_handle_t handle, xmm_domid
                      r->rec ? "another incarnation's" : "a share the mediator no longer has");
 }
 
-static void pins_of(const struct ffa_share *s, xmm_ffa_reach_fn fn, void *arg)
+struct pin_visit {
+    xmm_ffa_reach_fn fn;
+    void *arg;
+};
+
+static void pins_of(const struct ffa_share *s, void *arg)
 {
+    struct pin_visit *pv = arg;
+
     for (uint32_t p = 0; p < s->count; p++)
-        fn(arg, s->sp, s->handle, s->dom, s->mfns[p]);
+        pv->fn(pv->arg, s->sp, s->handle, s->dom, s->mfns[p]);
 }
 
 void xmm_ffa_for_each_pin(const struct xmm_world *w, xmm_ffa_reach_fn fn, void *arg)
 {
-    if (!ffa_world_of(w))
-        return;
-    for (size_t i = 0; i < w->dom_count; i++)
-        for (uint32_t j = 0; ffa_of(w->doms[i]) && j < ffa_of(w->doms[i])->count; j++)
-            pins_of(ffa_of(w->doms[i])->shares[j], fn, arg);
-    for (const struct ffa_share *s = ffa_world_of(w)->parked.head; s; s = s->next)
-        pins_of(s, fn, arg);
-    for (const struct ffa_share *s = ffa_world_of(w)->leaked.head; s; s = s->next)
-        pins_of(s, fn, arg);
+    struct pin_visit pv = { fn, arg };
+
+    each_share(w, pins_of, &pv);
 }
 
 void xmm_ffa_for_each_reach(const struct xmm_world *w, xmm_ffa_reach_fn fn, void *arg)
