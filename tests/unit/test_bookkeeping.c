@@ -25,22 +25,6 @@
 #include "testutil.h"
 #include "internal.h"
 
-/* A world with d1 (8 pages at gfn 0x10) and d2 (4 pages at gfn 0x10). */
-static struct xmm_world *base_world(void)
-{
-    struct xmm_world_opts o = tu_opts_upstream();
-    struct xmm_world *w;
-
-    o.ram_pages = 4096;
-    w = tu_world(&o);
-    tu_domain(w, 1, 64);
-    tu_domain(w, 2, 64);
-    tu_populate(w, 1, 0x10, 8);
-    tu_populate(w, 2, 0x10, 4);
-    assert_world_clean(w);
-    return w;
-}
-
 /* The full sweep's own index agrees with the one the model keeps. */
 static void assert_index_agrees(struct xmm_world *w)
 {
@@ -83,7 +67,7 @@ static void expect_domain(struct xmm_world *w, xmm_domid_t dom, enum xmm_invaria
  */
 static void test_owner_change_while_mapped(void **state)
 {
-    struct xmm_world *w = base_world();
+    struct xmm_world *w = tu_world_pair();
     struct xmm_check_report rep;
     xmm_mfn_t x;
 
@@ -122,7 +106,7 @@ static void test_owner_change_while_mapped(void **state)
  */
 static void test_release_marks_owner(void **state)
 {
-    struct xmm_world *w = base_world();
+    struct xmm_world *w = tu_world_pair();
     struct xmm_domain *d1 = domain_find(w, 1);
     xmm_mfn_t m = tu_mfn_at(w, 1, 0x12);
 
@@ -146,7 +130,7 @@ static void test_release_marks_owner(void **state)
  */
 static void test_unshare_marks_owner(void **state)
 {
-    struct xmm_world *w = base_world();
+    struct xmm_world *w = tu_world_pair();
     struct xmm_domain *d1 = domain_find(w, 1);
     xmm_mfn_t x, y;
 
@@ -168,7 +152,7 @@ static void test_unshare_marks_owner(void **state)
 /* d1 already holds a shared xenheap frame; a second one is shared with it. */
 static void test_share_marks_domain(void **state)
 {
-    struct xmm_world *w = base_world();
+    struct xmm_world *w = tu_world_pair();
     struct xmm_domain *d1 = domain_find(w, 1);
     xmm_mfn_t x, y;
 
