@@ -247,6 +247,7 @@ static int ex_world(struct explore *e)
         memset(&out, 0, sizeof(out));
         xmm_world_set_step(e->x.w, (uint32_t)i + 1);
         e->sc->steps[i].op->exec(&e->x, &e->setup_res[i * SIM_MAX_ARGS], &out);
+        g_free(out.show); /* a show: step's text: nobody prints it here */
     }
     return 0;
 }
@@ -255,10 +256,13 @@ static int ex_world(struct explore *e)
 static int ex_op(struct explore *e, uint32_t a, size_t number)
 {
     struct sim_exec_out out;
+    int rc;
 
     memset(&out, 0, sizeof(out));
     xmm_world_set_step(e->x.w, (uint32_t)number);
-    return e->alpha[a]->op->exec(&e->x, &e->alpha_res[(size_t)a * SIM_MAX_ARGS], &out);
+    rc = e->alpha[a]->op->exec(&e->x, &e->alpha_res[(size_t)a * SIM_MAX_ARGS], &out);
+    g_free(out.show);
+    return rc;
 }
 
 /* The world of a path: setup (or a clone of the world after it), then path[0..d). */
@@ -385,6 +389,7 @@ static int ex_prepare(struct explore *e, enum xmm_invariant *inv)
         memset(&out, 0, sizeof(out));
         xmm_world_set_step(e->x.w, (uint32_t)i + 1);
         rc = st->op->exec(&e->x, a, &out);
+        g_free(out.show);
         if (st->as_var >= 0) {
             var_bound[st->as_var] = rc == 0 && out.bound;
             var_val[st->as_var] = out.bind;

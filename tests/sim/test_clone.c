@@ -10,6 +10,7 @@
  * Steps run as `xmm-sim run` runs them (defaults, variables), with the
  * incremental checker after each step; a run stops at its first violation.
  */
+#include <glib.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,7 @@ static bool step(struct sim_exec *x, const struct sim_scenario *sc, size_t i, st
     resolve(st, v, args);
     xmm_world_set_step(x->w, (uint32_t)i + 1);
     r->rc = st->op->exec(x, args, &out);
+    g_free(out.show); /* show: prints, it changes nothing to compare */
     if (st->as_var >= 0) {
         v->bound[st->as_var] = r->rc == 0 && out.bound;
         v->val[st->as_var] = out.bind;
