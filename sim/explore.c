@@ -95,26 +95,34 @@ struct explore {
  * alloc_raw); they go back to libc with the search.
  */
 #define EX_CACHE_SIZES 64
+#define EX_CACHE_SLOTS 128 /* a power of two, at most half full */
 struct ex_cache {
     struct {
-        size_t size;
+        size_t size; /* 0: a free slot */
         void *head;
-    } bin[EX_CACHE_SIZES];
+    } bin[EX_CACHE_SLOTS];
     unsigned nbins;
 };
 
+/* The list of freed blocks of one size (open addressing on the size), or NULL. */
 static void **ex_bin(struct ex_cache *c, size_t size)
 {
+    size_t i = (size_t)((size * UINT64_C(0x9E3779B97F4A7C15)) >> 57) & (EX_CACHE_SLOTS - 1);
+
     if (size < sizeof(void *))
         return NULL;
-    for (unsigned i = 0; i < c->nbins; i++)
-        if (c->bin[i].size == size)
-            return &c->bin[i].head;
-    if (c->nbins == EX_CACHE_SIZES)
-        return NULL;
-    c->bin[c->nbins].size = size;
-    c->bin[c->nbins].head = NULL;
-    return &c->bin[c->nbins++].head;
+    while (c->bin[i].size != size) {
+        if (c->bin[i].size == 0) {
+            if (c->nbins == EX_CACHE_SIZES)
+                return NULL;
+            c->bin[i].size = size;
+            c->bin[i].head = NULL;
+            c->nbins++;
+            break;
+        }
+        i = (i + 1) & (EX_CACHE_SLOTS - 1);
+    }
+    return &c->bin[i].head;
 }
 
 static void *ex_alloc_raw(void *ctx, size_t size)
@@ -151,7 +159,7 @@ static void ex_free_block(void *ctx, void *p, size_t size)
 
 static void ex_cache_free(struct ex_cache *c)
 {
-    for (unsigned i = 0; c && i < c->nbins; i++)
+    for (unsigned i = 0; c && i < EX_CACHE_SLOTS; i++)
         while (c->bin[i].head) {
             void *p = c->bin[i].head;
 
@@ -303,8 +311,7 @@ static int ex_stack(struct explore *e, const uint32_t *path, uint32_t d)
         if (rc)
             return rc;
         ex_op(e, path[e->top], e->sc->step_count + e->top + 1);
-        memset(e->rep, 0, sizeof(*e->rep));
-        xmm_check_incremental(e->x.w, e->rep);
+        xmm_check_incremental(e->x.w, e->rep); /* it clears the report first */
         e->stack[e->top + 1] = e->x.w;
         e->spath[e->top] = path[e->top];
         e->x.w = NULL;
@@ -406,7 +413,6 @@ static int ex_prepare(struct explore *e, enum xmm_invariant *inv)
         }
     }
     if (ret == 0) {
-        memset(e->rep, 0, sizeof(*e->rep));
         if (xmm_check_full(e->x.w, e->rep) > 0) {
             *inv = e->rep->kept ? e->rep->v[0].inv : XMM_INV_COUNT;
             ret = 1;
@@ -420,7 +426,13 @@ static int ex_prepare(struct explore *e, enum xmm_invariant *inv)
         }
 out:
     if (ret == 0 && !e->replay) {
-        e->stack[0] = e->x.w; /* expansion clones this one */
+        /*
+         * Expansion clones this one.  The full sweep leaves the change set:
+         * checked here (clean, as the sweep was), so that every world on the
+         * clone stack has an empty one and so have its clones.
+         */
+        xmm_check_incremental(e->x.w, e->rep);
+        e->stack[0] = e->x.w;
         e->x.w = NULL;
     }
     if (e->x.w)
@@ -597,7 +609,6 @@ static void ex_teardown(struct explore *e, struct ex_teardown *t)
         if (r == 0)
             xmm_world_advance(w, e->liveness);
     }
-    memset(e->rep, 0, sizeof(*e->rep));
     if (xmm_check_full(w, e->rep) > 0) {
         t->failed = t->violated = true;
         t->inv = e->rep->kept ? e->rep->v[0].inv : XMM_INV_COUNT;
@@ -856,13 +867,12 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
                         fprintf(stderr, "xmm-sim explore: the world could not be built\n");
                         return 2;
                     }
-                    memset(e->rep, 0, sizeof(*e->rep));
-                    xmm_check_incremental(e->x.w, e->rep);
+                    if (e->replay) /* a clone's change set is empty: stack[pd]'s was checked */
+                        xmm_check_incremental(e->x.w, e->rep);
                     base = e->replay ? xmm_world_digest(e->x.w) : base_s;
                 }
                 ex_op(e, a, e->sc->step_count + pd + 1);
                 e->transitions++;
-                memset(e->rep, 0, sizeof(*e->rep));
                 if (xmm_check_incremental(e->x.w, e->rep) > 0) {
                     /* on the transition, whether or not its state is new */
                     inv = e->rep->kept ? e->rep->v[0].inv : XMM_INV_COUNT;

@@ -114,8 +114,8 @@ struct xmm_plist {
 #define P2M_MFN_MASK ((UINT64_C(1) << 40) - 1)
 
 /*
- * Exactly one 4 KiB page, as Arm's tables: whether a node is the world's
- * empty one is known from its address (struct xmm_p2m's `empty`), and
+ * Exactly one 4 KiB page, as Arm's tables: whether a node is an empty one
+ * (p2m_empty_nodes) is known from its address (struct xmm_p2m's `empty`), and
  * whether a real node holds anything from its slots, so a node keeps no
  * count beside them.
  */
@@ -132,7 +132,7 @@ struct xmm_p2m {
      * guests whose address space fits (VTCR_EL2.SL0).
      */
     struct p2m_node *low;
-    const struct p2m_node *empty; /* the world's empty node of each level */
+    const struct p2m_node *empty; /* the empty node of each level (p2m_empty_nodes) */
     uint64_t entries;
     uint64_t nodes;
 };
@@ -365,11 +365,6 @@ struct xmm_world {
 
     struct xmm_reason err; /* error.c: why the last call failed, "" after a success */
 
-    /*
-     * Shared empty node per level (p2m.c).  Last, and 16 KiB: xmm_world_clone
-     * copies the fields before it and builds the copy's own (p2m_world_init).
-     */
-    struct p2m_node p2m_empty[P2M_LEVELS];
 };
 
 /* --- allocation (alloc.c) ------------------------------------------------- */
@@ -587,9 +582,9 @@ static inline int p2m_lookup_one(const struct xmm_world *w, xmm_domid_t dom, xmm
         return -XMM_ESRCH;
     return gfn.g >= XMM_FRAME_LIMIT ? -XMM_EINVAL : -XMM_ENOENT;
 }
-/* Set up the world's empty node of each level (once, at world creation). */
-void p2m_world_init(struct xmm_world *w);
-/* Point an empty P2M at the world's empty root (every domain starts so). */
+/* The empty node of each level, shared by every world (p2m.c; read-only). */
+extern const struct p2m_node p2m_empty_nodes[P2M_LEVELS];
+/* Point an empty P2M at the empty root (every domain starts so). */
 void p2m_init(struct xmm_world *w, struct xmm_p2m *p);
 /* Allocate every node the range needs; on failure free what it added. */
 int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_t n);

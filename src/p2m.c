@@ -8,11 +8,32 @@
  * validate, reserve, then commit.  Empty nodes stay until teardown, as in
  * Xen, which frees intermediate tables only in p2m_teardown.
  *
- * A slot with no subtree points at the world's empty node of the next level
- * (never NULL), so lookups walk four levels without a branch; only writers
- * ask whether a child is real (is_real).
+ * A slot with no subtree points at the empty node of the next level (never
+ * NULL), so lookups walk four levels without a branch; only writers ask
+ * whether a child is real (is_real).
  */
 #include "module.h"
+
+/*
+ * The empty node of each level, one read-only set for every world: level
+ * 0-2 slots point at the next level's, the level-3 one is all zeros.  As
+ * they hold no world's addresses, a world's copy of a node is the node's
+ * bytes with only its real children replaced, and a copied world builds
+ * no empty nodes of its own.
+ */
+#define EMPTY_AT(l) ((uint64_t)(uintptr_t)&p2m_empty_nodes[l])
+#define EMPTY_8(x) x, x, x, x, x, x, x, x
+#define EMPTY_64(x) EMPTY_8(x), EMPTY_8(x), EMPTY_8(x), EMPTY_8(x), \
+                    EMPTY_8(x), EMPTY_8(x), EMPTY_8(x), EMPTY_8(x)
+#define EMPTY_512(x) EMPTY_64(x), EMPTY_64(x), EMPTY_64(x), EMPTY_64(x), \
+                     EMPTY_64(x), EMPTY_64(x), EMPTY_64(x), EMPTY_64(x)
+const struct p2m_node p2m_empty_nodes[P2M_LEVELS] = {
+    { { EMPTY_512(EMPTY_AT(1)) } },
+    { { EMPTY_512(EMPTY_AT(2)) } },
+    { { EMPTY_512(EMPTY_AT(3)) } },
+    { { 0 } },
+};
+static_assert(P2M_ENTRIES == 512, "EMPTY_512 fills one node");
 
 static inline unsigned level_index(uint64_t gfn, int level)
 {
@@ -42,23 +63,43 @@ static bool node_empty(const struct xmm_p2m *p, const struct p2m_node *n, int le
 #endif
 
 /* A fresh node of `level`: every slot empty (levels 0-2 point one level down). */
-static void node_init(struct xmm_world *w, struct p2m_node *n, int level)
+static void node_init(struct p2m_node *n, int level)
 {
-    for (unsigned i = 0; i < P2M_ENTRIES; i++)
-        n->e[i] = level < 3 ? (uint64_t)(uintptr_t)&w->p2m_empty[level + 1] : 0;
+    memcpy(n, &p2m_empty_nodes[level], sizeof(*n));
 }
 
-void p2m_world_init(struct xmm_world *w)
+/*
+ * The first slot at or after i of interior node n (of `level`) that holds a
+ * real child, P2M_ENTRIES if none: eight slots at a time (a node is mostly
+ * empty slots, all equal to the next level's empty node).
+ */
+static unsigned next_real(const struct p2m_node *n, int level, unsigned i)
 {
-    for (int level = 0; level < P2M_LEVELS; level++)
-        node_init(w, &w->p2m_empty[level], level);
+    const uint64_t none = EMPTY_AT(level + 1);
+
+    for (; i % 8 && i < P2M_ENTRIES; i++)
+        if (n->e[i] != none)
+            return i;
+    for (; i < P2M_ENTRIES; i += 8) {
+        uint64_t diff = 0;
+
+        for (unsigned k = 0; k < 8; k++)
+            diff |= n->e[i + k] ^ none;
+        if (diff)
+            break;
+    }
+    for (; i < P2M_ENTRIES; i++)
+        if (n->e[i] != none)
+            return i;
+    return P2M_ENTRIES;
 }
 
 void p2m_init(struct xmm_world *w, struct xmm_p2m *p)
 {
-    p->root = &w->p2m_empty[0];
-    p->low = &w->p2m_empty[1];
-    p->empty = w->p2m_empty;
+    (void)w;
+    p->root = (struct p2m_node *)(uintptr_t)&p2m_empty_nodes[0];
+    p->low = (struct p2m_node *)(uintptr_t)&p2m_empty_nodes[1];
+    p->empty = p2m_empty_nodes;
     p->entries = p->nodes = 0;
 }
 
@@ -108,7 +149,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
         return xmm_fail(w, -XMM_ENOMEM, "no memory for the %" PRIu64 " P2M nodes %s needs at gfn %#" PRIx64,
                         need, DN(d->id), gfn);
     for (got = 0; got < need; got++) {
-        pool[got] = xmm_alloc(w, sizeof(struct p2m_node));
+        pool[got] = xmm_alloc_copy(w, sizeof(struct p2m_node), NULL, 0); /* node_init fills it */
         if (!pool[got])
             break;
     }
@@ -121,7 +162,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
     }
     if (!is_real(p, p->root)) {
         p->root = pool_take(pool, &got);
-        node_init(w, p->root, 0);
+        node_init(p->root, 0);
         p->nodes++;
     }
     for (uint64_t g = gfn & ~UINT64_C(511); g < gfn + n; g += P2M_ENTRIES) {
@@ -133,7 +174,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
 
             if (!is_real(p, c)) {
                 c = pool_take(pool, &got);
-                node_init(w, c, level + 1);
+                node_init(c, level + 1);
                 node->e[i] = (uint64_t)(uintptr_t)c;
                 if (level == 0 && i == 0)
                     p->low = c;
@@ -314,21 +355,22 @@ void p2m_set_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint6
     write_leaf(w, d, gfn, entry, true);
 }
 
-/* Free empty nodes bottom-up; a node is freed only when all its children are. */
+/*
+ * Free empty nodes bottom-up; a node is freed only when all its children are.
+ * The nodes left are n and the level + 1 nodes above it (p->nodes counts
+ * them): then n has no real child left to look for.
+ */
 static bool free_subtree(struct xmm_world *w, struct xmm_p2m *p, struct p2m_node *n, int level,
                          uint64_t *budget)
 {
     if (level < 3) {
-        for (unsigned i = 0; i < P2M_ENTRIES; i++) {
-            struct p2m_node *c = child_of(n, i);
-
-            if (!is_real(p, c))
-                continue;
-            if (!free_subtree(w, p, c, level + 1, budget))
+        for (unsigned i = 0; p->nodes > (uint64_t)level + 1 && (i = next_real(n, level, i)) < P2M_ENTRIES;
+             i++) {
+            if (!free_subtree(w, p, child_of(n, i), level + 1, budget))
                 return false;
-            n->e[i] = (uint64_t)(uintptr_t)&w->p2m_empty[level + 1];
+            n->e[i] = EMPTY_AT(level + 1);
             if (level == 0 && i == 0)
-                p->low = &w->p2m_empty[1];
+                p->low = (struct p2m_node *)(uintptr_t)&p2m_empty_nodes[1];
         }
     }
     if (*budget == 0)
@@ -353,19 +395,28 @@ int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
     return 0;
 }
 
-static void discard_subtree(struct xmm_world *w, const struct xmm_p2m *p, struct p2m_node *n,
-                            int level)
+/*
+ * Free real node n and everything below it.  *left: how many real nodes
+ * below those already found are still to be found in the whole tree (the
+ * walk stops looking when none is), or UINT64_MAX when not known.
+ */
+static void discard_subtree(struct xmm_world *w, struct p2m_node *n, int level, uint64_t *left)
 {
-    for (unsigned i = 0; level < 3 && i < P2M_ENTRIES; i++)
-        if (is_real(p, child_of(n, i)))
-            discard_subtree(w, p, child_of(n, i), level + 1);
+    for (unsigned i = 0; level < 3 && *left && (i = next_real(n, level, i)) < P2M_ENTRIES; i++) {
+        (*left)--;
+        discard_subtree(w, child_of(n, i), level + 1, left);
+    }
     xmm_free(w, n, sizeof(*n));
 }
 
 void p2m_discard(struct xmm_world *w, struct xmm_domain *d)
 {
-    if (is_real(&d->p2m, d->p2m.root))
-        discard_subtree(w, &d->p2m, d->p2m.root, 0);
+    if (is_real(&d->p2m, d->p2m.root)) {
+        uint64_t left = d->p2m.nodes - 1;
+
+        discard_subtree(w, d->p2m.root, 0, &left);
+        assert(left == 0);
+    }
     p2m_init(w, &d->p2m);
 }
 
@@ -480,7 +531,7 @@ int xmm_p2m_lookup_many(const struct xmm_world *w, xmm_domid_t dom, const xmm_gf
         if (i < n) {
             uint64_t g = gfns[i].g;
             const struct p2m_node *n2 = g < XMM_FRAME_LIMIT ? p2m_level2(&d->p2m, g)
-                                                             : &w->p2m_empty[2];
+                                                             : &p2m_empty_nodes[2];
 
             slot2[i % LOOKUP_RING] = &n2->e[(g >> 9) & (P2M_ENTRIES - 1)];
             __builtin_prefetch(slot2[i % LOOKUP_RING]);
@@ -600,32 +651,30 @@ uint64_t xmm_p2m_node_count(const struct xmm_world *w, xmm_domid_t dom)
 /* --- clone (xmm_world_clone) -------------------------------------------------- */
 
 /*
- * A copy of real node n of `level` (of P2M p) in world c, for P2M np (whose
- * `empty` is c's): its empty slots on c's empty nodes.
+ * A copy in world c of real node n of `level`: its bytes (the empty slots
+ * point at the shared empty nodes, right for c too), then a copy of each
+ * real child in its slot.  *left: as discard_subtree's.  On failure nothing
+ * is left allocated.
  */
-static struct p2m_node *node_clone(struct xmm_world *c, const struct xmm_p2m *np,
-                                   const struct xmm_p2m *p, const struct p2m_node *n, int level)
+static struct p2m_node *node_clone(struct xmm_world *c, const struct p2m_node *n, int level,
+                                   uint64_t *left)
 {
-    struct p2m_node *m;
+    struct p2m_node *m = xmm_alloc_copy(c, sizeof(*m), n, sizeof(*n));
 
-    if (level == 3) /* a leaf node: one copy, not zeroed first */
-        return xmm_alloc_copy(c, sizeof(*m), n, sizeof(*n));
-    m = xmm_alloc_copy(c, sizeof(*m), c->p2m_empty[level].e, sizeof(m->e));
-    if (!m)
-        return NULL;
-    /*
-     * Every slot empty first (c's empty node of this level is exactly that),
-     * so a failure below frees only what was copied; then the real
-     * children, in slot order.
-     */
-    for (unsigned i = 0; i < P2M_ENTRIES; i++) {
-        const struct p2m_node *ch = child_of(n, i);
+    if (!m || level == 3)
+        return m;
+    for (unsigned i = 0; *left && (i = next_real(n, level, i)) < P2M_ENTRIES; i++) {
+        struct p2m_node *ch;
 
-        if (!is_real(p, ch))
-            continue;
-        ch = node_clone(c, np, p, ch, level + 1);
+        (*left)--;
+        ch = node_clone(c, child_of(n, i), level + 1, left);
         if (!ch) {
-            discard_subtree(c, np, m, level);
+            /* the slots from i on still name n's children: empty them first */
+            uint64_t all = UINT64_MAX;
+
+            for (unsigned j = i; j < P2M_ENTRIES; j++)
+                m->e[j] = EMPTY_AT(level + 1);
+            discard_subtree(c, m, level, &all);
             return NULL;
         }
         m->e[i] = (uint64_t)(uintptr_t)ch;
@@ -638,14 +687,16 @@ int p2m_clone(struct xmm_world *c, const struct xmm_world *w, const struct xmm_d
               struct xmm_domain *nd)
 {
     struct p2m_node *root;
+    uint64_t left = d->p2m.nodes - 1;
 
     (void)w;
     p2m_init(c, &nd->p2m);
     if (!is_real(&d->p2m, d->p2m.root))
         return 0;
-    root = node_clone(c, &nd->p2m, &d->p2m, d->p2m.root, 0);
+    root = node_clone(c, d->p2m.root, 0, &left);
     if (!root)
         return -XMM_ENOMEM;
+    assert(left == 0);
     nd->p2m.root = root;
     nd->p2m.low = child_of(root, 0);
     nd->p2m.entries = d->p2m.entries;

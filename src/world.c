@@ -206,7 +206,6 @@ int xmm_world_new(const struct xmm_world_opts *opts, struct xmm_world **out)
     for (int i = 0; i < 4; i++)
         w->rng[i] = splitmix64(&s);
     w->hist_cap = opts->history_events;
-    p2m_world_init(w);
 
     rc = copy_mmio(w, opts);
     if (!rc) {
@@ -364,8 +363,7 @@ int xmm_world_clone(const struct xmm_world *w, struct xmm_world **out)
     for (MOD_EACH(w, i, m))
         if (!module_clonable(m))
             return -XMM_ENOSYS;
-    /* every field but the empty P2M nodes (the last, rebuilt below) */
-    c = xmm_allocator_copy(&w->allocator, sizeof(*c), w, offsetof(struct xmm_world, p2m_empty));
+    c = xmm_allocator_copy(&w->allocator, sizeof(*c), w, sizeof(*c));
     if (!c)
         return -XMM_ENOMEM;
     /* nothing owned yet: xmm_world_free(c) releases what is copied below */
@@ -388,7 +386,6 @@ int xmm_world_clone(const struct xmm_world *w, struct xmm_world **out)
     c->mod_count = 0;
     for (uint32_t i = 0; i < XMM_MOD_MAX; i++)
         c->mod[i] = NULL;
-    p2m_world_init(c);
 
     rc = clone_core(w, c);
     if (!rc)
