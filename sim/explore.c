@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "exec.h"
+#include "pool.h"
 #include "run.h"
 #include "value.h"
 #include "write.h"
@@ -45,6 +46,7 @@ struct ex_args {
     const char *out_dir;
     bool no_symmetry;
     bool replay;
+    unsigned jobs;           /* -j: workers expanding a depth (1: this thread alone) */
     bool has_liveness;
     uint64_t liveness;
     struct xmm_policy policy;
@@ -765,6 +767,287 @@ static void ex_print_path(const struct explore *e, const uint32_t *path, uint32_
 
 /* --- the search ----------------------------------------------------------- */
 
+/* --- expansion by workers (-j N) ------------------------------------------- */
+
+/*
+ * With -j N the states of one depth are expanded by N workers, each with
+ * its own worlds, allocator, clone stack and check report (a copy of the
+ * search's struct whose store it only reads), in chunks of EX_CHUNK
+ * consecutive states handed out in order.  Per transition that changes the
+ * digest a worker records the digest (and, with liveness on, the teardown
+ * of a digest no earlier depth stored, when it fails); it stops at a
+ * violation.  The calling thread then goes through the records in the
+ * order the search of -j 1 makes them, storing states and stopping where
+ * it would: the same states under the same indices, the same result.
+ */
+#define EX_CHUNK 16
+#define EX_MAX_JOBS 64
+
+enum ex_rkind { EX_R_STATE, EX_R_VIOLATION, EX_R_NO_STACK, EX_R_NO_WORLD };
+
+struct ex_result {
+    uint64_t digest;
+    uint32_t s, a;
+    enum ex_rkind kind;
+    enum xmm_invariant inv; /* EX_R_VIOLATION */
+    int32_t td;             /* the failed teardown's index in the chunk's tds, or -1 */
+};
+
+struct ex_chunk {
+    GArray *res; /* struct ex_result, in the search's order */
+    GArray *tds; /* struct ex_teardown */
+};
+
+struct ex_par {
+    const struct explore *e;
+    struct explore *wk; /* [jobs] */
+    unsigned jobs;
+    uint32_t first, count; /* the states of the depth */
+    struct ex_chunk *chunks;
+    gint nchunks;
+    gint next; /* the next chunk to hand out */
+    gint stop; /* no chunk after this one matters (it has a violation) */
+};
+
+struct ex_wctx {
+    struct ex_par *p;
+    struct explore *w;
+};
+
+static void ex_par_stop(struct ex_par *p, gint c)
+{
+    for (;;) {
+        gint old = g_atomic_int_get(&p->stop);
+
+        if (c >= old || g_atomic_int_compare_and_exchange(&p->stop, old, c))
+            return;
+    }
+}
+
+/* The loop body of ex_search for the states of chunk c, recording instead of storing. */
+static void ex_expand_chunk(struct ex_par *p, struct explore *w, gint c)
+{
+    struct ex_chunk *ch = &p->chunks[c];
+    uint32_t s0 = p->first + (uint32_t)c * EX_CHUNK;
+    uint32_t end = MIN(s0 + EX_CHUNK, p->first + p->count);
+
+    for (uint32_t s = s0; s < end; s++) {
+        uint32_t pd = ex_path(w, s, w->path);
+        uint64_t base = 0, base_s = 0;
+        struct ex_result r = { .s = s, .td = -1 };
+
+        if (!w->replay && ex_stack(w, w->path, pd) != 0) {
+            r.kind = EX_R_NO_STACK;
+            g_array_append_val(ch->res, r);
+            ex_par_stop(p, c);
+            return;
+        }
+        if (!w->replay)
+            base_s = xmm_world_digest(w->stack[pd]);
+        for (uint32_t a = 0; a < w->nalpha; a++) {
+            r.a = a;
+            r.td = -1;
+            if (!w->x.w) {
+                if (w->replay ? ex_replay(w, w->path, pd) != 0
+                              : xmm_world_clone(w->stack[pd], &w->x.w) != 0) {
+                    r.kind = EX_R_NO_WORLD;
+                    g_array_append_val(ch->res, r);
+                    ex_par_stop(p, c);
+                    return;
+                }
+                if (w->replay)
+                    xmm_check_incremental(w->x.w, w->rep);
+                base = w->replay ? xmm_world_digest(w->x.w) : base_s;
+            }
+            ex_op(w, a, w->sc->step_count + pd + 1);
+            if (xmm_check_incremental(w->x.w, w->rep) > 0) {
+                r.kind = EX_R_VIOLATION;
+                r.inv = w->rep->kept ? w->rep->v[0].inv : XMM_INV_COUNT;
+                g_array_append_val(ch->res, r);
+                ex_world_free(w);
+                ex_par_stop(p, c);
+                return;
+            }
+            r.digest = xmm_world_digest(w->x.w);
+            if (r.digest == base)
+                continue;
+            if (w->nperm) {
+                w->path[pd] = a;
+                ex_world_free(w);
+                r.digest = ex_canonical(w, w->path, pd + 1, r.digest);
+                ex_replay(w, w->path, pd + 1);
+            }
+            r.kind = EX_R_STATE;
+            if (w->liveness && !p->e->tab[ex_slot(p->e, r.digest)]) {
+                struct ex_teardown td;
+
+                ex_teardown(w, &td);
+                if (td.failed) {
+                    r.td = (int32_t)ch->tds->len;
+                    g_array_append_val(ch->tds, td);
+                }
+            }
+            g_array_append_val(ch->res, r);
+            ex_world_free(w);
+        }
+        if (w->x.w)
+            ex_world_free(w);
+    }
+}
+
+static gpointer ex_worker(gpointer data)
+{
+    struct ex_wctx *t = data;
+    struct ex_par *p = t->p;
+
+    for (;;) {
+        gint c = g_atomic_int_add(&p->next, 1);
+
+        if (c >= p->nchunks || c > g_atomic_int_get(&p->stop))
+            return NULL;
+        ex_expand_chunk(p, t->w, c);
+    }
+}
+
+/*
+ * The workers' own state: the search's struct with its own worlds,
+ * allocator and report; the world after the setup built again (it
+ * digests as the search's).  Return: 0, or 2 (message printed).
+ */
+static int ex_workers_init(struct explore *e, struct ex_par *p, unsigned jobs)
+{
+    (void)sim_op_check(); /* lazily set statics are set before any thread reads them */
+    (void)sim_op_show();
+    p->jobs = jobs;
+    p->wk = g_new0(struct explore, jobs);
+    for (unsigned i = 0; i < jobs; i++) {
+        struct explore *w = &p->wk[i];
+
+        *w = *e;
+        w->x.w = NULL;
+        memset(w->stack, 0, sizeof(w->stack));
+        w->top = 0;
+        w->cache = g_new0(struct ex_cache, 1);
+        w->rep = g_new0(struct xmm_check_report, 1);
+        if (e->replay)
+            continue;
+        if (ex_world(w) != 0 ||
+            (xmm_check_incremental(w->x.w, w->rep), xmm_world_digest(w->x.w)) !=
+                xmm_world_digest(e->stack[0])) {
+            fprintf(stderr, "xmm-sim explore: a worker's world differs from the setup's\n");
+            return 2;
+        }
+        w->stack[0] = w->x.w;
+        w->x.w = NULL;
+    }
+    return 0;
+}
+
+static void ex_workers_free(struct ex_par *p)
+{
+    for (unsigned i = 0; p->wk && i < p->jobs; i++) {
+        ex_stack_free(&p->wk[i]);
+        ex_world_free(&p->wk[i]);
+        ex_cache_free(p->wk[i].cache); /* after the worker's last world */
+        g_free(p->wk[i].rep);
+    }
+    g_free(p->wk);
+    p->wk = NULL;
+}
+
+struct ex_found {
+    bool found, live, stopped;
+    enum xmm_invariant inv;
+    struct ex_teardown td;
+    uint32_t d;
+    uint32_t *path;
+};
+
+/*
+ * Expand the states level[d]..level[d + 1] with the workers, then store
+ * what they found in the order of the search.  Return: 0, or 2 (message
+ * printed).
+ */
+static int ex_level_par(struct explore *e, struct ex_par *p, uint32_t first, uint32_t count,
+                        struct ex_found *f)
+{
+    GThread *th[EX_MAX_JOBS];
+    struct ex_wctx ctx[EX_MAX_JOBS];
+    int ret = 0;
+
+    p->e = e;
+    p->first = first;
+    p->count = count;
+    p->nchunks = (gint)((count + EX_CHUNK - 1) / EX_CHUNK);
+    p->next = 0;
+    p->stop = p->nchunks;
+    p->chunks = g_new0(struct ex_chunk, (size_t)p->nchunks);
+    for (gint c = 0; c < p->nchunks; c++) {
+        p->chunks[c].res = g_array_new(FALSE, FALSE, sizeof(struct ex_result));
+        p->chunks[c].tds = g_array_new(FALSE, FALSE, sizeof(struct ex_teardown));
+    }
+    for (unsigned i = 0; i < p->jobs; i++) { /* the store as it is now, read only */
+        p->wk[i].st = e->st;
+        p->wk[i].n = e->n;
+        p->wk[i].tab = e->tab;
+        p->wk[i].tab_cap = e->tab_cap;
+        ctx[i].p = p;
+        ctx[i].w = &p->wk[i];
+    }
+    for (unsigned i = 1; i < p->jobs; i++)
+        th[i] = g_thread_new("xmm-sim-explore", ex_worker, &ctx[i]);
+    ex_worker(&ctx[0]);
+    for (unsigned i = 1; i < p->jobs; i++)
+        g_thread_join(th[i]);
+
+    for (gint c = 0; c < p->nchunks && !f->found && !f->stopped && ret == 0; c++) {
+        const struct ex_chunk *ch = &p->chunks[c];
+
+        for (guint k = 0; k < ch->res->len; k++) {
+            const struct ex_result *r = &g_array_index(ch->res, struct ex_result, k);
+            uint64_t ran = (uint64_t)(r->s - first) * e->nalpha + r->a + 1;
+            uint32_t n = (uint32_t)e->n;
+
+            if (r->kind == EX_R_NO_STACK || r->kind == EX_R_NO_WORLD) {
+                fprintf(stderr, r->kind == EX_R_NO_STACK
+                                    ? "xmm-sim explore: out of memory\n"
+                                    : "xmm-sim explore: the world could not be built\n");
+                ret = 2;
+                break;
+            }
+            if (r->kind == EX_R_VIOLATION) {
+                f->found = true;
+                f->inv = r->inv;
+                f->d = ex_path(e, r->s, f->path);
+                f->path[f->d++] = r->a;
+                e->transitions += ran;
+                break;
+            }
+            if (ex_add(e, r->digest, r->s, r->a) && e->liveness && r->td >= 0) {
+                f->found = f->live = true;
+                f->td = g_array_index(ch->tds, struct ex_teardown, (guint)r->td);
+                f->d = ex_path(e, n, f->path);
+                e->transitions += ran;
+                break;
+            }
+            if (e->max_states && e->n >= e->max_states) {
+                f->stopped = true;
+                e->transitions += ran;
+                break;
+            }
+        }
+    }
+    if (!f->found && !f->stopped)
+        e->transitions += (uint64_t)count * e->nalpha;
+    for (gint c = 0; c < p->nchunks; c++) {
+        g_array_free(p->chunks[c].res, TRUE);
+        g_array_free(p->chunks[c].tds, TRUE);
+    }
+    g_free(p->chunks);
+    p->chunks = NULL;
+    return ret;
+}
+
 static double ex_now(void)
 {
     return (double)g_get_monotonic_time() / 1e6;
@@ -801,6 +1084,7 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
     const char *why;
     bool sym;
     int rc;
+    struct ex_par par = { 0 };
 
     e->rep = g_new0(struct xmm_check_report, 1);
     rc = ex_prepare(e, &inv);
@@ -829,6 +1113,8 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
         printf("liveness: off\n");
     printf("expansion: %s\n", e->replay ? "replay from the initial world (--replay)"
                                           : "clone of the parent's world");
+    if (ea->jobs > 1)
+        printf("workers: %u (-j)\n", ea->jobs);
     if (rc == 1) {
         printf("result: the setup steps already violate %s\n", xmm_invariant_name(inv));
         return 1;
@@ -844,8 +1130,28 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
     ex_world_free(e);
     level[0] = 0;
     level[1] = 1;
+    if (ea->jobs > 1 && !found && ex_workers_init(e, &par, ea->jobs) != 0) {
+        ex_workers_free(&par);
+        return 2;
+    }
     for (d = 0; d < e->depth && !found && !stopped; d++) {
-        for (uint32_t s = level[d]; s < level[d + 1] && !found && !stopped; s++) {
+        if (par.wk) {
+            struct ex_found f = { .path = found_path };
+
+            if (ex_level_par(e, &par, level[d], level[d + 1] - level[d], &f) != 0) {
+                ex_workers_free(&par);
+                return 2;
+            }
+            found = f.found;
+            found_live = f.live;
+            stopped = f.stopped;
+            found_d = f.d;
+            if (f.live)
+                td = f.td;
+            else if (f.found)
+                inv = f.inv;
+        }
+        for (uint32_t s = level[d]; !par.wk && s < level[d + 1] && !found && !stopped; s++) {
             uint32_t pd = ex_path(e, s, e->path);
             uint64_t base = 0, base_s = 0;
 
@@ -917,6 +1223,7 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
     }
     secs = ex_now() - t0;
     cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+    ex_workers_free(&par);
     ex_stack_free(e);
     if (found) {
         bool viol = !found_live || td.violated;
@@ -1008,6 +1315,16 @@ static int ex_parse(int argc, char **argv, struct ex_args *ea)
                 return ex_usage("--out needs a directory%s", "");
             ea->out_dir = v;
             i++;
+        } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0 ||
+                   (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9')) {
+            const char *n = a[1] == 'j' && a[2] ? a + 2 : v;
+
+            if (!n || sim_parse_u64(n, &u) != SIM_NUM_OK || u > EX_MAX_JOBS)
+                return ex_usage("-j needs a number of workers (0 to 64; 0 = one per CPU), "
+                                "got '%s'", n ? n : "");
+            ea->jobs = u ? (unsigned)u : MIN(sim_online_cpus(), EX_MAX_JOBS);
+            if (n == v)
+                i++;
         } else if (strcmp(a, "--replay") == 0) {
             ea->replay = true;
         } else if (strcmp(a, "--no-symmetry") == 0) {
