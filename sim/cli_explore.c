@@ -15,6 +15,8 @@ static const struct sim_cli_opt explore_opts[] = {
     { "--no-symmetry", NULL, "do not reduce by the ids of explore.symmetric" },
     { "--replay", NULL, "expand a state by replaying its path from a new world instead of "
                         "cloning its parent's world (slower; same result)" },
+    { "-j, --jobs", "N", "expand each depth with N worker threads (0: one per CPU; default 1); "
+                         "the output is the one of -j 1" },
     { "--out", "DIR", "directory for the counterexample scenario (created; default .)" },
     { "-h, --help", NULL, "this text" },
     { NULL, NULL, NULL },
@@ -24,7 +26,7 @@ const struct sim_cli_cmd sim_cli_explore = {
     .name = "explore",
     .fn = sim_cmd_explore,
     .synopsis = "FILE [--depth K] [--max-states N] [--ops LIST] [--policy KNOB=VALUE ...] "
-                "[--liveness TICKS] [--no-symmetry] [--replay] [--out DIR]",
+                "[--liveness TICKS] [--no-symmetry] [--replay] [-j N] [--out DIR]",
     .summary = "search every op sequence of a scenario's alphabet for the shortest violation",
     .description =
         "Builds the scenario's world and runs its steps (the setup), then explores breadth-first "

@@ -278,7 +278,7 @@ static int ex_op(struct explore *e, uint32_t a, size_t number)
 /* The world of a path: setup (or a clone of the world after it), then path[0..d). */
 static int ex_replay(struct explore *e, const uint32_t *path, uint32_t d)
 {
-    int rc = e->stack[0] ? xmm_world_clone(e->stack[0], &e->x.w) : ex_world(e);
+    int rc = e->stack[0] ? xmm_world_clone_shared(e->stack[0], &e->x.w) : ex_world(e);
     uint32_t i;
 
     for (i = 0; rc == 0 && i < d; i++)
@@ -308,7 +308,7 @@ static int ex_stack(struct explore *e, const uint32_t *path, uint32_t d)
         e->stack[e->top] = NULL;
     }
     for (; e->top < d; e->top++) {
-        int rc = xmm_world_clone(e->stack[e->top], &e->x.w);
+        int rc = xmm_world_clone_shared(e->stack[e->top], &e->x.w);
 
         if (rc)
             return rc;
@@ -321,9 +321,14 @@ static int ex_stack(struct explore *e, const uint32_t *path, uint32_t d)
     return 0;
 }
 
+/*
+ * Free the clone stack, and the world in hand first: a world cloned from
+ * another (xmm_world_clone_shared) is freed before it.
+ */
 static void ex_stack_free(struct explore *e)
 {
-    for (uint32_t k = 0; k <= e->top; k++) {
+    ex_world_free(e);
+    for (uint32_t k = e->top + 1; k-- > 0;) {
         xmm_world_free(e->stack[k]);
         e->stack[k] = NULL;
     }
@@ -849,7 +854,7 @@ static void ex_expand_chunk(struct ex_par *p, struct explore *w, gint c)
             r.td = -1;
             if (!w->x.w) {
                 if (w->replay ? ex_replay(w, w->path, pd) != 0
-                              : xmm_world_clone(w->stack[pd], &w->x.w) != 0) {
+                              : xmm_world_clone_shared(w->stack[pd], &w->x.w) != 0) {
                     r.kind = EX_R_NO_WORLD;
                     g_array_append_val(ch->res, r);
                     ex_par_stop(p, c);
@@ -947,7 +952,6 @@ static void ex_workers_free(struct ex_par *p)
 {
     for (unsigned i = 0; p->wk && i < p->jobs; i++) {
         ex_stack_free(&p->wk[i]);
-        ex_world_free(&p->wk[i]);
         ex_cache_free(p->wk[i].cache); /* after the worker's last world */
         g_free(p->wk[i].rep);
     }
@@ -1169,7 +1173,7 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
                 if (!e->x.w) {
                     /* the world of s, its change set checked (clean: s was) */
                     if (e->replay ? ex_replay(e, e->path, pd) != 0
-                                  : xmm_world_clone(e->stack[pd], &e->x.w) != 0) {
+                                  : xmm_world_clone_shared(e->stack[pd], &e->x.w) != 0) {
                         fprintf(stderr, "xmm-sim explore: the world could not be built\n");
                         return 2;
                     }

@@ -135,6 +135,13 @@ struct xmm_p2m {
     const struct p2m_node *empty; /* the empty node of each level (p2m_empty_nodes) */
     uint64_t entries;
     uint64_t nodes;
+    /*
+     * Non-NULL: the nodes are another world's (xmm_world_clone_shared),
+     * read only; these blocks, one per node, chained through e[0], become
+     * this P2M's own copies on its first change (p2m_own), so that change
+     * cannot fail.
+     */
+    struct p2m_node *spare;
 };
 
 /* --- domains ---------------------------------------------------------------- */
@@ -364,6 +371,8 @@ struct xmm_world {
     uint64_t check_total;
 
     struct xmm_reason err; /* error.c: why the last call failed, "" after a success */
+
+    bool p2m_share; /* set while xmm_world_clone_shared copies the domains (p2m_clone) */
 
 };
 
@@ -644,6 +653,15 @@ static inline uint64_t mix64(uint64_t x)
     x *= UINT64_C(0x94d049bb133111eb);
     x ^= x >> 31;
     return x;
+}
+/*
+ * Lane k of a digest: mix64 of x under a key of its own.  A digest that sums
+ * the lanes of its fields (rather than mixing each into the last) lets the
+ * multiplications run side by side; the fields still differ by position.
+ */
+static inline uint64_t mix64_lane(uint64_t x, unsigned k)
+{
+    return mix64(x + (uint64_t)(k + 1) * UINT64_C(0x9e3779b97f4a7c15));
 }
 
 #endif /* XMM_CORE_H */

@@ -82,6 +82,11 @@ void domains_free_all(struct xmm_world *w)
     w->dom_by_id_cap = 0;
 }
 
+/*
+ * Per domain, the lanes of its field groups and of each module's state,
+ * summed and mixed (so that two domains cannot trade a field unnoticed);
+ * the domains' results summed (each names its id).
+ */
 uint64_t domains_digest(const struct xmm_world *w)
 {
     uint64_t h = mix64(w->dom_count ^ (w->last_inc << 32));
@@ -89,21 +94,25 @@ uint64_t domains_digest(const struct xmm_world *w)
 
     for (size_t i = 0; i < w->dom_count; i++) {
         const struct xmm_domain *d = w->doms[i];
+        uint64_t dh;
 
-        h = mix64(h ^ d->id ^ (d->inc << 16));
-        h = mix64(h ^ ((uint64_t)d->state << 32) ^ d->refs ^ ((uint64_t)d->ext_refs << 48));
-        h = mix64(h ^ d->tot_pages ^ (d->max_pages << 20));
-        h = mix64(h ^ d->xenheap_pages ^ ((uint64_t)d->kill_stage << 40) ^ d->kill_cursor);
-        h = mix64(h ^ d->opts.max_pages ^ ((uint64_t)d->opts.direct_map << 62) ^
-                  ((uint64_t)d->opts.ffa << 61) ^ ((uint64_t)d->opts.grant_frames << 32) ^
-                  ((uint64_t)d->opts.maptrack_frames << 44));
-        h = mix64(h ^ d->pages.head ^ ((uint64_t)d->pages.tail << 32) ^ mix64(d->pages.count));
-        h = mix64(h ^ d->xenpages.head ^ ((uint64_t)d->xenpages.tail << 32) ^
-                  mix64(d->xenpages.count));
-        h = mix64(h ^ d->kill_calls);
+        dh = mix64_lane(d->id ^ (d->inc << 16), 0);
+        dh += mix64_lane(((uint64_t)d->state << 32) ^ d->refs ^ ((uint64_t)d->ext_refs << 48), 1);
+        dh += mix64_lane(d->tot_pages ^ (d->max_pages << 20), 2);
+        dh += mix64_lane(d->xenheap_pages ^ ((uint64_t)d->kill_stage << 40) ^ d->kill_cursor, 3);
+        dh += mix64_lane(d->opts.max_pages ^ ((uint64_t)d->opts.direct_map << 62) ^
+                             ((uint64_t)d->opts.ffa << 61) ^ ((uint64_t)d->opts.grant_frames << 32) ^
+                             ((uint64_t)d->opts.maptrack_frames << 44),
+                         4);
+        dh += mix64_lane(d->pages.head ^ ((uint64_t)d->pages.tail << 32), 5);
+        dh += mix64_lane(d->pages.count, 6);
+        dh += mix64_lane(d->xenpages.head ^ ((uint64_t)d->xenpages.tail << 32), 7);
+        dh += mix64_lane(d->xenpages.count, 8);
+        dh += mix64_lane(d->kill_calls, 9);
         for (MOD_EACH(w, m_i, m))
             if (m->dom_digest)
-                h = mix64(h ^ m->dom_digest(w, d));
+                dh += mix64_lane(m->dom_digest(w, d), 10 + m_i);
+        h += mix64(dh);
     }
     return h;
 }

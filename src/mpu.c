@@ -291,10 +291,11 @@ uint64_t mpu_domain_hash(const struct xmm_domain *d)
 
     if (!m)
         return 0;
-    h = mix64(m->shinfo_mfn ^ ((uint64_t)m->shinfo_xenheap << 63));
-    h = mix64(h ^ m->shinfo_gfn ^ ((uint64_t)m->copies << 40));
+    /* lanes (core.h), summed: the mixes run side by side */
+    h = mix64_lane(m->shinfo_mfn ^ ((uint64_t)m->shinfo_xenheap << 63), 0);
+    h += mix64_lane(m->shinfo_gfn ^ ((uint64_t)m->copies << 40), 1);
     for (uint32_t v = 0; v < XMM_VCPUS_MAX; v++)
-        h = mix64(h ^ m->vcpu_mfn[v] ^ (m->vcpu_gfn[v] << 7) ^ v);
+        h += mix64_lane(m->vcpu_mfn[v] ^ (m->vcpu_gfn[v] << 7), 2 + v);
     return h;
 }
 

@@ -101,6 +101,40 @@ void p2m_init(struct xmm_world *w, struct xmm_p2m *p)
     p->low = (struct p2m_node *)(uintptr_t)&p2m_empty_nodes[1];
     p->empty = p2m_empty_nodes;
     p->entries = p->nodes = 0;
+    p->spare = NULL;
+}
+
+/* A copy of shared node n (and of the real nodes below it) in p's spare blocks. */
+static struct p2m_node *node_own(struct xmm_p2m *p, const struct p2m_node *n, int level,
+                                 uint64_t *left)
+{
+    struct p2m_node *m = p->spare;
+
+    assert(m);
+    p->spare = (struct p2m_node *)(uintptr_t)m->e[0];
+    memcpy(m, n, sizeof(*m));
+    for (unsigned i = 0; level < 3 && *left && (i = next_real(n, level, i)) < P2M_ENTRIES; i++) {
+        (*left)--;
+        m->e[i] = (uint64_t)(uintptr_t)node_own(p, child_of(n, i), level + 1, left);
+    }
+    return m;
+}
+
+/*
+ * Before p's nodes change: a P2M whose nodes are shared (another world's,
+ * xmm_world_clone_shared) gets its own copies, in the blocks set aside for
+ * them.  Cannot fail.
+ */
+static void p2m_own(struct xmm_p2m *p)
+{
+    uint64_t left;
+
+    if (!p->spare)
+        return;
+    left = p->nodes - 1;
+    p->root = node_own(p, p->root, 0, &left);
+    p->low = child_of(p->root, 0);
+    assert(left == 0 && !p->spare);
 }
 
 /*
@@ -160,6 +194,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
         return xmm_fail(w, -XMM_ENOMEM, "no memory for the %" PRIu64 " P2M nodes %s needs at gfn %#" PRIx64,
                         need, DN(d->id), gfn);
     }
+    p2m_own(p);
     if (!is_real(p, p->root)) {
         p->root = pool_take(pool, &got);
         node_init(p->root, 0);
@@ -291,11 +326,13 @@ static void write_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, 
                        bool same_keeps)
 {
     struct xmm_p2m *p = &d->p2m;
-    struct p2m_node *n = p->root;
+    struct p2m_node *n;
     unsigned i = level_index(gfn, 3);
     uint64_t old;
     bool put_old;
 
+    p2m_own(p);
+    n = p->root;
     for (int level = 0; level < 3; level++)
         n = child_of(n, level_index(gfn, level));
     assert(is_real(p, n)); /* the caller reserved the nodes (or the leaf exists) */
@@ -389,6 +426,7 @@ int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
     assert(p->entries == 0);
     if (!is_real(p, p->root))
         return 0;
+    p2m_own(p);
     if (!free_subtree(w, p, p->root, 0, budget))
         return -XMM_ERESTART;
     p2m_init(w, p);
@@ -411,6 +449,13 @@ static void discard_subtree(struct xmm_world *w, struct p2m_node *n, int level, 
 
 void p2m_discard(struct xmm_world *w, struct xmm_domain *d)
 {
+    while (d->p2m.spare) { /* shared nodes: only the blocks set aside are this P2M's */
+        struct p2m_node *b = d->p2m.spare;
+
+        d->p2m.spare = (struct p2m_node *)(uintptr_t)b->e[0];
+        xmm_free(w, b, sizeof(*b));
+        d->p2m.root = (struct p2m_node *)(uintptr_t)&p2m_empty_nodes[0];
+    }
     if (is_real(&d->p2m, d->p2m.root)) {
         uint64_t left = d->p2m.nodes - 1;
 
@@ -682,7 +727,12 @@ static struct p2m_node *node_clone(struct xmm_world *c, const struct p2m_node *n
     return m;
 }
 
-/* Copy d's P2M into nd (nd's P2M is empty on entry and stays so on failure). */
+/*
+ * Copy d's P2M into nd (nd's P2M is empty on entry and stays so on failure).
+ * Under xmm_world_clone_shared (c->p2m_share), nd points at d's nodes and
+ * gets one block per node for its own copies (p2m_own): the same
+ * allocations as a copy, in the same order, without copying.
+ */
 int p2m_clone(struct xmm_world *c, const struct xmm_world *w, const struct xmm_domain *d,
               struct xmm_domain *nd)
 {
@@ -693,6 +743,23 @@ int p2m_clone(struct xmm_world *c, const struct xmm_world *w, const struct xmm_d
     p2m_init(c, &nd->p2m);
     if (!is_real(&d->p2m, d->p2m.root))
         return 0;
+    if (c->p2m_share) {
+        for (uint64_t k = 0; k < d->p2m.nodes; k++) {
+            struct p2m_node *b = xmm_alloc_copy(c, sizeof(*b), NULL, 0);
+
+            if (!b) {
+                p2m_discard(c, nd);
+                return -XMM_ENOMEM;
+            }
+            b->e[0] = (uint64_t)(uintptr_t)nd->p2m.spare;
+            nd->p2m.spare = b;
+        }
+        nd->p2m.root = d->p2m.root;
+        nd->p2m.low = d->p2m.low;
+        nd->p2m.entries = d->p2m.entries;
+        nd->p2m.nodes = d->p2m.nodes;
+        return 0;
+    }
     root = node_clone(c, d->p2m.root, 0, &left);
     if (!root)
         return -XMM_ENOMEM;

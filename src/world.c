@@ -349,7 +349,7 @@ static int clone_core(const struct xmm_world *w, struct xmm_world *c)
     return 0;
 }
 
-int xmm_world_clone(const struct xmm_world *w, struct xmm_world **out)
+static int world_clone(const struct xmm_world *w, struct xmm_world **out, bool share)
 {
     const struct xmm_module *m;
     struct xmm_world *c;
@@ -386,18 +386,30 @@ int xmm_world_clone(const struct xmm_world *w, struct xmm_world **out)
     c->mod_count = 0;
     for (uint32_t i = 0; i < XMM_MOD_MAX; i++)
         c->mod[i] = NULL;
+    c->p2m_share = share;
 
     rc = clone_core(w, c);
     if (!rc)
         rc = modules_clone(w, c);
     if (!rc)
         rc = domains_clone(w, c);
+    c->p2m_share = false;
     if (rc) {
         xmm_world_free(c);
         return rc;
     }
     *out = c;
     return 0;
+}
+
+int xmm_world_clone(const struct xmm_world *w, struct xmm_world **out)
+{
+    return world_clone(w, out, false);
+}
+
+int xmm_world_clone_shared(const struct xmm_world *w, struct xmm_world **out)
+{
+    return world_clone(w, out, true);
 }
 
 const struct xmm_policy *xmm_world_policy(const struct xmm_world *w) { return &w->policy; }
@@ -468,12 +480,13 @@ static uint64_t world_rest_digest(const struct xmm_world *w)
         for (size_t j = 0; j < w->timer_count; j++)
             before += w->timers[j].tick < t->tick ||
                       (w->timers[j].tick == t->tick && w->timers[j].seq < t->seq);
-        h += mix64((t->tick - w->now) ^ ((uint64_t)before << 40));
+        h += mix64_lane((t->tick - w->now) ^ ((uint64_t)before << 40), 3 + LOCK_CLASS_COUNT);
     }
-    h = mix64(h ^ mix64(w->park.count));
+    h += mix64_lane(w->park.count, 0);
     for (unsigned c = 0; c < LOCK_CLASS_COUNT; c++)
-        h = mix64(h ^ w->lockdep.edges[c] ^ ((uint64_t)c << 40));
-    return mix64(h ^ w->flagged_count ^ mix64(w->rng[0] ^ w->rng[3]));
+        h += mix64_lane(w->lockdep.edges[c], 1 + c);
+    h += mix64_lane(w->flagged_count, 1 + LOCK_CLASS_COUNT);
+    return mix64(h + mix64_lane(w->rng[0] ^ w->rng[3], 2 + LOCK_CLASS_COUNT));
 }
 
 /*

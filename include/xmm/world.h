@@ -194,6 +194,17 @@ void xmm_world_free(struct xmm_world *w);
  */
 int xmm_world_clone(const struct xmm_world *w, struct xmm_world **out);
 
+/*
+ * xmm_world_clone, but each P2M of the copy keeps pointing at w's nodes
+ * until the copy first changes it; then it copies them into blocks this
+ * call set aside (one per node: the allocations of xmm_world_clone, in its
+ * order), so no later call fails for it.  For many short-lived copies of
+ * one world (xmm-sim explore): w must stay unchanged, and not be freed,
+ * until the copy is freed.  The copy is as independent as xmm_world_clone's
+ * in everything it answers.  Return: as xmm_world_clone.
+ */
+int xmm_world_clone_shared(const struct xmm_world *w, struct xmm_world **out);
+
 const struct xmm_policy *xmm_world_policy(const struct xmm_world *w);
 const struct xmm_limits *xmm_world_limits(const struct xmm_world *w);
 

@@ -3,7 +3,8 @@
 # under its own (fixed) policies; under the naive policy of its seed it finds
 # the violation, with a trace no longer than the hand-written scenario, and
 # the counterexample it writes reproduces with `xmm-sim run`; bad input
-# exits 2 with FILE:LINE:COL or a usage line.
+# exits 2 with FILE:LINE:COL or a usage line; -j 2 and -j 3 give the output
+# of -j 1.
 # usage: explore.sh XMM_SIM SCENARIO_DIR BAD_DIR OUT_DIR
 set -u
 sim=$1 dir=$2 bad=$3 out=$4
@@ -53,6 +54,38 @@ echo "$o" | grep -q '^result: clean so far: stopped at 50 states' || fail "--max
 o=$("$sim" explore "$dir/lifecycle.yaml" --ops domain_create,populate --depth 3 2>&1)
 echo "$o" | grep -q ': 6 ops in the alphabet' || fail "--ops: $o"
 
+# -j N: workers expand each depth; the output (states, transitions, result,
+# the trace and the counterexample written) is the one of -j 1
+same_j() { # TAG ARGS...: -j 1 against -j 2 and -j 3
+    tag=$1
+    shift
+    for j in 1 2 3; do
+        mkdir -p "$out/j$j"
+        "$sim" explore "$@" -j $j --out "$out/j$j" 2>&1 |
+            grep -v '^seconds: \|^states/s: \|^workers: ' | sed "s|$out/j$j|OUT|" >"$out/j$j/out.txt"
+        cat "$out"/j$j/*.yaml >>"$out/j$j/out.txt" 2>/dev/null
+        rm -f "$out"/j$j/*.yaml
+    done
+    cmp -s "$out/j1/out.txt" "$out/j2/out.txt" || fail "$tag: -j 2 differs from -j 1"
+    cmp -s "$out/j1/out.txt" "$out/j3/out.txt" || fail "$tag: -j 3 differs from -j 1"
+}
+for f in "$dir"/*.yaml; do
+    same_j "$f" "$f"
+done
+while read -r name policy; do
+    same_j "$name $policy" "$dir/$name.yaml" --policy "$policy"
+done <<TABLE
+ffa-vm-destroyed ffa_vm_destroyed=global
+gnttab-xenheap-gfn xenheap_gfn=array
+iommu-devtlb iotlb=unsafe
+physmap-overwrite physmap_overwrite=replace
+TABLE
+same_j "lifecycle --max-states 777" "$dir/lifecycle.yaml" --max-states 777
+same_j "lifecycle --no-symmetry" "$dir/lifecycle.yaml" --no-symmetry --depth 7
+same_j "lifecycle --replay" "$dir/lifecycle.yaml" --replay --depth 6
+o=$("$sim" explore "$dir/lifecycle.yaml" -j 2 2>&1)
+echo "$o" | grep -q '^workers: 2 (-j)' || fail "-j 2 does not say so: $o"
+
 # bad input: exit 2, FILE:LINE:COL (or a usage line)
 expect2() {
     want=$1
@@ -72,4 +105,5 @@ expect2 '^usage: xmm-sim explore' "$dir/lifecycle.yaml" --depth 0
 expect2 "^xmm-sim: --ops: 'populat' is not an op" "$dir/lifecycle.yaml" --ops populat
 expect2 '^usage: xmm-sim explore' "$dir/lifecycle.yaml" --policy nonsense=1
 expect2 '^usage: xmm-sim explore' --depth 2
+expect2 '^usage: xmm-sim explore' "$dir/lifecycle.yaml" -j many
 exit $status

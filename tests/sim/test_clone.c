@@ -5,7 +5,9 @@
  * the world after every step and running the remaining steps on the copy;
  * the copy must give the reference's answers and digests step for step,
  * and the original must stay as it was while the copy runs.  Every clone
- * is also checked to start with the original's digest.
+ * is also checked to start with the original's digest.  Each copy is made
+ * twice: by xmm_world_clone and by xmm_world_clone_shared (the original is
+ * not changed while the copy runs, as the shared copy asks).
  *
  * Steps run as `xmm-sim run` runs them (defaults, variables), with the
  * incremental checker after each step; a run stops at its first violation.
@@ -98,6 +100,53 @@ static bool same(const struct rec *a, const struct rec *b)
            strcmp(a->msg, b->msg) == 0;
 }
 
+/*
+ * Copy x's world after step k (xmm_world_clone, or xmm_world_clone_shared),
+ * run steps k..n-1 on the copy against the reference, free the copy and
+ * check that the original did not change.  False: the copy failed.
+ */
+static bool copy_runs(const char *file, struct sim_exec *x, struct sim_exec *y, size_t k,
+                      size_t n, const struct vars *v, struct vars *vc,
+                      struct xmm_check_report *rep, const struct rec *ref, bool shared)
+{
+    const struct sim_scenario *sc = x->sc;
+    const char *kind = shared ? "shared clone" : "clone";
+    uint64_t before = xmm_world_digest(x->w);
+    int rc = shared ? xmm_world_clone_shared(x->w, &y->w) : xmm_world_clone(x->w, &y->w);
+    struct rec r;
+
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s after step %zu: %s\n", file, kind, k, xmm_strerror(rc));
+        failures++;
+        return false;
+    }
+    if (xmm_world_digest(y->w) != before) {
+        fprintf(stderr, "%s: the %s after step %zu digests differently\n", file, kind, k);
+        failures++;
+    }
+    memcpy(vc->val, v->val, (sc->var_count + 1) * sizeof(*v->val));
+    memcpy(vc->bound, v->bound, (sc->var_count + 1) * sizeof(*v->bound));
+    for (size_t i = k; i < n; i++) {
+        step(y, sc, i, vc, rep, &r);
+        if (!same(&r, &ref[i])) {
+            fprintf(stderr,
+                    "%s: %s after step %zu, step %zu (%s) differs: rc %d/%d, "
+                    "violations %u/%u, digest %016" PRIx64 "/%016" PRIx64 ", note '%s'/'%s'\n",
+                    file, kind, k, i + 1, sc->steps[i].op->name, r.rc, ref[i].rc, r.violations,
+                    ref[i].violations, r.digest, ref[i].digest, r.msg, ref[i].msg);
+            failures++;
+            break;
+        }
+    }
+    xmm_world_free(y->w);
+    y->w = NULL;
+    if (xmm_world_digest(x->w) != before) {
+        fprintf(stderr, "%s: running the %s changed the original (step %zu)\n", file, kind, k);
+        failures++;
+    }
+    return true;
+}
+
 static void one(const char *file, const char *out_dir)
 {
     struct sim_scenario *sc;
@@ -106,7 +155,7 @@ static void one(const char *file, const char *out_dir)
     struct sim_exec x = { 0 }, y = { 0 };
     struct rec *ref, r;
     struct vars v, vc;
-    size_t n = 0, k, i;
+    size_t n = 0, k;
 
     if (sim_load_file(file, &sc, &err) != 0) {
         fprintf(stderr, "%s:%u:%u: %s\n", file, (unsigned)err.line, (unsigned)err.col, err.msg);
@@ -139,38 +188,9 @@ static void one(const char *file, const char *out_dir)
         goto out;
     }
     for (k = 0; k <= n; k++) {
-        uint64_t before = xmm_world_digest(x.w);
-        int rc = xmm_world_clone(x.w, &y.w);
-
-        if (rc != 0) {
-            fprintf(stderr, "%s: clone after step %zu: %s\n", file, k, xmm_strerror(rc));
-            failures++;
+        if (!copy_runs(file, &x, &y, k, n, &v, &vc, rep, ref, false) ||
+            !copy_runs(file, &x, &y, k, n, &v, &vc, rep, ref, true))
             break;
-        }
-        if (xmm_world_digest(y.w) != before) {
-            fprintf(stderr, "%s: the clone after step %zu digests differently\n", file, k);
-            failures++;
-        }
-        memcpy(vc.val, v.val, (sc->var_count + 1) * sizeof(*v.val));
-        memcpy(vc.bound, v.bound, (sc->var_count + 1) * sizeof(*v.bound));
-        for (i = k; i < n; i++) {
-            step(&y, sc, i, &vc, rep, &r);
-            if (!same(&r, &ref[i])) {
-                fprintf(stderr,
-                        "%s: cloned after step %zu, step %zu (%s) differs: rc %d/%d, "
-                        "violations %u/%u, digest %016" PRIx64 "/%016" PRIx64 ", note '%s'/'%s'\n",
-                        file, k, i + 1, sc->steps[i].op->name, r.rc, ref[i].rc, r.violations,
-                        ref[i].violations, r.digest, ref[i].digest, r.msg, ref[i].msg);
-                failures++;
-                break;
-            }
-        }
-        xmm_world_free(y.w);
-        y.w = NULL;
-        if (xmm_world_digest(x.w) != before) {
-            fprintf(stderr, "%s: running the clone changed the original (step %zu)\n", file, k);
-            failures++;
-        }
         if (k < n)
             step(&x, sc, k, &v, rep, &r);
     }

@@ -4,7 +4,8 @@
  * module's state alone (a grant entry, the maptrack, the SPMC's handle
  * state, an FF-A record, a device TLB entry, told safe ranges, a pending
  * timer) changes it; a clone digests as its original, answers as it, and
- * fails cleanly at every allocation.
+ * fails cleanly at every allocation; so does a shared clone
+ * (xmm_world_clone_shared), which leaves its original as it was.
  */
 #include <string.h>
 
@@ -258,23 +259,26 @@ static void test_clone_same_future(void **state)
     tu_world_free(w);
 }
 
-static void test_clone_alloc_failure(void **state)
+typedef int (*clone_fn)(const struct xmm_world *w, struct xmm_world **out);
+
+/* Every allocation of a clone (of either kind) fails cleanly; returns the blocks a clone takes. */
+static size_t clone_alloc_failure(clone_fn clone)
 {
     struct xmm_world *w = busy();
     struct tu_alloc *a = tu_world_alloc(w);
     uint64_t dig = xmm_world_digest(w), n;
-    size_t blocks = a->live_blocks;
+    size_t blocks = a->live_blocks, taken = 0;
 
-    (void)state;
     for (n = 1; n < 10000; n++) {
         struct xmm_world *c = NULL;
         int rc;
 
         xmm_world_fail_alloc(w, n, false);
-        rc = xmm_world_clone(w, &c);
+        rc = clone(w, &c);
         xmm_world_fail_alloc(w, 0, false);
         if (rc == 0) {
             assert_true(xmm_world_digest(c) == dig);
+            taken = a->live_blocks - blocks;
             xmm_world_free(c);
             break;
         }
@@ -291,6 +295,85 @@ static void test_clone_alloc_failure(void **state)
     assert_true(n > 10); /* every module allocated, so there were many points to fail */
     assert_int_equal(a->live_blocks, blocks);
     tu_world_free(w);
+    return taken;
+}
+
+static void test_clone_alloc_failure(void **state)
+{
+    size_t deep, shared;
+
+    (void)state;
+    deep = clone_alloc_failure(xmm_world_clone);
+    shared = clone_alloc_failure(xmm_world_clone_shared);
+    /* the shared clone sets aside one block per P2M node: a copy's allocations */
+    assert_true(deep > 0);
+    assert_int_equal(shared, deep);
+}
+
+/* One step of test_clone_shared on world x; its return code. */
+static int shared_step(struct xmm_world *x, int i)
+{
+    switch (i) {
+    case 0: return xmm_physmap_populate(x, D1, xmm_gfn(0x60000), 1);
+    case 1: return xmm_physmap_decrease(x, D1, xmm_gfn(RAM + 3), 1);
+    case 2: return xmm_world_advance(x, 100);
+    case 3: return xmm_domain_destroy(x, D2, 1000, NULL);
+    default: return xmm_domain_destroy(x, D1, 1000, NULL);
+    }
+}
+
+/*
+ * xmm_world_clone_shared: the copy answers as a deep copy does, call for
+ * call, while its original (and the original of a shared copy of a shared
+ * copy) stays as it was; each copy frees what it took.
+ */
+static void test_clone_shared(void **state)
+{
+    struct xmm_world *w = busy(), *deep, *sh, *sh2;
+    struct tu_alloc *a = tu_world_alloc(w);
+    uint64_t dig = xmm_world_digest(w);
+    size_t blocks = a->live_blocks;
+    struct xmm_check_report rep;
+    struct xmm_p2m_entry e;
+
+    (void)state;
+    assert_rc(xmm_world_clone(w, &deep), 0);
+    assert_rc(xmm_world_clone_shared(w, &sh), 0);
+    assert_true(xmm_world_digest(sh) == dig);
+    assert_rc(xmm_world_clone_shared(sh, &sh2), 0);
+    assert_true(xmm_world_digest(sh2) == dig);
+    for (int i = 0; i < 5; i++) {
+        int rc = shared_step(deep, i);
+
+        assert_int_equal(shared_step(sh2, i), rc);
+        assert_true(xmm_world_digest(sh2) == xmm_world_digest(deep));
+        assert_true(xmm_world_digest(sh) == dig);
+        assert_true(xmm_world_digest(w) == dig);
+    }
+    memset(&rep, 0, sizeof(rep));
+    assert_int_equal(xmm_check_full(sh2, &rep), 0);
+    xmm_world_free(sh2);
+    xmm_world_free(deep);
+    /* sh2 gone: sh may change now, and answers as w would */
+    assert_rc(xmm_world_clone(w, &deep), 0);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(shared_step(sh, i), shared_step(deep, i));
+        assert_true(xmm_world_digest(sh) == xmm_world_digest(deep));
+        assert_true(xmm_world_digest(w) == dig);
+    }
+    memset(&rep, 0, sizeof(rep));
+    assert_int_equal(xmm_check_full(sh, &rep), 0);
+    xmm_world_free(sh);
+    xmm_world_free(deep);
+    assert_int_equal(a->live_blocks, blocks);
+    assert_int_equal(a->size_mismatches, 0);
+    assert_int_equal(a->bad_frees, 0);
+    /* the original's P2M itself (its digest is kept, not recomputed from the nodes) */
+    assert_rc(xmm_p2m_lookup(w, D1, xmm_gfn(0x60000), &e), -XMM_ENOENT);
+    assert_rc(xmm_p2m_lookup(w, D1, xmm_gfn(RAM + 3), &e), 0);
+    memset(&rep, 0, sizeof(rep));
+    assert_int_equal(xmm_check_full(w, &rep), 0);
+    tu_world_free(w);
 }
 
 int main(void)
@@ -300,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_one_field_each),
         cmocka_unit_test(test_clone_same_future),
         cmocka_unit_test(test_clone_alloc_failure),
+        cmocka_unit_test(test_clone_shared),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
