@@ -1197,17 +1197,23 @@ static int gnttab_clone(struct xmm_world *c, struct xmm_domain *nd, const struct
                                          n * sizeof(*ng->array_gfn))))
         return -XMM_ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
+        /* entries from the frame's `used` on are all zero: written, not read */
+        uint32_t used = gt->shared[i] ? gt->shared[i]->used : EPF;
+
         if (gt->shared[i]) {
             ng->shared[i] = xmm_alloc_copy(c, sizeof(struct grant_frame), gt->shared[i],
-                                           sizeof(struct grant_frame));
+                                           used * sizeof(struct grant_entry));
             if (!ng->shared[i])
                 return -XMM_ENOMEM;
+            memset(&ng->shared[i]->e[used], 0, (EPF - used) * sizeof(struct grant_entry));
+            ng->shared[i]->used = used;
         }
         if (gt->active[i]) {
             ng->active[i] = xmm_alloc_copy(c, EPF * sizeof(struct active_entry), gt->active[i],
-                                           EPF * sizeof(struct active_entry));
+                                           used * sizeof(struct active_entry));
             if (!ng->active[i])
                 return -XMM_ENOMEM;
+            memset(&ng->active[i][used], 0, (EPF - used) * sizeof(struct active_entry));
         }
     }
     for (uint32_t i = 0; i < gt->mt_frames; i++) {

@@ -363,9 +363,13 @@ static int world_clone(const struct xmm_world *w, struct xmm_world **out, bool s
     for (MOD_EACH(w, i, m))
         if (!module_clonable(m))
             return -XMM_ENOSYS;
-    c = xmm_allocator_copy(&w->allocator, sizeof(*c), w, sizeof(*c));
+    /* every field, of the flagged violations only those held (most of 3 KiB is not) */
+    c = xmm_allocator_copy(&w->allocator, sizeof(*c), w, offsetof(struct xmm_world, flagged));
     if (!c)
         return -XMM_ENOMEM;
+    memcpy(c->flagged, w->flagged, w->flagged_count * sizeof(*w->flagged));
+    memcpy(&c->flagged_count, &w->flagged_count,
+           sizeof(*c) - offsetof(struct xmm_world, flagged_count));
     /* nothing owned yet: xmm_world_free(c) releases what is copied below */
     c->bytes_live = c->blocks_live = 0;
     c->mmio = NULL;
