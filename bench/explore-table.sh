@@ -2,8 +2,8 @@
 # xmm-sim explore, one run per row: every scenarios/explore alphabet under
 # its own (fixed) policies and under the naive policy of its seed, as the
 # table of docs/explore.md; then the lifecycle benchmark (distinct states
-# per second and bytes per stored state; clone and replay expansion, with
-# and without symmetry reduction).
+# per second and bytes per stored state; clone and replay expansion, and
+# clone with two workers (-j 2), with and without symmetry reduction).
 # usage: bench/explore-table.sh [BUILD_DIR]   (default: build)
 set -u
 b=${1:-build}
@@ -50,10 +50,11 @@ echo
 echo "lifecycle alphabet, depth 12, no liveness check:"
 echo "| expansion | symmetry | distinct states | transitions | seconds | states/s (per cpu s) | bytes/state |"
 echo "|---|---|---|---|---|---|---|"
-for mode in "" --replay; do
+for mode in "" --replay "-j 2"; do
     for sym in "" --no-symmetry; do
         o=$("$sim" explore "$dir/lifecycle.yaml" --depth 12 --liveness 0 $mode $sym 2>&1)
-        echo "| ${mode:-clone} | $(echo "$o" | sed -n 's/^symmetry reduction: \([a-z]*\).*/\1/p') |" \
+        case $mode in -j*) name="clone $mode";; *) name=${mode:-clone};; esac
+        echo "| $name | $(echo "$o" | sed -n 's/^symmetry reduction: \([a-z]*\).*/\1/p') |" \
              "$(field "$o" 'distinct states') | $(field "$o" transitions) |" \
              "$(field "$o" seconds) | $(field "$o" 'states/s') ($(cpu "$o")) | $(field "$o" 'bytes/state') |"
     done

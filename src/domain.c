@@ -105,13 +105,13 @@ uint64_t domains_digest(const struct xmm_world *w)
                              ((uint64_t)d->opts.maptrack_frames << 44),
                          4);
         dh += mix64_lane(d->pages.head ^ ((uint64_t)d->pages.tail << 32), 5);
-        dh += mix64_lane(d->pages.count, 6);
-        dh += mix64_lane(d->xenpages.head ^ ((uint64_t)d->xenpages.tail << 32), 7);
-        dh += mix64_lane(d->xenpages.count, 8);
-        dh += mix64_lane(d->kill_calls, 9);
+        dh += mix64_lane(d->xenpages.head ^ ((uint64_t)d->xenpages.tail << 32), 6);
+        /* frame counts are below 2^32 (RAM is below 2^36 bytes) */
+        dh += mix64_lane(d->pages.count ^ (d->xenpages.count << 32), 7);
+        dh += mix64_lane(d->kill_calls, 8);
         for (MOD_EACH(w, m_i, m))
             if (m->dom_digest)
-                dh += mix64_lane(m->dom_digest(w, d), 10 + m_i);
+                dh += mix64_lane(m->dom_digest(w, d), 9 + m_i);
         h += mix64(dh);
     }
     return h;

@@ -294,8 +294,9 @@ uint64_t mpu_domain_hash(const struct xmm_domain *d)
     /* lanes (core.h), summed: the mixes run side by side */
     h = mix64_lane(m->shinfo_mfn ^ ((uint64_t)m->shinfo_xenheap << 63), 0);
     h += mix64_lane(m->shinfo_gfn ^ ((uint64_t)m->copies << 40), 1);
-    for (uint32_t v = 0; v < XMM_VCPUS_MAX; v++)
-        h += mix64_lane(m->vcpu_mfn[v] ^ (m->vcpu_gfn[v] << 7), 2 + v);
+    for (uint32_t v = 0; v < XMM_VCPUS_MAX; v++) /* a vcpu_info never registered adds 0 */
+        if (m->vcpu_mfn[v] != XMM_INVALID_MFN_RAW || m->vcpu_gfn[v] != XMM_INVALID_GFN_RAW)
+            h += mix64_lane(m->vcpu_mfn[v] ^ (m->vcpu_gfn[v] << 7), 2 + v);
     return h;
 }
 
