@@ -1098,11 +1098,13 @@ static uint64_t gnttab_digest(const struct xmm_world *w, const struct xmm_domain
     (void)w;
     if (!gt)
         return 0;
-    h = mix64(gt->nr_frames ^ ((uint64_t)gt->max_frames << 20) ^ ((uint64_t)gt->mt_max << 40));
+    /* the table's fields and entries: summed lanes (core.h), side by side */
+    h = mix64_lane(gt->nr_frames ^ ((uint64_t)gt->max_frames << 20) ^ ((uint64_t)gt->mt_max << 40),
+                   0);
     for (uint32_t f = 0; f < gt->nr_frames; f++) {
-        h = mix64(h ^ gt->frames[f].m ^ ((uint64_t)f << 48));
+        h += mix64_lane(gt->frames[f].m ^ ((uint64_t)f << 48), 1);
         if (gt->array_gfn)
-            h = mix64(h ^ gt->array_gfn[f] ^ UINT64_C(0xa11a));
+            h += mix64_lane(gt->array_gfn[f] ^ ((uint64_t)f << 48), 2);
     }
     /*
      * Only frames below nr_frames have entries (grow_commit raises it, it
@@ -1116,19 +1118,22 @@ static uint64_t gnttab_digest(const struct xmm_world *w, const struct xmm_domain
             const struct grant_entry *g = &gt->shared[f]->e[i];
 
             if (g->flags || g->domid || g->frame)
-                h = mix64(h ^ ((uint64_t)(f * EPF + i) << 32) ^ g->flags ^
-                          ((uint64_t)g->domid << 16) ^ mix64(g->frame));
+                h += mix64_lane(((uint64_t)(f * EPF + i) << 32) ^ g->flags ^
+                                    ((uint64_t)g->domid << 16) ^ mix64(g->frame),
+                                3);
         }
         for (uint32_t i = 0; i < used; i++) {
             const struct active_entry *a = &gt->active[f][i];
 
             if (a->pin_rw || a->pin_ro || a->mfn)
-                h = mix64(h ^ ((uint64_t)(f * EPF + i) << 32) ^ a->pin_rw ^
-                          ((uint64_t)a->pin_ro << 16) ^ mix64(a->mfn + 1));
+                h += mix64_lane(((uint64_t)(f * EPF + i) << 32) ^ a->pin_rw ^
+                                    ((uint64_t)a->pin_ro << 16) ^ mix64(a->mfn + 1),
+                                4);
         }
     }
-    h = mix64(h ^ gt->mt_frames ^ ((uint64_t)gt->mt_head << 16) ^ ((uint64_t)gt->mt_tail << 40));
-    h = mix64(h ^ gt->maptrack_used);
+    h += mix64_lane(gt->mt_frames ^ ((uint64_t)gt->mt_head << 16) ^ ((uint64_t)gt->mt_tail << 40),
+                    5);
+    h = mix64(h + mix64_lane(gt->maptrack_used, 6));
     /*
      * Every maptrack entry, free ones too (their links are the free list):
      * three chains, one per group of fields, side by side; a single chain
