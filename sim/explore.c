@@ -11,6 +11,7 @@
  * The children of one state are consecutive, so the path of the previous
  * expansion is usually a prefix of the next one.
  */
+#include <assert.h>
 #include <errno.h>
 #include <malloc.h>
 #include <glib.h>
@@ -865,6 +866,9 @@ static void ex_expand_chunk(struct ex_par *p, struct explore *w, gint c)
                 base = w->replay ? xmm_world_digest(w->x.w) : base_s;
             }
             ex_op(w, a, w->sc->step_count + pd + 1);
+            r.digest = xmm_world_digest(w->x.w);
+            if (r.digest == base)
+                continue; /* see ex_search */
             if (xmm_check_incremental(w->x.w, w->rep) > 0) {
                 r.kind = EX_R_VIOLATION;
                 r.inv = w->rep->kept ? w->rep->v[0].inv : XMM_INV_COUNT;
@@ -873,9 +877,7 @@ static void ex_expand_chunk(struct ex_par *p, struct explore *w, gint c)
                 ex_par_stop(p, c);
                 return;
             }
-            r.digest = xmm_world_digest(w->x.w);
-            if (r.digest == base)
-                continue;
+            assert(xmm_world_digest(w->x.w) == r.digest);
             if (w->nperm) {
                 w->path[pd] = a;
                 ex_world_free(w);
@@ -1183,6 +1185,18 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
                 }
                 ex_op(e, a, e->sc->step_count + pd + 1);
                 e->transitions++;
+                /*
+                 * The digest before the check (the check changes no part of
+                 * it unless it finds a violation flagged during the call,
+                 * which is part of it).  Unchanged: the world is s's again,
+                 * whose state was checked; what a call flags, and the lock
+                 * graph, are in the digest, so such a call is not this
+                 * case.  The world serves the next op, its change set
+                 * checked with that op's.
+                 */
+                dig = xmm_world_digest(e->x.w);
+                if (dig == base)
+                    continue;
                 if (xmm_check_incremental(e->x.w, e->rep) > 0) {
                     /* on the transition, whether or not its state is new */
                     inv = e->rep->kept ? e->rep->v[0].inv : XMM_INV_COUNT;
@@ -1192,9 +1206,7 @@ static int ex_search(struct explore *e, const struct ex_args *ea)
                     ex_world_free(e);
                     break;
                 }
-                dig = xmm_world_digest(e->x.w);
-                if (dig == base)
-                    continue; /* nothing changed: the same world serves the next op */
+                assert(xmm_world_digest(e->x.w) == dig);
                 if (e->nperm) {
                     e->path[pd] = a;
                     ex_world_free(e);
