@@ -19,25 +19,54 @@ static inline unsigned level_index(uint64_t gfn, int level)
     return (unsigned)((gfn >> (9 * (3 - level))) & (P2M_ENTRIES - 1));
 }
 
-static inline struct p2m_node *child_of(const struct p2m_node *n, unsigned i)
+XMM_HOT_INLINE struct p2m_node *child_of(const struct p2m_node *n, unsigned i)
 {
     return (struct p2m_node *)(uintptr_t)n->e[i];
 }
 
 /* Not the world's empty node of any level. */
-static inline bool is_real(const struct xmm_p2m *p, const struct p2m_node *n)
+XMM_HOT_INLINE bool is_real(const struct xmm_p2m *p, const struct p2m_node *n)
 {
     return (uintptr_t)n - (uintptr_t)p->empty >= P2M_LEVELS * sizeof(struct p2m_node);
+}
+
+/* Slot i of node n (of `level`) holds something: a leaf, or a real child. */
+XMM_HOT_INLINE bool slot_used(const struct xmm_p2m *p, const struct p2m_node *n, int level,
+                             unsigned i)
+{
+    return n->e[i] && (level == 3 || is_real(p, child_of(n, i)));
+}
+
+/*
+ * The first used slot of n in [i, stop), or stop.  An unused slot normally
+ * holds one known value (0 in a leaf node, the next level's empty node
+ * above), so runs of eight such slots are skipped with one test; any other
+ * value is looked at slot by slot.
+ */
+static unsigned next_used(const struct xmm_p2m *p, const struct p2m_node *n, int level,
+                          unsigned i, unsigned stop)
+{
+    uint64_t none = level < 3 ? (uint64_t)(uintptr_t)&p->empty[level + 1] : 0;
+
+    for (; i + 8 <= stop; i += 8) {
+        uint64_t diff = 0;
+
+        for (unsigned k = 0; k < 8; k++)
+            diff |= n->e[i + k] ^ none;
+        if (diff)
+            break;
+    }
+    for (; i < stop; i++)
+        if (slot_used(p, n, level, i))
+            return i;
+    return stop;
 }
 
 #ifndef NDEBUG
 /* A real node with nothing below it (what a `used` count of 0 said). */
 static bool node_empty(const struct xmm_p2m *p, const struct p2m_node *n, int level)
 {
-    for (unsigned i = 0; i < P2M_ENTRIES; i++)
-        if (level < 3 ? is_real(p, child_of(n, i)) : n->e[i] != 0)
-            return false;
-    return true;
+    return next_used(p, n, level, 0, P2M_ENTRIES) == P2M_ENTRIES;
 }
 #endif
 
@@ -46,6 +75,12 @@ static void node_init(struct xmm_world *w, struct p2m_node *n, int level)
 {
     for (unsigned i = 0; i < P2M_ENTRIES; i++)
         n->e[i] = level < 3 ? (uint64_t)(uintptr_t)&w->p2m_empty[level + 1] : 0;
+}
+
+/* node_init for a new node: a copy of the world's empty node of that level. */
+static void node_fresh(struct xmm_world *w, struct p2m_node *n, int level)
+{
+    memcpy(n, &w->p2m_empty[level], sizeof(*n));
 }
 
 void p2m_world_init(struct xmm_world *w)
@@ -108,7 +143,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
         return xmm_fail(w, -XMM_ENOMEM, "no memory for the %" PRIu64 " P2M nodes %s needs at gfn %#" PRIx64,
                         need, DN(d->id), gfn);
     for (got = 0; got < need; got++) {
-        pool[got] = xmm_alloc(w, sizeof(struct p2m_node));
+        pool[got] = xmm_alloc_raw(w, sizeof(struct p2m_node)); /* node_fresh fills it */
         if (!pool[got])
             break;
     }
@@ -121,7 +156,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
     }
     if (!is_real(p, p->root)) {
         p->root = pool_take(pool, &got);
-        node_init(w, p->root, 0);
+        node_fresh(w, p->root, 0);
         p->nodes++;
     }
     for (uint64_t g = gfn & ~UINT64_C(511); g < gfn + n; g += P2M_ENTRIES) {
@@ -133,7 +168,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
 
             if (!is_real(p, c)) {
                 c = pool_take(pool, &got);
-                node_init(w, c, level + 1);
+                node_fresh(w, c, level + 1);
                 node->e[i] = (uint64_t)(uintptr_t)c;
                 if (level == 0 && i == 0)
                     p->low = c;
@@ -319,11 +354,10 @@ static bool free_subtree(struct xmm_world *w, struct xmm_p2m *p, struct p2m_node
                          uint64_t *budget)
 {
     if (level < 3) {
-        for (unsigned i = 0; i < P2M_ENTRIES; i++) {
+        for (unsigned i = next_used(p, n, level, 0, P2M_ENTRIES); i < P2M_ENTRIES;
+             i = next_used(p, n, level, i + 1, P2M_ENTRIES)) {
             struct p2m_node *c = child_of(n, i);
 
-            if (!is_real(p, c))
-                continue;
             if (!free_subtree(w, p, c, level + 1, budget))
                 return false;
             n->e[i] = (uint64_t)(uintptr_t)&w->p2m_empty[level + 1];
@@ -356,9 +390,9 @@ int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
 static void discard_subtree(struct xmm_world *w, const struct xmm_p2m *p, struct p2m_node *n,
                             int level)
 {
-    for (unsigned i = 0; level < 3 && i < P2M_ENTRIES; i++)
-        if (is_real(p, child_of(n, i)))
-            discard_subtree(w, p, child_of(n, i), level + 1);
+    for (unsigned i = level < 3 ? next_used(p, n, level, 0, P2M_ENTRIES) : P2M_ENTRIES;
+         i < P2M_ENTRIES; i = next_used(p, n, level, i + 1, P2M_ENTRIES))
+        discard_subtree(w, p, child_of(n, i), level + 1);
     xmm_free(w, n, sizeof(*n));
 }
 
@@ -382,18 +416,16 @@ static bool next_in(const struct xmm_p2m *p, const struct p2m_node *n, int level
     uint64_t lim = ((end - base - 1) >> shift) + 1;
     unsigned stop = lim < P2M_ENTRIES ? (unsigned)lim : P2M_ENTRIES;
 
-    for (unsigned i = start; i < stop; i++) {
+    for (unsigned i = next_used(p, n, level, start, stop); i < stop;
+         i = next_used(p, n, level, i + 1, stop)) {
         uint64_t cbase = base + ((uint64_t)i << shift);
 
-        if (!n->e[i])
-            continue;
         if (level == 3) {
             *gfn = cbase;
             *entry = n->e[i];
             return true;
         }
-        if (is_real(p, child_of(n, i)) &&
-            next_in(p, child_of(n, i), level + 1, cbase, from > cbase ? from : cbase, end, gfn,
+        if (next_in(p, child_of(n, i), level + 1, cbase, from > cbase ? from : cbase, end, gfn,
                     entry))
             return true;
     }
@@ -405,6 +437,19 @@ bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_
     if (!p->entries || from >= XMM_FRAME_LIMIT)
         return false;
     return next_in(p, p->root, 0, 0, from, XMM_FRAME_LIMIT, gfn, entry);
+}
+
+const uint64_t *p2m_next_block(const struct xmm_p2m *p, uint64_t from, uint64_t *base)
+{
+    const struct p2m_node *n = p->root;
+    uint64_t gfn, e;
+
+    if (!p2m_next_raw(p, from, &gfn, &e))
+        return NULL;
+    for (int level = 0; level < 3; level++)
+        n = child_of(n, level_index(gfn, level));
+    *base = gfn & ~(uint64_t)(P2M_ENTRIES - 1);
+    return n->e;
 }
 
 bool p2m_next_below(const struct xmm_p2m *p, uint64_t from, uint64_t end, uint64_t *gfn,
