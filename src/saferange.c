@@ -715,11 +715,14 @@ int xmm_saferange_info(const struct xmm_world *w, xmm_domid_t dom,
     if (w->policy.safe_range == XMM_SAFE_RANGE_QUERY)
         for (uint32_t i = 0; i < saferange_of(d)->told_count; i++)
             out->capacity += saferange_of(d)->told[i].pages;
-    for (uint64_t from = 0; (blk = p2m_next_block(&d->p2m, from, &base)) != NULL;
-         from = base + P2M_ENTRIES)
-        for (unsigned s = (unsigned)(from > base ? from - base : 0); s < P2M_ENTRIES; s++)
-            if (blk[s])
+    /* Every leaf, a leaf node at a time, until all d->p2m.entries are seen. */
+    for (uint64_t from = 0, left = d->p2m.entries;
+         left && (blk = p2m_next_block(&d->p2m, from, &base)) != NULL; from = base + P2M_ENTRIES)
+        for (unsigned s = (unsigned)(from > base ? from - base : 0); s < P2M_ENTRIES && left; s++)
+            if (blk[s]) {
+                left--;
                 info_count(w, d, base + s, blk[s], out);
+            }
     return 0;
 }
 
