@@ -71,6 +71,11 @@ void *xmm_alloc(struct xmm_world *w, size_t size)
     return alloc_counted(w, size, false);
 }
 
+void *xmm_alloc_raw(struct xmm_world *w, size_t size)
+{
+    return alloc_counted(w, size, true);
+}
+
 /* Copies skip the zeroing: alloc_raw when the allocator has one (libc's: malloc). */
 void *xmm_alloc_copy(struct xmm_world *w, size_t size, const void *src, size_t n)
 {

@@ -39,6 +39,12 @@ extern unsigned xmm_canary;
 #define XMM_CANARY(n) 0
 #endif
 
+/*
+ * Small helpers on the checker's and the P2M walks' hot paths: inlined in
+ * every build, also the unoptimised sanitizer builds the fuzz targets run.
+ */
+#define XMM_HOT_INLINE static inline __attribute__((always_inline))
+
 #define XMM_NIL UINT32_MAX
 #define XMM_MAX_ORDER 18
 
@@ -56,6 +62,10 @@ struct xmm_page {
     uint8_t flags;       /* PGF_* */
 };
 static_assert(sizeof(struct xmm_page) <= 32, "a frame table entry must fit in 32 bytes");
+/* No padding: frame_table_init writes every byte by writing every field. */
+static_assert(sizeof(struct xmm_page) == 2 * sizeof(uint64_t) + 3 * sizeof(uint32_t) +
+                                             sizeof(xmm_domid_t) + 2 * sizeof(uint8_t),
+              "struct xmm_page has padding");
 
 #define PGF_DIRTY 0x01     /* changed since the last incremental check */
 #define PGF_FREE_HEAD 0x02 /* head of a free buddy block (on free[order]) */
@@ -380,6 +390,12 @@ struct xmm_world {
 /* calloc/free: the allocator of a world created without one. */
 void xmm_allocator_default(struct xmm_allocator *a);
 void *xmm_alloc(struct xmm_world *w, size_t size);
+/*
+ * xmm_alloc without the zeroing (when the allocator can skip it): for
+ * memory the caller fills before it reads any of it (frame table, change
+ * sets, history ring, P2M nodes).
+ */
+void *xmm_alloc_raw(struct xmm_world *w, size_t size);
 void xmm_free(struct xmm_world *w, void *p, size_t size);
 /*
  * xmm_alloc for a copy: size bytes whose first n are those at src; the
@@ -416,7 +432,7 @@ static inline uint32_t page_count(const struct xmm_page *pg)
 {
     return (uint32_t)(pg->count_info & XMM_PGC_count_mask);
 }
-static inline bool page_is_free(const struct xmm_page *pg)
+XMM_HOT_INLINE bool page_is_free(const struct xmm_page *pg)
 {
     return (pg->count_info & XMM_PGC_state_mask) == XMM_PGC_state_free;
 }
@@ -546,7 +562,7 @@ static inline uint64_t p2m_entry_mfn(uint64_t e) { return e & P2M_MFN_MASK; }
 
 /*
  * Raw leaf read: 0 when nothing is mapped.  Inline: the hottest path there
- * is.  A missing subtree is the world's empty node of that level (all its
+ * is.  A missing subtree is the shared empty node of that level (all its
  * slots point at the next empty node, the last one is all zeros), so the
  * walk is four loads without a branch.
  */
@@ -611,6 +627,14 @@ void p2m_discard(struct xmm_world *w, struct xmm_domain *d);
 /* xmm_world_clone: d's P2M (of w) into nd (of c); nd's P2M stays empty on failure. */
 int p2m_clone(struct xmm_world *c, const struct xmm_world *w, const struct xmm_domain *d,
               struct xmm_domain *nd);
+/*
+ * For callers that visit every leaf in gfn order: the leaf node (512
+ * slots, the first at gfn *base) holding the first mapped gfn >= from, or
+ * NULL.  The caller reads the slots itself (0: no entry) from `from` on,
+ * then asks again from *base + 512, instead of one walk per leaf.  Leaf
+ * writes keep the node; only freeing the tables drops it.
+ */
+const uint64_t *p2m_next_block(const struct xmm_p2m *p, uint64_t from, uint64_t *base);
 /* First mapped gfn >= from, or false. */
 bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_t *entry);
 /* First mapped gfn in [from, end), or false: the walk stops at end. */
@@ -645,7 +669,7 @@ void timer_slot_return(struct xmm_world *w);
 void timer_arg_move(struct xmm_world *c, const void *old, void *arg);
 
 /* --- misc ----------------------------------------------------------------- */
-static inline uint64_t mix64(uint64_t x)
+XMM_HOT_INLINE uint64_t mix64(uint64_t x)
 {
     x ^= x >> 30;
     x *= UINT64_C(0xbf58476d1ce4e5b9);

@@ -306,15 +306,20 @@ static int kill_modules(struct xmm_world *w, struct xmm_domain *d, uint64_t *bud
 /* Remove up to *budget P2M leaves, in gfn order from the saved cursor. */
 static int kill_p2m_mappings(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
 {
-    uint64_t gfn, e;
+    uint64_t from = d->kill_cursor, base;
+    const uint64_t *blk;
 
-    while (p2m_next_raw(&d->p2m, d->kill_cursor, &gfn, &e)) {
-        if (*budget == 0 || kill_must_wait(w, d))
-            return -XMM_ERESTART;
-        (*budget)--;
-        p2m_write(w, d, gfn, 0);
-        d->kill_cursor = gfn + 1;
-    }
+    /* A leaf node at a time (removing leaves keeps the node). */
+    for (; (blk = p2m_next_block(&d->p2m, from, &base)) != NULL; from = base + P2M_ENTRIES)
+        for (uint64_t s = from > base ? from - base : 0; s < P2M_ENTRIES; s++) {
+            if (!blk[s])
+                continue;
+            if (*budget == 0 || kill_must_wait(w, d))
+                return -XMM_ERESTART;
+            (*budget)--;
+            p2m_write(w, d, base + s, 0);
+            d->kill_cursor = base + s + 1;
+        }
     return 0;
 }
 

@@ -95,10 +95,18 @@ static void block_take(struct xmm_world *w, uint32_t head)
 
 int frame_table_init(struct xmm_world *w)
 {
-    uint64_t n = w->ram_pages;
+    /*
+     * The digest of the fresh table is frame_hash of each frame, whose state
+     * is the same for all (free, no type, no owner): only the index part is
+     * mixed per frame.
+     */
+    const uint64_t free_hash = mix64(XMM_PGC_state_free) ^ mix64(0 + 3) ^
+                               mix64((uint64_t)XMM_DOMID_INVALID << 40);
+    uint64_t n = w->ram_pages, digest = 0;
     uint32_t idx;
 
-    w->frames = xmm_alloc(w, n * sizeof(*w->frames));
+    /* Every field of every frame is written below: no need to zero the table first. */
+    w->frames = xmm_alloc_raw(w, n * sizeof(*w->frames));
     w->rmap = xmm_alloc(w, n * sizeof(*w->rmap));
     if (!w->frames || !w->rmap)
         return -XMM_ENOMEM;
@@ -108,10 +116,18 @@ int frame_table_init(struct xmm_world *w)
     for (uint64_t i = 0; i < n; i++) {
         struct xmm_page *pg = &w->frames[i];
 
+        /* Every field (the entry has no padding): free, no type, no owner, no history. */
         pg->count_info = XMM_PGC_state_free;
-        pg->owner = XMM_DOMID_INVALID;
+        pg->type_info = 0;
         pg->next = pg->prev = XMM_NIL;
+        pg->hist = 0;
+        pg->owner = XMM_DOMID_INVALID;
+        pg->order = 0;
+        pg->flags = 0;
+        digest ^= mix64(mix64(i + UINT64_C(0x100000000)) ^ free_hash);
     }
+    assert(n == 0 || frame_hash(w, 0) == mix64(mix64(UINT64_C(0x100000000)) ^ free_hash));
+    w->frame_digest = digest;
     /*
      * Carve RAM into maximal naturally aligned blocks, lowest first, each
      * appended to its list so the lowest block of an order is at its head.
@@ -129,8 +145,6 @@ int frame_table_init(struct xmm_world *w)
         idx += UINT32_C(1) << o;
     }
     w->free_pages = n;
-    for (uint32_t i = 0; i < n; i++)
-        w->frame_digest ^= frame_hash(w, i);
     return 0;
 }
 

@@ -135,7 +135,8 @@ int gnttab_init(struct xmm_world *w, struct xmm_domain *d)
     gt->array_gfn = xmm_alloc(w, n * sizeof(*gt->array_gfn));
     gt->shared = xmm_alloc(w, n * sizeof(*gt->shared));
     gt->active = xmm_alloc(w, n * sizeof(*gt->active));
-    gt->mt = xmm_alloc(w, gt->mt_max * sizeof(*gt->mt));
+    /* Slots are filled as maptrack frames are added; none past mt_frames is read. */
+    gt->mt = xmm_alloc_raw(w, gt->mt_max * sizeof(*gt->mt));
     if (!gt->frames || !gt->array_gfn || !gt->shared || !gt->active || !gt->mt) {
         gnttab_discard(w, d);
         return -XMM_ENOMEM;

@@ -106,7 +106,8 @@ int iommu_world_init(struct xmm_world *w, const struct xmm_iommu_opts *o)
             return -XMM_ENOMEM;
         memcpy(iw->dev[i].id, o->devices[i].id, n);
     }
-    iw->q = xmm_alloc(w, iw->q_cap * sizeof(*iw->q));
+    /* A slot is cleared when taken (slot_take); a free one holds only its link. */
+    iw->q = xmm_alloc_raw(w, iw->q_cap * sizeof(*iw->q));
     if (!iw->q)
         return -XMM_ENOMEM;
     for (uint32_t i = 0; i < iw->q_cap; i++)

@@ -464,16 +464,45 @@ void mpu_check_domain(const struct xmm_world *w, const struct xmm_domain *d,
 /* Runs of d's P2M, walking it in gfn order. */
 static uint64_t recount_runs(const struct xmm_domain *d)
 {
-    uint64_t from = 0, g, e, prev_g = 0, prev_e = 0, runs = 0;
+    uint64_t base = 0, prev_g = 0, prev_e = 0, runs = 0;
+    const uint64_t *blk;
 
-    while (p2m_next_raw(&d->p2m, from, &g, &e)) {
-        if (!(prev_e && g == prev_g + 1 && leaves_join(prev_e, e)))
-            runs++;
-        prev_g = g;
-        prev_e = e;
-        from = g + 1;
-    }
+    for (uint64_t from = 0; (blk = p2m_next_block(&d->p2m, from, &base)) != NULL;
+         from = base + P2M_ENTRIES)
+        for (unsigned s = (unsigned)(from > base ? from - base : 0); s < P2M_ENTRIES; s++) {
+            uint64_t g = base + s, e = blk[s];
+
+            if (!e)
+                continue;
+            if (!(prev_e && g == prev_g + 1 && leaves_join(prev_e, e)))
+                runs++;
+            prev_g = g;
+            prev_e = e;
+        }
     return runs;
+}
+
+/*
+ * P2M leaf e at gfn g of d foreign-maps a live xenheap frame of another
+ * domain (a hole in d's view) at the lowest gfn that maps it, and the frame
+ * below is no hole: a run of holes starts there.
+ */
+static bool foreign_hole_starts(const struct xmm_world *w, const struct xmm_rmap *rm,
+                                const struct xmm_domain *d, uint64_t g, uint64_t e)
+{
+    uint64_t mfn = p2m_entry_mfn(e), idx, f = 0, g2, e2;
+    bool first = true;
+
+    if (!xmm_p2m_is_foreign(p2m_entry_type(e)) || !frame_valid(w, mfn))
+        return false;
+    idx = mfn - w->ram_base;
+    if (!live_xenheap(w, idx) || w->frames[idx].owner == d->id)
+        return false; /* not a hole, or counted with d's own frames */
+    while (first && p2m_next_raw(&d->p2m, f, &g2, &e2) && g2 < g) {
+        f = g2 + 1;
+        first = !leaf_maps(w, e2, idx, xmm_p2m_is_foreign);
+    }
+    return first && (idx == 0 || !view_hole(w, rm, d, idx - 1, NULL));
 }
 
 /*
@@ -486,29 +515,18 @@ static uint64_t recount_runs(const struct xmm_domain *d)
 static uint64_t recount_pieces(const struct xmm_world *w, const struct xmm_rmap *rm,
                                const struct xmm_domain *d)
 {
-    uint64_t runs = 0, seen = 0, last = w->ram_pages - 1, from = 0, g, e;
+    uint64_t runs = 0, seen = 0, last = w->ram_pages - 1, base = 0;
+    const uint64_t *blk;
 
     for (uint32_t i = d->xenpages.head; i != XMM_NIL && seen <= w->ram_pages;
          i = w->frames[i].next, seen++)
         if (view_hole(w, rm, d, i, NULL) && (i == 0 || !view_hole(w, rm, d, i - 1, NULL)))
             runs++;
-    while (p2m_next_raw(&d->p2m, from, &g, &e)) {
-        uint64_t mfn = p2m_entry_mfn(e), idx, f = 0, g2, e2;
-        bool first = true;
-
-        from = g + 1;
-        if (!xmm_p2m_is_foreign(p2m_entry_type(e)) || !frame_valid(w, mfn))
-            continue;
-        idx = mfn - w->ram_base;
-        if (!live_xenheap(w, idx) || w->frames[idx].owner == d->id)
-            continue; /* not a hole, or counted with d's own frames */
-        while (first && p2m_next_raw(&d->p2m, f, &g2, &e2) && g2 < g) {
-            f = g2 + 1;
-            first = !leaf_maps(w, e2, idx, xmm_p2m_is_foreign);
-        }
-        if (first && (idx == 0 || !view_hole(w, rm, d, idx - 1, NULL)))
-            runs++;
-    }
+    for (uint64_t from = 0; (blk = p2m_next_block(&d->p2m, from, &base)) != NULL;
+         from = base + P2M_ENTRIES)
+        for (unsigned s = (unsigned)(from > base ? from - base : 0); s < P2M_ENTRIES; s++)
+            if (blk[s] && foreign_hole_starts(w, rm, d, base + s, blk[s]))
+                runs++;
     return runs + 1 - (view_hole(w, rm, d, 0, NULL) ? 1 : 0) -
            (view_hole(w, rm, d, last, NULL) ? 1 : 0);
 }

@@ -40,25 +40,49 @@ static inline unsigned level_index(uint64_t gfn, int level)
     return (unsigned)((gfn >> (9 * (3 - level))) & (P2M_ENTRIES - 1));
 }
 
-static inline struct p2m_node *child_of(const struct p2m_node *n, unsigned i)
+XMM_HOT_INLINE struct p2m_node *child_of(const struct p2m_node *n, unsigned i)
 {
     return (struct p2m_node *)(uintptr_t)n->e[i];
 }
 
-/* Not the world's empty node of any level. */
-static inline bool is_real(const struct xmm_p2m *p, const struct p2m_node *n)
+/* Not the shared empty node of any level. */
+XMM_HOT_INLINE bool is_real(const struct xmm_p2m *p, const struct p2m_node *n)
 {
     return (uintptr_t)n - (uintptr_t)p->empty >= P2M_LEVELS * sizeof(struct p2m_node);
 }
 
+/*
+ * The first used slot of n in [i, stop), or stop.  An unused slot holds
+ * one known value (0 in a leaf node, the next level's empty node above:
+ * what the empty node of n's level holds in every slot), so runs of
+ * unused slots are skipped 64 (one memcmp) or eight (one test) at a time.
+ */
+static unsigned next_used(const struct p2m_node *n, int level, unsigned i, unsigned stop)
+{
+    uint64_t none = level < 3 ? EMPTY_AT(level + 1) : 0;
+    const uint64_t *empty = p2m_empty_nodes[level].e;
+
+    while (i + 64 <= stop && memcmp(&n->e[i], &empty[i], 64 * sizeof(n->e[0])) == 0)
+        i += 64;
+    for (; i + 8 <= stop; i += 8) {
+        uint64_t diff = 0;
+
+        for (unsigned k = 0; k < 8; k++)
+            diff |= n->e[i + k] ^ none;
+        if (diff)
+            break;
+    }
+    for (; i < stop; i++)
+        if (n->e[i] != none)
+            return i;
+    return stop;
+}
+
 #ifndef NDEBUG
 /* A real node with nothing below it (what a `used` count of 0 said). */
-static bool node_empty(const struct xmm_p2m *p, const struct p2m_node *n, int level)
+static bool node_empty(const struct p2m_node *n, int level)
 {
-    for (unsigned i = 0; i < P2M_ENTRIES; i++)
-        if (level < 3 ? is_real(p, child_of(n, i)) : n->e[i] != 0)
-            return false;
-    return true;
+    return next_used(n, level, 0, P2M_ENTRIES) == P2M_ENTRIES;
 }
 #endif
 
@@ -68,30 +92,10 @@ static void node_init(struct p2m_node *n, int level)
     memcpy(n, &p2m_empty_nodes[level], sizeof(*n));
 }
 
-/*
- * The first slot at or after i of interior node n (of `level`) that holds a
- * real child, P2M_ENTRIES if none: eight slots at a time (a node is mostly
- * empty slots, all equal to the next level's empty node).
- */
+/* The first slot at or after i of interior node n (of `level`) with a real child. */
 static unsigned next_real(const struct p2m_node *n, int level, unsigned i)
 {
-    const uint64_t none = EMPTY_AT(level + 1);
-
-    for (; i % 8 && i < P2M_ENTRIES; i++)
-        if (n->e[i] != none)
-            return i;
-    for (; i < P2M_ENTRIES; i += 8) {
-        uint64_t diff = 0;
-
-        for (unsigned k = 0; k < 8; k++)
-            diff |= n->e[i + k] ^ none;
-        if (diff)
-            break;
-    }
-    for (; i < P2M_ENTRIES; i++)
-        if (n->e[i] != none)
-            return i;
-    return P2M_ENTRIES;
+    return next_used(n, level, i, P2M_ENTRIES);
 }
 
 void p2m_init(struct xmm_world *w, struct xmm_p2m *p)
@@ -183,7 +187,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
         return xmm_fail(w, -XMM_ENOMEM, "no memory for the %" PRIu64 " P2M nodes %s needs at gfn %#" PRIx64,
                         need, DN(d->id), gfn);
     for (got = 0; got < need; got++) {
-        pool[got] = xmm_alloc_copy(w, sizeof(struct p2m_node), NULL, 0); /* node_init fills it */
+        pool[got] = xmm_alloc_raw(w, sizeof(struct p2m_node)); /* node_init fills it */
         if (!pool[got])
             break;
     }
@@ -412,7 +416,7 @@ static bool free_subtree(struct xmm_world *w, struct xmm_p2m *p, struct p2m_node
     }
     if (*budget == 0)
         return false;
-    assert(node_empty(p, n, level));
+    assert(node_empty(n, level));
     (*budget)--;
     xmm_free(w, n, sizeof(*n));
     p->nodes--;
@@ -478,18 +482,16 @@ static bool next_in(const struct xmm_p2m *p, const struct p2m_node *n, int level
     uint64_t lim = ((end - base - 1) >> shift) + 1;
     unsigned stop = lim < P2M_ENTRIES ? (unsigned)lim : P2M_ENTRIES;
 
-    for (unsigned i = start; i < stop; i++) {
+    for (unsigned i = next_used(n, level, start, stop); i < stop;
+         i = next_used(n, level, i + 1, stop)) {
         uint64_t cbase = base + ((uint64_t)i << shift);
 
-        if (!n->e[i])
-            continue;
         if (level == 3) {
             *gfn = cbase;
             *entry = n->e[i];
             return true;
         }
-        if (is_real(p, child_of(n, i)) &&
-            next_in(p, child_of(n, i), level + 1, cbase, from > cbase ? from : cbase, end, gfn,
+        if (next_in(p, child_of(n, i), level + 1, cbase, from > cbase ? from : cbase, end, gfn,
                     entry))
             return true;
     }
@@ -501,6 +503,19 @@ bool p2m_next_raw(const struct xmm_p2m *p, uint64_t from, uint64_t *gfn, uint64_
     if (!p->entries || from >= XMM_FRAME_LIMIT)
         return false;
     return next_in(p, p->root, 0, 0, from, XMM_FRAME_LIMIT, gfn, entry);
+}
+
+const uint64_t *p2m_next_block(const struct xmm_p2m *p, uint64_t from, uint64_t *base)
+{
+    const struct p2m_node *n = p->root;
+    uint64_t gfn, e;
+
+    if (!p2m_next_raw(p, from, &gfn, &e))
+        return NULL;
+    for (int level = 0; level < 3; level++)
+        n = child_of(n, level_index(gfn, level));
+    *base = gfn & ~(uint64_t)(P2M_ENTRIES - 1);
+    return n->e;
 }
 
 bool p2m_next_below(const struct xmm_p2m *p, uint64_t from, uint64_t end, uint64_t *gfn,
@@ -554,7 +569,7 @@ int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
  * cache misses are in flight together instead of one walk's at a time (a
  * single call's instructions and its return leave the CPU room to overlap
  * far fewer of them: bench/bench_p2m.c).  An out-of-range gfn walks the
- * world's empty nodes and reads 0.
+ * shared empty nodes and reads 0.
  */
 #define LOOKUP_AHEAD 16
 #define LOOKUP_RING 64 /* a power of two > 2 x LOOKUP_AHEAD */

@@ -672,11 +672,35 @@ static bool in_ram(const struct xmm_world *w, const struct xmm_domain *d, uint64
     return false;
 }
 
+/* What one P2M leaf of d adds to xmm_saferange_info's counts. */
+static void info_count(const struct xmm_world *w, const struct xmm_domain *d, uint64_t g,
+                       uint64_t e, struct xmm_saferange_info *out)
+{
+    enum xmm_p2m_type t = p2m_entry_type(e);
+
+    if (abi_frame(w, d->id, e)) {
+        if (in_safe(w, d, g)) {
+            out->used++;
+            out->abi_frames++;
+        }
+        return;
+    }
+    if (!xmm_p2m_is_grant(t) && !xmm_p2m_is_foreign(t))
+        return;
+    out->grant_maps += xmm_p2m_is_grant(t);
+    out->foreign_maps += xmm_p2m_is_foreign(t);
+    if (in_safe(w, d, g))
+        out->used++;
+    else if (in_ram(w, d, g))
+        out->ram_slots++;
+}
+
 int xmm_saferange_info(const struct xmm_world *w, xmm_domid_t dom,
                        struct xmm_saferange_info *out)
 {
     const struct xmm_domain *d = domain_find(w, dom);
-    uint64_t gfn = 0, g, e;
+    const uint64_t *blk;
+    uint64_t base;
 
     memset(out, 0, sizeof(*out));
     out->policy = w->policy.safe_range;
@@ -691,26 +715,14 @@ int xmm_saferange_info(const struct xmm_world *w, xmm_domid_t dom,
     if (w->policy.safe_range == XMM_SAFE_RANGE_QUERY)
         for (uint32_t i = 0; i < saferange_of(d)->told_count; i++)
             out->capacity += saferange_of(d)->told[i].pages;
-    while (p2m_next_raw(&d->p2m, gfn, &g, &e)) {
-        enum xmm_p2m_type t = p2m_entry_type(e);
-
-        gfn = g + 1;
-        if (abi_frame(w, d->id, e)) {
-            if (in_safe(w, d, g)) {
-                out->used++;
-                out->abi_frames++;
+    /* Every leaf, a leaf node at a time, until all d->p2m.entries are seen. */
+    for (uint64_t from = 0, left = d->p2m.entries;
+         left && (blk = p2m_next_block(&d->p2m, from, &base)) != NULL; from = base + P2M_ENTRIES)
+        for (unsigned s = (unsigned)(from > base ? from - base : 0); s < P2M_ENTRIES && left; s++)
+            if (blk[s]) {
+                left--;
+                info_count(w, d, base + s, blk[s], out);
             }
-            continue;
-        }
-        if (!xmm_p2m_is_grant(t) && !xmm_p2m_is_foreign(t))
-            continue;
-        out->grant_maps += xmm_p2m_is_grant(t);
-        out->foreign_maps += xmm_p2m_is_foreign(t);
-        if (in_safe(w, d, g))
-            out->used++;
-        else if (in_ram(w, d, g))
-            out->ram_slots++;
-    }
     return 0;
 }
 

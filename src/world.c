@@ -191,7 +191,8 @@ int xmm_world_new(const struct xmm_world_opts *opts, struct xmm_world **out)
     if (!a.alloc || !a.free) {
         xmm_allocator_default(&a);
     }
-    w = a.alloc(a.ctx, sizeof(*w));
+    /* Zeroed here, once (alloc would zero it too). */
+    w = xmm_allocator_copy(&a, sizeof(*w), NULL, 0);
     if (!w)
         return -XMM_ENOMEM;
     memset(w, 0, sizeof(*w));
@@ -216,7 +217,8 @@ int xmm_world_new(const struct xmm_world_opts *opts, struct xmm_world **out)
             rc = -XMM_ENOMEM;
     }
     if (!rc && w->hist_cap) {
-        w->hist = xmm_alloc(w, (size_t)w->hist_cap * sizeof(*w->hist));
+        /* A slot is read only once an event was written there (history.c). */
+        w->hist = xmm_alloc_raw(w, (size_t)w->hist_cap * sizeof(*w->hist));
         if (!w->hist)
             rc = -XMM_ENOMEM;
     }
@@ -225,8 +227,9 @@ int xmm_world_new(const struct xmm_world_opts *opts, struct xmm_world **out)
                                                              : DIRTY_FRAMES_MAX;
         w->dirty_p2m_cap = w->ram_pages < DIRTY_P2M_MAX / 4 ? 4 * (uint32_t)w->ram_pages + 64
                                                             : DIRTY_P2M_MAX;
-        w->dirty_frames = xmm_alloc(w, w->dirty_frame_cap * sizeof(*w->dirty_frames));
-        w->dirty_p2m = xmm_alloc(w, w->dirty_p2m_cap * sizeof(*w->dirty_p2m));
+        /* Only the first dirty_*_count entries are ever read. */
+        w->dirty_frames = xmm_alloc_raw(w, w->dirty_frame_cap * sizeof(*w->dirty_frames));
+        w->dirty_p2m = xmm_alloc_raw(w, w->dirty_p2m_cap * sizeof(*w->dirty_p2m));
         if (!w->dirty_frames || !w->dirty_p2m)
             rc = -XMM_ENOMEM;
     }

@@ -53,7 +53,10 @@ struct xmm_violation {
     char detail[160]; /* what differs, in words */
 };
 
-/* Violations found by the last check, at most XMM_CHECK_MAX_REPORT kept. */
+/*
+ * Violations found by the last check, at most XMM_CHECK_MAX_REPORT kept:
+ * v[0] .. v[kept - 1] (the entries past those are left as they were).
+ */
 #define XMM_CHECK_MAX_REPORT 16
 
 struct xmm_check_report {

@@ -119,8 +119,9 @@ struct xmm_mmio_region {
  * through these hooks so that a test can make any one of them fail.  `free`
  * receives the size that was asked for.  NULL alloc or free means libc for
  * all three.  alloc_raw (optional, NULL: alloc) serves blocks the model
- * writes in full before it reads them (the copies of xmm_world_clone); they
- * need not be zeroed, and go back through `free` like the others.
+ * writes before it reads them (the copies of xmm_world_clone, a new world's
+ * frame table, change sets and event ring, P2M nodes); they need not be
+ * zeroed, and go back through `free` like the others.
  */
 struct xmm_allocator {
     void *(*alloc)(void *ctx, size_t size); /* zeroed memory or NULL */

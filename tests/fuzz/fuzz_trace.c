@@ -46,6 +46,16 @@
 #include "internal.h" /* digest_fresh only */
 #include "trace.h"
 
+/* XMM_FUZZ_FULL=1: every check after every call (full_due, digest_before). */
+static bool every_call(void)
+{
+    static int every = -1;
+
+    if (every < 0)
+        every = getenv("XMM_FUZZ_FULL") != NULL;
+    return every;
+}
+
 /*
  * The digest kept up to date from the change sets equals one recomputed
  * from every frame (as test_differential checks it; needs internal.h: an
@@ -64,6 +74,11 @@ static void digest_fresh(struct trace *t)
     if (kept != fresh)
         tr_die(t, "the kept digest %#" PRIx64 " is stale (every frame hashes to %#" PRIx64 ")",
                kept, fresh);
+    /* The next call's "before" digest (not under XMM_FUZZ_FULL: step's own reuse is tested). */
+    if (!every_call()) {
+        t->dig = kept;
+        t->dig_known = true;
+    }
 }
 
 /* The violations a check kept, one per line. */
@@ -157,12 +172,9 @@ static bool all_ignored(const struct xmm_check_report *rep)
  */
 static bool full_due(const struct trace *t)
 {
-    static int every = -1;
     uint32_t h = t->call * UINT32_C(2654435761) ^ t->seed_mix;
 
-    if (every < 0)
-        every = getenv("XMM_FUZZ_FULL") != NULL;
-    if (every)
+    if (every_call())
         return true;
     h ^= h >> 15;
     h *= UINT32_C(0x2c1b3c6d);
@@ -212,10 +224,33 @@ static void check_world(struct trace *t)
     check_world_mode(t, true);
 }
 
+/*
+ * The digest before a call.  A check changes nothing the digest covers
+ * (it folds the change set into the kept digest, which hashes the same),
+ * except that it forgets the violations flagged during a call: so the
+ * digest taken after the previous call, or by the check's digest_fresh,
+ * still holds if nothing was flagged (step).  XMM_FUZZ_FULL=1 recomputes
+ * it and compares.
+ */
+static uint64_t digest_before(struct trace *t)
+{
+    uint64_t dig;
+
+    if (!t->dig_known)
+        return xmm_world_digest(t->w);
+    t->dig_known = false;
+    dig = t->dig;
+    if (every_call() && dig != xmm_world_digest(t->w))
+        tr_die(t, "the digest changed between two calls (%#" PRIx64 " -> %#" PRIx64 ")", dig,
+               xmm_world_digest(t->w));
+    return dig;
+}
+
 /* Run one call and check the world after it. */
 static void step(struct trace *t, op_fn fn)
 {
-    uint64_t dig = xmm_world_digest(t->w), st = state_of(t->w, dig), now = 0;
+    uint64_t dig = digest_before(t), st = state_of(t->w, dig), now = 0;
+    bool now_holds = false;
     int rc;
 
     t->fam = XMM_RC_ERRNO;
@@ -228,14 +263,21 @@ static void step(struct trace *t, op_fn fn)
     if (tr_verbose())
         fprintf(stderr, "#%u %s%s -> %s\n", t->call, t->what, t->note, xmm_rc_name(t->fam, rc));
     /* One digest after the call serves both checks (the world is the same). */
-    if (t->readonly || (rc != 0 && t->atomic))
+    if (t->readonly || (rc != 0 && t->atomic)) {
         now = xmm_world_digest(t->w);
+        now_holds = t->w->flagged_count == 0; /* the check below changes nothing digested */
+    }
     if (t->readonly && now != dig)
         tr_die(t, "a read-only call changed the digest");
     if (rc != 0 && t->atomic && (now != dig || state_of(t->w, now) != st))
         tr_die(t, "failed with %s but changed the world (digest %#" PRIx64 " -> %#" PRIx64 ")",
             xmm_rc_name(t->fam, rc), dig, now);
+    t->dig_known = false;
     check_world_mode(t, full_due(t));
+    if (!t->dig_known && now_holds) {
+        t->dig = now;
+        t->dig_known = true;
+    }
 }
 
 /* --- world ----------------------------------------------------------------- */

@@ -105,6 +105,12 @@ struct trace {
     enum xmm_rc_family fam;
     bool atomic;   /* a failure must leave the world unchanged */
     bool readonly; /* the call must not change the digest, whatever it returns */
+    /*
+     * The world's digest as the last check left it, when already known
+     * (dig_known): the next call's "before" digest, not computed again.
+     */
+    bool dig_known;
+    uint64_t dig;
     struct range ranges[TR_RING];
     unsigned nranges;
     struct gmap gmaps[TR_RING];
