@@ -52,6 +52,10 @@ void p2m_world_init(struct xmm_world *w)
 {
     for (int level = 0; level < P2M_LEVELS; level++)
         node_init(w, &w->p2m_empty[level], level);
+    /* The fast path with no table yet: one slot, for every id (cap 0). */
+    w->p2m_l1_none = (uintptr_t)&w->p2m_empty[1] | XMM_P2M_FAST_NO_DOMAIN;
+    w->fast.l1 = &w->p2m_l1_none;
+    w->fast.cap = 0;
 }
 
 void p2m_init(struct xmm_world *w, struct xmm_p2m *p)
@@ -144,6 +148,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
     }
     assert(got == 0);
     xmm_free(w, pool, need * sizeof(*pool));
+    p2m_fast_sync(w, d->id);
     return 0;
 }
 
@@ -345,12 +350,16 @@ int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
     struct xmm_p2m *p = &d->p2m;
 
     assert(p->entries == 0);
+    int rc = 0;
+
     if (!is_real(p, p->root))
         return 0;
     if (!free_subtree(w, p, p->root, 0, budget))
-        return -XMM_ERESTART;
-    p2m_init(w, p);
-    return 0;
+        rc = -XMM_ERESTART; /* the level-1 node may be gone already */
+    else
+        p2m_init(w, p);
+    p2m_fast_sync(w, d->id);
+    return rc;
 }
 
 static void discard_subtree(struct xmm_world *w, const struct xmm_p2m *p, struct p2m_node *n,
@@ -443,11 +452,24 @@ static const struct xmm_domain *p2m_domain(const struct xmm_world *w, xmm_domid_
     return domain_find(w, dom);
 }
 
-/* The common case first: the body is p2m_lookup_one (core.h), inline for benchmarks. */
-int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
-                   struct xmm_p2m_entry *out)
+/*
+ * The inline definition in include/xmm/p2m.h made external here: the
+ * library exports xmm_p2m_lookup as a symbol too (C99 6.7.4).
+ */
+extern int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
+                          struct xmm_p2m_entry *out);
+
+uint64_t xmm_p2m_lookup_word(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
 {
-    return p2m_lookup_one(w, dom, gfn, out);
+    const struct xmm_domain *d = domain_by_id(w, dom);
+    uint64_t e;
+
+    if (!d)
+        return XMM_ESRCH;
+    if (gfn.g >= XMM_FRAME_LIMIT)
+        return XMM_EINVAL;
+    e = p2m_get(&d->p2m, gfn.g);
+    return e ? e : XMM_ENOENT;
 }
 
 /*
