@@ -1,7 +1,9 @@
 /*
  * bench_p2m: P2M lookup and insert throughput, and memory per mapping, of
- * libxmm's radix (p2m_get, and the public xmm_p2m_lookup) side by side with
- * a flat uint64 array indexed by gfn (the ideal), JudyL and a GHashTable.
+ * libxmm's radix (p2m_get, the public xmm_p2m_lookup as the installed
+ * header compiles it into the caller, and the batched xmm_p2m_lookup_many)
+ * side by side with a flat uint64 array indexed by gfn (the ideal), JudyL
+ * and a GHashTable.
  *
  * Mappings follow the Arm guest layout (libxl): the first 3 GiB of RAM at
  * RAM0 (gfn 0x40000), the rest at RAM1 (gfn 0x200000), inserted in
@@ -12,8 +14,12 @@
  * CPU overlaps their misses); latency is a dependent chain (one miss at a
  * time).  Design targets (design.md, Performance), on throughput: radix
  * lookups >= 0.7x the flat array and >= 5x JudyL.  A miss is reported, not
- * fatal; a checksum disagreement is (exit 1).  The "radix walk inlined" row
- * is no peer: p2m_get's walk compiled into the caller, on the same nodes.
+ * fatal; a checksum disagreement is (exit 1).  Three rows are no peers and
+ * no targets: "radix walk inlined" (p2m_get's walk compiled into the
+ * caller, on the same nodes), "lookup out of line" (the library's exported
+ * xmm_p2m_lookup symbol, called through a pointer) and "flat array behind
+ * a call" (the flat array read by a noinline function: what an out-of-line
+ * call itself costs here).
  *
  *   xmm-bench-p2m [--quick] [--mappings N] [--lookups N] [--reps R] [--seed S]
  */
