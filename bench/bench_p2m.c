@@ -14,9 +14,11 @@
  * CPU overlaps their misses); latency is a dependent chain (one miss at a
  * time).  Design targets (design.md, Performance), on throughput: radix
  * lookups >= 0.7x the flat array and >= 5x JudyL.  A miss is reported, not
- * fatal; a checksum disagreement is (exit 1).  Three rows are no peers and
+ * fatal; a checksum disagreement is (exit 1).  Four rows are no peers and
  * no targets: "radix walk inlined" (p2m_get's walk compiled into the
- * caller, on the same nodes), "lookup out of line" (the library's exported
+ * caller, on the same nodes), "walk inlined, converted" (the same with the
+ * conversion the xmm_p2m_lookup row makes of its struct xmm_p2m_entry for
+ * the checksum), "lookup out of line" (the library's exported
  * xmm_p2m_lookup symbol, called through a pointer) and "flat array behind
  * a call" (the flat array read by a noinline function: what an out-of-line
  * call itself costs here).
@@ -45,18 +47,21 @@
  * reads the world's head, include/xmm/p2m.h).  S_MANY is the batched public
  * call, xmm_p2m_lookup_many.  Not peers, not targets: S_INLINE, the same
  * radix walked by a copy of p2m_get's loop compiled into the benchmark;
- * S_LOOKUP_OOL, the library's exported xmm_p2m_lookup symbol called through
- * a pointer (what a caller that does not inline gets); S_FLAT_CALL, the flat
- * array read through a noinline function, to show what any out-of-line
- * call costs on this machine.
+ * S_INLINE_CONV, that walk with S_LOOKUP's conversion of the result (an
+ * entry, 0 when nothing is mapped) back to the leaf; S_LOOKUP_OOL, the
+ * library's exported xmm_p2m_lookup symbol called through a pointer (what a
+ * caller that does not inline gets); S_FLAT_CALL, the flat array read
+ * through a noinline function, to show what any out-of-line call costs on
+ * this machine.
  */
 enum {
-    S_RADIX, S_LOOKUP, S_MANY, S_INLINE, S_LOOKUP_OOL, S_FLAT, S_FLAT_CALL, S_JUDY, S_GHASH,
-    S_COUNT
+    S_RADIX, S_LOOKUP, S_MANY, S_INLINE, S_INLINE_CONV, S_LOOKUP_OOL, S_FLAT, S_FLAT_CALL,
+    S_JUDY, S_GHASH, S_COUNT
 };
 static const char *const s_name[S_COUNT] = {
     "radix p2m_get", "radix xmm_p2m_lookup", "radix lookup_many", "radix walk inlined",
-    "lookup out of line", "flat array", "flat array behind a call", "JudyL", "GHashTable",
+    "walk inlined, converted", "lookup out of line", "flat array", "flat array behind a call",
+    "JudyL", "GHashTable",
 };
 
 struct result {
@@ -132,7 +137,7 @@ static void build_radix(struct bench *b)
         }
     t1 = bench_now_ns();
     b->lookup_fn = xmm_p2m_lookup;
-    for (int s = S_RADIX; s <= S_LOOKUP_OOL; s++) {
+    for (int s = S_RADIX; s <= S_LOOKUP_OOL; s++) { /* every radix row */
         b->r[s].present = true;
         b->r[s].insert_ns = (double)(t1 - t0) / (double)b->n;
         b->r[s].model_bytes = (double)xmm_p2m_node_count(b->w, DOM) *
@@ -235,6 +240,16 @@ static inline uint64_t get_lookup(const struct bench *b, uint64_t gfn)
     return p2m_pack(xmm_mfn_x(e.mfn), e.type);
 }
 
+/* The walk with get_lookup's conversion: what the struct xmm_p2m_entry costs the caller. */
+static inline uint64_t get_inline_conv(const struct bench *b, uint64_t gfn)
+{
+    uint64_t e = p2m_get(&b->d->p2m, gfn);
+
+    if (!e)
+        return 0;
+    return p2m_pack(p2m_entry_mfn(e), p2m_entry_type(e));
+}
+
 /* The same call, to the library's out-of-line symbol. */
 static inline uint64_t get_lookup_ool(const struct bench *b, uint64_t gfn)
 {
@@ -330,6 +345,12 @@ __attribute__((noinline)) static uint64_t run_inline(const struct bench *b, bool
     LOOKUP_LOOPS(get_inline);
 }
 
+__attribute__((noinline)) static uint64_t run_inline_conv(const struct bench *b, bool dep,
+                                                          uint64_t count)
+{
+    LOOKUP_LOOPS(get_inline_conv);
+}
+
 __attribute__((noinline)) static uint64_t run_flat(const struct bench *b, bool dep, uint64_t count)
 {
     LOOKUP_LOOPS(get_flat);
@@ -352,8 +373,8 @@ __attribute__((noinline)) static uint64_t run_ghash(const struct bench *b, bool 
 }
 
 static uint64_t (*const runner[S_COUNT])(const struct bench *, bool, uint64_t) = {
-    run_radix, run_lookup, run_many, run_inline, run_lookup_ool, run_flat, run_flat_call,
-    run_judy, run_ghash,
+    run_radix, run_lookup, run_many, run_inline, run_inline_conv, run_lookup_ool, run_flat,
+    run_flat_call, run_judy, run_ghash,
 };
 
 /* --- report --------------------------------------------------------------- */
@@ -510,7 +531,8 @@ static bool report(const struct bench *b)
     }
     printf("(radix insert = xmm_p2m_set, the public one-entry path with its bookkeeping; "
            "xmm_p2m_lookup: inline\n from the public header, as a user's code compiles it; "
-           "radix walk inlined: a copy of p2m_get's\n loop compiled into the benchmark; lookup "
+           "radix walk inlined: a copy of p2m_get's\n loop compiled into the benchmark (converted: "
+           "its result turned into an entry and back,\n as the xmm_p2m_lookup row does); lookup "
            "out of line: the library's xmm_p2m_lookup symbol,\n called through a pointer; "
            "flat array behind a call: the flat array read by a noinline function;\n own account: "
            "radix = xmm_p2m_node_count x %zu, flat = 8 x range, JudyL = JudyLMemUsed,\n "
@@ -523,9 +545,11 @@ static bool report(const struct bench *b)
         ratio_line(b, k, S_JUDY, 5.0);
         ratio_line(b, k, S_GHASH, 0.0);
     }
-    printf("  (not targets: the bare walk inlined, the exported symbol called out of line, and "
-           "what\n   any out-of-line call costs: the flat array behind one)\n");
+    printf("  (not targets: the bare walk inlined, and with the xmm_p2m_lookup row's conversion; "
+           "the exported\n   symbol called out of line; what any out-of-line call costs: the "
+           "flat array behind one)\n");
     ratio_line(b, S_INLINE, S_FLAT, 0.0);
+    ratio_line(b, S_INLINE_CONV, S_FLAT, 0.0);
     ratio_line(b, S_LOOKUP_OOL, S_FLAT, 0.0);
     ratio_line(b, S_FLAT_CALL, S_FLAT, 0.0);
     if (!b->r[S_JUDY].present)
