@@ -68,13 +68,13 @@ check_install() {
     cat > "$tmp/consumer/CMakeLists.txt" <<'CM'
 cmake_minimum_required(VERSION 3.18)
 project(consumer C)
-# 0.2 changed the API (outputs last): a consumer written for 0.1 must not
-# find it.
-find_package(libxmm 0.1 QUIET)
+# 0.3 changed the ABI (xmm_p2m_lookup is compiled into its callers and
+# reads the world's head): a consumer built for 0.2 must not find it.
+find_package(libxmm 0.2 QUIET)
 if(libxmm_FOUND)
-  message(FATAL_ERROR "libxmm 0.2 accepted by find_package(libxmm 0.1)")
+  message(FATAL_ERROR "libxmm 0.3 accepted by find_package(libxmm 0.2)")
 endif()
-find_package(libxmm 0.2 REQUIRED COMPONENTS test)
+find_package(libxmm 0.3 REQUIRED COMPONENTS test)
 add_executable(consumer-test unit_test_example.c)
 target_link_libraries(consumer-test PRIVATE libxmm::test)
 add_executable(consumer-plain plain_example.c)
@@ -86,7 +86,7 @@ CM
     "$tmp/consumer/build/consumer-test"
     "$tmp/consumer/build/consumer-plain"
     pcpath=$prefix/lib/pkgconfig:$prefix/lib/$(gcc -print-multiarch)/pkgconfig
-    # The package versions are the header's, and the soname carries 0.2.
+    # The package versions are the header's, and the soname carries 0.3.
     local hv
     hv=$(sed -n 's/^#define XMM_VERSION_STRING "\(.*\)"$/\1/p' include/xmm/xmm.h)
     [ "$(PKG_CONFIG_PATH=$pcpath pkg-config --modversion libxmm)" = "$hv" ]
@@ -109,6 +109,12 @@ CM
     cc -o "$tmp/pc-static" examples/plain_example.c \
         "$(PKG_CONFIG_PATH=$pcpath pkg-config --variable=libdir libxmm)/libxmm.a" $flags
     "$tmp/pc-static"
+    # xmm_p2m_lookup is inline in the installed header (and exported): two
+    # translation units that both use it link and agree with the symbol, for
+    # gcc and clang, C99 inline and GNU89 inline, inlined (-O2) or not (-O0),
+    # and from C++.
+    flags="$(PKG_CONFIG_PATH=$pcpath pkg-config --cflags --libs libxmm) -Wl,-rpath,$(PKG_CONFIG_PATH=$pcpath pkg-config --variable=libdir libxmm)"
+    check_inline_lookup "$tmp" "$flags"
     [ -x "$prefix/bin/xmm-sim" ] && [ "$("$prefix/bin/xmm-sim" --version)" != "" ]
     MANPATH=$prefix/share/man man -w xmm-sim >/dev/null
     local page
@@ -116,6 +122,61 @@ CM
     grep -q '^NAME' <<<"$page"
     rm -rf "$tmp"
     echo "install check: ok (libxmm and libxmm-test with find_package and pkg-config, xmm-sim(1))"
+}
+
+# check_inline_lookup TMP "CFLAGS LIBS" (the shared library, with an rpath)
+check_inline_lookup() {
+    local tmp=$1 flags=$2 cc std opt ext
+    mkdir -p "$tmp/inline"
+    cat > "$tmp/inline/main.c" <<'C'
+#include <xmm/xmm.h>
+int other(const struct xmm_world *w);
+int main(void)
+{
+    struct xmm_world *w;
+    struct xmm_p2m_entry e;
+
+    if (xmm_world_new(NULL, &w) || xmm_domain_create(w, 1, NULL) ||
+        xmm_p2m_set(w, 1, xmm_gfn(0x40000), xmm_mfn(0x1000), XMM_P2M_MMIO_DIRECT_DEV))
+        return 1;
+    if (xmm_p2m_lookup(w, 1, xmm_gfn(0x40000), &e) || e.mfn.m != 0x1000 ||
+        e.type != XMM_P2M_MMIO_DIRECT_DEV || xmm_p2m_lookup(w, 2, xmm_gfn(0x40000), &e) != -XMM_ESRCH)
+        return 2;
+    if (other(w) != -XMM_EINVAL)
+        return 3;
+    xmm_world_free(w);
+    return 0;
+}
+C
+    cat > "$tmp/inline/other.c" <<'C'
+#include <xmm/xmm.h>
+int other(const struct xmm_world *w);
+int other(const struct xmm_world *w)
+{
+    int (*symbol)(const struct xmm_world *, xmm_domid_t, xmm_gfn_t, struct xmm_p2m_entry *) =
+        xmm_p2m_lookup;
+    struct xmm_p2m_entry e;
+
+    if (symbol(w, 1, xmm_gfn(0x40000), &e) || e.mfn.m != 0x1000 ||
+        symbol(w, 1, xmm_gfn(0x40001), &e) != -XMM_ENOENT)
+        return 9;
+    return xmm_p2m_lookup(w, 1, xmm_gfn(UINT64_C(1) << 36), &e);
+}
+C
+    cp "$tmp/inline/main.c" "$tmp/inline/main.cpp"
+    cp "$tmp/inline/other.c" "$tmp/inline/other.cpp"
+    for cc in gcc clang g++; do
+        for std in c99 c11 gnu89 gnu11; do
+            ext=c
+            [ "$cc" = g++ ] && { [ "$std" = c99 ] || continue; std=c++11; ext=cpp; }
+            for opt in -O0 -O2; do
+                # shellcheck disable=SC2086
+                "$cc" -std="$std" $opt -Wall -Wextra -Werror -o "$tmp/inline/t" \
+                    "$tmp/inline/main.$ext" "$tmp/inline/other.$ext" $flags
+                "$tmp/inline/t"
+            done
+        done
+    done
 }
 
 run_tests() {

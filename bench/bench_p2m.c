@@ -1,7 +1,9 @@
 /*
  * bench_p2m: P2M lookup and insert throughput, and memory per mapping, of
- * libxmm's radix (p2m_get, and the public xmm_p2m_lookup) side by side with
- * a flat uint64 array indexed by gfn (the ideal), JudyL and a GHashTable.
+ * libxmm's radix (p2m_get, the public xmm_p2m_lookup as the installed
+ * header compiles it into the caller, and the batched xmm_p2m_lookup_many)
+ * side by side with a flat uint64 array indexed by gfn (the ideal), JudyL
+ * and a GHashTable.
  *
  * Mappings follow the Arm guest layout (libxl): the first 3 GiB of RAM at
  * RAM0 (gfn 0x40000), the rest at RAM1 (gfn 0x200000), inserted in
@@ -12,8 +14,14 @@
  * CPU overlaps their misses); latency is a dependent chain (one miss at a
  * time).  Design targets (design.md, Performance), on throughput: radix
  * lookups >= 0.7x the flat array and >= 5x JudyL.  A miss is reported, not
- * fatal; a checksum disagreement is (exit 1).  The "radix walk inlined" row
- * is no peer: p2m_get's walk compiled into the caller, on the same nodes.
+ * fatal; a checksum disagreement is (exit 1).  Four rows are no peers and
+ * no targets: "radix walk inlined" (p2m_get's walk compiled into the
+ * caller, on the same nodes), "walk inlined, converted" (the same with the
+ * conversion the xmm_p2m_lookup row makes of its struct xmm_p2m_entry for
+ * the checksum), "lookup out of line" (the library's exported
+ * xmm_p2m_lookup symbol, called through a pointer) and "flat array behind
+ * a call" (the flat array read by a noinline function: what an out-of-line
+ * call itself costs here).
  *
  *   xmm-bench-p2m [--quick] [--mappings N] [--lookups N] [--reps R] [--seed S]
  */
@@ -34,15 +42,26 @@
 #define MFN_BASE UINT64_C(0x1000000) /* outside the host RAM: no frame bookkeeping */
 
 /*
- * S_INLINE is not a peer: the same radix walked by a copy of p2m_get's loop
- * compiled into the benchmark, to show what the out-of-line call costs;
- * S_LOOKUP_INL neither: xmm_p2m_lookup's own body (p2m_lookup_one) so
- * compiled.  S_MANY is the batched public call, xmm_p2m_lookup_many.
+ * S_LOOKUP is the public call as a user's code compiled against the
+ * installed header makes it: xmm_p2m_lookup is inline there (its fast path
+ * reads the world's head, include/xmm/p2m.h).  S_MANY is the batched public
+ * call, xmm_p2m_lookup_many.  Not peers, not targets: S_INLINE, the same
+ * radix walked by a copy of p2m_get's loop compiled into the benchmark;
+ * S_INLINE_CONV, that walk with S_LOOKUP's conversion of the result (an
+ * entry, 0 when nothing is mapped) back to the leaf; S_LOOKUP_OOL, the
+ * library's exported xmm_p2m_lookup symbol called through a pointer (what a
+ * caller that does not inline gets); S_FLAT_CALL, the flat array read
+ * through a noinline function, to show what any out-of-line call costs on
+ * this machine.
  */
-enum { S_RADIX, S_LOOKUP, S_MANY, S_INLINE, S_LOOKUP_INL, S_FLAT, S_JUDY, S_GHASH, S_COUNT };
+enum {
+    S_RADIX, S_LOOKUP, S_MANY, S_INLINE, S_INLINE_CONV, S_LOOKUP_OOL, S_FLAT, S_FLAT_CALL,
+    S_JUDY, S_GHASH, S_COUNT
+};
 static const char *const s_name[S_COUNT] = {
     "radix p2m_get", "radix xmm_p2m_lookup", "radix lookup_many", "radix walk inlined",
-    "lookup body inlined", "flat array", "JudyL", "GHashTable",
+    "walk inlined, converted", "lookup out of line", "flat array", "flat array behind a call",
+    "JudyL", "GHashTable",
 };
 
 struct result {
@@ -62,6 +81,8 @@ struct bench {
     xmm_gfn_t *gseq; /* the same, typed, for xmm_p2m_lookup_many */
     struct xmm_world *w;
     const struct xmm_domain *d;
+    /* The exported symbol, called through this pointer (S_LOOKUP_OOL). */
+    int (*lookup_fn)(const struct xmm_world *, xmm_domid_t, xmm_gfn_t, struct xmm_p2m_entry *);
     uint64_t *flat;
 #ifdef XMM_BENCH_HAVE_JUDY
     Pvoid_t judy;
@@ -115,7 +136,8 @@ static void build_radix(struct bench *b)
             exit(2);
         }
     t1 = bench_now_ns();
-    for (int s = S_RADIX; s <= S_LOOKUP_INL; s++) {
+    b->lookup_fn = xmm_p2m_lookup;
+    for (int s = S_RADIX; s <= S_LOOKUP_OOL; s++) { /* every radix row */
         b->r[s].present = true;
         b->r[s].insert_ns = (double)(t1 - t0) / (double)b->n;
         b->r[s].model_bytes = (double)xmm_p2m_node_count(b->w, DOM) *
@@ -136,6 +158,7 @@ static void build_flat(struct bench *b)
     b->r[S_FLAT].present = true;
     b->r[S_FLAT].model_bytes = 8.0 * (double)b->range / (double)b->n;
     b->r[S_FLAT].malloc_bytes = (double)(heap_in_use() - before) / (double)b->n;
+    b->r[S_FLAT_CALL] = b->r[S_FLAT]; /* the same array */
 }
 
 static void build_judy(struct bench *b)
@@ -217,12 +240,22 @@ static inline uint64_t get_lookup(const struct bench *b, uint64_t gfn)
     return p2m_pack(xmm_mfn_x(e.mfn), e.type);
 }
 
-/* xmm_p2m_lookup's own body (p2m_lookup_one, core.h) compiled into the loop: the call's cost. */
-static inline uint64_t get_lookup_inl(const struct bench *b, uint64_t gfn)
+/* The walk with get_lookup's conversion: what the struct xmm_p2m_entry costs the caller. */
+static inline uint64_t get_inline_conv(const struct bench *b, uint64_t gfn)
+{
+    uint64_t e = p2m_get(&b->d->p2m, gfn);
+
+    if (!e)
+        return 0;
+    return p2m_pack(p2m_entry_mfn(e), p2m_entry_type(e));
+}
+
+/* The same call, to the library's out-of-line symbol. */
+static inline uint64_t get_lookup_ool(const struct bench *b, uint64_t gfn)
 {
     struct xmm_p2m_entry e;
 
-    if (p2m_lookup_one(b->w, DOM, xmm_gfn(gfn), &e))
+    if (b->lookup_fn(b->w, DOM, xmm_gfn(gfn), &e))
         return 0;
     return p2m_pack(xmm_mfn_x(e.mfn), e.type);
 }
@@ -234,6 +267,12 @@ static inline uint64_t get_inline(const struct bench *b, uint64_t gfn)
 }
 
 static inline uint64_t get_flat(const struct bench *b, uint64_t gfn)
+{
+    return b->flat[gfn - XMM_GUEST_RAM0_GFN];
+}
+
+/* get_flat, but a call: the cost of an out-of-line function here. */
+__attribute__((noinline)) static uint64_t get_flat_call(const struct bench *b, uint64_t gfn)
 {
     return b->flat[gfn - XMM_GUEST_RAM0_GFN];
 }
@@ -295,10 +334,10 @@ __attribute__((noinline)) static uint64_t run_many(const struct bench *b, bool d
     return sum;
 }
 
-__attribute__((noinline)) static uint64_t run_lookup_inl(const struct bench *b, bool dep,
+__attribute__((noinline)) static uint64_t run_lookup_ool(const struct bench *b, bool dep,
                                                          uint64_t count)
 {
-    LOOKUP_LOOPS(get_lookup_inl);
+    LOOKUP_LOOPS(get_lookup_ool);
 }
 
 __attribute__((noinline)) static uint64_t run_inline(const struct bench *b, bool dep, uint64_t count)
@@ -306,9 +345,21 @@ __attribute__((noinline)) static uint64_t run_inline(const struct bench *b, bool
     LOOKUP_LOOPS(get_inline);
 }
 
+__attribute__((noinline)) static uint64_t run_inline_conv(const struct bench *b, bool dep,
+                                                          uint64_t count)
+{
+    LOOKUP_LOOPS(get_inline_conv);
+}
+
 __attribute__((noinline)) static uint64_t run_flat(const struct bench *b, bool dep, uint64_t count)
 {
     LOOKUP_LOOPS(get_flat);
+}
+
+__attribute__((noinline)) static uint64_t run_flat_call(const struct bench *b, bool dep,
+                                                        uint64_t count)
+{
+    LOOKUP_LOOPS(get_flat_call);
 }
 
 __attribute__((noinline)) static uint64_t run_judy(const struct bench *b, bool dep, uint64_t count)
@@ -322,7 +373,8 @@ __attribute__((noinline)) static uint64_t run_ghash(const struct bench *b, bool 
 }
 
 static uint64_t (*const runner[S_COUNT])(const struct bench *, bool, uint64_t) = {
-    run_radix, run_lookup, run_many, run_inline, run_lookup_inl, run_flat, run_judy, run_ghash,
+    run_radix, run_lookup, run_many, run_inline, run_inline_conv, run_lookup_ool, run_flat,
+    run_flat_call, run_judy, run_ghash,
 };
 
 /* --- report --------------------------------------------------------------- */
@@ -342,7 +394,7 @@ static void ratio_line(const struct bench *b, int radix, int peer, double target
     if (!b->r[peer].present || !b->r[radix].present)
         return;
     x = b->r[peer].lookup_ns / b->r[radix].lookup_ns;
-    printf("  %-20s vs %-10s : %6.2fx throughput  (%5.2fx latency)", s_name[radix],
+    printf("  %-24s vs %-10s : %6.2fx throughput  (%5.2fx latency)", s_name[radix],
            s_name[peer], x, b->r[peer].latency_ns / b->r[radix].latency_ns);
     if (target > 0) {
         printf("   target >= %.1fx: %s", target, x >= target ? "met" : "MISSED");
@@ -461,26 +513,30 @@ static bool report(const struct bench *b)
     uint64_t ref = b->r[S_FLAT].checksum, dref = b->r[S_FLAT].dep_checksum;
     bool bad = false;
 
-    printf("\n%-22s %8s %8s %10s %9s %14s %14s\n", "structure", "insert", "lookup",
+    printf("\n%-24s %8s %8s %10s %9s %14s %14s\n", "structure", "insert", "lookup",
            "Mlookup/s", "latency", "bytes/mapping", "bytes/mapping");
-    printf("%-22s %8s %8s %10s %9s %14s %14s\n", "", "ns/op", "ns/op", "", "ns/op",
+    printf("%-24s %8s %8s %10s %9s %14s %14s\n", "", "ns/op", "ns/op", "", "ns/op",
            "(own account)", "(mallinfo2)");
     for (int k = 0; k < S_COUNT; k++) {
         const struct result *r = &b->r[k];
 
         if (!r->present) {
-            printf("%-22s %10s\n", s_name[k], "skipped");
+            printf("%-24s %10s\n", s_name[k], "skipped");
             continue;
         }
-        printf("%-22s %8.1f %8.1f %10.1f %9.1f %14.2f %14.2f%s\n", s_name[k], r->insert_ns,
+        printf("%-24s %8.1f %8.1f %10.1f %9.1f %14.2f %14.2f%s\n", s_name[k], r->insert_ns,
                r->lookup_ns, 1e3 / r->lookup_ns, r->latency_ns, r->model_bytes, r->malloc_bytes,
                r->checksum == ref && r->dep_checksum == dref ? "" : "  CHECKSUM MISMATCH");
         bad |= r->checksum != ref || r->dep_checksum != dref;
     }
     printf("(radix insert = xmm_p2m_set, the public one-entry path with its bookkeeping; "
-           "radix walk inlined:\n a copy of p2m_get's loop compiled into the benchmark; "
-           "own account: radix = xmm_p2m_node_count x %zu,\n flat = 8 x range, "
-           "JudyL = JudyLMemUsed, GHashTable = mallinfo2)\n", sizeof(struct p2m_node));
+           "xmm_p2m_lookup: inline\n from the public header, as a user's code compiles it; "
+           "radix walk inlined: a copy of p2m_get's\n loop compiled into the benchmark (converted: "
+           "its result turned into an entry and back,\n as the xmm_p2m_lookup row does); lookup "
+           "out of line: the library's xmm_p2m_lookup symbol,\n called through a pointer; "
+           "flat array behind a call: the flat array read by a noinline function;\n own account: "
+           "radix = xmm_p2m_node_count x %zu, flat = 8 x range, JudyL = JudyLMemUsed,\n "
+           "GHashTable = mallinfo2)\n", sizeof(struct p2m_node));
 
     printf("\nratios: peer ns/op / radix ns/op (higher is better for the radix); the targets are on "
            "throughput\n");
@@ -489,10 +545,13 @@ static bool report(const struct bench *b)
         ratio_line(b, k, S_JUDY, 5.0);
         ratio_line(b, k, S_GHASH, 0.0);
     }
-    printf("  (not targets: the same radix with the walk, and with xmm_p2m_lookup's whole body,\n"
-           "   inlined into the caller)\n");
+    printf("  (not targets: the bare walk inlined, and with the xmm_p2m_lookup row's conversion; "
+           "the exported\n   symbol called out of line; what any out-of-line call costs: the "
+           "flat array behind one)\n");
     ratio_line(b, S_INLINE, S_FLAT, 0.0);
-    ratio_line(b, S_LOOKUP_INL, S_FLAT, 0.0);
+    ratio_line(b, S_INLINE_CONV, S_FLAT, 0.0);
+    ratio_line(b, S_LOOKUP_OOL, S_FLAT, 0.0);
+    ratio_line(b, S_FLAT_CALL, S_FLAT, 0.0);
     if (!b->r[S_JUDY].present)
         printf("  radix vs JudyL: not measured (JudyL skipped)\n");
     printf("lookup checksums: %s\n", bad ? "MISMATCH" : "all equal");

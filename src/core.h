@@ -118,10 +118,11 @@ struct xmm_plist {
 
 #define P2M_LEVELS 4
 #define P2M_ENTRIES 512
-#define P2M_VALID (UINT64_C(1) << 63)
-#define P2M_TYPE_SHIFT 56
-#define P2M_TYPE_MASK (UINT64_C(0xF) << P2M_TYPE_SHIFT)
-#define P2M_MFN_MASK ((UINT64_C(1) << 40) - 1)
+/* The leaf layout is public (include/xmm/p2m.h): the inline lookup decodes it. */
+#define P2M_VALID XMM_P2M_LEAF_VALID
+#define P2M_TYPE_SHIFT XMM_P2M_LEAF_TYPE_SHIFT
+#define P2M_TYPE_MASK (XMM_P2M_LEAF_TYPE_MASK << P2M_TYPE_SHIFT)
+#define P2M_MFN_MASK XMM_P2M_LEAF_MFN_MASK
 
 /*
  * Exactly one 4 KiB page, as Arm's tables: whether a node is an empty one
@@ -281,6 +282,15 @@ struct p2m_index_hook {
 };
 
 struct xmm_world {
+    /*
+     * First, for the inline xmm_p2m_lookup (include/xmm/p2m.h): by domain
+     * id, each P2M's level-1 node.  fast.l1 is the second part of the
+     * dom_by_id block (domain.c), or &p2m_l1_none while there is none.
+     * Kept by p2m_fast_sync wherever a domain or its `low` node changes.
+     */
+    struct xmm_p2m_fast fast;
+    uintptr_t p2m_l1_none; /* &p2m_empty_nodes[1] | XMM_P2M_FAST_NO_DOMAIN */
+
     struct xmm_allocator allocator;
     uint64_t alloc_calls, alloc_fail_at, alloc_failures;
     bool alloc_fail_sticky;
@@ -385,6 +395,8 @@ struct xmm_world {
     bool p2m_share; /* set while xmm_world_clone_shared copies the domains (p2m_clone) */
 
 };
+static_assert(offsetof(struct xmm_world, fast) == 0,
+              "the inline xmm_p2m_lookup reads the world's first member");
 
 /* --- allocation (alloc.c) ------------------------------------------------- */
 /* calloc/free: the allocator of a world created without one. */
@@ -583,32 +595,23 @@ static inline uint64_t p2m_get(const struct xmm_p2m *p, uint64_t gfn)
     return n->e[gfn & (P2M_ENTRIES - 1)];
 }
 /*
- * xmm_p2m_lookup's body, inline so a benchmark can compile the same code
- * into its loop.  The common case first: a known domain (one load: the
- * table by id), a gfn in range, a mapping.
+ * The fast path's slot of domain `id` (struct xmm_p2m_fast): the level-1
+ * node of the domain the table by id holds there, or the empty one tagged
+ * "no domain".  Called wherever a domain enters or leaves the table by id
+ * and wherever a domain's `low` node changes (p2m_reserve,
+ * p2m_free_tables), also for a domain not (or no longer) in the table.
  */
-static inline int p2m_lookup_one(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
-                                 struct xmm_p2m_entry *out)
+static inline void p2m_fast_sync(struct xmm_world *w, xmm_domid_t id)
 {
-    const struct xmm_domain *d = domain_by_id(w, dom);
-    uint64_t e;
+    const struct xmm_domain *d = domain_by_id(w, id);
 
-    if (__builtin_expect(d != NULL && gfn.g < XMM_FRAME_LIMIT, 1)) {
-        e = p2m_get(&d->p2m, gfn.g);
-        if (__builtin_expect(e != 0, 1)) {
-            out->mfn = xmm_mfn(p2m_entry_mfn(e));
-            out->type = p2m_entry_type(e);
-            return 0;
-        }
-    }
-    out->mfn = XMM_INVALID_MFN;
-    out->type = XMM_P2M_INVALID;
-    if (!d)
-        return -XMM_ESRCH;
-    return gfn.g >= XMM_FRAME_LIMIT ? -XMM_EINVAL : -XMM_ENOENT;
+    if (id < w->fast.cap)
+        ((uintptr_t *)(uintptr_t)w->fast.l1)[id] = d ? (uintptr_t)d->p2m.low : w->p2m_l1_none;
 }
 /* The empty node of each level, shared by every world (p2m.c; read-only). */
 extern const struct p2m_node p2m_empty_nodes[P2M_LEVELS];
+/* The fast-path head of a new or copied world, before any domain (p2m.c). */
+void p2m_world_init(struct xmm_world *w);
 /* Point an empty P2M at the empty root (every domain starts so). */
 void p2m_init(struct xmm_world *w, struct xmm_p2m *p);
 /* Allocate every node the range needs; on failure free what it added. */

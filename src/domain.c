@@ -37,6 +37,48 @@ static size_t domain_slot(const struct xmm_world *w, xmm_domid_t id)
 
 static size_t domain_size(const struct xmm_world *w);
 
+/*
+ * The by-id index is one block: cap domain pointers, then the cap + 1
+ * level-1 slots of the lookup fast path (w->fast, include/xmm/p2m.h).
+ */
+static size_t index_bytes(size_t cap)
+{
+    return cap * sizeof(struct xmm_domain *) + (cap + 1) * sizeof(uintptr_t);
+}
+
+static uintptr_t *index_l1(struct xmm_domain **idx, size_t cap)
+{
+    return (uintptr_t *)(void *)(idx + cap);
+}
+
+/* A new index of `cap` ids: no domain in it. */
+static struct xmm_domain **index_alloc(struct xmm_world *w, size_t cap)
+{
+    struct xmm_domain **idx = xmm_alloc(w, index_bytes(cap));
+
+    if (idx) {
+        memset(idx, 0, cap * sizeof(*idx));
+        for (size_t i = 0; i <= cap; i++)
+            index_l1(idx, cap)[i] = w->p2m_l1_none;
+    }
+    return idx;
+}
+
+/* Make idx (of cap ids, filled in) w's index, for domain_find and the fast path. */
+static void index_set(struct xmm_world *w, struct xmm_domain **idx, size_t cap)
+{
+    w->dom_by_id = idx;
+    w->dom_by_id_cap = cap;
+    w->fast.l1 = idx ? index_l1(idx, cap) : &w->p2m_l1_none;
+    w->fast.cap = cap;
+}
+
+static void index_free(struct xmm_world *w)
+{
+    xmm_free(w, w->dom_by_id, index_bytes(w->dom_by_id_cap));
+    index_set(w, NULL, 0);
+}
+
 /* The structure goes: the last reference was dropped (domain_ref_put, core.h). */
 void domain_destroy_final(struct xmm_world *w, struct xmm_domain *d)
 {
@@ -56,6 +98,7 @@ void domain_destroy_final(struct xmm_world *w, struct xmm_domain *d)
     memmove(&w->doms[i], &w->doms[i + 1], (w->dom_count - i - 1) * sizeof(*w->doms));
     w->dom_count--;
     w->dom_by_id[d->id] = NULL;
+    p2m_fast_sync(w, d->id);
     xmm_free(w, d, domain_size(w));
 }
 
@@ -72,14 +115,13 @@ void domains_free_all(struct xmm_world *w)
             if (m->dom_discard)
                 m->dom_discard(w, d);
         w->dom_by_id[d->id] = NULL;
+        p2m_fast_sync(w, d->id);
         xmm_free(w, d, domain_size(w));
     }
     xmm_free(w, w->doms, w->dom_cap * sizeof(*w->doms));
     w->doms = NULL;
     w->dom_count = w->dom_cap = 0;
-    xmm_free(w, w->dom_by_id, w->dom_by_id_cap * sizeof(*w->dom_by_id));
-    w->dom_by_id = NULL;
-    w->dom_by_id_cap = 0;
+    index_free(w);
 }
 
 /*
@@ -166,23 +208,25 @@ static int index_prepare(struct xmm_world *w, xmm_domid_t dom, struct xmm_domain
         return 0;
     while (ncap <= dom)
         ncap *= 2;
-    *out = xmm_alloc(w, ncap * sizeof(**out));
+    *out = index_alloc(w, ncap);
     if (!*out)
         return -XMM_ENOMEM;
-    memset(*out, 0, ncap * sizeof(**out));
     *cap = ncap;
     return 0;
 }
 
 static void index_install(struct xmm_world *w, struct xmm_domain **idx, size_t cap)
 {
+    size_t old = w->dom_by_id_cap;
+
     if (!idx)
         return;
-    if (w->dom_by_id_cap)
-        memcpy(idx, w->dom_by_id, w->dom_by_id_cap * sizeof(*idx));
-    xmm_free(w, w->dom_by_id, w->dom_by_id_cap * sizeof(*idx));
-    w->dom_by_id = idx;
-    w->dom_by_id_cap = cap;
+    if (old) {
+        memcpy(idx, w->dom_by_id, old * sizeof(*idx));
+        memcpy(index_l1(idx, cap), w->fast.l1, old * sizeof(uintptr_t));
+    }
+    xmm_free(w, w->dom_by_id, index_bytes(old));
+    index_set(w, idx, cap);
 }
 
 /* Room for one more domain in the table. */
@@ -233,7 +277,7 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
         return xmm_fail(w, -XMM_ENOMEM, "no memory for the domain table to hold %s", DN(dom));
     d = xmm_alloc(w, domain_size(w));
     if (!d) {
-        xmm_free(w, idx, idx_cap * sizeof(*idx));
+        xmm_free(w, idx, index_bytes(idx_cap));
         return xmm_fail(w, -XMM_ENOMEM, "no memory for %s's domain structure", DN(dom));
     }
     domain_slots(w, d);
@@ -254,7 +298,7 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
 
         domain_unwind(w, d, ran);
         xmm_free(w, d, domain_size(w));
-        xmm_free(w, idx, idx_cap * sizeof(*idx));
+        xmm_free(w, idx, index_bytes(idx_cap));
         return xmm_fail(w, -XMM_ENOMEM, "no memory for %s's %s state", DN(dom), mod);
     }
     index_install(w, idx, idx_cap);
@@ -264,6 +308,7 @@ int xmm_domain_create(struct xmm_world *w, xmm_domid_t dom, const struct xmm_dom
     w->dom_count++;
     w->last_inc = d->inc;
     w->dom_by_id[dom] = d;
+    p2m_fast_sync(w, dom);
     domain_touch(w, d);
     hist_domain(w, dom, XMM_DOMAIN_RUNNING);
     return 0;
@@ -616,8 +661,7 @@ int domains_clone(const struct xmm_world *w, struct xmm_world *c)
 {
     c->doms = NULL;
     c->dom_count = c->dom_cap = 0;
-    c->dom_by_id = NULL;
-    c->dom_by_id_cap = 0;
+    index_set(c, NULL, 0);
     if (w->dom_cap) {
         c->doms = xmm_alloc(c, w->dom_cap * sizeof(*c->doms));
         if (!c->doms)
@@ -625,11 +669,11 @@ int domains_clone(const struct xmm_world *w, struct xmm_world *c)
         c->dom_cap = w->dom_cap;
     }
     if (w->dom_by_id_cap) {
-        c->dom_by_id = xmm_alloc(c, w->dom_by_id_cap * sizeof(*c->dom_by_id));
-        if (!c->dom_by_id)
+        struct xmm_domain **idx = index_alloc(c, w->dom_by_id_cap);
+
+        if (!idx)
             return -XMM_ENOMEM;
-        memset(c->dom_by_id, 0, w->dom_by_id_cap * sizeof(*c->dom_by_id));
-        c->dom_by_id_cap = w->dom_by_id_cap;
+        index_set(c, idx, w->dom_by_id_cap);
     }
     for (size_t i = 0; i < w->dom_count; i++) {
         struct xmm_domain *nd;
@@ -639,6 +683,7 @@ int domains_clone(const struct xmm_world *w, struct xmm_world *c)
             return rc;
         c->doms[c->dom_count++] = nd;
         c->dom_by_id[nd->id] = nd;
+        p2m_fast_sync(c, nd->id);
     }
     return 0;
 }

@@ -98,6 +98,14 @@ static unsigned next_real(const struct p2m_node *n, int level, unsigned i)
     return next_used(n, level, i, P2M_ENTRIES);
 }
 
+/* The fast path of a world with no domain table yet: one slot, for every id (cap 0). */
+void p2m_world_init(struct xmm_world *w)
+{
+    w->p2m_l1_none = (uintptr_t)&p2m_empty_nodes[1] | XMM_P2M_FAST_NO_DOMAIN;
+    w->fast.l1 = &w->p2m_l1_none;
+    w->fast.cap = 0;
+}
+
 void p2m_init(struct xmm_world *w, struct xmm_p2m *p)
 {
     (void)w;
@@ -129,8 +137,9 @@ static struct p2m_node *node_own(struct xmm_p2m *p, const struct p2m_node *n, in
  * xmm_world_clone_shared) gets its own copies, in the blocks set aside for
  * them.  Cannot fail.
  */
-static void p2m_own(struct xmm_p2m *p)
+static void p2m_own(struct xmm_world *w, struct xmm_domain *d)
 {
+    struct xmm_p2m *p = &d->p2m;
     uint64_t left;
 
     if (!p->spare)
@@ -139,6 +148,7 @@ static void p2m_own(struct xmm_p2m *p)
     p->root = node_own(p, p->root, 0, &left);
     p->low = child_of(p->root, 0);
     assert(left == 0 && !p->spare);
+    p2m_fast_sync(w, d->id); /* the fast path read the shared level-1 node */
 }
 
 /*
@@ -198,7 +208,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
         return xmm_fail(w, -XMM_ENOMEM, "no memory for the %" PRIu64 " P2M nodes %s needs at gfn %#" PRIx64,
                         need, DN(d->id), gfn);
     }
-    p2m_own(p);
+    p2m_own(w, d);
     if (!is_real(p, p->root)) {
         p->root = pool_take(pool, &got);
         node_init(p->root, 0);
@@ -224,6 +234,7 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
     }
     assert(got == 0);
     xmm_free(w, pool, need * sizeof(*pool));
+    p2m_fast_sync(w, d->id);
     return 0;
 }
 
@@ -335,7 +346,7 @@ static void write_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, 
     uint64_t old;
     bool put_old;
 
-    p2m_own(p);
+    p2m_own(w, d);
     n = p->root;
     for (int level = 0; level < 3; level++)
         n = child_of(n, level_index(gfn, level));
@@ -428,13 +439,17 @@ int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
     struct xmm_p2m *p = &d->p2m;
 
     assert(p->entries == 0);
+    int rc = 0;
+
     if (!is_real(p, p->root))
         return 0;
-    p2m_own(p);
+    p2m_own(w, d);
     if (!free_subtree(w, p, p->root, 0, budget))
-        return -XMM_ERESTART;
-    p2m_init(w, p);
-    return 0;
+        rc = -XMM_ERESTART; /* the level-1 node may be gone already */
+    else
+        p2m_init(w, p);
+    p2m_fast_sync(w, d->id);
+    return rc;
 }
 
 /*
@@ -554,11 +569,24 @@ static const struct xmm_domain *p2m_domain(const struct xmm_world *w, xmm_domid_
     return domain_find(w, dom);
 }
 
-/* The common case first: the body is p2m_lookup_one (core.h), inline for benchmarks. */
-int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
-                   struct xmm_p2m_entry *out)
+/*
+ * The inline definition in include/xmm/p2m.h made external here: the
+ * library exports xmm_p2m_lookup as a symbol too (C99 6.7.4).
+ */
+extern int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
+                          struct xmm_p2m_entry *out);
+
+uint64_t xmm_p2m_lookup_word(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn)
 {
-    return p2m_lookup_one(w, dom, gfn, out);
+    const struct xmm_domain *d = domain_by_id(w, dom);
+    uint64_t e;
+
+    if (!d)
+        return XMM_ESRCH;
+    if (gfn.g >= XMM_FRAME_LIMIT)
+        return XMM_EINVAL;
+    e = p2m_get(&d->p2m, gfn.g);
+    return e ? e : XMM_ENOENT;
 }
 
 /*

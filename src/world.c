@@ -207,6 +207,7 @@ int xmm_world_new(const struct xmm_world_opts *opts, struct xmm_world **out)
     for (int i = 0; i < 4; i++)
         w->rng[i] = splitmix64(&s);
     w->hist_cap = opts->history_events;
+    p2m_world_init(w);
 
     rc = copy_mmio(w, opts);
     if (!rc) {
@@ -394,6 +395,7 @@ static int world_clone(const struct xmm_world *w, struct xmm_world **out, bool s
     for (uint32_t i = 0; i < XMM_MOD_MAX; i++)
         c->mod[i] = NULL;
     c->p2m_share = share;
+    p2m_world_init(c); /* the head copied above points at w's slots */
 
     rc = clone_core(w, c);
     if (!rc)

@@ -12,6 +12,7 @@
 #define XMM_P2M_H
 
 #include "xmm/types.h"
+#include "xmm/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,11 +24,107 @@ struct xmm_p2m_entry {
 };
 
 /*
- * Look up gfn in dom's P2M.  Return: 0, -XMM_ENOENT (nothing mapped),
- * -XMM_ESRCH (no domain), -XMM_EINVAL (gfn out of range).
+ * The lookup's fast path, read by the inline xmm_p2m_lookup below in the
+ * caller's own code.  Every struct xmm_world begins with this head (the
+ * rest of the world stays opaque); libxmm alone writes it, a user only
+ * reads it through xmm_p2m_lookup.  Its layout, and the node and leaf
+ * layout below, are part of the library's ABI: they change only with the
+ * soname (docs/architecture.md, "The lookup fast path").
+ *
+ * l1 has cap + 1 slots.  Slot i < cap is domain i's, slot cap belongs to
+ * every id >= cap.  A slot holds the address of a level-1 node of the P2M
+ * radix (512 8-byte entries, indexed by gfn bits 26..18), the node that
+ * maps gfns below XMM_P2M_FAST_GFN_LIMIT, with bit 0 set when no domain
+ * has that id (the node is then the world's empty one).  Each entry of a
+ * level-1 or level-2 node is the address of the node below (indexed by gfn
+ * bits 17..9, then 8..0); a missing node is an empty one, so every walk
+ * ends on a leaf.  A leaf is 0 when nothing is mapped, else
+ * XMM_P2M_LEAF_VALID | type << XMM_P2M_LEAF_TYPE_SHIFT | mfn.
  */
+struct xmm_p2m_fast {
+    const uintptr_t *l1;
+    size_t cap;
+};
+#define XMM_P2M_FAST_GFN_LIMIT (UINT64_C(1) << 27)
+#define XMM_P2M_FAST_NO_DOMAIN ((uintptr_t)1)
+#define XMM_P2M_LEAF_VALID (UINT64_C(1) << 63)
+#define XMM_P2M_LEAF_TYPE_SHIFT 56
+#define XMM_P2M_LEAF_TYPE_MASK UINT64_C(0xF)
+#define XMM_P2M_LEAF_MFN_MASK ((UINT64_C(1) << 40) - 1)
+
+/*
+ * The whole lookup as one word, out of line: the leaf (XMM_P2M_LEAF_VALID
+ * set) or the positive XMM_E* code xmm_p2m_lookup negates.  It reads the
+ * world and changes nothing (pure: a compiler may keep what it read from
+ * the world across calls).  xmm_p2m_lookup calls it for gfns at or above
+ * XMM_P2M_FAST_GFN_LIMIT.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((__pure__))
+#endif
+uint64_t xmm_p2m_lookup_word(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn);
+
+/*
+ * Look up gfn in dom's P2M: *out is the entry, or XMM_INVALID_MFN and
+ * XMM_P2M_INVALID when the lookup fails.  Return: 0, -XMM_ENOENT (nothing
+ * mapped), -XMM_ESRCH (no domain), -XMM_EINVAL (gfn out of range).
+ *
+ * Defined here, inline, so that it compiles into the caller: a call costs
+ * more than the walk on a large P2M (bench/bench_p2m.c).  The library
+ * exports the same function as a symbol too (for callers that take its
+ * address, or do not inline).  C99 inline semantics; GNU C89 inline (gcc
+ * -std=gnu89 or -fgnu89-inline) and C++ are handled; any other pre-C99
+ * compiler gets the declaration only.
+ */
+#if defined(__cplusplus)
+#define XMM_P2M_INLINE inline
+#elif defined(__GNUC_GNU_INLINE__)
+#define XMM_P2M_INLINE extern __inline__ __attribute__((__gnu_inline__))
 int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
                    struct xmm_p2m_entry *out);
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L
+#define XMM_P2M_INLINE inline
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define XMM_P2M_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define XMM_P2M_LIKELY(x) (x)
+#endif
+
+#ifdef XMM_P2M_INLINE
+XMM_P2M_INLINE int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
+                                  struct xmm_p2m_entry *out)
+{
+    const struct xmm_p2m_fast *f = (const struct xmm_p2m_fast *)(const void *)w;
+    uintptr_t l1 = f->l1[dom < f->cap ? dom : f->cap];
+    uint64_t g = gfn.g, e;
+
+    if (XMM_P2M_LIKELY(g < XMM_P2M_FAST_GFN_LIMIT)) {
+        const uint64_t *n = (const uint64_t *)(l1 & ~XMM_P2M_FAST_NO_DOMAIN);
+
+        n = (const uint64_t *)(uintptr_t)n[g >> 18];
+        n = (const uint64_t *)(uintptr_t)n[(g >> 9) & 511];
+        e = n[g & 511];
+        /* Without a branch: 0 (nothing mapped) gives the invalid entry. */
+        out->mfn.m = e ? e & XMM_P2M_LEAF_MFN_MASK : XMM_INVALID_MFN_RAW;
+        out->type = (enum xmm_p2m_type)((e & (XMM_P2M_LEAF_TYPE_MASK << XMM_P2M_LEAF_TYPE_SHIFT)) >>
+                                        XMM_P2M_LEAF_TYPE_SHIFT);
+        return e ? 0 : (l1 & XMM_P2M_FAST_NO_DOMAIN) ? -XMM_ESRCH : -XMM_ENOENT;
+    }
+    e = xmm_p2m_lookup_word(w, dom, gfn);
+    if (e & XMM_P2M_LEAF_VALID) {
+        out->mfn.m = e & XMM_P2M_LEAF_MFN_MASK;
+        out->type = (enum xmm_p2m_type)((e >> XMM_P2M_LEAF_TYPE_SHIFT) & XMM_P2M_LEAF_TYPE_MASK);
+        return 0;
+    }
+    out->mfn.m = XMM_INVALID_MFN_RAW;
+    out->type = XMM_P2M_INVALID;
+    return -(int)e;
+}
+#else
+int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn,
+                   struct xmm_p2m_entry *out);
+#endif
 
 /*
  * Look up n gfns of dom's P2M at once: out[i] for gfns[i], as

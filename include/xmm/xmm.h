@@ -44,8 +44,8 @@
 #include "xmm/history.h"
 
 #define XMM_VERSION_MAJOR 0
-#define XMM_VERSION_MINOR 2
+#define XMM_VERSION_MINOR 3
 #define XMM_VERSION_PATCH 0
-#define XMM_VERSION_STRING "0.2.0"
+#define XMM_VERSION_STRING "0.3.0"
 
 #endif /* XMM_XMM_H */

@@ -458,6 +458,107 @@ static void test_lookup_many(void **state)
     tu_world_free(w);
 }
 
+/*
+ * The lookup's inline fast path (include/xmm/p2m.h) against the truth,
+ * xmm_p2m_lookup_word (the by-id table and the walk from the root, no
+ * fast-path slot): every probe, for domain ids below, at and past the
+ * slots, after each change of the slots: creation, a first mapping (the
+ * level-1 node appears), the table growing, a destroy (the nodes go), in
+ * a clone, and in a shared copy before and after its first change.  The
+ * exported symbol, called through a pointer, agrees too.
+ * set_probes maps four of the probe gfns (two below the fast path's limit,
+ * two above it).
+ */
+static void assert_fast_path(const struct xmm_world *w, unsigned mapped)
+{
+    int (*volatile ool)(const struct xmm_world *, xmm_domid_t, xmm_gfn_t,
+                        struct xmm_p2m_entry *) = xmm_p2m_lookup;
+    static const uint64_t gfns[] = { 0, 5, 0x40000, 0x40001, 0x7ffffff, 0x8000000, 0x8000005,
+                                     TOP, XMM_FRAME_LIMIT, ~UINT64_C(0) };
+    static const xmm_domid_t doms[] = { 0, 1, 2, 3, 15, 16, 40, 63, 64, 200, XMM_DOMID_MAX,
+                                        XMM_DOMID_INVALID, 0xffff };
+    unsigned ok = 0;
+
+    for (size_t i = 0; i < sizeof(doms) / sizeof(doms[0]); i++)
+        for (size_t j = 0; j < sizeof(gfns) / sizeof(gfns[0]); j++) {
+            uint64_t word = xmm_p2m_lookup_word(w, doms[i], xmm_gfn(gfns[j]));
+            struct xmm_p2m_entry e, o;
+            int rc = xmm_p2m_lookup(w, doms[i], xmm_gfn(gfns[j]), &e);
+
+            assert_rc(ool(w, doms[i], xmm_gfn(gfns[j]), &o), rc);
+            assert_true(xmm_mfn_eq(e.mfn, o.mfn));
+            assert_int_equal(e.type, o.type);
+            if (word & XMM_P2M_LEAF_VALID) {
+                assert_rc(rc, 0);
+                assert_int_equal(xmm_mfn_x(e.mfn), word & XMM_P2M_LEAF_MFN_MASK);
+                assert_int_equal(e.type, (word >> XMM_P2M_LEAF_TYPE_SHIFT) & 0xF);
+                ok++;
+            } else {
+                assert_rc(rc, -(int)word);
+                assert_true(xmm_mfn_eq(e.mfn, XMM_INVALID_MFN));
+                assert_int_equal(e.type, XMM_P2M_INVALID);
+            }
+        }
+    assert_int_equal(ok, mapped); /* the probes that hit a mapping */
+}
+
+static void set_probes(struct xmm_world *w, xmm_domid_t dom)
+{
+    assert_rc(xmm_p2m_set(w, dom, xmm_gfn(5), NOT_RAM(dom), XMM_P2M_MMIO_DIRECT_DEV), 0);
+    assert_rc(xmm_p2m_set(w, dom, xmm_gfn(0x7ffffff), NOT_RAM(dom + 1), XMM_P2M_MMIO_DIRECT_C), 0);
+    assert_rc(xmm_p2m_set(w, dom, xmm_gfn(0x8000005), NOT_RAM(dom + 2), XMM_P2M_MMIO_DIRECT_NC), 0);
+    assert_rc(xmm_p2m_set(w, dom, xmm_gfn(TOP), xmm_mfn(TOP), XMM_P2M_MMIO_DIRECT_DEV), 0);
+}
+
+static void test_fast_path(void **state)
+{
+    struct xmm_world *w = world_up(), *c = NULL, *s = NULL;
+    struct xmm_p2m_entry e;
+
+    (void)state;
+    assert_fast_path(w, 0); /* no domain, no table */
+    assert_rc(xmm_p2m_lookup(w, 0, xmm_gfn(0), &e), -XMM_ESRCH);
+    tu_domain(w, 1, 0);
+    assert_fast_path(w, 0); /* an empty P2M */
+    assert_rc(xmm_p2m_lookup(w, 1, xmm_gfn(5), &e), -XMM_ENOENT);
+    set_probes(w, 1);
+    assert_fast_path(w, 4);
+    assert_entry(w, 1, 5, NOT_RAM(1), XMM_P2M_MMIO_DIRECT_DEV);
+    assert_entry(w, 1, 0x8000005, NOT_RAM(3), XMM_P2M_MMIO_DIRECT_NC);
+    tu_domain(w, 63, 0); /* the table grows: slot 1 is copied */
+    set_probes(w, 63);
+    tu_domain(w, 3, 0);
+    assert_fast_path(w, 8);
+    assert_entry(w, 63, 0x7ffffff, NOT_RAM(64), XMM_P2M_MMIO_DIRECT_C);
+    assert_rc(xmm_p2m_lookup(w, 2, xmm_gfn(5), &e), -XMM_ESRCH);
+    assert_rc(xmm_p2m_lookup(w, 64, xmm_gfn(5), &e), -XMM_ESRCH);
+    assert_rc(xmm_world_clone(w, &c), 0);
+    assert_fast_path(c, 8);
+    assert_entry(c, 1, 5, NOT_RAM(1), XMM_P2M_MMIO_DIRECT_DEV);
+    /*
+     * A shared copy reads c's nodes until its first change gives it its
+     * own (p2m_own): from then its slot must name its own level-1 node.
+     */
+    assert_rc(xmm_world_clone_shared(c, &s), 0);
+    assert_fast_path(s, 8);
+    assert_rc(xmm_p2m_set(s, 1, xmm_gfn(6), NOT_RAM(9), XMM_P2M_MMIO_DIRECT_DEV), 0);
+    assert_entry(s, 1, 6, NOT_RAM(9), XMM_P2M_MMIO_DIRECT_DEV);
+    assert_rc(xmm_p2m_lookup(c, 1, xmm_gfn(6), &e), -XMM_ENOENT);
+    assert_fast_path(s, 8);
+    xmm_world_free(s);
+    /* Destroyed: the nodes are freed and the slot says "no domain". */
+    assert_rc(xmm_domain_destroy(w, 1, 1000, NULL), 0);
+    assert_fast_path(w, 4);
+    assert_rc(xmm_p2m_lookup(w, 1, xmm_gfn(5), &e), -XMM_ESRCH);
+    assert_fast_path(c, 8); /* the clone kept its own */
+    assert_entry(c, 1, 5, NOT_RAM(1), XMM_P2M_MMIO_DIRECT_DEV);
+    tu_domain(w, 1, 0); /* the id again, with an empty P2M */
+    assert_fast_path(w, 4);
+    assert_rc(xmm_p2m_lookup(w, 1, xmm_gfn(5), &e), -XMM_ENOENT);
+    xmm_world_free(c);
+    tu_world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_set_dying),
         cmocka_unit_test(test_reference_model),
         cmocka_unit_test(test_lookup_many),
+        cmocka_unit_test(test_fast_path),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
