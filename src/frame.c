@@ -413,7 +413,11 @@ int xmm_page_put_alloc_ref(struct xmm_world *w, xmm_mfn_t mfn)
     return xmm_page_put(w, mfn);
 }
 
-/* Why get_page_type fails, or NULL when it would succeed (buf: the words). */
+/*
+ * Why get_page_type fails, or NULL when it would succeed.  buf gets the
+ * words; a NULL buf asks only whether (the quiet path formats nothing).
+ */
+#define REFUSE(...) (buf ? (snprintf(buf, len, __VA_ARGS__), (const char *)buf) : "")
 static const char *get_type_refusal(const struct xmm_world *w, xmm_mfn_t mfn,
                                     enum xmm_page_type type, char *buf, size_t len)
 {
@@ -421,31 +425,31 @@ static const char *get_type_refusal(const struct xmm_world *w, xmm_mfn_t mfn,
     uint64_t cnt, cur;
 
     if (!frame_valid(w, mfn.m))
-        return snprintf(buf, len, "mfn %#" PRIx64 " is not host RAM", mfn.m), buf;
+        return REFUSE("mfn %#" PRIx64 " is not host RAM", mfn.m);
     if ((unsigned)type > 0xF)
-        return snprintf(buf, len, "page type %u does not exist", (unsigned)type), buf;
+        return REFUSE("page type %u does not exist", (unsigned)type);
     pg = &w->frames[frame_idx(w, mfn)];
     if (page_is_free(pg) || page_count(pg) == 0)
-        return snprintf(buf, len, "mfn %#" PRIx64 " is %s: no typed reference on it", mfn.m,
-                        page_is_free(pg) ? "free" : "unreferenced"), buf;
+        return REFUSE("mfn %#" PRIx64 " is %s: no typed reference on it", mfn.m,
+                      page_is_free(pg) ? "free" : "unreferenced");
     cnt = (pg->type_info & XMM_PGT_count_mask) >> XMM_PGT_count_shift;
     cur = (pg->type_info & XMM_PGT_type_mask) >> XMM_PGT_type_shift;
     if (cnt == XMM_PGT_count_mask >> XMM_PGT_count_shift)
-        return snprintf(buf, len, "mfn %#" PRIx64 "'s type count would overflow", mfn.m), buf;
+        return REFUSE("mfn %#" PRIx64 "'s type count would overflow", mfn.m);
     if (cnt != 0 && cur != (uint64_t)type)
-        return snprintf(buf, len, "mfn %#" PRIx64 " has type %" PRIu64 " (count %" PRIu64 "), not %u",
-                        mfn.m, cur, cnt, (unsigned)type), buf;
+        return REFUSE("mfn %#" PRIx64 " has type %" PRIu64 " (count %" PRIu64 "), not %u",
+                      mfn.m, cur, cnt, (unsigned)type);
     return NULL;
 }
+#undef REFUSE
 
 bool page_get_type_quiet(struct xmm_world *w, xmm_mfn_t mfn, enum xmm_page_type type)
 {
     struct xmm_page *pg;
     uint64_t cnt;
     uint32_t idx;
-    char why[8];
 
-    if (get_type_refusal(w, mfn, type, why, sizeof(why)))
+    if (get_type_refusal(w, mfn, type, NULL, 0))
         return false;
     idx = frame_idx(w, mfn);
     pg = frame_touch(w, idx);
