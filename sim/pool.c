@@ -100,6 +100,120 @@ void sim_pool_run(size_t count, unsigned jobs, sim_task_fn fn, void *ctx, FILE *
     g_cond_clear(&p.cond);
 }
 
+/* --- open-ended, taken in order (sim_pool_ordered) ---------------------- */
+
+struct ordered {
+    GMutex lock;
+    GCond cond;          /* a result is in, a slot is free, or the run stops */
+    uint64_t next;       /* next task to hand out */
+    uint64_t end;        /* no task from here on is handed out (UINT64_MAX: open) */
+    uint64_t taken;      /* tasks taken so far: task i may use its slot once i < taken + window */
+    bool stop;
+    bool *done;          /* [window]: the slot holds its task's result */
+    size_t window;
+    sim_more_fn more;
+    sim_slot_task_fn task;
+    void *ctx;
+};
+
+static gpointer ordered_worker(gpointer data)
+{
+    struct ordered *p = data;
+
+    g_mutex_lock(&p->lock);
+    for (;;) {
+        uint64_t i;
+
+        while (!p->stop && p->next < p->end && p->next - p->taken >= p->window)
+            g_cond_wait(&p->cond, &p->lock);
+        if (p->stop || p->next >= p->end)
+            break;
+        if (!p->more(p->ctx, p->next)) {
+            p->end = p->next;
+            g_cond_broadcast(&p->cond);
+            break;
+        }
+        i = p->next++;
+        g_mutex_unlock(&p->lock);
+        p->task(p->ctx, i, (size_t)(i % p->window));
+        g_mutex_lock(&p->lock);
+        p->done[i % p->window] = true;
+        g_cond_broadcast(&p->cond);
+    }
+    g_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+size_t sim_pool_window(unsigned jobs)
+{
+    return jobs > 1 ? 4 * (size_t)jobs : 1;
+}
+
+uint64_t sim_pool_ordered(unsigned jobs, size_t window, sim_more_fn more, sim_slot_task_fn task,
+                          sim_take_fn take, void *ctx)
+{
+    struct ordered p;
+    GThread **threads;
+    uint64_t i;
+    unsigned t;
+
+    if (jobs <= 1 || window < 2) {
+        for (i = 0; more(ctx, i); i++) {
+            task(ctx, i, 0);
+            if (!take(ctx, i, 0))
+                return i + 1;
+        }
+        return i;
+    }
+    (void)sim_op_check(); /* lazily set statics are set before any thread reads them */
+    (void)sim_op_show();
+    g_mutex_init(&p.lock);
+    g_cond_init(&p.cond);
+    p.next = p.taken = 0;
+    p.end = UINT64_MAX;
+    p.stop = false;
+    p.done = g_new0(bool, window);
+    p.window = window;
+    p.more = more;
+    p.task = task;
+    p.ctx = ctx;
+    threads = g_new0(GThread *, jobs);
+    for (t = 0; t < jobs; t++)
+        threads[t] = g_thread_new("xmm-sim-worker", ordered_worker, &p);
+    for (i = 0;; i++) {
+        size_t slot = (size_t)(i % window);
+        bool go;
+
+        g_mutex_lock(&p.lock);
+        while (!p.done[slot] && i < p.end)
+            g_cond_wait(&p.cond, &p.lock);
+        go = p.done[slot];
+        g_mutex_unlock(&p.lock);
+        if (!go)
+            break; /* every task handed out is taken */
+        go = take(ctx, i, slot);
+        g_mutex_lock(&p.lock);
+        p.done[slot] = false;
+        if (go)
+            p.taken = i + 1; /* the slot is free for task i + window */
+        else
+            p.stop = true;   /* the tasks under way finish; none is taken */
+        g_cond_broadcast(&p.cond);
+        g_mutex_unlock(&p.lock);
+        if (!go) {
+            i++;
+            break;
+        }
+    }
+    for (t = 0; t < jobs; t++)
+        g_thread_join(threads[t]);
+    g_free(threads);
+    g_free(p.done);
+    g_mutex_clear(&p.lock);
+    g_cond_clear(&p.cond);
+    return i;
+}
+
 unsigned sim_online_cpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
