@@ -1,9 +1,10 @@
 #!/bin/sh
 # xmm-sim explore, one run per row: every scenarios/explore alphabet under
 # its own (fixed) policies and under the naive policy of its seed, as the
-# table of docs/explore.md; then the lifecycle benchmark (distinct states
-# per second and bytes per stored state; clone and replay expansion, and
-# clone with two workers (-j 2), with and without symmetry reduction).
+# table of docs/explore.md (explore's default -j: one worker per online
+# CPU); then the lifecycle benchmark (distinct states per second and bytes
+# per stored state; clone and replay expansion on one worker (-j 1), and
+# clone on two workers (-j 2), with and without symmetry reduction).
 # usage: bench/explore-table.sh [BUILD_DIR]   (default: build)
 set -u
 b=${1:-build}
@@ -31,6 +32,8 @@ row() { # NAME SEED POLICY-ARG...
          "$(field "$o" transitions) | $(field "$o" seconds) | $(field "$o" 'states/s') ($(cpu "$o")) | $res |"
 }
 
+echo "explore's default -j: one worker per online CPU, $(getconf _NPROCESSORS_ONLN) here"
+echo
 echo "| scenario | seed | policy | depth | distinct states | transitions | seconds | states/s (per cpu s) | result |"
 echo "|---|---|---|---|---|---|---|---|---|"
 while read -r name seed naive; do
@@ -50,10 +53,10 @@ echo
 echo "lifecycle alphabet, depth 12, no liveness check:"
 echo "| expansion | symmetry | distinct states | transitions | seconds | states/s (per cpu s) | bytes/state |"
 echo "|---|---|---|---|---|---|---|"
-for mode in "" --replay "-j 2"; do
+for mode in "-j 1" "--replay -j 1" "-j 2"; do
     for sym in "" --no-symmetry; do
         o=$("$sim" explore "$dir/lifecycle.yaml" --depth 12 --liveness 0 $mode $sym 2>&1)
-        case $mode in -j*) name="clone $mode";; *) name=${mode:-clone};; esac
+        case $mode in -j*) name="clone $mode";; *) name=$mode;; esac
         echo "| $name | $(echo "$o" | sed -n 's/^symmetry reduction: \([a-z]*\).*/\1/p') |" \
              "$(field "$o" 'distinct states') | $(field "$o" transitions) |" \
              "$(field "$o" seconds) | $(field "$o" 'states/s') ($(cpu "$o")) | $(field "$o" 'bytes/state') |"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzing throughput:
 #  - `xmm-sim fuzz` steps/s per profile (incremental invariant check after
-#    every step, full sweep at the end of every run), default policies:
-#    wall clock (what `xmm-sim fuzz` prints) and per CPU second of the
-#    process (user + system; other load on a shared machine matters less);
+#    every step, full sweep at the end of every run), default policies, on
+#    one worker (-j 1: the per-core figure), and lifecycle again on two
+#    workers (-j 2): wall clock (what `xmm-sim fuzz` prints) and per CPU
+#    second of the process (user + system, all threads; other load on a
+#    shared machine matters less);
 #  - executions/s of the libFuzzer trace target (tests/fuzz/fuzz_trace.c)
 #    over its corpus, CPU time, in a plain build and in an ASan+UBSan build.
 # Each figure is the median of XMM_BENCH_REPEAT runs (default 1).
@@ -25,18 +27,21 @@ median() {
 
 echo "| profile | runs x steps | steps/s | steps/s per CPU second |"
 echo "|---|---|---|---|"
-for p in lifecycle grants ffa iommu saferange mpu mixed; do
+for row in lifecycle grants ffa iommu saferange mpu mixed "lifecycle -j 2"; do
+    p=${row%% *}
+    jobs=1
+    [ "$row" = "$p" ] || jobs=${row##* }
     wall=""
     cpu=""
     for ((i = 0; i < repeat; i++)); do
         t=$( { TIMEFORMAT='%3U %3S'; time "$b/xmm-sim" fuzz --profile "$p" --runs "$runs" \
-                 --steps 200 >"$out" 2>/dev/null; } 2>&1 )
+                 --steps 200 -j "$jobs" >"$out" 2>/dev/null; } 2>&1 )
         sps=$(tail -1 "$out" | sed -n 's/.*(\([0-9]*\) steps\/s).*/\1/p')
         [ -n "$sps" ] || continue
         wall="$wall $sps"
         cpu="$cpu $(echo "$t" | awk -v n=$((runs * 200)) '{ s = $1 + $2; if (s > 0) printf "%.0f", n / s }')"
     done
-    echo "| $p | $runs x 200 | $(tr ' ' '\n' <<<"$wall" | grep . | median) |" \
+    echo "| $row | $runs x 200 | $(tr ' ' '\n' <<<"$wall" | grep . | median) |" \
          "$(tr ' ' '\n' <<<"$cpu" | grep . | median) |"
 done
 echo

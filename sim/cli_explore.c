@@ -15,8 +15,9 @@ static const struct sim_cli_opt explore_opts[] = {
     { "--no-symmetry", NULL, "do not reduce by the ids of explore.symmetric" },
     { "--replay", NULL, "expand a state by replaying its path from a new world instead of "
                         "cloning its parent's world (slower; same result)" },
-    { "-j, --jobs", "N", "expand each depth with N worker threads (0: one per CPU; default 1); "
-                         "the output is the one of -j 1" },
+    { "-j, --jobs", "N", "expand each depth with N worker threads (default, and 0: one per "
+                         "online CPU, at most 64); the output is the one of -j 1 but for the "
+                         "line workers: N and the timings" },
     { "--out", "DIR", "directory for the counterexample scenario (created; default .)" },
     { "-h, --help", NULL, "this text" },
     { NULL, NULL, NULL },

@@ -54,6 +54,10 @@ static const struct sim_cli_opt fuzz_opts[] = {
     OPT_WORLD,
     { "--shard", "I/N", "run only the seeds congruent to I modulo N, so N machines share one "
                         "seed space without overlap" },
+    { "-j, --jobs", "N", "run N traces at a time on worker threads (default, and 0: one per "
+                         "online CPU); the results are taken in run order, so the violation "
+                         "reported, its reproducer and the counts are those of -j 1 (only the "
+                         "steps/s figure differs)" },
     { "--out", "DIR", "directory (existing) for the shrunk reproducer of a violation "
                       "(default: the current directory)" },
     { "-h, --help", NULL, "this text" },
@@ -64,12 +68,12 @@ const struct sim_cli_cmd sim_cli_fuzz = {
     .name = "fuzz",
     .fn = sim_cmd_fuzz,
     .synopsis = "[--seed N] [--runs K | --time SECONDS] [--steps M] [--profile P] "
-                "[--policy KNOB=VALUE ...] [--world FILE] [--shard I/N] [--out DIR]",
+                "[--policy KNOB=VALUE ...] [--world FILE] [--shard I/N] [-j N] [--out DIR]",
     .summary = "run generated traces until one violates an invariant",
     .description =
         "Each run generates a trace (as `gen` would) without recording it and checks every "
-        "invariant after every step. On the first violation the trace is recorded, shrunk to a "
-        "minimal scenario, written to DIR, and a command reproducing it is printed. Exit status: "
+        "invariant after every step. On the first violation in run order (whatever -j) the "
+        "trace is recorded, shrunk to a minimal scenario, written to DIR, and a command reproducing it is printed. Exit status: "
         "0 when the budget was spent with nothing found, 1 when a violation was found, 2 for a "
         "wrong command line.",
     .opts = fuzz_opts,

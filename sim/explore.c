@@ -47,7 +47,8 @@ struct ex_args {
     const char *out_dir;
     bool no_symmetry;
     bool replay;
-    unsigned jobs;           /* -j: workers expanding a depth (1: this thread alone) */
+    unsigned jobs;           /* -j: workers expanding a depth (default one per CPU; 1: this
+                              * thread alone) */
     bool has_liveness;
     uint64_t liveness;
     struct xmm_policy policy;
@@ -1414,6 +1415,7 @@ int sim_cmd_explore(int argc, char **argv)
     int rc;
 
     memset(&ea, 0, sizeof(ea));
+    ea.jobs = MIN(sim_online_cpus(), EX_MAX_JOBS); /* -j's default: one worker per CPU */
     memset(&e, 0, sizeof(e));
 #ifdef M_TRIM_THRESHOLD
     /* worlds come and go by the million: keep the heap instead of trimming it */

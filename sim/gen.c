@@ -147,6 +147,7 @@ struct gen {
     unsigned weight_sum;
     const struct sim_op *op[K_COUNT];
     struct g_dom dom[G_MAX_DOM];
+    struct g_dom none;             /* gdom() of an id out of range */
     struct g_ref refs[G_REFS];
     unsigned nrefs;
     struct g_handle gh[G_HANDLES]; /* grant handles */
@@ -407,14 +408,13 @@ static xmm_domid_t pick_other(struct gen *g, xmm_domid_t not)
     return (xmm_domid_t)(not == 1 ? 2 : 1);
 }
 
+/* Domain d's state; an id out of range gets a blank one (the run's own: fuzz -j). */
 static struct g_dom *gdom(struct gen *g, xmm_domid_t d)
 {
-    static struct g_dom none;
-
     if (d < G_MAX_DOM)
         return &g->dom[d];
-    memset(&none, 0, sizeof(none));
-    return &none;
+    memset(&g->none, 0, sizeof(g->none));
+    return &g->none;
 }
 
 /* A gfn inside one of d's populated ranges (*var when it is a bound first gfn). */

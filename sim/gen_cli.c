@@ -3,7 +3,7 @@
  *
  *   gen --seed N --steps M [--profile P] [--policy KNOB=VALUE ...] [--world FILE] [-o FILE]
  *   fuzz [--seed N] [--runs K | --time S] [--steps M] [--profile P] [--policy KNOB=VALUE ...]
- *        [--shard I/N] [--out DIR]
+ *        [--shard I/N] [-j N] [--out DIR]
  *   shrink FILE [-o OUT]
  *
  * Exit: 0 done (fuzz: budget spent, nothing found), 1 fuzz found a
@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "gen.h"
+#include "pool.h"
 #include "value.h"
 #include "write.h"
 
@@ -30,6 +31,7 @@ struct gen_args {
     uint64_t runs;            /* fuzz: runs budget (0 = none given) */
     double time;              /* fuzz: seconds budget (0 = none given) */
     uint64_t shard_i, shard_n;
+    unsigned jobs;            /* fuzz -j: worker threads */
     GString *policy_args;     /* " --policy k=v" ..., for the reproduce command */
     struct sim_scenario *world_sc;
     const char *file;         /* shrink: the input */
@@ -177,6 +179,20 @@ static int ga_parse(const char *cmd, int argc, char **argv, struct gen_args *ga)
             ga->time = v ? g_ascii_strtod(v, &end) : 0;
             if (!v || !end || *end || !(ga->time > 0))
                 return arg_error(cmd, "--time needs a positive number of seconds");
+        } else if (fuzz && (strcmp(a, "-j") == 0 || strncmp(a, "-j=", 3) == 0 ||
+                            strcmp(a, "--jobs") == 0 || strncmp(a, "--jobs=", 7) == 0 ||
+                            (a[0] == '-' && a[1] == 'j' && a[2] >= '0' && a[2] <= '9'))) {
+            uint64_t n;
+
+            v = a[1] == 'j' && a[2] >= '0' && a[2] <= '9'
+                    ? a + 2
+                    : ga_value(argc, argv, &i, a[1] == 'j' ? "-j" : "--jobs", &m);
+            if (!v)
+                return arg_error(cmd, "-j needs a number of jobs");
+            if (sim_parse_u64(v, &n) != SIM_NUM_OK || n > 4096)
+                return arg_error(cmd, "-j '%s' is not a number of jobs (0 to 4096; 0 = one per "
+                                      "CPU)", v);
+            ga->jobs = n ? (unsigned)n : sim_online_cpus();
         } else if (fuzz && (((v = ga_value(argc, argv, &i, "--shard", &m)) || m))) {
             const char *slash = v ? strchr(v, '/') : NULL;
             char *first = slash ? g_strndup(v, (size_t)(slash - v)) : NULL;
@@ -217,6 +233,7 @@ static void ga_init(struct gen_args *ga)
     ga->o.profile = SIM_PROF_MIXED;
     ga->o.steps = 200;
     ga->shard_n = 1;
+    ga->jobs = sim_online_cpus();
     ga->policy_args = g_string_new(NULL);
 }
 
@@ -330,12 +347,87 @@ static int fuzz_report(struct gen_args *ga, uint64_t seed, enum xmm_invariant in
     return rc ? rc : 1;
 }
 
+/*
+ * A fuzz campaign: run k uses seed N + k*SHARDS + SHARD.  The runs go to
+ * `jobs` workers (sim_pool_ordered) and are taken back in run order, so the
+ * first violating run in that order is the one reported, and the runs and
+ * steps counted are those one job would have done, for any job count.
+ */
+struct fuzz {
+    struct gen_args *ga;
+    struct fuzz_slot {
+        struct sim_gen_result res;
+        int rc;               /* sim_gen_run's */
+    } *slot;                  /* [window] */
+    uint64_t runs, steps, ops; /* taken so far */
+    uint64_t found;           /* the run that stopped the campaign (UINT64_MAX: none) */
+    int rc;                   /* -1 while going on */
+    gint64 start, last;
+    bool tty;
+};
+
+static uint64_t fuzz_seed(const struct gen_args *ga, uint64_t k)
+{
+    return ga->o.seed + k * ga->shard_n + ga->shard_i;
+}
+
+/* The budget: --runs K, or --time S (checked before a run starts). */
+static bool fuzz_more(void *ctx, uint64_t k)
+{
+    const struct fuzz *f = ctx;
+
+    if (f->ga->runs && k >= f->ga->runs)
+        return false;
+    return !(f->ga->time > 0 && (double)(g_get_monotonic_time() - f->start) / 1e6 >= f->ga->time);
+}
+
+/* One run, unrecorded, on a worker: everything it touches is its own. */
+static void fuzz_task(void *ctx, uint64_t k, size_t slot)
+{
+    const struct fuzz *f = ctx;
+    struct sim_gen_opts o = f->ga->o;
+
+    o.seed = fuzz_seed(f->ga, k);
+    f->slot[slot].rc = sim_gen_run(&o, false, &f->slot[slot].res);
+}
+
+/* Run k's result, in run order: count it, stop at a violation. */
+static bool fuzz_take(void *ctx, uint64_t k, size_t slot)
+{
+    struct fuzz *f = ctx;
+    const struct sim_gen_result *res = &f->slot[slot].res;
+    gint64 now;
+
+    if (f->slot[slot].rc != 0) {
+        fprintf(stderr, "xmm-sim fuzz: seed %" PRIu64 ": the drawn world could not be built\n",
+                fuzz_seed(f->ga, k));
+        f->rc = 1;
+        return false;
+    }
+    f->runs = k + 1;
+    f->steps += res->steps_run;
+    f->ops |= res->ops_seen;
+    if (res->violated) {
+        f->found = k;
+        return false;
+    }
+    if (f->tty && ((now = g_get_monotonic_time()) - f->last) >= 1000000) {
+        double secs = (double)(now - f->start) / 1e6;
+
+        f->last = now;
+        fprintf(stderr, "\rxmm-sim fuzz: %" PRIu64 " runs, %.0f steps/s, %d op kinds, "
+                        "policy%s   ", f->runs, (double)f->steps / secs,
+                __builtin_popcountll(f->ops),
+                f->ga->policy_args->len ? f->ga->policy_args->str + 9 : ": defaults");
+    }
+    return true;
+}
+
 int sim_cmd_fuzz(int argc, char **argv)
 {
     struct gen_args ga;
-    uint64_t k, steps = 0, ops = 0;
-    gint64 start, last;
-    bool tty = isatty(2);
+    struct fuzz f;
+    size_t window;
     int rc;
 
     ga_init(&ga);
@@ -346,54 +438,32 @@ int sim_cmd_fuzz(int argc, char **argv)
     }
     if (!ga.runs && !(ga.time > 0))
         ga.runs = 1000;
-    start = last = g_get_monotonic_time();
-    for (k = 0;; k++) {
-        struct sim_gen_result res;
-        uint64_t seed = ga.o.seed + k * ga.shard_n + ga.shard_i;
-        struct sim_gen_opts o = ga.o;
-        gint64 now;
+    memset(&f, 0, sizeof(f));
+    f.ga = &ga;
+    f.found = UINT64_MAX;
+    f.rc = -1;
+    f.tty = isatty(2);
+    window = sim_pool_window(ga.jobs);
+    f.slot = g_new0(struct fuzz_slot, window);
+    f.start = f.last = g_get_monotonic_time();
+    (void)sim_pool_ordered(ga.jobs, window, fuzz_more, fuzz_task, fuzz_take, &f);
+    if (f.found != UINT64_MAX) {
+        if (f.tty)
+            fputc('\n', stderr);
+        f.rc = fuzz_report(&ga, fuzz_seed(&ga, f.found), f.slot[f.found % window].res.inv);
+    } else if (f.rc < 0) {
+        double secs = (double)(g_get_monotonic_time() - f.start) / 1e6;
 
-        if (ga.runs && k >= ga.runs)
-            break;
-        if (ga.time > 0 && (double)(g_get_monotonic_time() - start) / 1e6 >= ga.time)
-            break;
-        o.seed = seed;
-        if (sim_gen_run(&o, false, &res) != 0) {
-            fprintf(stderr, "xmm-sim fuzz: seed %" PRIu64 ": the drawn world could not be built\n",
-                    seed);
-            rc = 1;
-            break;
-        }
-        steps += res.steps_run;
-        ops |= res.ops_seen;
-        if (res.violated) {
-            if (tty)
-                fputc('\n', stderr);
-            rc = fuzz_report(&ga, seed, res.inv);
-            break;
-        }
-        if (tty && ((now = g_get_monotonic_time()) - last) >= 1000000) {
-            double secs = (double)(now - start) / 1e6;
-
-            last = now;
-            fprintf(stderr, "\rxmm-sim fuzz: %" PRIu64 " runs, %.0f steps/s, %d op kinds, "
-                            "policy%s   ", k + 1, (double)steps / secs,
-                    __builtin_popcountll(ops),
-                    ga.policy_args->len ? ga.policy_args->str + 9 : ": defaults");
-        }
-    }
-    if (rc < 0) {
-        double secs = (double)(g_get_monotonic_time() - start) / 1e6;
-
-        if (tty)
+        if (f.tty)
             fputc('\n', stderr);
         printf("xmm-sim fuzz: %" PRIu64 " runs, %" PRIu64 " steps, %d op kinds, no violation "
-               "(%.0f steps/s)\n", k, steps, __builtin_popcountll(ops),
-               secs > 0 ? (double)steps / secs : 0.0);
-        rc = 0;
+               "(%.0f steps/s)\n", f.runs, f.steps, __builtin_popcountll(f.ops),
+               secs > 0 ? (double)f.steps / secs : 0.0);
+        f.rc = 0;
     }
+    g_free(f.slot);
     ga_clear(&ga);
-    return rc;
+    return f.rc;
 }
 
 int sim_cmd_shrink(int argc, char **argv)
