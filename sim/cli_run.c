@@ -160,16 +160,13 @@ static int run_parse(int argc, char **argv, struct run_args *ra)
             ra->opts.out_dir = v;
         } else if (strcmp(a, "-j") == 0 || opt_is(a, "--jobs") ||
                    (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9')) {
-            uint64_t n;
-
             v = a[1] == 'j' && a[2] ? a + 2
                                     : opt_value(argc, argv, &i, a[1] == 'j' ? "-j" : "--jobs");
             if (!v)
                 return sim_cli_usage_error(c, "-j needs a number of jobs");
-            if (sim_parse_u64(v, &n) != SIM_NUM_OK || n > 4096)
+            if (!sim_parse_jobs(v, 4096, &ra->jobs))
                 return sim_cli_usage_error(c, "-j '%s' is not a number of jobs (0 to 4096; 0 = "
                                               "one per CPU)", v);
-            ra->jobs = n ? (unsigned)n : sim_online_cpus();
         } else if (opt_is(a, "--dump-at")) {
             uint64_t n;
 

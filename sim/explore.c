@@ -1336,10 +1336,9 @@ static int ex_parse(int argc, char **argv, struct ex_args *ea)
                    (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9')) {
             const char *n = a[1] == 'j' && a[2] ? a + 2 : v;
 
-            if (!n || sim_parse_u64(n, &u) != SIM_NUM_OK || u > EX_MAX_JOBS)
+            if (!sim_parse_jobs(n, EX_MAX_JOBS, &ea->jobs))
                 return ex_usage("-j needs a number of workers (0 to 64; 0 = one per CPU), "
                                 "got '%s'", n ? n : "");
-            ea->jobs = u ? (unsigned)u : MIN(sim_online_cpus(), EX_MAX_JOBS);
             if (n == v)
                 i++;
         } else if (strcmp(a, "--replay") == 0) {

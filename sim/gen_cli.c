@@ -182,17 +182,14 @@ static int ga_parse(const char *cmd, int argc, char **argv, struct gen_args *ga)
         } else if (fuzz && (strcmp(a, "-j") == 0 || strncmp(a, "-j=", 3) == 0 ||
                             strcmp(a, "--jobs") == 0 || strncmp(a, "--jobs=", 7) == 0 ||
                             (a[0] == '-' && a[1] == 'j' && a[2] >= '0' && a[2] <= '9'))) {
-            uint64_t n;
-
             v = a[1] == 'j' && a[2] >= '0' && a[2] <= '9'
                     ? a + 2
                     : ga_value(argc, argv, &i, a[1] == 'j' ? "-j" : "--jobs", &m);
             if (!v)
                 return arg_error(cmd, "-j needs a number of jobs");
-            if (sim_parse_u64(v, &n) != SIM_NUM_OK || n > 4096)
+            if (!sim_parse_jobs(v, 4096, &ga->jobs))
                 return arg_error(cmd, "-j '%s' is not a number of jobs (0 to 4096; 0 = one per "
                                       "CPU)", v);
-            ga->jobs = n ? (unsigned)n : sim_online_cpus();
         } else if (fuzz && (((v = ga_value(argc, argv, &i, "--shard", &m)) || m))) {
             const char *slash = v ? strchr(v, '/') : NULL;
             char *first = slash ? g_strndup(v, (size_t)(slash - v)) : NULL;

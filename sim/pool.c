@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ops.h"
+#include "value.h"
 
 struct pool_slot {
     char *buf;
@@ -222,4 +223,16 @@ unsigned sim_online_cpus(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
 
     return n > 0 ? (unsigned)n : 1u;
+}
+
+bool sim_parse_jobs(const char *v, unsigned max, unsigned *jobs)
+{
+    uint64_t n;
+    unsigned cpus;
+
+    if (!v || sim_parse_u64(v, &n) != SIM_NUM_OK || n > max)
+        return false;
+    cpus = sim_online_cpus();
+    *jobs = n ? (unsigned)n : cpus < max ? cpus : max;
+    return true;
 }

@@ -44,4 +44,10 @@ size_t sim_pool_window(unsigned jobs);
 /* Number of online CPUs (at least 1): the default job count. */
 unsigned sim_online_cpus(void);
 
+/*
+ * A -j value: 1..max, or 0 for one per online CPU (at most max).  false,
+ * *jobs unchanged, when v is missing or not such a number.
+ */
+bool sim_parse_jobs(const char *v, unsigned max, unsigned *jobs);
+
 #endif /* XMM_SIM_POOL_H */
