@@ -29,7 +29,9 @@ struct xmm_p2m_entry {
  * rest of the world stays opaque); libxmm alone writes it, a user only
  * reads it through xmm_p2m_lookup.  Its layout, and the node and leaf
  * layout below, are part of the library's ABI: they change only with the
- * soname (docs/architecture.md, "The lookup fast path").
+ * soname (docs/architecture.md, "The lookup fast path"; this layout, a
+ * leaf directory per domain, replaced a level-1 node per domain before
+ * 0.3.0 reached users).
  *
  * slot has cap + 1 entries.  Entry i < cap is domain i's, entry cap belongs
  * to every id >= cap.  An entry is the domain's leaf directory for gfns
