@@ -153,6 +153,20 @@ struct xmm_p2m {
      * cannot fail.
      */
     struct p2m_node *spare;
+    /*
+     * The leaf directory (the lookup fast path, include/xmm/p2m.h): for
+     * gfns below XMM_P2M_FAST_GFN_LIMIT, dir[i] is the leaf node's slots
+     * of gfns i * 512.., or the empty leaf node's; dir_len is one past the
+     * last real leaf node (entries from there to dir_cap are empty ones).
+     * NULL with dir_cap 0 while no such leaf node exists.  Derived from
+     * the nodes: p2m_reserve, free_subtree, p2m_own, p2m_clone and
+     * p2m_discard keep it so.  While the nodes are shared (spare), dir is
+     * the original's and dir_spare the block (dir_cap entries) p2m_own
+     * fills with this P2M's own copies.
+     */
+    const uint64_t **dir;
+    const uint64_t **dir_spare;
+    size_t dir_len, dir_cap;
 };
 
 /* --- domains ---------------------------------------------------------------- */
@@ -284,12 +298,12 @@ struct p2m_index_hook {
 struct xmm_world {
     /*
      * First, for the inline xmm_p2m_lookup (include/xmm/p2m.h): by domain
-     * id, each P2M's level-1 node.  fast.l1 is the second part of the
-     * dom_by_id block (domain.c), or &p2m_l1_none while there is none.
-     * Kept by p2m_fast_sync wherever a domain or its `low` node changes.
+     * id, each P2M's leaf directory.  fast.slot is the second part of the
+     * dom_by_id block (domain.c), or &p2m_slot_none while there is none.
+     * Kept by p2m_fast_sync wherever a domain or its directory changes.
      */
     struct xmm_p2m_fast fast;
-    uintptr_t p2m_l1_none; /* &p2m_empty_nodes[1] | XMM_P2M_FAST_NO_DOMAIN */
+    struct xmm_p2m_fast_slot p2m_slot_none; /* { NULL, 0 }: no domain */
 
     struct xmm_allocator allocator;
     uint64_t alloc_calls, alloc_fail_at, alloc_failures;
@@ -595,18 +609,22 @@ static inline uint64_t p2m_get(const struct xmm_p2m *p, uint64_t gfn)
     return n->e[gfn & (P2M_ENTRIES - 1)];
 }
 /*
- * The fast path's slot of domain `id` (struct xmm_p2m_fast): the level-1
- * node of the domain the table by id holds there, or the empty one tagged
- * "no domain".  Called wherever a domain enters or leaves the table by id
- * and wherever a domain's `low` node changes (p2m_reserve,
- * p2m_free_tables), also for a domain not (or no longer) in the table.
+ * The fast path's slot of domain `id` (struct xmm_p2m_fast): the leaf
+ * directory of the domain the table by id holds there, or none (len 0).
+ * Called wherever a domain enters or leaves the table by id and wherever
+ * a domain's directory changes (p2m_reserve, p2m_free_tables, p2m_own),
+ * also for a domain not (or no longer) in the table.
  */
 static inline void p2m_fast_sync(struct xmm_world *w, xmm_domid_t id)
 {
     const struct xmm_domain *d = domain_by_id(w, id);
+    struct xmm_p2m_fast_slot *s;
 
-    if (id < w->fast.cap)
-        ((uintptr_t *)(uintptr_t)w->fast.l1)[id] = d ? (uintptr_t)d->p2m.low : w->p2m_l1_none;
+    if (id >= w->fast.cap)
+        return;
+    s = (struct xmm_p2m_fast_slot *)(uintptr_t)&w->fast.slot[id];
+    s->dir = d ? d->p2m.dir : NULL;
+    s->len = d ? d->p2m.dir_len : 0;
 }
 /* The empty node of each level, shared by every world (p2m.c; read-only). */
 extern const struct p2m_node p2m_empty_nodes[P2M_LEVELS];

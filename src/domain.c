@@ -39,16 +39,16 @@ static size_t domain_size(const struct xmm_world *w);
 
 /*
  * The by-id index is one block: cap domain pointers, then the cap + 1
- * level-1 slots of the lookup fast path (w->fast, include/xmm/p2m.h).
+ * slots of the lookup fast path (w->fast, include/xmm/p2m.h).
  */
 static size_t index_bytes(size_t cap)
 {
-    return cap * sizeof(struct xmm_domain *) + (cap + 1) * sizeof(uintptr_t);
+    return cap * sizeof(struct xmm_domain *) + (cap + 1) * sizeof(struct xmm_p2m_fast_slot);
 }
 
-static uintptr_t *index_l1(struct xmm_domain **idx, size_t cap)
+static struct xmm_p2m_fast_slot *index_slots(struct xmm_domain **idx, size_t cap)
 {
-    return (uintptr_t *)(void *)(idx + cap);
+    return (struct xmm_p2m_fast_slot *)(void *)(idx + cap);
 }
 
 /* A new index of `cap` ids: no domain in it. */
@@ -59,7 +59,7 @@ static struct xmm_domain **index_alloc(struct xmm_world *w, size_t cap)
     if (idx) {
         memset(idx, 0, cap * sizeof(*idx));
         for (size_t i = 0; i <= cap; i++)
-            index_l1(idx, cap)[i] = w->p2m_l1_none;
+            index_slots(idx, cap)[i] = w->p2m_slot_none;
     }
     return idx;
 }
@@ -69,7 +69,7 @@ static void index_set(struct xmm_world *w, struct xmm_domain **idx, size_t cap)
 {
     w->dom_by_id = idx;
     w->dom_by_id_cap = cap;
-    w->fast.l1 = idx ? index_l1(idx, cap) : &w->p2m_l1_none;
+    w->fast.slot = idx ? index_slots(idx, cap) : &w->p2m_slot_none;
     w->fast.cap = cap;
 }
 
@@ -223,7 +223,7 @@ static void index_install(struct xmm_world *w, struct xmm_domain **idx, size_t c
         return;
     if (old) {
         memcpy(idx, w->dom_by_id, old * sizeof(*idx));
-        memcpy(index_l1(idx, cap), w->fast.l1, old * sizeof(uintptr_t));
+        memcpy(index_slots(idx, cap), w->fast.slot, old * sizeof(struct xmm_p2m_fast_slot));
     }
     xmm_free(w, w->dom_by_id, index_bytes(old));
     index_set(w, idx, cap);

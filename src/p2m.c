@@ -101,9 +101,68 @@ static unsigned next_real(const struct p2m_node *n, int level, unsigned i)
 /* The fast path of a world with no domain table yet: one slot, for every id (cap 0). */
 void p2m_world_init(struct xmm_world *w)
 {
-    w->p2m_l1_none = (uintptr_t)&p2m_empty_nodes[1] | XMM_P2M_FAST_NO_DOMAIN;
-    w->fast.l1 = &w->p2m_l1_none;
+    w->p2m_slot_none.dir = NULL;
+    w->p2m_slot_none.len = 0;
+    w->fast.slot = &w->p2m_slot_none;
     w->fast.cap = 0;
+}
+
+/*
+ * The leaf directory (struct xmm_p2m's dir): one entry per leaf node of
+ * the gfns below the fast path's limit, read by the inline lookup.
+ */
+#define DIR_EMPTY (p2m_empty_nodes[3].e)
+
+static size_t dir_bytes(size_t cap)
+{
+    return cap * sizeof(const uint64_t *);
+}
+
+/* Point all cap entries of dir at p's leaf nodes (or the empty one); the len. */
+static size_t dir_fill(const struct xmm_p2m *p, const uint64_t **dir, size_t cap)
+{
+    size_t len = 0;
+
+    for (size_t k = 0; k < cap; k++)
+        dir[k] = DIR_EMPTY;
+    if (!is_real(p, p->low))
+        return 0;
+    for (unsigned i = 0; (i = next_real(p->low, 1, i)) < P2M_ENTRIES; i++) {
+        const struct p2m_node *n2 = child_of(p->low, i);
+
+        for (unsigned j = 0; (j = next_real(n2, 2, j)) < P2M_ENTRIES; j++) {
+            size_t k = (size_t)i * P2M_ENTRIES + j;
+
+            assert(k < cap);
+            dir[k] = child_of(n2, j)->e;
+            len = k + 1;
+        }
+    }
+    return len;
+}
+
+/* The capacity p's directory needs for new leaf nodes in [gfn, gfn + n). */
+static size_t dir_need(const struct xmm_p2m *p, uint64_t gfn, uint64_t n)
+{
+    size_t cap = p->dir_cap ? p->dir_cap : 8;
+    uint64_t end = gfn + n < XMM_P2M_FAST_GFN_LIMIT ? gfn + n : XMM_P2M_FAST_GFN_LIMIT;
+    uint64_t hi;
+
+    if (n == 0 || gfn >= XMM_P2M_FAST_GFN_LIMIT)
+        return p->dir_cap;
+    hi = (end - 1) >> 9;
+    while (cap <= hi)
+        cap *= 2;
+    return cap;
+}
+
+/* Leaf node k (of gfns k * 512..) is gone: its entry names the empty one. */
+static void dir_drop(struct xmm_p2m *p, uint64_t k)
+{
+    assert(k < p->dir_len);
+    p->dir[k] = DIR_EMPTY;
+    while (p->dir_len > 0 && p->dir[p->dir_len - 1] == DIR_EMPTY)
+        p->dir_len--;
 }
 
 void p2m_init(struct xmm_world *w, struct xmm_p2m *p)
@@ -114,6 +173,8 @@ void p2m_init(struct xmm_world *w, struct xmm_p2m *p)
     p->empty = p2m_empty_nodes;
     p->entries = p->nodes = 0;
     p->spare = NULL;
+    p->dir = p->dir_spare = NULL;
+    p->dir_len = p->dir_cap = 0;
 }
 
 /* A copy of shared node n (and of the real nodes below it) in p's spare blocks. */
@@ -148,7 +209,11 @@ static void p2m_own(struct xmm_world *w, struct xmm_domain *d)
     p->root = node_own(p, p->root, 0, &left);
     p->low = child_of(p->root, 0);
     assert(left == 0 && !p->spare);
-    p2m_fast_sync(w, d->id); /* the fast path read the shared level-1 node */
+    /* the directory named the shared leaf nodes: now the block set aside names ours */
+    p->dir = p->dir_spare;
+    p->dir_spare = NULL;
+    p->dir_len = dir_fill(p, p->dir, p->dir_cap);
+    p2m_fast_sync(w, d->id);
 }
 
 /*
@@ -188,6 +253,8 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
 {
     struct xmm_p2m *p = &d->p2m;
     uint64_t need = count_missing(p, gfn, n), got = 0;
+    size_t dir_cap = dir_need(p, gfn, n);
+    const uint64_t **dir = NULL;
     struct p2m_node **pool;
 
     if (need == 0)
@@ -201,7 +268,9 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
         if (!pool[got])
             break;
     }
-    if (got < need) {
+    if (got == need && dir_cap != p->dir_cap) /* a larger directory, filled below */
+        dir = xmm_alloc_raw(w, dir_bytes(dir_cap));
+    if (got < need || (dir_cap != p->dir_cap && !dir)) {
         while (got > 0)
             xmm_free(w, pool[--got], sizeof(struct p2m_node));
         xmm_free(w, pool, need * sizeof(*pool));
@@ -209,6 +278,15 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
                         need, DN(d->id), gfn);
     }
     p2m_own(w, d);
+    if (dir) {
+        if (p->dir_cap)
+            memcpy(dir, p->dir, dir_bytes(p->dir_cap));
+        for (size_t k = p->dir_cap; k < dir_cap; k++)
+            dir[k] = DIR_EMPTY;
+        xmm_free(w, p->dir, dir_bytes(p->dir_cap));
+        p->dir = dir;
+        p->dir_cap = dir_cap;
+    }
     if (!is_real(p, p->root)) {
         p->root = pool_take(pool, &got);
         node_init(p->root, 0);
@@ -227,6 +305,11 @@ int p2m_reserve(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint64_
                 node->e[i] = (uint64_t)(uintptr_t)c;
                 if (level == 0 && i == 0)
                     p->low = c;
+                if (level == 2 && g < XMM_P2M_FAST_GFN_LIMIT) {
+                    p->dir[g >> 9] = c->e;
+                    if (p->dir_len <= g >> 9)
+                        p->dir_len = (size_t)(g >> 9) + 1;
+                }
                 p->nodes++;
             }
             node = c;
@@ -413,12 +496,14 @@ void p2m_set_leaf(struct xmm_world *w, struct xmm_domain *d, uint64_t gfn, uint6
  * them): then n has no real child left to look for.
  */
 static bool free_subtree(struct xmm_world *w, struct xmm_p2m *p, struct p2m_node *n, int level,
-                         uint64_t *budget)
+                         uint64_t base, uint64_t *budget)
 {
     if (level < 3) {
         for (unsigned i = 0; p->nodes > (uint64_t)level + 1 && (i = next_real(n, level, i)) < P2M_ENTRIES;
              i++) {
-            if (!free_subtree(w, p, child_of(n, i), level + 1, budget))
+            uint64_t cbase = base + ((uint64_t)i << (9 * (3 - level)));
+
+            if (!free_subtree(w, p, child_of(n, i), level + 1, cbase, budget))
                 return false;
             n->e[i] = EMPTY_AT(level + 1);
             if (level == 0 && i == 0)
@@ -431,6 +516,8 @@ static bool free_subtree(struct xmm_world *w, struct xmm_p2m *p, struct p2m_node
     (*budget)--;
     xmm_free(w, n, sizeof(*n));
     p->nodes--;
+    if (level == 3 && base < XMM_P2M_FAST_GFN_LIMIT)
+        dir_drop(p, base >> 9);
     return true;
 }
 
@@ -444,10 +531,13 @@ int p2m_free_tables(struct xmm_world *w, struct xmm_domain *d, uint64_t *budget)
     if (!is_real(p, p->root))
         return 0;
     p2m_own(w, d);
-    if (!free_subtree(w, p, p->root, 0, budget))
+    if (!free_subtree(w, p, p->root, 0, 0, budget)) {
         rc = -XMM_ERESTART; /* the level-1 node may be gone already */
-    else
+    } else {
+        assert(p->dir_len == 0);
+        xmm_free(w, p->dir, dir_bytes(p->dir_cap));
         p2m_init(w, p);
+    }
     p2m_fast_sync(w, d->id);
     return rc;
 }
@@ -468,6 +558,10 @@ static void discard_subtree(struct xmm_world *w, struct p2m_node *n, int level, 
 
 void p2m_discard(struct xmm_world *w, struct xmm_domain *d)
 {
+    /* the directory is this P2M's own unless the nodes are shared (then dir_spare is) */
+    xmm_free(w, d->p2m.dir_spare, dir_bytes(d->p2m.dir_cap));
+    if (!d->p2m.spare)
+        xmm_free(w, d->p2m.dir, dir_bytes(d->p2m.dir_cap));
     while (d->p2m.spare) { /* shared nodes: only the blocks set aside are this P2M's */
         struct p2m_node *b = d->p2m.spare;
 
@@ -781,12 +875,21 @@ int p2m_clone(struct xmm_world *c, const struct xmm_world *w, const struct xmm_d
 {
     struct p2m_node *root;
     uint64_t left = d->p2m.nodes - 1;
+    const uint64_t **dir = NULL;
 
     (void)w;
     p2m_init(c, &nd->p2m);
     if (!is_real(&d->p2m, d->p2m.root))
         return 0;
+    /* The directory first, in both cases: filled from the copy's own nodes, never the original's. */
+    if (d->p2m.dir_cap) {
+        dir = xmm_alloc_raw(c, dir_bytes(d->p2m.dir_cap));
+        if (!dir)
+            return -XMM_ENOMEM;
+    }
+    nd->p2m.dir_cap = d->p2m.dir_cap;
     if (c->p2m_share) {
+        nd->p2m.dir_spare = dir; /* p2m_own fills it; until then the original's is read */
         for (uint64_t k = 0; k < d->p2m.nodes; k++) {
             struct p2m_node *b = xmm_alloc_copy(c, sizeof(*b), NULL, 0);
 
@@ -801,15 +904,23 @@ int p2m_clone(struct xmm_world *c, const struct xmm_world *w, const struct xmm_d
         nd->p2m.low = d->p2m.low;
         nd->p2m.entries = d->p2m.entries;
         nd->p2m.nodes = d->p2m.nodes;
+        nd->p2m.dir = d->p2m.dir;
+        nd->p2m.dir_len = d->p2m.dir_len;
         return 0;
     }
     root = node_clone(c, d->p2m.root, 0, &left);
-    if (!root)
+    if (!root) {
+        xmm_free(c, dir, dir_bytes(d->p2m.dir_cap));
+        nd->p2m.dir_cap = 0;
         return -XMM_ENOMEM;
+    }
     assert(left == 0);
     nd->p2m.root = root;
     nd->p2m.low = child_of(root, 0);
     nd->p2m.entries = d->p2m.entries;
     nd->p2m.nodes = d->p2m.nodes;
+    nd->p2m.dir = dir;
+    nd->p2m.dir_len = dir_fill(&nd->p2m, dir, nd->p2m.dir_cap);
+    assert(nd->p2m.dir_len == d->p2m.dir_len);
     return 0;
 }

@@ -29,24 +29,29 @@ struct xmm_p2m_entry {
  * rest of the world stays opaque); libxmm alone writes it, a user only
  * reads it through xmm_p2m_lookup.  Its layout, and the node and leaf
  * layout below, are part of the library's ABI: they change only with the
- * soname (docs/architecture.md, "The lookup fast path").
+ * soname (docs/architecture.md, "The lookup fast path"; this layout, a
+ * leaf directory per domain, replaced a level-1 node per domain before
+ * 0.3.0 reached users).
  *
- * l1 has cap + 1 slots.  Slot i < cap is domain i's, slot cap belongs to
- * every id >= cap.  A slot holds the address of a level-1 node of the P2M
- * radix (512 8-byte entries, indexed by gfn bits 26..18), the node that
- * maps gfns below XMM_P2M_FAST_GFN_LIMIT, with bit 0 set when no domain
- * has that id (the node is then the world's empty one).  Each entry of a
- * level-1 or level-2 node is the address of the node below (indexed by gfn
- * bits 17..9, then 8..0); a missing node is an empty one, so every walk
- * ends on a leaf.  A leaf is 0 when nothing is mapped, else
+ * slot has cap + 1 entries.  Entry i < cap is domain i's, entry cap belongs
+ * to every id >= cap.  An entry is the domain's leaf directory for gfns
+ * below XMM_P2M_FAST_GFN_LIMIT: dir[i] is the address of the leaf node
+ * (level 3 of the P2M radix: 512 eight-byte leaves) that maps gfns
+ * i * 512 .. i * 512 + 511, for every i < len.  len is one past the
+ * highest such node that exists (0 when there is none, and for an id no
+ * domain has); an index below len without a node of its own names a
+ * shared node of zeros.  A leaf is 0 when nothing is mapped, else
  * XMM_P2M_LEAF_VALID | type << XMM_P2M_LEAF_TYPE_SHIFT | mfn.
  */
+struct xmm_p2m_fast_slot {
+    const uint64_t *const *dir;
+    size_t len;
+};
 struct xmm_p2m_fast {
-    const uintptr_t *l1;
+    const struct xmm_p2m_fast_slot *slot;
     size_t cap;
 };
 #define XMM_P2M_FAST_GFN_LIMIT (UINT64_C(1) << 27)
-#define XMM_P2M_FAST_NO_DOMAIN ((uintptr_t)1)
 #define XMM_P2M_LEAF_VALID (UINT64_C(1) << 63)
 #define XMM_P2M_LEAF_TYPE_SHIFT 56
 #define XMM_P2M_LEAF_TYPE_MASK UINT64_C(0xF)
@@ -56,8 +61,9 @@ struct xmm_p2m_fast {
  * The whole lookup as one word, out of line: the leaf (XMM_P2M_LEAF_VALID
  * set) or the positive XMM_E* code xmm_p2m_lookup negates.  It reads the
  * world and changes nothing (pure: a compiler may keep what it read from
- * the world across calls).  xmm_p2m_lookup calls it for gfns at or above
- * XMM_P2M_FAST_GFN_LIMIT.
+ * the world across calls).  xmm_p2m_lookup calls it for every gfn its
+ * domain's directory does not cover (no domain, no leaf node there, or at
+ * or above XMM_P2M_FAST_GFN_LIMIT).
  */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((__pure__))
@@ -96,20 +102,16 @@ XMM_P2M_INLINE int xmm_p2m_lookup(const struct xmm_world *w, xmm_domid_t dom, xm
                                   struct xmm_p2m_entry *out)
 {
     const struct xmm_p2m_fast *f = (const struct xmm_p2m_fast *)(const void *)w;
-    uintptr_t l1 = f->l1[dom < f->cap ? dom : f->cap];
+    const struct xmm_p2m_fast_slot *s = &f->slot[dom < f->cap ? dom : f->cap];
     uint64_t g = gfn.g, e;
 
-    if (XMM_P2M_LIKELY(g < XMM_P2M_FAST_GFN_LIMIT)) {
-        const uint64_t *n = (const uint64_t *)(l1 & ~XMM_P2M_FAST_NO_DOMAIN);
-
-        n = (const uint64_t *)(uintptr_t)n[g >> 18];
-        n = (const uint64_t *)(uintptr_t)n[(g >> 9) & 511];
-        e = n[g & 511];
+    if (XMM_P2M_LIKELY((g >> 9) < s->len)) {
+        e = s->dir[g >> 9][g & 511];
         /* Without a branch: 0 (nothing mapped) gives the invalid entry. */
         out->mfn.m = e ? e & XMM_P2M_LEAF_MFN_MASK : XMM_INVALID_MFN_RAW;
         out->type = (enum xmm_p2m_type)((e & (XMM_P2M_LEAF_TYPE_MASK << XMM_P2M_LEAF_TYPE_SHIFT)) >>
                                         XMM_P2M_LEAF_TYPE_SHIFT);
-        return e ? 0 : (l1 & XMM_P2M_FAST_NO_DOMAIN) ? -XMM_ESRCH : -XMM_ENOENT;
+        return e ? 0 : -XMM_ENOENT;
     }
     e = xmm_p2m_lookup_word(w, dom, gfn);
     if (e & XMM_P2M_LEAF_VALID) {

@@ -502,6 +502,58 @@ static void assert_fast_path(const struct xmm_world *w, unsigned mapped)
     assert_int_equal(ok, mapped); /* the probes that hit a mapping */
 }
 
+/*
+ * The leaf directory behind the fast path is exact: every slot the inline
+ * lookup reads (each id of the table by id and the one for the ids past
+ * it) is its domain's directory, or empty for an id no domain has; the
+ * directory names, at index k, the real leaf node of gfns k * 512.. of
+ * that P2M's own tree (walked here from its level-1 node, node by node,
+ * empty leaf nodes included) and the shared empty leaf node elsewhere, and
+ * its len is one past the last real one.  Returns the real leaf nodes seen.
+ */
+static unsigned assert_dir_exact(const struct xmm_world *w)
+{
+    const uint64_t *empty = p2m_empty_nodes[3].e;
+    unsigned leaves = 0;
+
+    assert_int_equal(w->fast.slot[w->fast.cap].len, 0);
+    for (size_t id = 0; id < w->fast.cap; id++) {
+        const struct xmm_domain *d = domain_by_id(w, (xmm_domid_t)id);
+        const struct xmm_p2m_fast_slot *s = &w->fast.slot[id];
+        size_t len = 0;
+
+        if (!d) {
+            assert_int_equal(s->len, 0);
+            continue;
+        }
+        assert_ptr_equal(s->dir, d->p2m.dir);
+        assert_int_equal(s->len, d->p2m.dir_len);
+        assert_true(d->p2m.dir_len <= d->p2m.dir_cap);
+        for (size_t k = 0; k < d->p2m.dir_cap; k++) {
+            const struct p2m_node *n2 = (const struct p2m_node *)(uintptr_t)d->p2m.low->e[k >> 9];
+            const uint64_t *leaf = ((const struct p2m_node *)(uintptr_t)n2->e[k & 511])->e;
+
+            assert_ptr_equal(d->p2m.dir[k], leaf);
+            if (leaf != empty) {
+                len = k + 1;
+                leaves++;
+            }
+        }
+        assert_int_equal(d->p2m.dir_len, len);
+        /* no real leaf node below the limit past the directory's capacity */
+        for (size_t k = d->p2m.dir_cap; k < (size_t)(XMM_P2M_FAST_GFN_LIMIT >> 9); k++) {
+            const struct p2m_node *n2 = (const struct p2m_node *)(uintptr_t)d->p2m.low->e[k >> 9];
+
+            if (n2 == &p2m_empty_nodes[2]) {
+                k |= 511;
+                continue;
+            }
+            assert_ptr_equal(((const struct p2m_node *)(uintptr_t)n2->e[k & 511])->e, empty);
+        }
+    }
+    return leaves;
+}
+
 static void set_probes(struct xmm_world *w, xmm_domid_t dom)
 {
     assert_rc(xmm_p2m_set(w, dom, xmm_gfn(5), NOT_RAM(dom), XMM_P2M_MMIO_DIRECT_DEV), 0);
@@ -516,23 +568,33 @@ static void test_fast_path(void **state)
     struct xmm_p2m_entry e;
 
     (void)state;
+    assert_dir_exact(w);
     assert_fast_path(w, 0); /* no domain, no table */
     assert_rc(xmm_p2m_lookup(w, 0, xmm_gfn(0), &e), -XMM_ESRCH);
     tu_domain(w, 1, 0);
     assert_fast_path(w, 0); /* an empty P2M */
     assert_rc(xmm_p2m_lookup(w, 1, xmm_gfn(5), &e), -XMM_ENOENT);
     set_probes(w, 1);
+    assert_int_equal(assert_dir_exact(w), 2); /* gfns 5 and 0x7ffffff: two leaf nodes */
     assert_fast_path(w, 4);
     assert_entry(w, 1, 5, NOT_RAM(1), XMM_P2M_MMIO_DIRECT_DEV);
     assert_entry(w, 1, 0x8000005, NOT_RAM(3), XMM_P2M_MMIO_DIRECT_NC);
     tu_domain(w, 63, 0); /* the table grows: slot 1 is copied */
     set_probes(w, 63);
     tu_domain(w, 3, 0);
+    assert_int_equal(assert_dir_exact(w), 4);
     assert_fast_path(w, 8);
+    /* The directory grows (its entries are copied) and shrinks back. */
+    for (uint64_t g = 0x1200; g <= 0x120000; g *= 4) {
+        assert_rc(xmm_p2m_set(w, 3, xmm_gfn(g), NOT_RAM(g & 0xff), XMM_P2M_MMIO_DIRECT_DEV), 0);
+        assert_entry(w, 3, g, NOT_RAM(g & 0xff), XMM_P2M_MMIO_DIRECT_DEV);
+    }
+    assert_int_equal(assert_dir_exact(w), 4 + 5);
     assert_entry(w, 63, 0x7ffffff, NOT_RAM(64), XMM_P2M_MMIO_DIRECT_C);
     assert_rc(xmm_p2m_lookup(w, 2, xmm_gfn(5), &e), -XMM_ESRCH);
     assert_rc(xmm_p2m_lookup(w, 64, xmm_gfn(5), &e), -XMM_ESRCH);
     assert_rc(xmm_world_clone(w, &c), 0);
+    assert_int_equal(assert_dir_exact(c), 4 + 5); /* its own nodes, not w's */
     assert_fast_path(c, 8);
     assert_entry(c, 1, 5, NOT_RAM(1), XMM_P2M_MMIO_DIRECT_DEV);
     /*
@@ -540,14 +602,24 @@ static void test_fast_path(void **state)
      * own (p2m_own): from then its slot must name its own level-1 node.
      */
     assert_rc(xmm_world_clone_shared(c, &s), 0);
+    assert_int_equal(assert_dir_exact(s), 4 + 5); /* c's nodes, c's directory */
     assert_fast_path(s, 8);
     assert_rc(xmm_p2m_set(s, 1, xmm_gfn(6), NOT_RAM(9), XMM_P2M_MMIO_DIRECT_DEV), 0);
     assert_entry(s, 1, 6, NOT_RAM(9), XMM_P2M_MMIO_DIRECT_DEV);
     assert_rc(xmm_p2m_lookup(c, 1, xmm_gfn(6), &e), -XMM_ENOENT);
+    assert_int_equal(assert_dir_exact(s), 4 + 5); /* own nodes and directory for d1 */
+    assert_true(domain_by_id(s, 1)->p2m.dir != domain_by_id(c, 1)->p2m.dir);
     assert_fast_path(s, 8);
+    /* A first change that grows the directory of a shared P2M. */
+    assert_rc(xmm_p2m_set(s, 3, xmm_gfn(0x4000000), NOT_RAM(7), XMM_P2M_MMIO_DIRECT_DEV), 0);
+    assert_int_equal(assert_dir_exact(s), 4 + 5 + 1);
+    assert_int_equal(assert_dir_exact(c), 4 + 5); /* the original's is untouched */
+    assert_entry(s, 3, 0x4000000, NOT_RAM(7), XMM_P2M_MMIO_DIRECT_DEV);
+    assert_entry(s, 3, 0x48000, NOT_RAM(0), XMM_P2M_MMIO_DIRECT_DEV);
     xmm_world_free(s);
     /* Destroyed: the nodes are freed and the slot says "no domain". */
     assert_rc(xmm_domain_destroy(w, 1, 1000, NULL), 0);
+    assert_int_equal(assert_dir_exact(w), 2 + 5);
     assert_fast_path(w, 4);
     assert_rc(xmm_p2m_lookup(w, 1, xmm_gfn(5), &e), -XMM_ESRCH);
     assert_fast_path(c, 8); /* the clone kept its own */
@@ -555,7 +627,53 @@ static void test_fast_path(void **state)
     tu_domain(w, 1, 0); /* the id again, with an empty P2M */
     assert_fast_path(w, 4);
     assert_rc(xmm_p2m_lookup(w, 1, xmm_gfn(5), &e), -XMM_ENOENT);
+    assert_int_equal(assert_dir_exact(w), 2 + 5);
     xmm_world_free(c);
+    tu_world_free(w);
+}
+
+/*
+ * A preempted teardown frees leaf nodes a batch at a time: between the
+ * calls the directory names only the leaf nodes left (the inline lookup
+ * still agrees with the walk), and the last one frees it, while a
+ * reference held keeps the domain (a zombie) in the table by id.
+ */
+static void test_fast_path_teardown(void **state)
+{
+    struct xmm_world *w = world_up();
+    unsigned calls = 0, left, seen_partial = 0;
+    int rc;
+
+    (void)state;
+    tu_domain(w, 5, 0);
+    for (uint64_t k = 0; k < 700; k++)
+        assert_rc(xmm_p2m_set(w, 5, xmm_gfn(k * 512 + k % 512), NOT_RAM(k),
+                              XMM_P2M_MMIO_DIRECT_DEV), 0);
+    assert_rc(xmm_p2m_set(w, 5, xmm_gfn(0x9000000), NOT_RAM(1), XMM_P2M_MMIO_DIRECT_DEV), 0);
+    assert_int_equal(assert_dir_exact(w), 700);
+    assert_int_equal(domain_by_id(w, 5)->p2m.dir_len, 700);
+    assert_rc(xmm_domain_get(w, 5), 0);
+    do {
+        rc = xmm_domain_kill(w, 5);
+        calls++;
+        assert_non_null(domain_by_id(w, 5));
+        left = assert_dir_exact(w);
+        seen_partial += left > 0 && left < 700;
+        for (uint64_t k = 0; k < 700; k += 7) {
+            struct xmm_p2m_entry e;
+            uint64_t word = xmm_p2m_lookup_word(w, 5, xmm_gfn(k * 512 + k % 512));
+
+            assert_rc(xmm_p2m_lookup(w, 5, xmm_gfn(k * 512 + k % 512), &e),
+                      word & XMM_P2M_LEAF_VALID ? 0 : -(int)word);
+        }
+    } while (rc == -XMM_ERESTART && calls < 100);
+    assert_rc(rc, 0);
+    assert_true(seen_partial > 0); /* a call stopped with some leaf nodes freed, some not */
+    assert_int_equal(assert_dir_exact(w), 0);
+    assert_null(domain_by_id(w, 5)->p2m.dir);
+    assert_rc(xmm_domain_put(w, 5), 0);
+    assert_null(domain_by_id(w, 5));
+    assert_int_equal(assert_dir_exact(w), 0);
     tu_world_free(w);
 }
 
@@ -571,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_reference_model),
         cmocka_unit_test(test_lookup_many),
         cmocka_unit_test(test_fast_path),
+        cmocka_unit_test(test_fast_path_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
