@@ -304,12 +304,13 @@ static int share_check_pages(struct xmm_world *w, const struct xmm_domain *d, ui
     return XMM_FFA_RET_OK;
 }
 
-int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t pages,
-                  uint16_t sp, xmm_ffa_handle_t *handle)
+/*
+ * A guest's FF-A memory call enters here: the world has an SPMC, the caller
+ * exists and is not dying.  XMM_FFA_RET_OK with *out set, or the refusal.
+ */
+static int ffa_caller(struct xmm_world *w, xmm_domid_t dom, struct xmm_domain **out)
 {
     struct xmm_domain *d = domain_find(w, dom);
-    struct ffa_share *s;
-    int rc;
 
     xmm_err_clear(w);
     if (!ffa_world_has_spmc(w))
@@ -319,6 +320,19 @@ int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t 
     if (domain_dying(d))
         return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "%s is %s: it makes no more FF-A calls",
                         DN(dom), xmm_domain_state_name(d->state));
+    *out = d;
+    return XMM_FFA_RET_OK;
+}
+
+int xmm_ffa_share(struct xmm_world *w, xmm_domid_t dom, xmm_gfn_t gfn, uint32_t pages,
+                  uint16_t sp, xmm_ffa_handle_t *handle)
+{
+    struct xmm_domain *d = NULL;
+    struct ffa_share *s;
+    int rc = ffa_caller(w, dom, &d);
+
+    if (rc != XMM_FFA_RET_OK)
+        return rc;
     if (!ffa_of(d))
         return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "%s was created without ffa", DN(dom));
     rc = share_check_descr(w, d, pages, sp);
@@ -380,17 +394,11 @@ static int reclaim_one(struct xmm_world *w, struct xmm_domain *d, uint32_t i)
 
 int xmm_ffa_reclaim(struct xmm_world *w, xmm_domid_t dom, xmm_ffa_handle_t handle)
 {
-    struct xmm_domain *d = domain_find(w, dom);
-    int i, rc;
+    struct xmm_domain *d = NULL;
+    int i, rc = ffa_caller(w, dom, &d);
 
-    xmm_err_clear(w);
-    if (!ffa_world_has_spmc(w))
-        return xmm_fail(w, XMM_FFA_RET_NOT_SUPPORTED, "the world has no SPMC (world.spmc)");
-    if (!d)
-        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "there is no domain %s", DN(dom));
-    if (domain_dying(d))
-        return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "%s is %s: it makes no more FF-A calls",
-                        DN(dom), xmm_domain_state_name(d->state));
+    if (rc != XMM_FFA_RET_OK)
+        return rc;
     i = find_share(d, handle);
     if (i < 0)
         return xmm_fail(w, XMM_FFA_RET_INVALID_PARAMETERS, "handle %#" PRIx64 " is not a share of %s",
