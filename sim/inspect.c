@@ -146,6 +146,21 @@ static void tlb_one(void *arg, const char *dev, xmm_domid_t dom, xmm_gfn_t gfn, 
                            xmm_gfn_x(gfn), dname(dom, d, sizeof(d)), stale ? ", stale" : "");
 }
 
+/* Start line `label` of r (its items follow, comma-separated). */
+static void reach_begin(struct reach_list *r, const char *label)
+{
+    r->n = 0;
+    r->s = g_string_new(label);
+}
+
+/* The line r built, `none_word` when nothing was listed, into out. */
+static void reach_end(struct reach_list *r, const char *none_word, GPtrArray *out)
+{
+    if (!r->n)
+        g_string_append(r->s, none_word);
+    g_ptr_array_add(out, g_string_free(r->s, FALSE));
+}
+
 void sim_show_frame(const struct xmm_world *w, xmm_mfn_t mfn, GPtrArray *out)
 {
     struct xmm_frame_info fi;
@@ -177,8 +192,7 @@ void sim_show_frame(const struct xmm_world *w, xmm_mfn_t mfn, GPtrArray *out)
                                fi.type_count);
     g_ptr_array_add(out, g_string_free(s, FALSE));
     /* Every P2M entry that names it. */
-    s = g_string_new("  mapped by: ");
-    r.n = 0;
+    reach_begin(&r, "  mapped by: ");
     for (size_t i = 0; i < xmm_domain_count(w); i++) {
         xmm_domid_t dom = xmm_domain_id_at(w, i);
         xmm_gfn_t g = xmm_gfn(0);
@@ -186,34 +200,23 @@ void sim_show_frame(const struct xmm_world *w, xmm_mfn_t mfn, GPtrArray *out)
 
         while (xmm_p2m_next(w, dom, g, &g, &e) == 0) {
             if (xmm_mfn_eq(e.mfn, mfn))
-                g_string_append_printf(s, "%s%s at gfn 0x%" PRIx64 " (%s)", r.n++ ? ", " : "",
+                g_string_append_printf(r.s, "%s%s at gfn 0x%" PRIx64 " (%s)", r.n++ ? ", " : "",
                                        dname(dom, d, sizeof(d)), xmm_gfn_x(g),
                                        xmm_p2m_type_name(e.type));
             g = xmm_gfn(xmm_gfn_x(g) + 1);
         }
     }
-    if (!r.n)
-        g_string_append(s, "nobody");
-    g_ptr_array_add(out, g_string_free(s, FALSE));
-    r.n = 0;
-    r.s = g_string_new("  FF-A pins: ");
+    reach_end(&r, "nobody", out);
+    reach_begin(&r, "  FF-A pins: ");
     xmm_ffa_for_each_pin(w, reach_one, &r);
-    if (!r.n)
-        g_string_append(r.s, "none");
-    g_ptr_array_add(out, g_string_free(r.s, FALSE));
-    r.n = 0;
-    r.s = g_string_new("  SP reach: ");
+    reach_end(&r, "none", out);
+    reach_begin(&r, "  SP reach: ");
     xmm_ffa_for_each_reach(w, reach_one, &r);
-    if (!r.n)
-        g_string_append(r.s, "none");
-    g_ptr_array_add(out, g_string_free(r.s, FALSE));
+    reach_end(&r, "none", out);
     if (xmm_iommu_device_count(w)) {
-        r.n = 0;
-        r.s = g_string_new("  device TLBs: ");
+        reach_begin(&r, "  device TLBs: ");
         xmm_iommu_for_each_tlb(w, tlb_one, &r);
-        if (!r.n)
-            g_string_append(r.s, "none");
-        g_ptr_array_add(out, g_string_free(r.s, FALSE));
+        reach_end(&r, "none", out);
     }
     g_free(pins);
 }
